@@ -1,0 +1,75 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "xiaozhi-recovery-pool",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "scheduler", targets: ["Scheduler"]),
+        .executable(name: "worker", targets: ["Worker"]),
+        .executable(name: "xiaozhi-sim", targets: ["XiaozhiSim"]),
+        .executable(name: "bench", targets: ["Bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ],
+    targets: [
+        // C libraries, each behind a small shim header.
+        .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        // Clients: the only modules that import a C module.
+        .target(name: "AMQPClient", dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "RedisClient", dependencies: ["CHiredis", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
+
+        // WebSocket: the pure RFC 6455 codec and handshake; Transport: sockets, TLS, the event loop, sessions.
+        .target(name: "WebSocket"),
+        .target(name: "Transport", dependencies: ["WebSocket", "COpenSSL", .product(name: "Logging", package: "swift-log")]),
+
+        // MCP: the pure JSON-RPC server side of a Xiaozhi session and the upstream bridge.
+        .target(name: "MCP", dependencies: [.product(name: "Logging", package: "swift-log")]),
+
+        // RecoveryCore: pure domain (jobs, results, planner, policies, config); Recovery: the services.
+        .target(name: "RecoveryCore"),
+        .target(
+            name: "Recovery",
+            dependencies: [
+                "RecoveryCore", "AMQPClient", "RedisClient", "PostgresClient", "Transport", "MCP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        .executableTarget(name: "Scheduler", dependencies: ["Recovery", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "Worker", dependencies: ["Recovery", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "XiaozhiSim",
+            dependencies: ["Transport", "WebSocket", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "AMQPClient", "RedisClient", "PostgresClient", "WebSocket", "Transport", "RecoveryCore", "Recovery", "MCP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient"]),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket"]),
+        .testTarget(name: "MCPTests", dependencies: ["MCP"]),
+        .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore"]),
+        .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// Bench entry point (commands arrive with their issue).

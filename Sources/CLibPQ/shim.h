@@ -1,0 +1,4 @@
+#ifndef XZ_CLIBPQ_SHIM_H
+#define XZ_CLIBPQ_SHIM_H
+#include <libpq-fe.h>
+#endif

@@ -1,0 +1,15 @@
+#ifndef XZ_CRABBITMQ_SHIM_H
+#define XZ_CRABBITMQ_SHIM_H
+/* librabbitmq 0.11 installs flat headers. */
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#include <amqp_ssl_socket.h>
+
+/* amqp_login is variadic, which Swift cannot call: a fixed-arity wrapper for PLAIN auth. */
+static inline amqp_rpc_reply_t xz_amqp_login_plain(amqp_connection_state_t state, const char *vhost,
+                                                   int channel_max, int frame_max, int heartbeat,
+                                                   const char *user, const char *password) {
+    return amqp_login(state, vhost, channel_max, frame_max, heartbeat, AMQP_SASL_METHOD_PLAIN, user, password);
+}
+#endif

@@ -1,0 +1,1 @@
+/// The MCP server side of a Xiaozhi session.

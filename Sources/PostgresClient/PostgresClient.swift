@@ -1,0 +1,1 @@
+/// Postgres client over libpq.

@@ -1,0 +1,1 @@
+// Scheduler entry point (commands arrive with their issue).

@@ -1,0 +1,1 @@
+/// Sockets, TLS, the event loop and WebSocket sessions.

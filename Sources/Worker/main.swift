@@ -1,0 +1,1 @@
+// Worker entry point (commands arrive with their issue).

@@ -1,0 +1,1 @@
+// XiaozhiSim entry point (commands arrive with their issue).
