@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# One command from a fresh machine to a running pool: installs and starts Postgres, Redis and RabbitMQ on
+# loopback, builds in release mode, creates the tables, seeds a demo fleet served by xiaozhi-sim, starts
+# the scheduler and N workers, and shows progress until Ctrl-C, which stops everything it started.
+#
+#   scripts/run-local.sh [--workers N] [--endpoints N] [--check-interval S] [--until-connected]
+#
+# --until-connected exits 0 once every demo endpoint is connected (used by the tests of this script).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+WORKERS=3
+ENDPOINTS=50
+CHECK_INTERVAL=5
+UNTIL_CONNECTED=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --workers) WORKERS=$2; shift 2 ;;
+    --endpoints) ENDPOINTS=$2; shift 2 ;;
+    --check-interval) CHECK_INTERVAL=$2; shift 2 ;;
+    --until-connected) UNTIL_CONNECTED=1; shift ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run-local: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+for v in WORKERS ENDPOINTS CHECK_INTERVAL; do
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "run-local: --${v,,} must be a positive whole number, got '${!v}'" >&2; exit 2; }
+done
+
+export XZ_PORT_BASE=${XZ_PORT_BASE:-24000}
+SIM_PORT=$((XZ_PORT_BASE + 765))
+SIM_STATUS_PORT=$((XZ_PORT_BASE + 766))
+METRICS_BASE=$((XZ_PORT_BASE + 900))
+RUN_DIR=${XZ_RUN_DIR:-$ROOT/.local/run}
+mkdir -p "$RUN_DIR"
+
+eval "$(scripts/services.sh start)"
+echo "building (release)..."
+swift build -c release --product scheduler >/dev/null
+swift build -c release --product worker >/dev/null
+swift build -c release --product xiaozhi-sim >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+
+export ConnectionMonitor__CheckIntervalSeconds=$CHECK_INTERVAL
+"$BIN/scheduler" migrate
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping..."
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  echo "stopped (the local servers keep running: scripts/services.sh stop)"
+}
+trap stop_all INT TERM EXIT
+
+"$BIN/xiaozhi-sim" --host 127.0.0.1 --port "$SIM_PORT" --status-port "$SIM_STATUS_PORT" >"$RUN_DIR/sim.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$SIM_STATUS_PORT") 2>/dev/null && break; sleep 0.1; done
+
+psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -v count="$ENDPOINTS" \
+  -v sim="ws://127.0.0.1:$SIM_PORT" -f compose/seed-demo.sql
+
+Metrics__Port=$METRICS_BASE "$BIN/scheduler" run >"$RUN_DIR/scheduler.log" 2>&1 &
+pids+=($!)
+for i in $(seq 1 "$WORKERS"); do
+  Metrics__Port=$((METRICS_BASE + i)) "$BIN/worker" run >"$RUN_DIR/worker-$i.log" 2>&1 &
+  pids+=($!)
+done
+echo "scheduler and $WORKERS workers running; logs in $RUN_DIR; Ctrl-C stops them"
+
+while true; do
+  enabled=$(psql "$DATABASE_URL" -tAc 'SELECT count(*) FROM verdure_xiaozhi_mcp_endpoints WHERE "IsEnabled"' 2>/dev/null || echo '?')
+  connected=$(curl -fsS "http://127.0.0.1:$SIM_STATUS_PORT/status" 2>/dev/null \
+    | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("connectedTokens", [])))' 2>/dev/null || echo '?')
+  depth=$("$BIN/scheduler" queues 2>/dev/null | tr '\n' ' ' || true)
+  printf '%s connected %s of %s enabled | %s\n' "$(date +%T)" "$connected" "$enabled" "$depth"
+  if [ "$UNTIL_CONNECTED" = 1 ] && [ "$connected" = "$enabled" ] && [ "$enabled" != 0 ]; then
+    echo "all demo endpoints connected"
+    exit 0
+  fi
+  sleep 2
+done
