@@ -70,6 +70,6 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket"]),
         .testTarget(name: "MCPTests", dependencies: ["MCP"]),
         .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore"]),
-        .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore"]),
+        .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", .product(name: "Logging", package: "swift-log")]),
     ]
 )

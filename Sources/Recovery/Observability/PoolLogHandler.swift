@@ -1,0 +1,98 @@
+import Foundation
+import Logging
+
+/// How log lines are written.
+public enum LogFormat: String, Sendable, CaseIterable {
+    /// `2026-01-01T00:00:00.000Z info worker: message key=value` for a terminal.
+    case text
+    /// One JSON object a line: `timestamp`, `level`, `label`, `message`, `metadata`.
+    case json
+}
+
+/// A swift-log handler writing text or JSON lines to standard error, every message and metadata value
+/// passed through `LogRedaction`.
+public struct PoolLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    private let label: String
+    private let format: LogFormat
+    private let sink: LogSink
+
+    public init(label: String, format: LogFormat, level: Logger.Level, sink: LogSink = .standardError) {
+        self.label = label
+        self.format = format
+        self.logLevel = level
+        self.sink = sink
+    }
+
+    /// Installs the handler for the whole process (once, at start).
+    public static func bootstrap(format: LogFormat, level: Logger.Level) {
+        LoggingSystem.bootstrap { label in PoolLogHandler(label: label, format: format, level: level) }
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        sink.write(PoolLogHandler.render(
+            format: format, timestamp: Date(), level: event.level, label: label,
+            message: event.message.description, metadata: merged))
+    }
+
+    /// One rendered line, newline included.
+    static func render(format: LogFormat, timestamp: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
+        let time = timestamp.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        let safeMessage = LogRedaction.redact(message)
+        let pairs = metadata.sorted { $0.key < $1.key }.map { ($0.key, LogRedaction.redact(flatten($0.value))) }
+        switch format {
+        case .text:
+            var line = "\(time) \(level) \(label): \(safeMessage)"
+            for (key, value) in pairs { line += " \(key)=\(value)" }
+            return line + "\n"
+        case .json:
+            var object: [String: Any] = ["timestamp": time, "level": level.rawValue, "label": label, "message": safeMessage]
+            if !pairs.isEmpty { object["metadata"] = Dictionary(uniqueKeysWithValues: pairs) }
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            return String(decoding: data, as: UTF8.self) + "\n"
+        }
+    }
+
+    private static func flatten(_ value: Logger.Metadata.Value) -> String {
+        switch value {
+        case .string(let s): s
+        case .stringConvertible(let c): c.description
+        case .array(let a): "[" + a.map(flatten).joined(separator: ",") + "]"
+        case .dictionary(let d): "{" + d.sorted { $0.key < $1.key }.map { "\($0.key)=\(flatten($0.value))" }.joined(separator: ",") + "}"
+        }
+    }
+}
+
+/// Where rendered log lines go: standard error, or a buffer in tests.
+public final class LogSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var captured: [String]?
+
+    private init(capturing: Bool) { captured = capturing ? [] : nil }
+
+    public static let standardError = LogSink(capturing: false)
+    /// A sink that keeps lines in memory.
+    public static func capturing() -> LogSink { LogSink(capturing: true) }
+
+    public var lines: [String] { lock.withLock { captured ?? [] } }
+
+    func write(_ line: String) {
+        lock.withLock {
+            if captured != nil {
+                captured!.append(line)
+            } else {
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+        }
+    }
+}

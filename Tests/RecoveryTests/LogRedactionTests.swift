@@ -1,0 +1,49 @@
+import Testing
+@testable import Recovery
+
+@Suite struct LogRedactionTests {
+    @Test func masksThePasswordOfAURL() {
+        let line = LogRedaction.redact("cannot reach amqp://pool:s3cret@rabbit:5672/%2f now")
+        #expect(line == "cannot reach amqp://pool:***@rabbit:5672/%2f now")
+    }
+
+    @Test func masksATokenQueryParameter() {
+        let line = LogRedaction.redact("connect wss://api.xiaozhi.me/mcp/?token=eyJhbGciOi.abc.def&x=1 failed")
+        #expect(line == "connect wss://api.xiaozhi.me/mcp/?token=***&x=1 failed")
+    }
+
+    @Test func masksBearerValues() {
+        let line = LogRedaction.redact("upstream said: Authorization: Bearer abc.def.ghi, go away")
+        #expect(!line.contains("abc.def.ghi"))
+        #expect(line.contains("Bearer ***"))
+    }
+
+    @Test func leavesOrdinaryTextAlone() {
+        let text = "Found 3 enabled servers in database but missing from Redis - attempting recovery"
+        #expect(LogRedaction.redact(text) == text)
+        #expect(LogRedaction.redact("attempt=3 reason=missing") == "attempt=3 reason=missing")
+    }
+}
+
+@Suite struct PoolLogHandlerTests {
+    @Test func jsonLinesCarryLevelMessageAndRedactedMetadata() throws {
+        let sink = LogSink.capturing()
+        var handler = PoolLogHandler(label: "worker", format: .json, level: .info, sink: sink)
+        handler[metadataKey: "address"] = "wss://h/mcp/?token=secret-token"
+        handler.log(event: .init(level: .warning, message: "Acquired distributed lock for server 42", metadata: ["server": "42"], source: "t", file: #file, function: #function, line: #line))
+        let line = try #require(sink.lines.first)
+        #expect(line.hasSuffix("\n"))
+        #expect(line.contains(#""level":"warning""#))
+        #expect(line.contains(#""message":"Acquired distributed lock for server 42""#))
+        #expect(line.contains(#""server":"42""#))
+        #expect(!line.contains("secret-token"))
+    }
+
+    @Test func textLinesPutMetadataAfterTheMessage() throws {
+        let sink = LogSink.capturing()
+        let handler = PoolLogHandler(label: "scheduler", format: .text, level: .info, sink: sink)
+        handler.log(event: .init(level: .info, message: "cycle done", metadata: ["missing": "0"], source: "t", file: #file, function: #function, line: #line))
+        let line = try #require(sink.lines.first)
+        #expect(line.contains(" info scheduler: cycle done missing=0"))
+    }
+}
