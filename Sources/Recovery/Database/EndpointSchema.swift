@@ -1,0 +1,132 @@
+/// The original platform's four tables (SPEC §4), named under a table prefix, and the SQL the pool runs
+/// against them. The prefix is validated so that it can never carry SQL; every value is a parameter.
+public struct EndpointSchema: Sendable, Equatable {
+    public let prefix: String
+
+    public struct InvalidPrefix: Error, CustomStringConvertible, Equatable {
+        public let prefix: String
+        public var description: String {
+            "Database:TablePrefix '\(prefix)' is not a valid table prefix (lowercase letters, digits and '_', starting with a letter or '_', at most 40 characters)"
+        }
+    }
+
+    public init(prefix: String) throws(InvalidPrefix) {
+        let valid = prefix.count <= 40 && prefix.unicodeScalars.enumerated().allSatisfy { index, c in
+            ("a"..."z").contains(c) || c == "_" || (index > 0 && ("0"..."9").contains(c))
+        }
+        guard valid else { throw InvalidPrefix(prefix: prefix) }
+        self.prefix = prefix
+    }
+
+    public var endpoints: String { "\"\(prefix)xiaozhi_mcp_endpoints\"" }
+    public var bindings: String { "\"\(prefix)mcp_service_bindings\"" }
+    public var serviceConfigs: String { "\"\(prefix)mcp_service_configs\"" }
+    public var tools: String { "\"\(prefix)mcp_tools\"" }
+
+    /// `CREATE TABLE IF NOT EXISTS` for each table, in the original's column names and types. Never alters
+    /// a table that exists.
+    public var createStatements: [String] {
+        [
+            """
+            CREATE TABLE IF NOT EXISTS \(endpoints) (
+                "Id" varchar(36) NOT NULL PRIMARY KEY,
+                "Name" varchar(200) NOT NULL,
+                "Address" varchar(500) NOT NULL,
+                "UserId" varchar(450) NOT NULL,
+                "Description" varchar(1000),
+                "IsEnabled" boolean NOT NULL DEFAULT false,
+                "IsConnected" boolean NOT NULL DEFAULT false,
+                "CreatedAt" timestamptz NOT NULL DEFAULT now(),
+                "UpdatedAt" timestamptz,
+                "LastConnectedAt" timestamptz,
+                "LastDisconnectedAt" timestamptz
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS \(serviceConfigs) (
+                "Id" varchar(36) NOT NULL PRIMARY KEY,
+                "Name" varchar(200) NOT NULL,
+                "Endpoint" varchar(500) NOT NULL,
+                "UserId" varchar(450) NOT NULL,
+                "Description" varchar(1000),
+                "IsPublic" boolean NOT NULL DEFAULT false,
+                "AuthenticationType" varchar(50),
+                "AuthenticationConfig" text,
+                "Protocol" varchar(50),
+                "CreatedAt" timestamptz NOT NULL DEFAULT now(),
+                "UpdatedAt" timestamptz,
+                "LastSyncedAt" timestamptz
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS \(bindings) (
+                "Id" varchar(36) NOT NULL PRIMARY KEY,
+                "XiaozhiMcpEndpointId" varchar(36) NOT NULL,
+                "McpServiceConfigId" varchar(36) NOT NULL,
+                "UserId" varchar(450) NOT NULL,
+                "Description" varchar(1000),
+                "IsActive" boolean NOT NULL DEFAULT true,
+                "SelectedToolNames" varchar(4000),
+                "CreatedAt" timestamptz NOT NULL DEFAULT now(),
+                "UpdatedAt" timestamptz
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS \(tools) (
+                "Id" varchar(36) NOT NULL PRIMARY KEY,
+                "Name" varchar(200) NOT NULL,
+                "McpServiceConfigId" varchar(36) NOT NULL,
+                "UserId" varchar(450) NOT NULL,
+                "Description" text,
+                "InputSchema" text,
+                "CreatedAt" timestamptz NOT NULL DEFAULT now(),
+                "UpdatedAt" timestamptz
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS \"IX_\(prefix)xiaozhi_mcp_endpoints_IsEnabled\" ON \(endpoints) (\"IsEnabled\")",
+            "CREATE INDEX IF NOT EXISTS \"IX_\(prefix)mcp_service_bindings_XiaozhiMcpEndpointId\" ON \(bindings) (\"XiaozhiMcpEndpointId\")",
+        ]
+    }
+
+    /// Id, name and row version of every enabled endpoint: the scheduler's one query a cycle.
+    public var selectEnabled: String {
+        "SELECT \"Id\", \"Name\", COALESCE(\"UpdatedAt\", \"CreatedAt\") FROM \(endpoints) WHERE \"IsEnabled\""
+    }
+
+    /// One endpoint by id ($1), as a worker reloads it before connecting.
+    public var selectEndpoint: String {
+        "SELECT \"Id\", \"Name\", \"Address\", \"UserId\", \"IsEnabled\", COALESCE(\"UpdatedAt\", \"CreatedAt\") FROM \(endpoints) WHERE \"Id\" = $1"
+    }
+
+    /// Every endpoint with its state columns (for `scheduler status`).
+    public var selectAllEndpoints: String {
+        "SELECT \"Id\", \"Name\", \"IsEnabled\", \"IsConnected\", \"LastConnectedAt\", \"LastDisconnectedAt\" FROM \(endpoints) ORDER BY \"Name\", \"Id\""
+    }
+
+    /// Narrow update when a session comes up: $1 id, $2 time.
+    public var markConnected: String {
+        "UPDATE \(endpoints) SET \"IsConnected\" = true, \"LastConnectedAt\" = $2 WHERE \"Id\" = $1"
+    }
+
+    /// Narrow update when a session goes down: $1 id, $2 time.
+    public var markDisconnected: String {
+        "UPDATE \(endpoints) SET \"IsConnected\" = false, \"LastDisconnectedAt\" = $2 WHERE \"Id\" = $1"
+    }
+
+    /// The active bindings of an endpoint ($1) joined to their service configs.
+    public var selectBindings: String {
+        """
+        SELECT b."Id", b."McpServiceConfigId", b."SelectedToolNames", b."CreatedAt", \
+        c."Name", c."Endpoint", c."AuthenticationType", c."AuthenticationConfig", c."Protocol", \
+        COALESCE(b."UpdatedAt", b."CreatedAt"), COALESCE(c."UpdatedAt", c."CreatedAt") \
+        FROM \(bindings) b JOIN \(serviceConfigs) c ON c."Id" = b."McpServiceConfigId" \
+        WHERE b."XiaozhiMcpEndpointId" = $1 AND b."IsActive" \
+        ORDER BY b."CreatedAt", b."Id"
+        """
+    }
+
+    /// The tools of the service configs listed in $1 (a text array).
+    public var selectTools: String {
+        "SELECT \"Id\", \"Name\", \"McpServiceConfigId\", \"Description\", \"InputSchema\" FROM \(tools) WHERE \"McpServiceConfigId\" = ANY($1::text[]) ORDER BY \"Name\", \"Id\""
+    }
+}
