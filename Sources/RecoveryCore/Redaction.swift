@@ -55,8 +55,9 @@ public enum Redaction {
 
     /// Rewrites the userinfo of `scheme://userinfo@host/path` (query and fragment already removed).
     private static func hideUserinfo(in text: Substring, keepingUser: Bool) -> String {
-        guard let schemeEnd = text.range(of: "://") else { return String(text) }
-        let authorityStart = schemeEnd.upperBound
+        // Without `scheme://`, the text up to the first `/` is taken as the authority, so a mistyped
+        // URL such as `redis:secret@host` still has its secret hidden.
+        let authorityStart = text.range(of: "://")?.upperBound ?? text.startIndex
         let authorityEnd = text[authorityStart...].firstIndex(of: "/") ?? text.endIndex
         let authority = text[authorityStart..<authorityEnd]
         guard let at = authority.lastIndex(of: "@") else { return String(text) }
