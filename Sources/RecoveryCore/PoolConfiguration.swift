@@ -163,7 +163,8 @@ private struct ValueReader {
 
     func invalid(_ key: ConfigurationKey, expected: String? = nil) -> ConfigurationError {
         let entry = raw(key)
-        let shown = key.isSecretBearing ? Redaction.connectionURL(entry.value) : StrictFields.excerpt(entry.value)
+        // A value that failed validation may be mistyped anywhere: hide its whole userinfo, not just a password.
+        let shown = key.isSecretBearing ? Redaction.webSocketAddress(entry.value) : StrictFields.excerpt(entry.value)
         return .invalidValue(key: key.name, value: shown, source: entry.source, expected: expected ?? key.expected)
     }
 
