@@ -101,13 +101,20 @@ extension ConnectionState: Codable {
         } catch {
             throw MessageDecodingError.notAnObject(kind)
         }
-        var keys: [String: FieldKey] = [:]
-        for key in container.allKeys {
-            keys[key.stringValue.lowercased()] = key
-        }
+        // Exact PascalCase names first (the common case); other spellings through a case-insensitive map.
+        var lowercasedKeys: [String: FieldKey]?
         func key(_ name: String) -> FieldKey? {
-            guard let key = keys[name.lowercased()], !((try? container.decodeNil(forKey: key)) ?? true) else { return nil }
-            return key
+            var found = FieldKey(name)
+            if !container.contains(found) {
+                if lowercasedKeys == nil {
+                    var map: [String: FieldKey] = [:]
+                    for key in container.allKeys { map[key.stringValue.lowercased()] = key }
+                    lowercasedKeys = map
+                }
+                guard let other = lowercasedKeys?[name.lowercased()] else { return nil }
+                found = other
+            }
+            return ((try? container.decodeNil(forKey: found)) ?? true) ? nil : found
         }
         func string(_ name: String) throws -> String? {
             guard let key = key(name) else { return nil }

@@ -14,8 +14,8 @@ public struct EnabledEndpoint: Sendable, Equatable, Hashable {
     }
 }
 
-/// What `mcp:connection:{id}` held when read.
-public enum StateReading: Sendable, Equatable {
+/// What `mcp:connection:{id}` held when read. Indirect, so an observation is one pointer wide and cheap to copy.
+public indirect enum StateReading: Sendable, Equatable {
     case absent
     /// A value that does not decode as a state; `raw` is kept for the compare-and-delete.
     case unreadable(raw: String)

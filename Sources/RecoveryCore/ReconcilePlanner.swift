@@ -57,10 +57,16 @@ public struct ReconcilePlanner: Sendable {
         report.enabled.reserveCapacity(input.enabled.count)
         report.live.reserveCapacity(input.enabled.count)
 
+        let checkPending = !input.pending.isEmpty
+        let checkParked = !input.parked.isEmpty
+        let checkAttempts = !input.lastAttempts.isEmpty
+        var observedEnabled = 0
+
         for endpoint in input.enabled {
             guard enabledIds.insert(endpoint.id).inserted else { continue }
             report.enabled.append(endpoint.id)
             let observation = input.observations[endpoint.id]
+            if observation != nil { observedEnabled += 1 }
             if let observation, observation.indexed, case .absent = observation.state {
                 plan.indexEntriesToRemove.append(endpoint.id)
             }
@@ -69,7 +75,7 @@ public struct ReconcilePlanner: Sendable {
             switch liveness(of: observation, now: now) {
             case .live:
                 report.live.append(endpoint.id)
-                if input.parked[endpoint.id] != nil { plan.parkedToClear.append(endpoint.id) }
+                if checkParked, input.parked[endpoint.id] != nil { plan.parkedToClear.append(endpoint.id) }
                 continue
             case .connecting:
                 report.connecting.append(endpoint.id)
@@ -84,18 +90,18 @@ public struct ReconcilePlanner: Sendable {
                 staleReason = why
             }
 
-            if input.pending.contains(endpoint.id) {
+            if checkPending, input.pending.contains(endpoint.id) {
                 report.pending.append(endpoint.id)
                 continue
             }
-            if let parked = input.parked[endpoint.id] {
+            if checkParked, let parked = input.parked[endpoint.id] {
                 if parked.isActive(now: now, endpointUpdatedAt: endpoint.updatedAt, parkPeriod: policy.parkPeriod) {
                     report.parked.append(endpoint.id)
                     continue
                 }
                 plan.parkedToClear.append(endpoint.id)
             }
-            if let last = input.lastAttempts[endpoint.id], now.timeIntervalSince(last) < policy.reconnectCooldown {
+            if checkAttempts, let last = input.lastAttempts[endpoint.id], now.timeIntervalSince(last) < policy.reconnectCooldown {
                 report.coolingDown.append(endpoint.id)
                 continue
             }
@@ -105,8 +111,10 @@ public struct ReconcilePlanner: Sendable {
 
         // Ids Redis knows that are not enabled: orphans, stale leftovers, dangling index entries.
         var others: [String] = []
-        for id in input.observations.keys where !enabledIds.contains(id) {
-            others.append(id)
+        if observedEnabled < input.observations.count {
+            for id in input.observations.keys where !enabledIds.contains(id) {
+                others.append(id)
+            }
         }
         others.sort()
         for id in others {

@@ -13,12 +13,15 @@ public enum Redaction {
     /// secret-looking query parameters replaced by `***`, and any fragment dropped.
     /// `wss://api.xiaozhi.me/mcp/?token=eyJ…` becomes `wss://api.xiaozhi.me/mcp/?token=***`.
     public static func webSocketAddress(_ address: String) -> String {
+        if !address.utf8.contains(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "@") }) {
+            return address
+        }
         var rest = Substring(address)
-        if let hash = rest.firstIndex(of: "#") {
+        if let hash = rest.utf8.firstIndex(of: UInt8(ascii: "#")) {
             rest = rest[..<hash]
         }
         var query: Substring?
-        if let question = rest.firstIndex(of: "?") {
+        if let question = rest.utf8.firstIndex(of: UInt8(ascii: "?")) {
             query = rest[rest.index(after: question)...]
             rest = rest[..<question]
         }
@@ -35,12 +38,12 @@ public enum Redaction {
     public static func connectionURL(_ url: String) -> String {
         var rest = Substring(url)
         var fragment: Substring?
-        if let hash = rest.firstIndex(of: "#") {
+        if let hash = rest.utf8.firstIndex(of: UInt8(ascii: "#")) {
             fragment = rest[hash...]
             rest = rest[..<hash]
         }
         var query: Substring?
-        if let question = rest.firstIndex(of: "?") {
+        if let question = rest.utf8.firstIndex(of: UInt8(ascii: "?")) {
             query = rest[rest.index(after: question)...]
             rest = rest[..<question]
         }
@@ -57,14 +60,14 @@ public enum Redaction {
     private static func hideUserinfo(in text: Substring, keepingUser: Bool) -> String {
         // Without `scheme://`, the text up to the first `/` is taken as the authority, so a mistyped
         // URL such as `redis:secret@host` still has its secret hidden.
-        let authorityStart = text.range(of: "://")?.upperBound ?? text.startIndex
-        let authorityEnd = text[authorityStart...].firstIndex(of: "/") ?? text.endIndex
+        let authorityStart = schemeSeparatorEnd(in: text) ?? text.startIndex
+        let authorityEnd = text[authorityStart...].utf8.firstIndex(of: UInt8(ascii: "/")) ?? text.endIndex
         let authority = text[authorityStart..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@") else { return String(text) }
+        guard let at = authority.utf8.lastIndex(of: UInt8(ascii: "@")) else { return String(text) }
         let userinfo = authority[..<at]
         var replacement: String
         if keepingUser {
-            if let colon = userinfo.firstIndex(of: ":") {
+            if let colon = userinfo.utf8.firstIndex(of: UInt8(ascii: ":")) {
                 replacement = String(userinfo[..<colon]) + ":" + mask
             } else {
                 replacement = String(userinfo)
@@ -73,13 +76,33 @@ public enum Redaction {
             replacement = mask
         }
         replacement.append("@")
-        return String(text[..<authorityStart]) + replacement + String(authority[authority.index(after: at)...])
+        return String(text[..<authorityStart]) + replacement + String(authority[authority.utf8.index(after: at)...])
             + String(text[authorityEnd...])
+    }
+
+    /// The index just after the first `://`, found on UTF-8 bytes.
+    private static func schemeSeparatorEnd(in text: Substring) -> String.Index? {
+        let bytes = text.utf8
+        var index = bytes.startIndex
+        while let colon = bytes[index...].firstIndex(of: UInt8(ascii: ":")) {
+            let first = bytes.index(after: colon)
+            guard first < bytes.endIndex, bytes[first] == UInt8(ascii: "/") else {
+                index = first
+                continue
+            }
+            let second = bytes.index(after: first)
+            guard second < bytes.endIndex, bytes[second] == UInt8(ascii: "/") else {
+                index = first
+                continue
+            }
+            return bytes.index(after: second)
+        }
+        return nil
     }
 
     private static func redactQuery(_ query: Substring) -> String {
         query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
-            guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
+            guard let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) else { return String(pair) }
             let name = pair[..<equals]
             let decoded = (String(name).removingPercentEncodingLeniently).lowercased()
             if secretQueryNames.contains(decoded) {

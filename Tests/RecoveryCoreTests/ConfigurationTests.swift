@@ -267,3 +267,12 @@ import Testing
         }
     }
 }
+
+@Suite struct ConfigurationDocumentationTests {
+    @Test func configReadmeHoldsTheCurrentKeyReference() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("config/README.md")
+        let readme = try String(contentsOf: url, encoding: .utf8)
+        #expect(readme.contains(ConfigurationPrinter.markdownReference()))
+    }
+}
