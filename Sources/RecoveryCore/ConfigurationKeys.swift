@@ -1,0 +1,181 @@
+/// One configuration key: its name (`Section:Name`, as the original platform spelled its own), default,
+/// accepted values and meaning. `ConfigurationKeys.all` is the single list the loader, the printer and
+/// the documentation use.
+public struct ConfigurationKey: Sendable, Equatable, Hashable {
+    /// What values a key accepts.
+    public enum ValueKind: Sendable, Equatable, Hashable {
+        /// An integer in a range.
+        case integer(ClosedRange<Int>)
+        /// A comma-separated list (a JSON array in the file) of integers in a range, with 1...maxCount items.
+        case integerList(ClosedRange<Int>, maxCount: Int)
+        /// One of a fixed set of words (matched case-insensitively).
+        case choice([String])
+        /// A string matching a character rule.
+        case text(TextRule)
+        /// A connection URL with one of these schemes; empty means unset. Its password is masked when printed.
+        case url(schemes: [String])
+    }
+
+    /// Character rules for text keys.
+    public enum TextRule: Sendable, Equatable, Hashable {
+        /// A SQL identifier prefix: letters, digits and `_`, not starting with a digit, at most 42 characters; may be empty.
+        case identifierPrefix
+        /// An AMQP name part: 1-200 letters, digits, `.`, `-`, `_`.
+        case amqpName
+        /// An instance id: empty (generate one) or up to 200 letters, digits, `.`, `-`, `_`, `:`.
+        case instanceId
+        /// A host name or address.
+        case host
+        /// A file path; empty means unset.
+        case optionalPath
+    }
+
+    public let name: String
+    public let defaultValue: String
+    public let kind: ValueKind
+    public let summary: String
+
+    init(_ name: String, _ defaultValue: String, _ kind: ValueKind, _ summary: String) {
+        self.name = name
+        self.defaultValue = defaultValue
+        self.kind = kind
+        self.summary = summary
+    }
+
+    /// The ASP.NET environment form: `ConnectionMonitor__CheckIntervalSeconds`.
+    public var environmentName: String { name.replacingOccurrences(of: ":", with: "__") }
+
+    /// Whether printed values must be masked.
+    public var isSecretBearing: Bool {
+        if case .url = kind { return true }
+        return false
+    }
+
+    /// What a valid value looks like, for error messages and documentation.
+    public var expected: String {
+        switch kind {
+        case .integer(let range): return "an integer from \(range.lowerBound) to \(range.upperBound)"
+        case .integerList(let range, let maxCount):
+            return "1 to \(maxCount) comma-separated integers from \(range.lowerBound) to \(range.upperBound), non-decreasing"
+        case .choice(let words): return "one of " + words.joined(separator: ", ")
+        case .text(.identifierPrefix): return "letters, digits and '_', not starting with a digit, at most 42 characters"
+        case .text(.amqpName): return "1-200 letters, digits, '.', '-' or '_'"
+        case .text(.instanceId): return "empty or at most 200 letters, digits, '.', '-', '_' or ':'"
+        case .text(.host): return "a host name or IP address"
+        case .text(.optionalPath): return "a file path, or empty"
+        case .url(let schemes): return "a URL with scheme " + schemes.joined(separator: " or ") + " and a host"
+        }
+    }
+}
+
+/// Every configuration key, in the order they are printed.
+public enum ConfigurationKeys {
+    public static let checkInterval = ConfigurationKey(
+        "ConnectionMonitor:CheckIntervalSeconds", "30", .integer(1...86_400),
+        "Seconds between two reconcile cycles of the leading scheduler.")
+    public static let heartbeatTimeout = ConfigurationKey(
+        "ConnectionMonitor:HeartbeatTimeoutSeconds", "90", .integer(2...86_400),
+        "A state whose LastHeartbeat is older than this is stale (deleted and recovered).")
+    public static let reconnectCooldown = ConfigurationKey(
+        "ConnectionMonitor:ReconnectCooldownSeconds", "60", .integer(0...86_400),
+        "Minimum seconds between two jobs the scheduler publishes for one endpoint.")
+    public static let tablePrefix = ConfigurationKey(
+        "Database:TablePrefix", "verdure_", .text(.identifierPrefix),
+        "Prefix of the original platform's table names.")
+    public static let leaseTtl = ConfigurationKey(
+        "Recovery:LeaseTtlSeconds", "15", .integer(3...600),
+        "TTL of an endpoint's lease; the holder renews it every third of this. A killed worker's endpoints recover after it lapses.")
+    public static let heartbeatInterval = ConfigurationKey(
+        "Recovery:HeartbeatIntervalSeconds", "20", .integer(1...43_200),
+        "Seconds between two LastHeartbeat writes of a held session; at most half of HeartbeatTimeoutSeconds.")
+    public static let parkPeriod = ConfigurationKey(
+        "Recovery:ParkSeconds", "3600", .integer(1...31_536_000),
+        "How long an endpoint dead-lettered for a transient failure stays parked.")
+    public static let pendingTtl = ConfigurationKey(
+        "Recovery:PendingTtlSeconds", "900", .integer(10...86_400),
+        "TTL of the pending-job marker that stops an endpoint from being queued twice.")
+    public static let shutdownGrace = ConfigurationKey(
+        "Recovery:ShutdownGraceSeconds", "20", .integer(1...600),
+        "Bound on a worker's graceful shutdown (hand-off of every session) after SIGTERM.")
+    public static let leaderLease = ConfigurationKey(
+        "Scheduler:LeaderLeaseSeconds", "15", .integer(3...600),
+        "TTL of the scheduler leader lease; only its holder runs reconcile cycles.")
+    public static let instanceId = ConfigurationKey(
+        "Worker:InstanceId", "", .text(.instanceId),
+        "This process's instance id; empty means host:pid:random.")
+    public static let maxSessions = ConfigurationKey(
+        "Worker:MaxSessions", "500", .integer(1...100_000),
+        "Sessions one worker holds at most; it stops consuming jobs when full.")
+    public static let prefetch = ConfigurationKey(
+        "Worker:Prefetch", "8", .integer(1...65_535),
+        "AMQP prefetch of the job consumer: jobs one worker works on at once.")
+    public static let connectTimeout = ConfigurationKey(
+        "Worker:ConnectTimeoutSeconds", "15", .integer(1...300),
+        "Bound on opening a session: TCP, TLS, WebSocket handshake.")
+    public static let pingInterval = ConfigurationKey(
+        "Worker:PingIntervalSeconds", "25", .integer(1...3600),
+        "Seconds between two WebSocket pings on a session.")
+    public static let idleTimeout = ConfigurationKey(
+        "Worker:IdleTimeoutSeconds", "75", .integer(2...86_400),
+        "A session silent for this long (no frame, no pong) is closed and recovered; more than PingIntervalSeconds.")
+    public static let retryMaxAttempts = ConfigurationKey(
+        "Retry:MaxAttempts", "6", .integer(1...100),
+        "Attempts of a job (the first included) before a transient failure is dead-lettered.")
+    public static let retryDelays = ConfigurationKey(
+        "Retry:DelaysSeconds", "5,15,45,135,300", .integerList(1...86_400, maxCount: 20),
+        "The retry delay ladder; one TTL queue per step. Attempt n waits step min(n-1, last).")
+    public static let queuePrefix = ConfigurationKey(
+        "Queue:Prefix", "mcp.recovery", .text(.amqpName),
+        "Prefix of every exchange and queue name.")
+    public static let deliveryLimit = ConfigurationKey(
+        "Queue:DeliveryLimit", "5", .integer(0...1000),
+        "x-delivery-limit of the jobs queue: redeliveries (after worker crashes) before the broker dead-letters a job.")
+    public static let metricsPort = ConfigurationKey(
+        "Metrics:Port", "9464", .integer(0...65_535),
+        "Port of /metrics, /healthz and /readyz; 0 disables the listener.")
+    public static let metricsHost = ConfigurationKey(
+        "Metrics:Host", "0.0.0.0", .text(.host),
+        "Address the metrics listener binds.")
+    public static let logFormat = ConfigurationKey(
+        "Log:Format", "text", .choice(["text", "json"]),
+        "Log line format.")
+    public static let logLevel = ConfigurationKey(
+        "Log:Level", "info", .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"]),
+        "Lowest level logged.")
+    public static let tlsCaFile = ConfigurationKey(
+        "Tls:CaFile", "", .text(.optionalPath),
+        "Extra CA bundle (PEM) trusted besides the system store; certificates are always verified.")
+    public static let mcpCallTimeout = ConfigurationKey(
+        "Mcp:CallTimeoutSeconds", "60", .integer(1...3600),
+        "Bound on one tools/call forwarded to an upstream MCP service.")
+    public static let databaseURL = ConfigurationKey(
+        "DATABASE_URL", "", .url(schemes: ["postgres", "postgresql"]),
+        "Postgres connection URL (postgres://user:pass@host:port/db?sslmode=...).")
+    public static let redisURL = ConfigurationKey(
+        "REDIS_URL", "", .url(schemes: ["redis", "rediss"]),
+        "Redis connection URL (redis://[:password@]host:port[/db]).")
+    public static let amqpURL = ConfigurationKey(
+        "AMQP_URL", "", .url(schemes: ["amqp", "amqps"]),
+        "RabbitMQ connection URL (amqp://user:pass@host:port/vhost, amqps:// too).")
+
+    /// Every key, in print order.
+    public static let all: [ConfigurationKey] = [
+        checkInterval, heartbeatTimeout, reconnectCooldown, tablePrefix,
+        leaseTtl, heartbeatInterval, parkPeriod, pendingTtl, shutdownGrace, leaderLease,
+        instanceId, maxSessions, prefetch, connectTimeout, pingInterval, idleTimeout,
+        retryMaxAttempts, retryDelays, queuePrefix, deliveryLimit,
+        metricsPort, metricsHost, logFormat, logLevel, tlsCaFile, mcpCallTimeout,
+        databaseURL, redisURL, amqpURL,
+    ]
+
+    private static let byLowercasedName: [String: ConfigurationKey] = {
+        var map: [String: ConfigurationKey] = [:]
+        for key in all { map[key.name.lowercased()] = key }
+        return map
+    }()
+
+    /// The key named `name` in either form (`A:B` or `A__B`), matched case-insensitively.
+    public static func named(_ name: String) -> ConfigurationKey? {
+        byLowercasedName[name.replacingOccurrences(of: "__", with: ":").lowercased()]
+    }
+}

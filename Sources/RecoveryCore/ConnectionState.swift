@@ -1,0 +1,197 @@
+import Foundation
+
+/// The original platform's `ConnectionStatus`, stored as an integer.
+public enum ConnectionStatus: Int, Sendable, Equatable, Hashable, CaseIterable {
+    case connected = 0
+    case disconnected = 1
+    case connecting = 2
+    case failed = 3
+
+    /// The .NET enum member name, as a `JsonStringEnumConverter` would write it.
+    public var name: String {
+        switch self {
+        case .connected: return "Connected"
+        case .disconnected: return "Disconnected"
+        case .connecting: return "Connecting"
+        case .failed: return "Failed"
+        }
+    }
+
+    /// Whether a session exists or is being opened (as opposed to one that dropped).
+    public var isUp: Bool { self == .connected || self == .connecting }
+}
+
+/// The JSON value of `mcp:connection:{id}`, which the original platform's UI reads.
+///
+/// Written with the original's PascalCase fields plus `Owner` (`"pool"`) and `Fence` (the lease's fencing
+/// number). Never holds the lease token, and `WebSocketEndpoint` is always redacted.
+/// Read tolerantly: states written by the original lack `Owner`/`Fence`, unknown fields are ignored,
+/// field names match case-insensitively, dates may have any fraction, an offset or no zone, and
+/// `Status` may be a number or a member name.
+public struct ConnectionState: Sendable, Equatable, Hashable {
+    /// The `Owner` value of states the pool writes.
+    public static let poolOwner = "pool"
+
+    public var serverId: String
+    /// The process holding the session (for the pool: the worker's instance id, the control route).
+    public var instanceId: String
+    public var status: ConnectionStatus
+    public var lastConnectedTime: Date?
+    public var lastDisconnectedTime: Date?
+    public var lastHeartbeat: Date
+    public var reconnectAttempts: Int
+    public var serverName: String
+    /// The endpoint address with its token and userinfo hidden.
+    public private(set) var webSocketEndpoint: String
+    /// `"pool"` for states written by this pool; nil for the original's.
+    public var owner: String?
+    /// The fencing number of the lease under which the state was written.
+    public var fence: Int?
+
+    /// Builds a state; `webSocketEndpoint` is redacted here, so a raw address with its token is safe to pass.
+    public init(
+        serverId: String, instanceId: String, status: ConnectionStatus,
+        lastConnectedTime: Date? = nil, lastDisconnectedTime: Date? = nil, lastHeartbeat: Date,
+        reconnectAttempts: Int = 0, serverName: String, webSocketEndpoint: String,
+        owner: String? = ConnectionState.poolOwner, fence: Int? = nil
+    ) {
+        self.serverId = serverId
+        self.instanceId = instanceId
+        self.status = status
+        self.lastConnectedTime = lastConnectedTime
+        self.lastDisconnectedTime = lastDisconnectedTime
+        self.lastHeartbeat = lastHeartbeat
+        self.reconnectAttempts = reconnectAttempts
+        self.serverName = serverName
+        self.webSocketEndpoint = Redaction.webSocketAddress(webSocketEndpoint)
+        self.owner = owner
+        self.fence = fence
+    }
+
+    /// Whether this pool wrote the state (so a lease must back it).
+    public var isWrittenByPool: Bool { owner == Self.poolOwner }
+
+    /// Replaces the endpoint address, redacting it.
+    public mutating func setWebSocketEndpoint(_ address: String) {
+        webSocketEndpoint = Redaction.webSocketAddress(address)
+    }
+
+    /// Reads a stored value tolerantly (see the type's documentation).
+    public static func decode(_ data: Data) throws(MessageDecodingError) -> ConnectionState {
+        try WireJSON.decode(ConnectionState.self, from: data, kind: .connectionState)
+    }
+
+    /// Reads a stored string value tolerantly.
+    public static func decode(_ text: String) throws(MessageDecodingError) -> ConnectionState {
+        try decode(Data(text.utf8))
+    }
+
+    /// The JSON string to store.
+    public func encoded() -> String {
+        String(decoding: WireJSON.encode(self), as: UTF8.self)
+    }
+}
+
+extension ConnectionState: Codable {
+    public init(from decoder: Decoder) throws {
+        let kind = MessageKind.connectionState
+        let container: KeyedDecodingContainer<FieldKey>
+        do {
+            container = try decoder.container(keyedBy: FieldKey.self)
+        } catch {
+            throw MessageDecodingError.notAnObject(kind)
+        }
+        // Exact PascalCase names first (the common case); other spellings through a case-insensitive map.
+        var lowercasedKeys: [String: FieldKey]?
+        func key(_ name: String) -> FieldKey? {
+            var found = FieldKey(name)
+            if !container.contains(found) {
+                if lowercasedKeys == nil {
+                    var map: [String: FieldKey] = [:]
+                    for key in container.allKeys { map[key.stringValue.lowercased()] = key }
+                    lowercasedKeys = map
+                }
+                guard let other = lowercasedKeys?[name.lowercased()] else { return nil }
+                found = other
+            }
+            return ((try? container.decodeNil(forKey: found)) ?? true) ? nil : found
+        }
+        func string(_ name: String) throws -> String? {
+            guard let key = key(name) else { return nil }
+            guard let value = try? container.decode(String.self, forKey: key) else {
+                throw MessageDecodingError.wrongType(kind, field: name, expected: "a string")
+            }
+            return value
+        }
+        func date(_ name: String) throws -> Date? {
+            guard let text = try string(name) else { return nil }
+            guard let date = Timestamp.parse(text) else {
+                throw MessageDecodingError.invalidValue(
+                    kind, field: name, value: StrictFields.excerpt(text), expected: "an ISO-8601 date-time")
+            }
+            return date
+        }
+        func int(_ name: String) throws -> Int? {
+            guard let key = key(name) else { return nil }
+            if let value = try? container.decode(Int.self, forKey: key) { return value }
+            if let value = try? container.decode(Double.self, forKey: key), value.rounded() == value, abs(value) < 1e15 {
+                return Int(value)
+            }
+            throw MessageDecodingError.wrongType(kind, field: name, expected: "an integer")
+        }
+
+        serverId = try string("ServerId") ?? ""
+        instanceId = try string("InstanceId") ?? ""
+        guard let statusKey = key("Status") else {
+            throw MessageDecodingError.missingField(kind, field: "Status")
+        }
+        if let number = try? container.decode(Int.self, forKey: statusKey) {
+            guard let status = ConnectionStatus(rawValue: number) else {
+                throw MessageDecodingError.invalidValue(kind, field: "Status", value: String(number), expected: "0, 1, 2 or 3")
+            }
+            self.status = status
+        } else if let name = try? container.decode(String.self, forKey: statusKey) {
+            guard let status = ConnectionStatus.allCases.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+                throw MessageDecodingError.invalidValue(
+                    kind, field: "Status", value: StrictFields.excerpt(name), expected: "Connected, Disconnected, Connecting or Failed")
+            }
+            self.status = status
+        } else {
+            throw MessageDecodingError.wrongType(kind, field: "Status", expected: "an integer")
+        }
+        lastConnectedTime = try date("LastConnectedTime")
+        lastDisconnectedTime = try date("LastDisconnectedTime")
+        guard let heartbeat = try date("LastHeartbeat") else {
+            throw MessageDecodingError.missingField(kind, field: "LastHeartbeat")
+        }
+        lastHeartbeat = heartbeat
+        reconnectAttempts = try int("ReconnectAttempts") ?? 0
+        serverName = try string("ServerName") ?? ""
+        webSocketEndpoint = Redaction.webSocketAddress(try string("WebSocketEndpoint") ?? "")
+        owner = try string("Owner")
+        fence = try int("Fence")
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: FieldKey.self)
+        try container.encode(serverId, forKey: FieldKey("ServerId"))
+        try container.encode(instanceId, forKey: FieldKey("InstanceId"))
+        try container.encode(status.rawValue, forKey: FieldKey("Status"))
+        if let lastConnectedTime {
+            try container.encode(Timestamp.format(lastConnectedTime), forKey: FieldKey("LastConnectedTime"))
+        } else {
+            try container.encodeNil(forKey: FieldKey("LastConnectedTime"))
+        }
+        if let lastDisconnectedTime {
+            try container.encode(Timestamp.format(lastDisconnectedTime), forKey: FieldKey("LastDisconnectedTime"))
+        } else {
+            try container.encodeNil(forKey: FieldKey("LastDisconnectedTime"))
+        }
+        try container.encode(Timestamp.format(lastHeartbeat), forKey: FieldKey("LastHeartbeat"))
+        try container.encode(reconnectAttempts, forKey: FieldKey("ReconnectAttempts"))
+        try container.encode(serverName, forKey: FieldKey("ServerName"))
+        try container.encode(Redaction.webSocketAddress(webSocketEndpoint), forKey: FieldKey("WebSocketEndpoint"))
+        if let owner { try container.encode(owner, forKey: FieldKey("Owner")) }
+        if let fence { try container.encode(fence, forKey: FieldKey("Fence")) }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// An endpoint whose job was dead-lettered: the scheduler does not enqueue it again until an operator
+/// retries it, its row's `"UpdatedAt"` changes, or (transient failures only) the park period passes.
+/// Stored as a field of the `mcp:recovery:parked` hash.
+public struct ParkedEndpoint: Sendable, Equatable, Hashable {
+    public var serverId: String
+    /// The last error's message (never a secret).
+    public var reason: String
+    public var kind: FailureKind
+    public var parkedAt: Date
+    /// When a transient park ends; nil means `parkedAt` + the configured park period. Ignored for permanent parks.
+    public var until: Date?
+    /// The endpoint row's `"UpdatedAt"` when it was parked; a different value ends the park.
+    /// Nil when unknown: then any `"UpdatedAt"` later than `parkedAt` ends it.
+    public var endpointUpdatedAt: Date?
+
+    public init(serverId: String, reason: String, kind: FailureKind, parkedAt: Date, until: Date? = nil, endpointUpdatedAt: Date? = nil) {
+        self.serverId = serverId
+        self.reason = reason
+        self.kind = kind
+        self.parkedAt = parkedAt
+        self.until = until
+        self.endpointUpdatedAt = endpointUpdatedAt
+    }
+
+    /// Whether the park still blocks enqueuing, given the endpoint row's current `"UpdatedAt"`.
+    public func isActive(now: Date, endpointUpdatedAt current: Date?, parkPeriod: TimeInterval) -> Bool {
+        if let current {
+            if let recorded = endpointUpdatedAt {
+                if current != recorded { return false }
+            } else if current > parkedAt {
+                return false
+            }
+        }
+        if kind == .transient {
+            let end = until ?? parkedAt.addingTimeInterval(parkPeriod)
+            if now >= end { return false }
+        }
+        return true
+    }
+
+    /// Reads a stored value strictly.
+    public static func decode(_ data: Data) throws(MessageDecodingError) -> ParkedEndpoint {
+        try WireJSON.decode(ParkedEndpoint.self, from: data, kind: .parkedEndpoint)
+    }
+
+    /// The JSON string to store.
+    public func encoded() -> String { String(decoding: WireJSON.encode(self), as: UTF8.self) }
+}
+
+extension ParkedEndpoint: Codable {
+    public init(from decoder: Decoder) throws {
+        let fields = try StrictFields(decoder: decoder, kind: .parkedEndpoint)
+        serverId = try fields.identifier("serverId")
+        reason = try fields.string("reason")
+        kind = try fields.oneOf(FailureKind.self, "kind")
+        parkedAt = try fields.date("parkedAt")
+        until = try fields.optionalDate("until")
+        endpointUpdatedAt = try fields.optionalDate("endpointUpdatedAt")
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: FieldKey.self)
+        try container.encode(serverId, forKey: FieldKey("serverId"))
+        try container.encode(reason, forKey: FieldKey("reason"))
+        try container.encode(kind.rawValue, forKey: FieldKey("kind"))
+        try container.encode(Timestamp.format(parkedAt), forKey: FieldKey("parkedAt"))
+        if let until {
+            try container.encode(Timestamp.format(until), forKey: FieldKey("until"))
+        } else {
+            try container.encodeNil(forKey: FieldKey("until"))
+        }
+        if let endpointUpdatedAt {
+            try container.encode(Timestamp.format(endpointUpdatedAt), forKey: FieldKey("endpointUpdatedAt"))
+        } else {
+            try container.encodeNil(forKey: FieldKey("endpointUpdatedAt"))
+        }
+    }
+}

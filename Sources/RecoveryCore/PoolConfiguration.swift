@@ -1,0 +1,233 @@
+import Foundation
+
+/// Log line format.
+public enum LogFormat: String, Sendable, Equatable, CaseIterable {
+    case text
+    case json
+}
+
+/// A connection URL from `DATABASE_URL`, `REDIS_URL` or `AMQP_URL`.
+public struct ConnectionURL: Sendable, Equatable, Hashable, CustomStringConvertible {
+    /// The URL as given, with its password: pass it to the client library, never to a log.
+    public let raw: String
+    public let scheme: String
+    public let host: String
+    public let port: Int?
+
+    /// The URL with its password masked: safe for logs and errors.
+    public var redacted: String { Redaction.connectionURL(raw) }
+    public var description: String { redacted }
+}
+
+/// The validated configuration of a scheduler or worker process (see `ConfigurationKeys` for each key).
+public struct PoolConfiguration: Sendable, Equatable {
+    public var checkIntervalSeconds: Int
+    public var heartbeatTimeoutSeconds: Int
+    public var reconnectCooldownSeconds: Int
+    public var tablePrefix: String
+    public var leaseTtlSeconds: Int
+    public var heartbeatIntervalSeconds: Int
+    public var parkSeconds: Int
+    public var pendingTtlSeconds: Int
+    public var shutdownGraceSeconds: Int
+    public var leaderLeaseSeconds: Int
+    /// Nil means generate one (host:pid:random).
+    public var instanceId: String?
+    public var maxSessions: Int
+    public var prefetch: Int
+    public var connectTimeoutSeconds: Int
+    public var pingIntervalSeconds: Int
+    public var idleTimeoutSeconds: Int
+    public var retryMaxAttempts: Int
+    public var retryDelaysSeconds: [Int]
+    public var queuePrefix: String
+    public var deliveryLimit: Int
+    public var metricsPort: Int
+    public var metricsHost: String
+    public var logFormat: LogFormat
+    public var logLevel: String
+    public var tlsCaFile: String?
+    public var mcpCallTimeoutSeconds: Int
+    public var databaseURL: ConnectionURL?
+    public var redisURL: ConnectionURL?
+    public var amqpURL: ConnectionURL?
+
+    /// Each key's raw value and source, for `--print-config`.
+    public let resolved: [String: ResolvedValue]
+
+    /// A key's winning raw value and where it came from.
+    public struct ResolvedValue: Sendable, Equatable {
+        public var value: String
+        public var source: ConfigurationSource
+    }
+
+    /// The built-in defaults (no file, no environment, no options).
+    public static func defaults() -> PoolConfiguration {
+        // The built-in defaults are valid by construction; a test checks it.
+        (try? ConfigurationLoader.load(fileContents: nil, environment: [:], overrides: []))!
+    }
+
+    /// Validates every layered value; the first invalid key (in `ConfigurationKeys.all` order) is the error.
+    public init(layered: ConfigurationLoader.Layered) throws(ConfigurationError) {
+        var resolved: [String: ResolvedValue] = [:]
+        for key in ConfigurationKeys.all {
+            let entry = layered[key.name] ?? (key.defaultValue, .builtInDefault)
+            resolved[key.name] = ResolvedValue(value: entry.value, source: entry.source)
+        }
+        self.resolved = resolved
+        let reader = ValueReader(resolved: resolved)
+
+        checkIntervalSeconds = try reader.int(ConfigurationKeys.checkInterval)
+        heartbeatTimeoutSeconds = try reader.int(ConfigurationKeys.heartbeatTimeout)
+        reconnectCooldownSeconds = try reader.int(ConfigurationKeys.reconnectCooldown)
+        tablePrefix = try reader.text(ConfigurationKeys.tablePrefix)
+        leaseTtlSeconds = try reader.int(ConfigurationKeys.leaseTtl)
+        heartbeatIntervalSeconds = try reader.int(ConfigurationKeys.heartbeatInterval)
+        parkSeconds = try reader.int(ConfigurationKeys.parkPeriod)
+        pendingTtlSeconds = try reader.int(ConfigurationKeys.pendingTtl)
+        shutdownGraceSeconds = try reader.int(ConfigurationKeys.shutdownGrace)
+        leaderLeaseSeconds = try reader.int(ConfigurationKeys.leaderLease)
+        let instance = try reader.text(ConfigurationKeys.instanceId)
+        instanceId = instance.isEmpty ? nil : instance
+        maxSessions = try reader.int(ConfigurationKeys.maxSessions)
+        prefetch = try reader.int(ConfigurationKeys.prefetch)
+        connectTimeoutSeconds = try reader.int(ConfigurationKeys.connectTimeout)
+        pingIntervalSeconds = try reader.int(ConfigurationKeys.pingInterval)
+        idleTimeoutSeconds = try reader.int(ConfigurationKeys.idleTimeout)
+        retryMaxAttempts = try reader.int(ConfigurationKeys.retryMaxAttempts)
+        retryDelaysSeconds = try reader.intList(ConfigurationKeys.retryDelays)
+        queuePrefix = try reader.text(ConfigurationKeys.queuePrefix)
+        deliveryLimit = try reader.int(ConfigurationKeys.deliveryLimit)
+        metricsPort = try reader.int(ConfigurationKeys.metricsPort)
+        metricsHost = try reader.text(ConfigurationKeys.metricsHost)
+        logFormat = LogFormat(rawValue: try reader.choice(ConfigurationKeys.logFormat))!
+        logLevel = try reader.choice(ConfigurationKeys.logLevel)
+        let caFile = try reader.text(ConfigurationKeys.tlsCaFile)
+        tlsCaFile = caFile.isEmpty ? nil : caFile
+        mcpCallTimeoutSeconds = try reader.int(ConfigurationKeys.mcpCallTimeout)
+        databaseURL = try reader.url(ConfigurationKeys.databaseURL)
+        redisURL = try reader.url(ConfigurationKeys.redisURL)
+        amqpURL = try reader.url(ConfigurationKeys.amqpURL)
+
+        // Rules between keys.
+        if heartbeatIntervalSeconds * 2 > heartbeatTimeoutSeconds {
+            throw reader.invalid(
+                ConfigurationKeys.heartbeatInterval,
+                expected: "at most half of \(ConfigurationKeys.heartbeatTimeout.name) (\(heartbeatTimeoutSeconds)), so heartbeats stay fresh")
+        }
+        if idleTimeoutSeconds <= pingIntervalSeconds {
+            throw reader.invalid(
+                ConfigurationKeys.idleTimeout,
+                expected: "more than \(ConfigurationKeys.pingInterval.name) (\(pingIntervalSeconds))")
+        }
+    }
+
+    /// The connection URL a command needs, or an error naming its variable.
+    public func require(_ key: KeyPath<PoolConfiguration, ConnectionURL?>) throws(ConfigurationError) -> ConnectionURL {
+        if let url = self[keyPath: key] { return url }
+        let name: String
+        switch key {
+        case \PoolConfiguration.databaseURL: name = ConfigurationKeys.databaseURL.name
+        case \PoolConfiguration.redisURL: name = ConfigurationKeys.redisURL.name
+        default: name = ConfigurationKeys.amqpURL.name
+        }
+        throw .missingConnection(key: name)
+    }
+
+    /// The planner's timing rules.
+    public var reconcilePolicy: ReconcilePolicy {
+        ReconcilePolicy(
+            heartbeatTimeout: TimeInterval(heartbeatTimeoutSeconds),
+            reconnectCooldown: TimeInterval(reconnectCooldownSeconds),
+            parkPeriod: TimeInterval(parkSeconds))
+    }
+
+    /// The retry ladder and attempt limit.
+    public var retryPolicy: RetryPolicy {
+        RetryPolicy(delays: retryDelaysSeconds, maxAttempts: retryMaxAttempts)
+    }
+
+    /// The RabbitMQ topology under `Queue:Prefix` (valid by construction: the prefix was validated).
+    public var topology: Topology {
+        (try? Topology(prefix: queuePrefix, retryDelays: retryDelaysSeconds, deliveryLimit: deliveryLimit))!
+    }
+}
+
+/// Parses raw values into typed ones, naming the key on failure.
+private struct ValueReader {
+    let resolved: [String: PoolConfiguration.ResolvedValue]
+
+    func raw(_ key: ConfigurationKey) -> PoolConfiguration.ResolvedValue {
+        resolved[key.name]!
+    }
+
+    func invalid(_ key: ConfigurationKey, expected: String? = nil) -> ConfigurationError {
+        let entry = raw(key)
+        // A value that failed validation may be mistyped anywhere: hide its whole userinfo, not just a password.
+        let shown = key.isSecretBearing ? Redaction.webSocketAddress(entry.value) : StrictFields.excerpt(entry.value)
+        return .invalidValue(key: key.name, value: shown, source: entry.source, expected: expected ?? key.expected)
+    }
+
+    func int(_ key: ConfigurationKey) throws(ConfigurationError) -> Int {
+        guard case .integer(let range) = key.kind,
+              let value = Int(raw(key).value.trimmingCharacters(in: .whitespaces)), range.contains(value)
+        else { throw invalid(key) }
+        return value
+    }
+
+    func intList(_ key: ConfigurationKey) throws(ConfigurationError) -> [Int] {
+        guard case .integerList(let range, let maxCount) = key.kind else { throw invalid(key) }
+        let parts = raw(key).value.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        var values: [Int] = []
+        for part in parts {
+            guard let value = Int(part), range.contains(value) else { throw invalid(key) }
+            if let last = values.last, value < last { throw invalid(key) }
+            values.append(value)
+        }
+        guard (1...maxCount).contains(values.count) else { throw invalid(key) }
+        return values
+    }
+
+    func choice(_ key: ConfigurationKey) throws(ConfigurationError) -> String {
+        guard case .choice(let words) = key.kind else { throw invalid(key) }
+        let value = raw(key).value.trimmingCharacters(in: .whitespaces).lowercased()
+        guard words.contains(value) else { throw invalid(key) }
+        return value
+    }
+
+    func text(_ key: ConfigurationKey) throws(ConfigurationError) -> String {
+        guard case .text(let rule) = key.kind else { throw invalid(key) }
+        let value = raw(key).value
+        let valid: Bool
+        switch rule {
+        case .identifierPrefix:
+            valid = value.utf8.count <= 42
+                && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+                && !(value.first?.isNumber ?? false)
+        case .amqpName:
+            valid = Topology.isValidName(value, extra: [])
+        case .instanceId:
+            valid = value.isEmpty || Topology.isValidName(value, extra: [":"])
+        case .host:
+            valid = !value.isEmpty && value.utf8.count <= 253
+                && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" ) }
+        case .optionalPath:
+            valid = !value.contains("\0") && value.utf8.count <= 4096
+        }
+        guard valid else { throw invalid(key) }
+        return value
+    }
+
+    func url(_ key: ConfigurationKey) throws(ConfigurationError) -> ConnectionURL? {
+        guard case .url(let schemes) = key.kind else { throw invalid(key) }
+        let value = raw(key).value.trimmingCharacters(in: .whitespaces)
+        if value.isEmpty { return nil }
+        guard let components = URLComponents(string: value),
+              let scheme = components.scheme?.lowercased(), schemes.contains(scheme),
+              let host = components.host, !host.isEmpty
+        else { throw invalid(key) }
+        if let port = components.port, !(1...65_535).contains(port) { throw invalid(key) }
+        return ConnectionURL(raw: value, scheme: scheme, host: host, port: components.port)
+    }
+}

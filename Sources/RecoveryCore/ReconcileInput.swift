@@ -1,0 +1,94 @@
+import Foundation
+
+/// An endpoint row with `"IsEnabled" = true`.
+public struct EnabledEndpoint: Sendable, Equatable, Hashable {
+    public var id: String
+    public var name: String
+    /// The row's `"UpdatedAt"`; a change after a park ends the park.
+    public var updatedAt: Date?
+
+    public init(id: String, name: String, updatedAt: Date?) {
+        self.id = id
+        self.name = name
+        self.updatedAt = updatedAt
+    }
+}
+
+/// What `mcp:connection:{id}` held when read. Indirect, so an observation is one pointer wide and cheap to copy.
+public indirect enum StateReading: Sendable, Equatable {
+    case absent
+    /// A value that does not decode as a state; `raw` is kept for the compare-and-delete.
+    case unreadable(raw: String)
+    /// A decoded state and the exact stored string it came from.
+    case decoded(ConnectionState, raw: String)
+
+    /// Reads a stored value (nil when the key is absent).
+    public init(stored: String?) {
+        guard let stored else {
+            self = .absent
+            return
+        }
+        if let state = try? ConnectionState.decode(stored) {
+            self = .decoded(state, raw: stored)
+        } else {
+            self = .unreadable(raw: stored)
+        }
+    }
+}
+
+/// What Redis says about one endpoint id: its state, whether its lease key exists, and whether it is a
+/// member of `mcp:connections:all`.
+public struct LiveObservation: Sendable, Equatable {
+    public var state: StateReading
+    public var leaseHeld: Bool
+    public var indexed: Bool
+
+    public init(state: StateReading, leaseHeld: Bool, indexed: Bool = true) {
+        self.state = state
+        self.leaseHeld = leaseHeld
+        self.indexed = indexed
+    }
+}
+
+/// The timing rules of a reconcile pass (from `ConnectionMonitor:*` and `Recovery:ParkSeconds`).
+public struct ReconcilePolicy: Sendable, Equatable {
+    /// A state whose `LastHeartbeat` is older than this is stale.
+    public var heartbeatTimeout: TimeInterval
+    /// Minimum time between two jobs published for one endpoint.
+    public var reconnectCooldown: TimeInterval
+    /// How long a transient park lasts when it has no explicit `until`.
+    public var parkPeriod: TimeInterval
+
+    public init(heartbeatTimeout: TimeInterval = 90, reconnectCooldown: TimeInterval = 60, parkPeriod: TimeInterval = 3600) {
+        self.heartbeatTimeout = heartbeatTimeout
+        self.reconnectCooldown = reconnectCooldown
+        self.parkPeriod = parkPeriod
+    }
+}
+
+/// Everything one reconcile pass looks at, already read from Postgres and Redis.
+public struct ReconcileInput: Sendable {
+    public var enabled: [EnabledEndpoint]
+    /// Keyed by endpoint id: every enabled id that was looked up plus every member of `mcp:connections:all`.
+    /// An enabled id without an entry counts as absent state, no lease.
+    public var observations: [String: LiveObservation]
+    /// Ids with a `mcp:recovery:pending:{id}` marker.
+    public var pending: Set<String>
+    /// The `mcp:recovery:parked` hash, decoded.
+    public var parked: [String: ParkedEndpoint]
+    /// When a job was last published for each id (`mcp:recovery:last-attempt`).
+    public var lastAttempts: [String: Date]
+    public var now: Date
+
+    public init(
+        enabled: [EnabledEndpoint], observations: [String: LiveObservation], pending: Set<String> = [],
+        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], now: Date
+    ) {
+        self.enabled = enabled
+        self.observations = observations
+        self.pending = pending
+        self.parked = parked
+        self.lastAttempts = lastAttempts
+        self.now = now
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// Why a stored state no longer counts as a live session.
+public enum StaleReason: String, Sendable, Equatable, Hashable, CaseIterable {
+    /// `LastHeartbeat` is older than `HeartbeatTimeoutSeconds`.
+    case heartbeatExpired
+    /// Written by the pool, but its lease is gone (the holder died or lost it).
+    case leaseLost
+    /// `Status` is Disconnected or Failed.
+    case notConnected
+    /// The value does not decode as a state.
+    case unreadable
+}
+
+/// A job the scheduler should publish (attempt 1).
+public struct PlannedJob: Sendable, Equatable, Hashable {
+    public var serverId: String
+    public var serverName: String
+    /// `missing` or `stale`.
+    public var reason: RecoveryReason
+    /// Set when `reason` is `stale`.
+    public var staleReason: StaleReason?
+
+    public init(serverId: String, serverName: String, reason: RecoveryReason, staleReason: StaleReason? = nil) {
+        self.serverId = serverId
+        self.serverName = serverName
+        self.reason = reason
+        self.staleReason = staleReason
+    }
+
+    /// The job message for this plan entry.
+    public func job(jobId: String, at date: Date) -> RecoveryJob {
+        RecoveryJob(jobId: jobId, serverId: serverId, reason: reason, attempt: 1, enqueuedAt: date)
+    }
+}
+
+/// A session to close: the endpoint is disabled or deleted; `instanceId` is the worker holding it.
+public struct PlannedStop: Sendable, Equatable, Hashable {
+    public var serverId: String
+    public var instanceId: String
+
+    public init(serverId: String, instanceId: String) {
+        self.serverId = serverId
+        self.instanceId = instanceId
+    }
+
+    /// The control message for this plan entry.
+    public func message(at date: Date) -> ControlMessage {
+        ControlMessage(command: .stop, serverId: serverId, instanceId: instanceId, reason: .orphaned, issuedAt: date)
+    }
+}
+
+/// A state to delete with `LuaScripts.deleteStateIfUnchanged`, passing `storedValue`.
+public struct StaleState: Sendable, Equatable, Hashable {
+    public var serverId: String
+    public var reason: StaleReason
+    /// The exact value read, so a newer write is not deleted.
+    public var storedValue: String
+
+    public init(serverId: String, reason: StaleReason, storedValue: String) {
+        self.serverId = serverId
+        self.reason = reason
+        self.storedValue = storedValue
+    }
+}
+
+/// What one reconcile pass decided. Every list is in a deterministic order.
+public struct ReconcilePlan: Sendable, Equatable {
+    /// Jobs to publish (set the pending marker first; skip the publish when it is already set).
+    public var jobs: [PlannedJob] = []
+    /// Stop requests for pool-held sessions of disabled or deleted endpoints.
+    public var stops: [PlannedStop] = []
+    /// Live states of disabled or deleted endpoints written by the original platform: no control route
+    /// reaches them, so they are only reported.
+    public var unmanagedOrphans: [String] = []
+    /// States to delete.
+    public var staleStates: [StaleState] = []
+    /// Fields of `mcp:recovery:parked` to remove (the park ended, the endpoint is live, or it is no longer enabled).
+    public var parkedToClear: [String] = []
+    /// Members of `mcp:connections:all` without a state, to remove with `LuaScripts.removeIndexEntryIfNoState`.
+    public var indexEntriesToRemove: [String] = []
+    /// Counts and ids for `scheduler check`.
+    public var report: ReconcileReport
+
+    public init(report: ReconcileReport) {
+        self.report = report
+    }
+}

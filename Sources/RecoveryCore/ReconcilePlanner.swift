@@ -1,0 +1,153 @@
+import Foundation
+
+/// The scheduler's decision, as a pure function: enabled endpoints and what Redis holds in, jobs to
+/// publish, sessions to stop and states to delete out. Linear in its input (set and dictionary lookups).
+///
+/// Rules:
+/// - live: a decoded state with status Connected or Connecting, `LastHeartbeat` not older than the
+///   heartbeat timeout, and, when written by the pool, a lease present. A state written by the original
+///   platform (no lease) with a fresh heartbeat counts as live.
+/// - stale: a state that is not live (reason in `StaleReason`); it is deleted, and re-enqueued if enabled.
+/// - connecting: no state but a lease (a worker is opening the session): nothing to do.
+/// - missing: no state and no lease.
+/// - a missing or stale enabled endpoint gets a job unless a job is pending, it is parked (see
+///   `ParkedEndpoint.isActive`), or a job was published for it less than the cooldown ago.
+/// - orphaned: live but not enabled; pool-held sessions get a stop sent to the owning worker.
+public struct ReconcilePlanner: Sendable {
+    public var policy: ReconcilePolicy
+
+    public init(policy: ReconcilePolicy) {
+        self.policy = policy
+    }
+
+    private enum Liveness {
+        case live
+        case connecting
+        case missing
+        case stale(StaleReason, raw: String)
+    }
+
+    private func liveness(of observation: LiveObservation?, now: Date) -> Liveness {
+        guard let observation else { return .missing }
+        switch observation.state {
+        case .absent:
+            return observation.leaseHeld ? .connecting : .missing
+        case .unreadable(let raw):
+            return .stale(.unreadable, raw: raw)
+        case .decoded(let state, let raw):
+            if state.lastHeartbeat < now.addingTimeInterval(-policy.heartbeatTimeout) {
+                return .stale(.heartbeatExpired, raw: raw)
+            }
+            if state.isWrittenByPool && !observation.leaseHeld {
+                return .stale(.leaseLost, raw: raw)
+            }
+            if !state.status.isUp {
+                return .stale(.notConnected, raw: raw)
+            }
+            return .live
+        }
+    }
+
+    /// Plans one pass.
+    public func plan(_ input: ReconcileInput) -> ReconcilePlan {
+        let now = input.now
+        var plan = ReconcilePlan(report: ReconcileReport(generatedAt: now))
+        var report = ReconcileReport(generatedAt: now)
+        var enabledIds = Set<String>(minimumCapacity: input.enabled.count)
+        report.enabled.reserveCapacity(input.enabled.count)
+        report.live.reserveCapacity(input.enabled.count)
+
+        let checkPending = !input.pending.isEmpty
+        let checkParked = !input.parked.isEmpty
+        let checkAttempts = !input.lastAttempts.isEmpty
+        var observedEnabled = 0
+
+        for endpoint in input.enabled {
+            guard enabledIds.insert(endpoint.id).inserted else { continue }
+            report.enabled.append(endpoint.id)
+            let observation = input.observations[endpoint.id]
+            if observation != nil { observedEnabled += 1 }
+            if let observation, observation.indexed, case .absent = observation.state {
+                plan.indexEntriesToRemove.append(endpoint.id)
+            }
+            let reason: RecoveryReason
+            var staleReason: StaleReason?
+            switch liveness(of: observation, now: now) {
+            case .live:
+                report.live.append(endpoint.id)
+                if checkParked, input.parked[endpoint.id] != nil { plan.parkedToClear.append(endpoint.id) }
+                continue
+            case .connecting:
+                report.connecting.append(endpoint.id)
+                continue
+            case .missing:
+                report.missing.append(endpoint.id)
+                reason = .missing
+            case .stale(let why, let raw):
+                report.stale.append(endpoint.id)
+                plan.staleStates.append(StaleState(serverId: endpoint.id, reason: why, storedValue: raw))
+                reason = .stale
+                staleReason = why
+            }
+
+            if checkPending, input.pending.contains(endpoint.id) {
+                report.pending.append(endpoint.id)
+                continue
+            }
+            if checkParked, let parked = input.parked[endpoint.id] {
+                if parked.isActive(now: now, endpointUpdatedAt: endpoint.updatedAt, parkPeriod: policy.parkPeriod) {
+                    report.parked.append(endpoint.id)
+                    continue
+                }
+                plan.parkedToClear.append(endpoint.id)
+            }
+            if checkAttempts, let last = input.lastAttempts[endpoint.id], now.timeIntervalSince(last) < policy.reconnectCooldown {
+                report.coolingDown.append(endpoint.id)
+                continue
+            }
+            report.enqueued.append(endpoint.id)
+            plan.jobs.append(PlannedJob(serverId: endpoint.id, serverName: endpoint.name, reason: reason, staleReason: staleReason))
+        }
+
+        // Ids Redis knows that are not enabled: orphans, stale leftovers, dangling index entries.
+        var others: [String] = []
+        if observedEnabled < input.observations.count {
+            for id in input.observations.keys where !enabledIds.contains(id) {
+                others.append(id)
+            }
+        }
+        others.sort()
+        for id in others {
+            guard let observation = input.observations[id] else { continue }
+            switch observation.state {
+            case .absent:
+                if observation.indexed { plan.indexEntriesToRemove.append(id) }
+            case .unreadable(let raw):
+                report.stale.append(id)
+                plan.staleStates.append(StaleState(serverId: id, reason: .unreadable, storedValue: raw))
+            case .decoded(let state, _):
+                switch liveness(of: observation, now: now) {
+                case .stale(let why, let raw):
+                    report.stale.append(id)
+                    plan.staleStates.append(StaleState(serverId: id, reason: why, storedValue: raw))
+                default:
+                    report.orphaned.append(id)
+                    if state.isWrittenByPool && !state.instanceId.isEmpty {
+                        plan.stops.append(PlannedStop(serverId: id, instanceId: state.instanceId))
+                    } else {
+                        plan.unmanagedOrphans.append(id)
+                    }
+                }
+            }
+        }
+
+        var parkedElsewhere: [String] = []
+        for id in input.parked.keys where !enabledIds.contains(id) {
+            parkedElsewhere.append(id)
+        }
+        plan.parkedToClear.append(contentsOf: parkedElsewhere.sorted())
+
+        plan.report = report
+        return plan
+    }
+}

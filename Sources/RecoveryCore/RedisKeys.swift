@@ -1,0 +1,48 @@
+/// Every Redis key the pool reads or writes. The first three are the original platform's and keep its
+/// exact names so both systems see and exclude each other; the rest live under `mcp:recovery:`.
+public enum RedisKeys {
+    /// Prefix of every key the pool adds.
+    public static let recoveryPrefix = "mcp:recovery:"
+
+    /// `mcp:connection:{id}`: string, the `ConnectionState` JSON the original's UI reads. Written (with
+    /// `SADD` to `connectionIndex`) only by `LuaScripts.writeStateIfLeaseHeld`; no TTL.
+    public static func connectionState(_ serverId: String) -> String { "mcp:connection:" + serverId }
+
+    /// `mcp:connections:all`: set of the endpoint ids that have a state (the original lists states from it).
+    public static let connectionIndex = "mcp:connections:all"
+
+    /// `redlock:mcp:lock:connection:{id}`: string, the endpoint's lease (the original's RedLock key).
+    /// Value: a random owner token; short PX TTL renewed by the holder for the life of the session;
+    /// released by compare-and-delete.
+    public static func lease(_ serverId: String) -> String { "redlock:mcp:lock:connection:" + serverId }
+
+    /// `mcp:recovery:fence:{id}`: integer, incremented on every lease acquisition; the value returned is
+    /// the holder's fencing number (stored as `Fence` in the state). No TTL.
+    public static func fence(_ serverId: String) -> String { recoveryPrefix + "fence:" + serverId }
+
+    /// `mcp:recovery:pending:{id}`: string (the job id), set NX with a TTL by the scheduler when it
+    /// publishes a job; while present no other job is published for the endpoint. Deleted when the
+    /// job's outcome is settled (result consumed), or it lapses.
+    public static func pending(_ serverId: String) -> String { recoveryPrefix + "pending:" + serverId }
+
+    /// `mcp:recovery:parked`: hash, field = endpoint id, value = `ParkedEndpoint` JSON (reason, kind,
+    /// parkedAt, until, endpointUpdatedAt). Written when a job is dead-lettered; fields are removed by
+    /// the scheduler when the park ends, or by an operator's `dead retry`.
+    public static let parked = recoveryPrefix + "parked"
+
+    /// `mcp:recovery:last-attempt`: hash, field = endpoint id, value = ISO-8601 time the scheduler last
+    /// published a job for it (the `ReconnectCooldownSeconds` clock; survives a change of leader).
+    public static let lastAttempt = recoveryPrefix + "last-attempt"
+
+    /// `mcp:recovery:scheduler:leader`: string, the leading scheduler's random token; SET NX PX, renewed
+    /// by the leader, released by compare-and-delete. Only the holder runs reconcile cycles.
+    public static let schedulerLeader = recoveryPrefix + "scheduler:leader"
+
+    /// `mcp:recovery:workers`: hash, field = worker instance id, value = `WorkerRecord` JSON (host, pid,
+    /// started, last heartbeat, sessions, capacity). Entries older than their heartbeat window are stale.
+    public static let workers = recoveryPrefix + "workers"
+
+    /// `mcp:recovery:worker:{instanceId}`: string (the last heartbeat time) with a PX TTL renewed by the
+    /// worker; its absence means the worker is gone.
+    public static func workerAlive(_ instanceId: String) -> String { recoveryPrefix + "worker:" + instanceId }
+}

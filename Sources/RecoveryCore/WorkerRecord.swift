@@ -1,0 +1,56 @@
+import Foundation
+
+/// A worker's entry in the `mcp:recovery:workers` hash: who it is and how loaded it was at its last heartbeat.
+public struct WorkerRecord: Sendable, Equatable, Hashable {
+    public var instanceId: String
+    public var host: String
+    public var pid: Int
+    public var startedAt: Date
+    public var heartbeatAt: Date
+    /// Sessions held at the last heartbeat.
+    public var sessions: Int
+    /// `Worker:MaxSessions`.
+    public var capacity: Int
+
+    public init(instanceId: String, host: String, pid: Int, startedAt: Date, heartbeatAt: Date, sessions: Int, capacity: Int) {
+        self.instanceId = instanceId
+        self.host = host
+        self.pid = pid
+        self.startedAt = startedAt
+        self.heartbeatAt = heartbeatAt
+        self.sessions = sessions
+        self.capacity = capacity
+    }
+
+    /// Reads a stored value strictly.
+    public static func decode(_ data: Data) throws(MessageDecodingError) -> WorkerRecord {
+        try WireJSON.decode(WorkerRecord.self, from: data, kind: .workerRecord)
+    }
+
+    /// The JSON string to store.
+    public func encoded() -> String { String(decoding: WireJSON.encode(self), as: UTF8.self) }
+}
+
+extension WorkerRecord: Codable {
+    public init(from decoder: Decoder) throws {
+        let fields = try StrictFields(decoder: decoder, kind: .workerRecord)
+        instanceId = try fields.identifier("instanceId")
+        host = try fields.string("host")
+        pid = try fields.int("pid", atLeast: 0)
+        startedAt = try fields.date("startedAt")
+        heartbeatAt = try fields.date("heartbeatAt")
+        sessions = try fields.int("sessions", atLeast: 0)
+        capacity = try fields.int("capacity", atLeast: 0)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: FieldKey.self)
+        try container.encode(instanceId, forKey: FieldKey("instanceId"))
+        try container.encode(host, forKey: FieldKey("host"))
+        try container.encode(pid, forKey: FieldKey("pid"))
+        try container.encode(Timestamp.format(startedAt), forKey: FieldKey("startedAt"))
+        try container.encode(Timestamp.format(heartbeatAt), forKey: FieldKey("heartbeatAt"))
+        try container.encode(sessions, forKey: FieldKey("sessions"))
+        try container.encode(capacity, forKey: FieldKey("capacity"))
+    }
+}

@@ -1,0 +1,265 @@
+import Foundation
+import Testing
+@testable import RecoveryCore
+
+/// Builders for planner inputs.
+enum Fixture {
+    static let now = Date(timeIntervalSince1970: 2_000_000_000)
+    static let policy = ReconcilePolicy(heartbeatTimeout: 90, reconnectCooldown: 60, parkPeriod: 3600)
+
+    static func endpoint(_ id: String, updatedAt: Date? = Date(timeIntervalSince1970: 1_000_000_000)) -> EnabledEndpoint {
+        EnabledEndpoint(id: id, name: "name-\(id)", updatedAt: updatedAt)
+    }
+
+    static func state(_ id: String, heartbeatAgo: TimeInterval = 10, status: ConnectionStatus = .connected,
+                      pool: Bool = true, instance: String = "worker-1") -> ConnectionState {
+        ConnectionState(serverId: id, instanceId: instance, status: status, lastHeartbeat: now.addingTimeInterval(-heartbeatAgo),
+                        serverName: "name-\(id)", webSocketEndpoint: "wss://x/mcp/?token=t", owner: pool ? ConnectionState.poolOwner : nil,
+                        fence: pool ? 1 : nil)
+    }
+
+    static func observed(_ state: ConnectionState, lease: Bool) -> LiveObservation {
+        LiveObservation(state: .decoded(state, raw: state.encoded()), leaseHeld: lease)
+    }
+
+    static func plan(
+        _ enabled: [EnabledEndpoint], _ observations: [String: LiveObservation] = [:], pending: Set<String> = [],
+        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], policy: ReconcilePolicy = policy
+    ) -> ReconcilePlan {
+        ReconcilePlanner(policy: policy).plan(ReconcileInput(
+            enabled: enabled, observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts, now: now))
+    }
+}
+
+@Suite struct ReconcilePlannerTests {
+    typealias F = Fixture
+
+    @Test func enabledWithoutStateIsMissingAndEnqueued() {
+        let plan = F.plan([F.endpoint("a")])
+        #expect(plan.jobs == [PlannedJob(serverId: "a", serverName: "name-a", reason: .missing)])
+        #expect(plan.report.missing == ["a"])
+        #expect(plan.report.enqueued == ["a"])
+    }
+
+    @Test func poolStateWithLeaseAndFreshHeartbeatIsLive() {
+        let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a"), lease: true)])
+        #expect(plan.jobs.isEmpty)
+        #expect(plan.staleStates.isEmpty)
+        #expect(plan.report.live == ["a"])
+    }
+
+    @Test func originalsStateWithoutLeaseAndFreshHeartbeatIsLive() {
+        let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a", pool: false), lease: false)])
+        #expect(plan.jobs.isEmpty)
+        #expect(plan.report.live == ["a"])
+    }
+
+    @Test func connectingStatusCountsAsLive() {
+        let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a", status: .connecting), lease: true)])
+        #expect(plan.report.live == ["a"])
+    }
+
+    @Test func poolStateWhoseLeaseIsGoneIsStale() {
+        let state = F.state("a")
+        let plan = F.plan([F.endpoint("a")], ["a": F.observed(state, lease: false)])
+        #expect(plan.jobs == [PlannedJob(serverId: "a", serverName: "name-a", reason: .stale, staleReason: .leaseLost)])
+        #expect(plan.staleStates == [StaleState(serverId: "a", reason: .leaseLost, storedValue: state.encoded())])
+        #expect(plan.report.stale == ["a"])
+    }
+
+    @Test func heartbeatOlderThanTheTimeoutIsStale() {
+        let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a", heartbeatAgo: 91, pool: false), lease: false)])
+        #expect(plan.jobs.first?.staleReason == .heartbeatExpired)
+        #expect(plan.staleStates.map(\.reason) == [.heartbeatExpired])
+    }
+
+    @Test func heartbeatExactlyAtTheTimeoutIsStillLive() {
+        let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a", heartbeatAgo: 90, pool: false), lease: false)])
+        #expect(plan.report.live == ["a"])
+    }
+
+    @Test func heartbeatInTheFutureCountsAsFresh() {
+        let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a", heartbeatAgo: -30), lease: true)])
+        #expect(plan.report.live == ["a"])
+    }
+
+    @Test(arguments: [ConnectionStatus.disconnected, .failed])
+    func disconnectedOrFailedStateIsStale(status: ConnectionStatus) {
+        let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a", status: status, pool: false), lease: false)])
+        #expect(plan.jobs.first?.staleReason == .notConnected)
+    }
+
+    @Test func unreadableStateIsStaleAndDeletedByItsRawValue() {
+        let plan = F.plan([F.endpoint("a")], ["a": LiveObservation(state: .unreadable(raw: "{garbage"), leaseHeld: false)])
+        #expect(plan.staleStates == [StaleState(serverId: "a", reason: .unreadable, storedValue: "{garbage")])
+        #expect(plan.jobs.map(\.reason) == [.stale])
+    }
+
+    @Test func leaseWithoutStateIsConnectingAndNotEnqueued() {
+        let plan = F.plan([F.endpoint("a")], ["a": LiveObservation(state: .absent, leaseHeld: true, indexed: false)])
+        #expect(plan.jobs.isEmpty)
+        #expect(plan.report.connecting == ["a"])
+        #expect(plan.report.missing.isEmpty)
+    }
+
+    @Test func pendingMarkerBlocksEnqueue() {
+        let plan = F.plan([F.endpoint("a"), F.endpoint("b")], pending: ["a"])
+        #expect(plan.jobs.map(\.serverId) == ["b"])
+        #expect(plan.report.pending == ["a"])
+        #expect(plan.report.missing == ["a", "b"])
+    }
+
+    @Test func pendingMarkerBlocksEnqueueOfStaleButTheStateIsStillDeleted() {
+        let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a"), lease: false)], pending: ["a"])
+        #expect(plan.jobs.isEmpty)
+        #expect(plan.staleStates.map(\.serverId) == ["a"])
+    }
+
+    @Test func cooldownBlocksEnqueueUntilItElapses() {
+        let recent = F.plan([F.endpoint("a")], lastAttempts: ["a": F.now.addingTimeInterval(-59)])
+        #expect(recent.jobs.isEmpty)
+        #expect(recent.report.coolingDown == ["a"])
+        let elapsed = F.plan([F.endpoint("a")], lastAttempts: ["a": F.now.addingTimeInterval(-60)])
+        #expect(elapsed.jobs.map(\.serverId) == ["a"])
+    }
+
+    @Test func permanentParkBlocksEnqueueEvenAfterTheParkPeriod() {
+        let parked = ParkedEndpoint(serverId: "a", reason: "HTTP 401", kind: .permanent, parkedAt: F.now.addingTimeInterval(-100_000),
+                                    endpointUpdatedAt: Date(timeIntervalSince1970: 1_000_000_000))
+        let plan = F.plan([F.endpoint("a")], parked: ["a": parked])
+        #expect(plan.jobs.isEmpty)
+        #expect(plan.report.parked == ["a"])
+        #expect(plan.parkedToClear.isEmpty)
+    }
+
+    @Test func transientParkEndsWhenTheParkPeriodPasses() {
+        let during = ParkedEndpoint(serverId: "a", reason: "refused", kind: .transient, parkedAt: F.now.addingTimeInterval(-3599),
+                                    endpointUpdatedAt: Date(timeIntervalSince1970: 1_000_000_000))
+        #expect(F.plan([F.endpoint("a")], parked: ["a": during]).report.parked == ["a"])
+        var after = during
+        after.parkedAt = F.now.addingTimeInterval(-3600)
+        let plan = F.plan([F.endpoint("a")], parked: ["a": after])
+        #expect(plan.jobs.map(\.serverId) == ["a"])
+        #expect(plan.parkedToClear == ["a"])
+    }
+
+    @Test func transientParkHonoursAnExplicitUntil() {
+        let parked = ParkedEndpoint(serverId: "a", reason: "refused", kind: .transient, parkedAt: F.now.addingTimeInterval(-10),
+                                    until: F.now.addingTimeInterval(-1), endpointUpdatedAt: Date(timeIntervalSince1970: 1_000_000_000))
+        #expect(F.plan([F.endpoint("a")], parked: ["a": parked]).jobs.count == 1)
+    }
+
+    @Test func rowChangeAfterTheParkEndsIt() {
+        let parked = ParkedEndpoint(serverId: "a", reason: "HTTP 401", kind: .permanent, parkedAt: F.now.addingTimeInterval(-100),
+                                    endpointUpdatedAt: Date(timeIntervalSince1970: 1_000_000_000))
+        let plan = F.plan([F.endpoint("a", updatedAt: Date(timeIntervalSince1970: 1_000_000_500))], parked: ["a": parked])
+        #expect(plan.jobs.map(\.serverId) == ["a"])
+        #expect(plan.parkedToClear == ["a"])
+    }
+
+    @Test func parkWithoutRecordedRowTimeEndsOnlyWhenTheRowIsNewerThanThePark() {
+        let parked = ParkedEndpoint(serverId: "a", reason: "HTTP 403", kind: .permanent, parkedAt: F.now.addingTimeInterval(-100))
+        #expect(F.plan([F.endpoint("a", updatedAt: F.now.addingTimeInterval(-200))], parked: ["a": parked]).jobs.isEmpty)
+        #expect(F.plan([F.endpoint("a", updatedAt: F.now.addingTimeInterval(-50))], parked: ["a": parked]).jobs.count == 1)
+    }
+
+    @Test func liveEndpointHasItsParkCleared() {
+        let parked = ParkedEndpoint(serverId: "a", reason: "x", kind: .permanent, parkedAt: F.now)
+        let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a"), lease: true)], parked: ["a": parked])
+        #expect(plan.parkedToClear == ["a"])
+    }
+
+    @Test func parkOfAnEndpointNoLongerEnabledIsCleared() {
+        let parked = ParkedEndpoint(serverId: "gone", reason: "x", kind: .permanent, parkedAt: F.now)
+        #expect(F.plan([], parked: ["gone": parked]).parkedToClear == ["gone"])
+    }
+
+    @Test func liveSessionOfADisabledEndpointIsStoppedOnItsWorker() {
+        let plan = F.plan([], ["d": F.observed(F.state("d", instance: "worker-9"), lease: true)])
+        #expect(plan.stops == [PlannedStop(serverId: "d", instanceId: "worker-9")])
+        #expect(plan.report.orphaned == ["d"])
+        #expect(plan.jobs.isEmpty)
+    }
+
+    @Test func orphanHeldByTheOriginalIsReportedButNotStopped() {
+        let plan = F.plan([], ["d": F.observed(F.state("d", pool: false), lease: false)])
+        #expect(plan.stops.isEmpty)
+        #expect(plan.unmanagedOrphans == ["d"])
+        #expect(plan.report.orphaned == ["d"])
+    }
+
+    @Test func staleStateOfADisabledEndpointIsDeletedNotStopped() {
+        let plan = F.plan([], ["d": F.observed(F.state("d"), lease: false)])
+        #expect(plan.stops.isEmpty)
+        #expect(plan.staleStates.map(\.serverId) == ["d"])
+        #expect(plan.report.stale == ["d"])
+        #expect(plan.jobs.isEmpty)
+    }
+
+    @Test func indexEntryWithoutStateIsRemoved() {
+        let plan = F.plan([F.endpoint("a")], [
+            "a": LiveObservation(state: .absent, leaseHeld: false, indexed: true),
+            "z": LiveObservation(state: .absent, leaseHeld: false, indexed: true),
+        ])
+        #expect(plan.indexEntriesToRemove == ["a", "z"])
+        #expect(plan.jobs.map(\.serverId) == ["a"])
+    }
+
+    @Test func duplicateEnabledRowsArePlannedOnce() {
+        let plan = F.plan([F.endpoint("a"), F.endpoint("a")])
+        #expect(plan.jobs.count == 1)
+        #expect(plan.report.enabled == ["a"])
+    }
+
+    @Test func plannedJobBecomesAFirstAttemptJob() {
+        let job = PlannedJob(serverId: "a", serverName: "n", reason: .stale, staleReason: .leaseLost).job(jobId: "j", at: F.now)
+        #expect(job == RecoveryJob(jobId: "j", serverId: "a", reason: .stale, attempt: 1, enqueuedAt: F.now))
+    }
+
+    @Test func plannedStopBecomesAStopMessage() {
+        let message = PlannedStop(serverId: "a", instanceId: "w").message(at: F.now)
+        #expect(message == ControlMessage(command: .stop, serverId: "a", instanceId: "w", reason: .orphaned, issuedAt: F.now))
+    }
+
+    @Test func everyEnabledIdLandsInExactlyOneCategory() {
+        var enabled: [EnabledEndpoint] = []
+        var observations: [String: LiveObservation] = [:]
+        for index in 0..<400 {
+            let id = "e\(index)"
+            enabled.append(F.endpoint(id))
+            switch index % 5 {
+            case 0: observations[id] = F.observed(F.state(id), lease: true)
+            case 1: observations[id] = F.observed(F.state(id), lease: false)
+            case 2: observations[id] = LiveObservation(state: .absent, leaseHeld: true, indexed: false)
+            case 3: observations[id] = F.observed(F.state(id, heartbeatAgo: 500, pool: false), lease: false)
+            default: break
+            }
+        }
+        let pending = Set((0..<400).filter { $0 % 7 == 0 }.map { "e\($0)" })
+        let plan = F.plan(enabled, observations, pending: pending)
+        let report = plan.report
+        let categories = [report.live, report.connecting, report.missing, report.stale]
+        #expect(categories.map(\.count).reduce(0, +) == 400)
+        #expect(Set(categories.joined()).count == 400)
+        let needing = Set(report.missing + report.stale)
+        let blocked = report.pending + report.parked + report.coolingDown
+        #expect(Set(blocked + report.enqueued) == needing)
+        #expect(blocked.count + report.enqueued.count == needing.count)
+        #expect(report.counts["live"] == 80)
+        #expect(plan.jobs.map(\.serverId) == report.enqueued)
+    }
+
+    @Test func reportEncodesCountsAndIds() throws {
+        let plan = F.plan([F.endpoint("a"), F.endpoint("b")], ["b": F.observed(F.state("b"), lease: true)])
+        let object = try #require(JSONSerialization.jsonObject(with: plan.report.jsonData()) as? [String: Any])
+        let counts = try #require(object["counts"] as? [String: Int])
+        #expect(counts["enabled"] == 2)
+        #expect(counts["missing"] == 1)
+        #expect(counts["live"] == 1)
+        #expect(object["missing"] as? [String] == ["a"])
+        #expect(object["generatedAt"] as? String == Timestamp.format(F.now))
+        let decoded = try JSONDecoder().decode(ReconcileReport.self, from: plan.report.jsonData())
+        #expect(decoded == plan.report)
+        #expect(plan.report.summary.hasPrefix("enabled=2 live=1 connecting=0 missing=1"))
+    }
+}
