@@ -1,13 +1,6 @@
 import Foundation
 import Logging
-
-/// How log lines are written.
-public enum LogFormat: String, Sendable, CaseIterable {
-    /// `2026-01-01T00:00:00.000Z info worker: message key=value` for a terminal.
-    case text
-    /// One JSON object a line: `timestamp`, `level`, `label`, `message`, `metadata`.
-    case json
-}
+import RecoveryCore
 
 /// A swift-log handler writing text or JSON lines to standard error, every message and metadata value
 /// passed through `LogRedaction`.
