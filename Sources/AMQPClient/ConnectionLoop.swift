@@ -201,13 +201,11 @@ final class ConnectionLoop {
             guard socket != nil else { throw .connectionFailed(url: redactedURL, reason: "cannot create a socket") }
         }
         var connectTimeout = Self.timeval(configuration.connectTimeout)
-        errno = 0
         let status = amqp_socket_open_noblock(socket, scratch.cString(url.host), Int32(url.port), &connectTimeout)
         if status != AMQP_STATUS_OK.rawValue {
-            let systemError = errno
             var reason = Self.describe(status)
-            if status == AMQP_STATUS_SOCKET_ERROR.rawValue && systemError != 0 {
-                reason = String(cString: strerror(systemError)).lowercased()
+            if status == AMQP_STATUS_SOCKET_ERROR.rawValue {
+                reason = ConnectDiagnosis.reason(host: url.host, port: url.port) ?? reason
             } else if status == AMQP_STATUS_TIMEOUT.rawValue {
                 reason = "no answer within \(configuration.connectTimeout)"
             } else if status == AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED.rawValue {
