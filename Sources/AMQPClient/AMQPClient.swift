@@ -1,1 +1,0 @@
-/// AMQP 0-9-1 client over librabbitmq.

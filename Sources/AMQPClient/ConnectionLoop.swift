@@ -1,0 +1,789 @@
+import CRabbitMQ
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A consumer as the connection thread knows it, so it can be re-registered after a reconnect.
+struct ConsumerRegistration {
+    let tag: String
+    let queue: String
+    let exclusive: Bool
+    let arguments: AMQPTable
+    let continuation: AsyncStream<AMQPDelivery>.Continuation
+}
+
+/// The state of one librabbitmq connection, confined to the one thread that runs `run()`.
+///
+/// The loop executes commands from its mailbox, reads every frame itself (deliveries, returns, confirms,
+/// channel and connection closes), keeps heartbeats going while idle, and on loss reconnects with backoff,
+/// replaying confirm mode, qos, the recorded topology and the consumers.
+/// Channel 1 carries publishes (in confirm mode), consumers, `basic.get` and acks; channel 2 carries
+/// declarations, so a refused declaration never disturbs publishing or consuming.
+final class ConnectionLoop {
+    static let dataChannel: amqp_channel_t = 1
+    static let controlChannel: amqp_channel_t = 2
+
+    private let configuration: AMQPConfiguration
+    let redactedURL: String
+    private let mailbox: CommandMailbox
+    private var logger: Logger
+    private let scratch = ScratchPool()
+
+    private var connection: amqp_connection_state_t?
+    private var negotiatedHeartbeat = 0
+    private var lastInbound = ContinuousClock.now
+    private var shuttingDown = false
+    private var reconnectAttempt = 0
+    private var nextAttempt = ContinuousClock.now
+    private var lastLoss: AMQPError?
+
+    /// Incremented whenever the data channel is replaced; deliveries of an older epoch are not acked.
+    private(set) var epoch: UInt64 = 0
+    private var topology = TopologyRecord()
+    private var prefetch: UInt16 = 0
+    private var consumers: [ConsumerRegistration] = []
+    private var confirms = ConfirmTracker()
+    private var batchWaiters: [ConfirmTracker.BatchID: @Sendable (Result<[PublishOutcome], AMQPError>) -> Void] = [:]
+    private var nextBatch: ConfirmTracker.BatchID = 1
+    private var inbound: InboundContent?
+
+    /// A message whose method frame has arrived and whose header and body frames are being collected.
+    private struct InboundContent {
+        enum Kind {
+            case delivery(consumerTag: String, deliveryTag: UInt64, redelivered: Bool)
+            case returned(replyCode: Int, replyText: String)
+        }
+
+        var kind: Kind
+        var exchange: String
+        var routingKey: String
+        var properties = AMQPProperties()
+        var expectedSize = -1
+        var body: [UInt8] = []
+    }
+
+    init(configuration: AMQPConfiguration, mailbox: CommandMailbox, logger: Logger) {
+        self.configuration = configuration
+        self.redactedURL = configuration.url.redacted
+        self.mailbox = mailbox
+        var logger = logger
+        logger[metadataKey: "amqp.url"] = .string(configuration.url.redacted)
+        if let name = configuration.connectionName { logger[metadataKey: "amqp.connection"] = .string(name) }
+        self.logger = logger
+    }
+
+    deinit {
+        if let connection { amqp_destroy_connection(connection) }
+    }
+
+    // MARK: Thread body
+
+    /// Connects, reports the first result, then serves until closed.
+    func run(reportFirstConnect: (Result<Void, AMQPError>) -> Void) {
+        do {
+            try open()
+            reportFirstConnect(.success(()))
+        } catch {
+            reportFirstConnect(.failure(error))
+            mailbox.close(with: .closed(url: redactedURL))
+            return
+        }
+        logger.info("AMQP connection open")
+        while !shuttingDown {
+            if connection != nil {
+                serviceOnce()
+            } else {
+                reconnectStep()
+            }
+        }
+        finish()
+    }
+
+    private func serviceOnce() {
+        if inbound == nil {
+            for command in mailbox.drain() {
+                command.run(self)
+                if shuttingDown { return }
+            }
+        }
+        guard let conn = connection else { return }
+        let buffered = amqp_frames_enqueued(conn) != 0 || amqp_data_in_buffer(conn) != 0
+        var fds = [
+            pollfd(fd: amqp_get_sockfd(conn), events: Int16(POLLIN), revents: 0),
+            pollfd(fd: inbound == nil ? mailbox.wakeDescriptor : -1, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&fds, 2, buffered ? 0 : 200)
+        if ready > 0 && fds[0].revents != 0 { lastInbound = .now }
+        readAvailableFrames()
+        if connection != nil, negotiatedHeartbeat > 0,
+           ContinuousClock.now - lastInbound > .seconds(2 * negotiatedHeartbeat + 1) {
+            connectionLost("no data or heartbeat from the broker for \(2 * negotiatedHeartbeat) s")
+        }
+    }
+
+    private func reconnectStep() {
+        while !shuttingDown {
+            let remaining = nextAttempt - ContinuousClock.now
+            if remaining <= .zero { break }
+            var fd = pollfd(fd: mailbox.wakeDescriptor, events: Int16(POLLIN), revents: 0)
+            let ms = Self.milliseconds(min(remaining, .milliseconds(500))) + 1
+            _ = poll(&fd, 1, ms)
+            for command in mailbox.drain() {
+                command.run(self)
+            }
+        }
+        if shuttingDown { return }
+        reconnectAttempt += 1
+        do {
+            try open()
+            logger.notice(
+                "AMQP connection restored",
+                metadata: [
+                    "attempt": "\(reconnectAttempt)",
+                    "topology.declarations": "\(topology.entries.count)",
+                    "consumers": "\(consumers.count)",
+                    "prefetch": "\(prefetch)",
+                ])
+            reconnectAttempt = 0
+        } catch {
+            let delay = configuration.reconnectBackoff.delay(attempt: reconnectAttempt, random: Double.random(in: 0...1))
+            logger.warning(
+                "AMQP reconnect failed",
+                metadata: ["attempt": "\(reconnectAttempt)", "error": "\(error)", "retry.in": "\(delay)"])
+            nextAttempt = .now + delay
+        }
+    }
+
+    private func finish() {
+        let error = AMQPError.closed(url: redactedURL)
+        mailbox.close(with: error)
+        if let conn = connection {
+            _ = amqp_channel_close(conn, Self.dataChannel, AMQP_REPLY_SUCCESS)
+            _ = amqp_connection_close(conn, AMQP_REPLY_SUCCESS)
+            amqp_destroy_connection(conn)
+            connection = nil
+        }
+        complete(confirms.failAll(error))
+        for (_, waiter) in batchWaiters { waiter(.failure(error)) }
+        batchWaiters.removeAll()
+        for consumer in consumers { consumer.continuation.finish() }
+        consumers.removeAll()
+        logger.info("AMQP connection closed")
+    }
+
+    // MARK: Opening
+
+    private func open() throws(AMQPError) {
+        let url = configuration.url
+        guard let conn = amqp_new_connection() else {
+            throw .connectionFailed(url: redactedURL, reason: "cannot allocate a connection")
+        }
+        var opened = false
+        defer { if !opened { amqp_destroy_connection(conn) } }
+        scratch.reset()
+        let socket: OpaquePointer?
+        if url.usesTLS {
+            socket = amqp_ssl_socket_new(conn)
+            guard let socket else { throw .connectionFailed(url: redactedURL, reason: "cannot create a TLS socket") }
+            amqp_ssl_socket_set_verify_peer(socket, configuration.verifiesPeer ? 1 : 0)
+            amqp_ssl_socket_set_verify_hostname(socket, configuration.verifiesPeer ? 1 : 0)
+            if configuration.verifiesPeer {
+                let bundle = configuration.caCertificateFile ?? getenv("SSL_CERT_FILE").map { String(cString: $0) }
+                    ?? "/etc/ssl/certs/ca-certificates.crt"
+                if amqp_ssl_socket_set_cacert(socket, scratch.cString(bundle)) != AMQP_STATUS_OK.rawValue {
+                    throw .connectionFailed(url: redactedURL, reason: "cannot load CA certificates from \(bundle)")
+                }
+            }
+        } else {
+            socket = amqp_tcp_socket_new(conn)
+            guard socket != nil else { throw .connectionFailed(url: redactedURL, reason: "cannot create a socket") }
+        }
+        var connectTimeout = Self.timeval(configuration.connectTimeout)
+        let status = amqp_socket_open_noblock(socket, scratch.cString(url.host), Int32(url.port), &connectTimeout)
+        if status != AMQP_STATUS_OK.rawValue {
+            var reason = Self.describe(status)
+            if status == AMQP_STATUS_SOCKET_ERROR.rawValue {
+                reason = ConnectDiagnosis.reason(host: url.host, port: url.port) ?? reason
+            } else if status == AMQP_STATUS_TIMEOUT.rawValue {
+                reason = "no answer within \(configuration.connectTimeout)"
+            } else if status == AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED.rawValue {
+                reason = "cannot resolve host '\(url.host)'"
+            }
+            throw .connectionFailed(url: redactedURL, reason: reason)
+        }
+        var operationTimeout = Self.timeval(configuration.operationTimeout)
+        _ = amqp_set_handshake_timeout(conn, &operationTimeout)
+        _ = amqp_set_rpc_timeout(conn, &operationTimeout)
+
+        var properties: AMQPTable = [:]
+        if let name = configuration.connectionName { properties["connection_name"] = .string(name) }
+        var clientProperties = scratch.table(properties)
+        let login = xz_amqp_login_plain_with_properties(
+            conn, scratch.cString(url.virtualHost), 0, 131_072, Int32(configuration.heartbeatSeconds),
+            &clientProperties, scratch.cString(url.user), scratch.cString(url.password))
+        if login.reply_type != AMQP_RESPONSE_NORMAL {
+            throw loginError(login)
+        }
+        negotiatedHeartbeat = Int(amqp_get_heartbeat(conn))
+        connection = conn
+        opened = true
+        lastInbound = .now
+        inbound = nil
+        do {
+            try openDataChannel()
+            try rpc("channel.open", channel: Self.controlChannel) { conn in
+                amqp_channel_open(conn, Self.controlChannel) != nil
+            }
+            for entry in topology.entries {
+                try apply(entry)
+            }
+            for consumer in consumers {
+                try startConsumer(consumer)
+            }
+        } catch {
+            if let conn = connection {
+                amqp_destroy_connection(conn)
+                connection = nil
+            }
+            throw error
+        }
+    }
+
+    private func loginError(_ reply: amqp_rpc_reply_t) -> AMQPError {
+        let url = configuration.url
+        switch reply.reply_type {
+        case AMQP_RESPONSE_SERVER_EXCEPTION where reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD:
+            let close = reply.reply.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
+            let text = CDecode.string(close.reply_text)
+            switch close.reply_code {
+            case 403 where text.contains("ogin"):
+                return .authenticationFailed(url: redactedURL, user: url.user, reason: text)
+            case 403, 530:
+                return .virtualHostRefused(url: redactedURL, virtualHost: url.virtualHost, reason: text)
+            default:
+                return .connectionFailed(url: redactedURL, reason: "broker closed the connection: \(close.reply_code) \(text)")
+            }
+        case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+            let status = reply.library_error
+            if status == AMQP_STATUS_CONNECTION_CLOSED.rawValue || status == AMQP_STATUS_SOCKET_CLOSED.rawValue {
+                return .authenticationFailed(
+                    url: redactedURL, user: url.user,
+                    reason: "the broker closed the connection during login (wrong user or password?)")
+            }
+            if url.usesTLS && status == AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue
+                || status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue
+                || status == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue {
+                return .connectionFailed(url: redactedURL, reason: "TLS: \(Self.describe(status))")
+            }
+            return .connectionFailed(url: redactedURL, reason: "login failed: \(Self.describe(status))")
+        default:
+            return .connectionFailed(url: redactedURL, reason: "login failed")
+        }
+    }
+
+    /// Opens channel 1 and restores confirm mode and qos on it; a new epoch begins.
+    private func openDataChannel() throws(AMQPError) {
+        epoch += 1
+        try rpc("channel.open", channel: Self.dataChannel) { conn in amqp_channel_open(conn, Self.dataChannel) != nil }
+        try rpc("confirm.select", channel: Self.dataChannel) { conn in amqp_confirm_select(conn, Self.dataChannel) != nil }
+        if prefetch > 0 {
+            let count = prefetch
+            try rpc("basic.qos", channel: Self.dataChannel) { conn in
+                amqp_basic_qos(conn, Self.dataChannel, 0, count, 0) != nil
+            }
+        }
+    }
+
+    // MARK: Loss and recovery
+
+    /// Drops the connection; pending confirms fail and the loop starts reconnecting.
+    func connectionLost(_ reason: String) {
+        guard let conn = connection else { return }
+        logger.warning("AMQP connection lost; reconnecting", metadata: ["reason": "\(reason)"])
+        amqp_destroy_connection(conn)
+        connection = nil
+        inbound = nil
+        epoch += 1
+        let error = AMQPError.connectionLost(url: redactedURL, reason: reason)
+        lastLoss = error
+        complete(confirms.failAll(error))
+        reconnectAttempt = 0
+        nextAttempt = .now + configuration.reconnectBackoff.delay(attempt: 1, random: Double.random(in: 0...1))
+    }
+
+    /// The broker closed `channel`: acknowledge, reopen it, and on the data channel restore consumers.
+    private func channelClosedByBroker(_ channel: amqp_channel_t, code: Int, text: String) {
+        guard let conn = connection else { return }
+        var ok = amqp_channel_close_ok_t(dummy: 0)
+        guard amqp_send_method(conn, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok) == AMQP_STATUS_OK.rawValue else {
+            connectionLost("cannot acknowledge the close of channel \(channel)")
+            return
+        }
+        if channel == Self.dataChannel {
+            let error = AMQPError.channelClosed(operation: "publish", replyCode: code, replyText: text)
+            lastLoss = error
+            logger.warning("AMQP broker closed the data channel; reopening", metadata: ["reply": "\(code) \(text)"])
+            inbound = nil
+            complete(confirms.failAll(error))
+            do {
+                try openDataChannel()
+                for consumer in consumers { try startConsumer(consumer) }
+            } catch {
+                connectionLost("cannot reopen the data channel: \(error)")
+            }
+        } else {
+            do {
+                try rpc("channel.open", channel: channel) { conn in amqp_channel_open(conn, channel) != nil }
+            } catch {
+                connectionLost("cannot reopen channel \(channel): \(error)")
+            }
+        }
+    }
+
+    // MARK: Frames
+
+    /// Handles every frame that can be read without blocking.
+    func readAvailableFrames() {
+        var handled = 0
+        while handled < 4096, readFrame(timeout: nil) {
+            handled += 1
+        }
+    }
+
+    /// Reads and handles one frame; `timeout` nil means only what is already available.
+    /// Returns false when nothing arrived in time or the connection was lost.
+    @discardableResult
+    private func readFrame(timeout: Duration?) -> Bool {
+        guard let conn = connection else { return false }
+        var frame = amqp_frame_t()
+        var tv = timeout.map(Self.timeval) ?? Glibc.timeval(tv_sec: 0, tv_usec: 0)
+        let status = amqp_simple_wait_frame_noblock(conn, &frame, &tv)
+        if status == AMQP_STATUS_TIMEOUT.rawValue { return false }
+        guard status == AMQP_STATUS_OK.rawValue else {
+            connectionLost(Self.describe(status))
+            return false
+        }
+        lastInbound = .now
+        handle(frame)
+        if let conn = connection, inbound == nil {
+            amqp_maybe_release_buffers(conn)
+        }
+        return connection != nil
+    }
+
+    /// Finishes any content being received and handles frames the library queued during an RPC,
+    /// so a following RPC on the data channel reads its own frames.
+    private func settleInbound() {
+        let deadline = ContinuousClock.now + configuration.operationTimeout
+        while let conn = connection, inbound != nil || amqp_frames_enqueued(conn) != 0 {
+            if ContinuousClock.now > deadline {
+                connectionLost("a message's content did not arrive within \(configuration.operationTimeout)")
+                return
+            }
+            readFrame(timeout: .milliseconds(100))
+        }
+    }
+
+    private func handle(_ frame: amqp_frame_t) {
+        switch Int32(frame.frame_type) {
+        case AMQP_FRAME_METHOD:
+            handleMethod(frame.payload.method, channel: frame.channel)
+        case AMQP_FRAME_HEADER:
+            guard var content = inbound, frame.channel == Self.dataChannel else { return }
+            content.properties = CDecode.properties(frame.payload.properties.decoded)
+            content.expectedSize = Int(frame.payload.properties.body_size)
+            content.body.reserveCapacity(content.expectedSize)
+            inbound = content
+            if content.expectedSize == 0 { completeInbound() }
+        case AMQP_FRAME_BODY:
+            guard inbound != nil, frame.channel == Self.dataChannel else { return }
+            let fragment = frame.payload.body_fragment
+            if fragment.len > 0, let base = fragment.bytes {
+                inbound!.body.append(contentsOf: UnsafeRawBufferPointer(start: base, count: fragment.len))
+            }
+            if inbound!.body.count >= inbound!.expectedSize { completeInbound() }
+        default:
+            break
+        }
+    }
+
+    private func handleMethod(_ method: amqp_method_t, channel: amqp_channel_t) {
+        let decoded = method.decoded
+        if channel == 0 {
+            switch method.id {
+            case AMQP_CONNECTION_CLOSE_METHOD:
+                let close = decoded!.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
+                let text = CDecode.string(close.reply_text)
+                if let conn = connection {
+                    var ok = amqp_connection_close_ok_t(dummy: 0)
+                    _ = amqp_send_method(conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok)
+                }
+                connectionLost("broker closed the connection: \(close.reply_code) \(text)")
+            case AMQP_CONNECTION_BLOCKED_METHOD:
+                let blocked = decoded!.assumingMemoryBound(to: amqp_connection_blocked_t.self).pointee
+                logger.warning("AMQP broker blocked publishing", metadata: ["reason": "\(CDecode.string(blocked.reason))"])
+            case AMQP_CONNECTION_UNBLOCKED_METHOD:
+                logger.notice("AMQP broker unblocked publishing")
+            default:
+                break
+            }
+            return
+        }
+        switch method.id {
+        case AMQP_BASIC_DELIVER_METHOD:
+            let deliver = decoded!.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
+            inbound = InboundContent(
+                kind: .delivery(
+                    consumerTag: CDecode.string(deliver.consumer_tag), deliveryTag: deliver.delivery_tag,
+                    redelivered: deliver.redelivered != 0),
+                exchange: CDecode.string(deliver.exchange), routingKey: CDecode.string(deliver.routing_key))
+        case AMQP_BASIC_RETURN_METHOD:
+            let returned = decoded!.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
+            inbound = InboundContent(
+                kind: .returned(replyCode: Int(returned.reply_code), replyText: CDecode.string(returned.reply_text)),
+                exchange: CDecode.string(returned.exchange), routingKey: CDecode.string(returned.routing_key))
+        case AMQP_BASIC_ACK_METHOD:
+            let ack = decoded!.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+            complete(confirms.ack(ack.delivery_tag, multiple: ack.multiple != 0))
+        case AMQP_BASIC_NACK_METHOD:
+            let nack = decoded!.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
+            complete(confirms.nack(nack.delivery_tag, multiple: nack.multiple != 0))
+        case AMQP_BASIC_CANCEL_METHOD:
+            let cancel = decoded!.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
+            let tag = CDecode.string(cancel.consumer_tag)
+            if let index = consumers.firstIndex(where: { $0.tag == tag }) {
+                let consumer = consumers.remove(at: index)
+                logger.warning(
+                    "AMQP broker cancelled a consumer (queue deleted?)",
+                    metadata: ["queue": "\(consumer.queue)", "consumer": "\(tag)"])
+                consumer.continuation.finish()
+            }
+        case AMQP_CHANNEL_CLOSE_METHOD:
+            let close = decoded!.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+            channelClosedByBroker(channel, code: Int(close.reply_code), text: CDecode.string(close.reply_text))
+        default:
+            break
+        }
+    }
+
+    private func completeInbound() {
+        guard let content = inbound else { return }
+        inbound = nil
+        switch content.kind {
+        case let .delivery(consumerTag, deliveryTag, redelivered):
+            let delivery = AMQPDelivery(
+                body: content.body, properties: content.properties, exchange: content.exchange,
+                routingKey: content.routingKey, redelivered: redelivered, deliveryTag: deliveryTag,
+                consumerTag: consumerTag, messageCount: nil, channelEpoch: epoch)
+            if let consumer = consumers.first(where: { $0.tag == consumerTag }) {
+                consumer.continuation.yield(delivery)
+            } else if let conn = connection {
+                // A delivery that raced a cancel: hand it back so another consumer gets it.
+                _ = amqp_basic_reject(conn, Self.dataChannel, deliveryTag, 1)
+            }
+        case let .returned(replyCode, replyText):
+            confirms.returned(
+                exchange: content.exchange, routingKey: content.routingKey, messageID: content.properties.messageID,
+                replyCode: replyCode, replyText: replyText)
+        }
+    }
+
+    private func complete(_ completions: [ConfirmTracker.Completion]) {
+        for completion in completions {
+            batchWaiters.removeValue(forKey: completion.batch)?(.success(completion.outcomes))
+        }
+    }
+
+    // MARK: RPC plumbing
+
+    /// Runs a synchronous librabbitmq RPC; `call` returns false when the library reports a failure.
+    /// A broker channel close becomes a typed error (the channel is reopened); anything else drops the connection.
+    private func rpc(
+        _ operation: String, channel: amqp_channel_t, subject: (kind: String, name: String)? = nil,
+        _ call: (amqp_connection_state_t) -> Bool
+    ) throws(AMQPError) {
+        guard let conn = connection else { throw notConnected() }
+        if call(conn) { return }
+        let reply = amqp_get_rpc_reply(conn)
+        if reply.reply_type == AMQP_RESPONSE_NORMAL { return }
+        throw failure(of: operation, reply: reply, channel: channel, subject: subject)
+    }
+
+    private func failure(
+        of operation: String, reply: amqp_rpc_reply_t, channel: amqp_channel_t, subject: (kind: String, name: String)?
+    ) -> AMQPError {
+        switch reply.reply_type {
+        case AMQP_RESPONSE_SERVER_EXCEPTION where reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD:
+            let close = reply.reply.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+            let text = CDecode.string(close.reply_text)
+            let code = Int(close.reply_code)
+            channelClosedByBroker(channel, code: code, text: text)
+            if let subject, code == 406 {
+                return .declarationMismatch(kind: subject.kind, name: subject.name, brokerMessage: text)
+            }
+            if let subject, code == 404 {
+                return .notFound(kind: subject.kind, name: subject.name, brokerMessage: text)
+            }
+            return .channelClosed(operation: operation, replyCode: code, replyText: text)
+        case AMQP_RESPONSE_SERVER_EXCEPTION where reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD:
+            let close = reply.reply.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
+            let reason = "broker closed the connection during \(operation): \(close.reply_code) \(CDecode.string(close.reply_text))"
+            if let conn = connection {
+                var ok = amqp_connection_close_ok_t(dummy: 0)
+                _ = amqp_send_method(conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok)
+            }
+            connectionLost(reason)
+            return .connectionLost(url: redactedURL, reason: reason)
+        case AMQP_RESPONSE_LIBRARY_EXCEPTION where reply.library_error == AMQP_STATUS_TIMEOUT.rawValue:
+            connectionLost("\(operation) timed out")
+            return .timedOut(operation: operation)
+        case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+            let reason = "\(operation): \(Self.describe(reply.library_error))"
+            connectionLost(reason)
+            return .connectionLost(url: redactedURL, reason: reason)
+        default:
+            let reason = "\(operation): unexpected reply"
+            connectionLost(reason)
+            return .connectionLost(url: redactedURL, reason: reason)
+        }
+    }
+
+    private func notConnected() -> AMQPError {
+        .connectionLost(url: redactedURL, reason: "not connected (reconnecting: \(lastLoss.map { "\($0)" } ?? "connection down"))")
+    }
+
+    static func describe(_ status: Int32) -> String {
+        String(cString: amqp_error_string2(status))
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        return Int32(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
+    static func timeval(_ duration: Duration) -> Glibc.timeval {
+        let (seconds, attoseconds) = duration.components
+        return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+
+    // MARK: Commands (called on the connection thread)
+
+    func apply(_ entry: TopologyRecord.Entry) throws(AMQPError) {
+        scratch.reset()
+        let channel = Self.controlChannel
+        switch entry {
+        case let .exchange(e):
+            let name = scratch.bytes(e.name), type = scratch.bytes(e.type), args = scratch.table(e.arguments)
+            try rpc("exchange.declare", channel: channel, subject: ("exchange", e.name)) { conn in
+                amqp_exchange_declare(conn, channel, name, type, 0, e.durable ? 1 : 0, e.autoDelete ? 1 : 0, e.isInternal ? 1 : 0, args) != nil
+            }
+        case let .queue(q):
+            _ = try declareQueue(q, passive: false)
+        case let .binding(b):
+            let queue = scratch.bytes(b.queue), exchange = scratch.bytes(b.exchange)
+            let key = scratch.bytes(b.routingKey), args = scratch.table(b.arguments)
+            try rpc("queue.bind", channel: channel, subject: ("queue", b.queue)) { conn in
+                amqp_queue_bind(conn, channel, queue, exchange, key, args) != nil
+            }
+        }
+    }
+
+    func declare(_ entry: TopologyRecord.Entry) throws(AMQPError) {
+        try apply(entry)
+        topology.record(entry)
+    }
+
+    func declareQueue(_ q: QueueDeclaration, passive: Bool) throws(AMQPError) -> QueueState {
+        scratch.reset()
+        let channel = Self.controlChannel
+        let name = scratch.bytes(q.name), args = scratch.table(passive ? [:] : q.arguments)
+        var result = QueueState(name: q.name, messageCount: 0, consumerCount: 0)
+        try rpc(passive ? "passive queue.declare" : "queue.declare", channel: channel, subject: ("queue", q.name)) { conn in
+            guard let ok = amqp_queue_declare(
+                conn, channel, name, passive ? 1 : 0, q.durable ? 1 : 0, q.exclusive ? 1 : 0, q.autoDelete ? 1 : 0, args)
+            else { return false }
+            result = QueueState(
+                name: CDecode.string(ok.pointee.queue), messageCount: ok.pointee.message_count,
+                consumerCount: ok.pointee.consumer_count)
+            return true
+        }
+        if !passive { topology.record(.queue(q)) }
+        return result
+    }
+
+    func declareQueueAndRecord(_ q: QueueDeclaration) throws(AMQPError) -> QueueState {
+        try declareQueue(q, passive: false)
+    }
+
+    func deleteQueue(_ name: String) throws(AMQPError) -> UInt32 {
+        scratch.reset()
+        let channel = Self.controlChannel
+        let queue = scratch.bytes(name)
+        var count: UInt32 = 0
+        try rpc("queue.delete", channel: channel, subject: ("queue", name)) { conn in
+            guard let ok = amqp_queue_delete(conn, channel, queue, 0, 0) else { return false }
+            count = ok.pointee.message_count
+            return true
+        }
+        topology.forgetQueue(name)
+        return count
+    }
+
+    func purgeQueue(_ name: String) throws(AMQPError) -> UInt32 {
+        scratch.reset()
+        let channel = Self.controlChannel
+        let queue = scratch.bytes(name)
+        var count: UInt32 = 0
+        try rpc("queue.purge", channel: channel, subject: ("queue", name)) { conn in
+            guard let ok = amqp_queue_purge(conn, channel, queue) else { return false }
+            count = ok.pointee.message_count
+            return true
+        }
+        return count
+    }
+
+    func deleteExchange(_ name: String) throws(AMQPError) {
+        scratch.reset()
+        let channel = Self.controlChannel
+        let exchange = scratch.bytes(name)
+        try rpc("exchange.delete", channel: channel, subject: ("exchange", name)) { conn in
+            amqp_exchange_delete(conn, channel, exchange, 0) != nil
+        }
+        topology.forgetExchange(name)
+    }
+
+    func setPrefetch(_ count: UInt16) throws(AMQPError) {
+        try rpc("basic.qos", channel: Self.dataChannel) { conn in
+            amqp_basic_qos(conn, Self.dataChannel, 0, count, 0) != nil
+        }
+        prefetch = count
+    }
+
+    func addConsumer(_ consumer: ConsumerRegistration) throws(AMQPError) {
+        try startConsumer(consumer)
+        consumers.append(consumer)
+    }
+
+    private func startConsumer(_ consumer: ConsumerRegistration) throws(AMQPError) {
+        scratch.reset()
+        let queue = scratch.bytes(consumer.queue), tag = scratch.bytes(consumer.tag)
+        let args = scratch.table(consumer.arguments)
+        try rpc("basic.consume", channel: Self.dataChannel, subject: ("queue", consumer.queue)) { conn in
+            amqp_basic_consume(conn, Self.dataChannel, queue, tag, 0, 0, consumer.exclusive ? 1 : 0, args) != nil
+        }
+    }
+
+    func cancelConsumer(tag: String) throws(AMQPError) {
+        guard let index = consumers.firstIndex(where: { $0.tag == tag }) else { return }
+        let consumer = consumers.remove(at: index)
+        defer { consumer.continuation.finish() }
+        guard connection != nil else { return }
+        scratch.reset()
+        let tagBytes = scratch.bytes(tag)
+        try rpc("basic.cancel", channel: Self.dataChannel) { conn in
+            amqp_basic_cancel(conn, Self.dataChannel, tagBytes) != nil
+        }
+    }
+
+    func acknowledge(_ delivery: AMQPDelivery, _ kind: AcknowledgementKind) throws(AMQPError) -> AcknowledgementResult {
+        guard let conn = connection, delivery.channelEpoch == epoch else { return .staleDelivery }
+        let status: Int32
+        switch kind {
+        case .ack: status = amqp_basic_ack(conn, Self.dataChannel, delivery.deliveryTag, 0)
+        case let .nack(requeue): status = amqp_basic_nack(conn, Self.dataChannel, delivery.deliveryTag, 0, requeue ? 1 : 0)
+        case let .reject(requeue): status = amqp_basic_reject(conn, Self.dataChannel, delivery.deliveryTag, requeue ? 1 : 0)
+        }
+        guard status == AMQP_STATUS_OK.rawValue else {
+            connectionLost("sending an acknowledgement: \(Self.describe(status))")
+            throw .connectionLost(url: redactedURL, reason: "the acknowledgement could not be sent")
+        }
+        return .sent
+    }
+
+    func get(queue: String) throws(AMQPError) -> AMQPDelivery? {
+        settleInbound()
+        guard let conn = connection else { throw notConnected() }
+        scratch.reset()
+        let queueBytes = scratch.bytes(queue)
+        let reply = amqp_basic_get(conn, Self.dataChannel, queueBytes, 0)
+        guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
+            throw failure(of: "basic.get", reply: reply, channel: Self.dataChannel, subject: ("queue", queue))
+        }
+        guard reply.reply.id == AMQP_BASIC_GET_OK_METHOD else { return nil }
+        let ok = reply.reply.decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
+        var delivery = AMQPDelivery(
+            body: [], properties: AMQPProperties(), exchange: CDecode.string(ok.exchange),
+            routingKey: CDecode.string(ok.routing_key), redelivered: ok.redelivered != 0, deliveryTag: ok.delivery_tag,
+            consumerTag: nil, messageCount: ok.message_count, channelEpoch: epoch)
+        var message = amqp_message_t()
+        let read = amqp_read_message(conn, Self.dataChannel, &message, 0)
+        guard read.reply_type == AMQP_RESPONSE_NORMAL else {
+            throw failure(of: "basic.get content", reply: read, channel: Self.dataChannel, subject: ("queue", queue))
+        }
+        delivery.body = CDecode.bytes(message.body)
+        withUnsafeMutablePointer(to: &message.properties) { delivery.properties = CDecode.properties(UnsafeMutableRawPointer($0)) }
+        amqp_destroy_message(&message)
+        lastInbound = .now
+        return delivery
+    }
+
+    func publish(_ messages: [OutboundMessage], completion: @escaping @Sendable (Result<[PublishOutcome], AMQPError>) -> Void) {
+        guard connection != nil else {
+            completion(.failure(notConnected()))
+            return
+        }
+        let batch = nextBatch
+        nextBatch += 1
+        batchWaiters[batch] = completion
+        complete(confirms.open(batch: batch, count: messages.count).map { [$0] } ?? [])
+        let startEpoch = epoch
+        for (index, message) in messages.enumerated() {
+            guard let conn = connection, epoch == startEpoch else {
+                let error = lastLoss ?? notConnected()
+                for rest in index..<messages.count {
+                    complete(confirms.settle(batch: batch, index: rest, outcome: .unconfirmed(error)).map { [$0] } ?? [])
+                }
+                return
+            }
+            scratch.reset()
+            var properties = scratch.properties(message.properties)
+            let exchange = scratch.bytes(message.exchange), routingKey = scratch.bytes(message.routingKey)
+            let status = message.body.withUnsafeBytes { body in
+                amqp_basic_publish(
+                    conn, Self.dataChannel, exchange, routingKey, message.mandatory ? 1 : 0, 0, &properties,
+                    amqp_bytes_t(len: body.count, bytes: body.count > 0 ? UnsafeMutableRawPointer(mutating: body.baseAddress) : nil))
+            }
+            guard status == AMQP_STATUS_OK.rawValue else {
+                connectionLost("publishing: \(Self.describe(status))")
+                let error = lastLoss ?? notConnected()
+                for rest in index..<messages.count {
+                    complete(confirms.settle(batch: batch, index: rest, outcome: .unconfirmed(error)).map { [$0] } ?? [])
+                }
+                return
+            }
+            confirms.published(
+                batch: batch, index: index, exchange: message.exchange, routingKey: message.routingKey,
+                messageID: message.properties.messageID)
+            if index % 64 == 63 { readAvailableFrames() }
+        }
+    }
+
+    /// Closes gracefully (or, with `abrupt`, drops the socket without the AMQP close handshake) and stops.
+    func shutDown(abrupt: Bool) {
+        if abrupt, let conn = connection {
+            amqp_destroy_connection(conn)
+            connection = nil
+            logger.notice("AMQP connection aborted")
+        }
+        shuttingDown = true
+    }
+}
+
+/// How a delivery is settled.
+enum AcknowledgementKind: Sendable {
+    case ack
+    case nack(requeue: Bool)
+    case reject(requeue: Bool)
+}

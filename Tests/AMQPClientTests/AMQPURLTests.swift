@@ -1,0 +1,101 @@
+import Testing
+@testable import AMQPClient
+
+@Suite struct AMQPURLTests {
+    @Test func parsesUserPasswordHostPortAndEncodedDefaultVhost() throws {
+        let url = try AMQPURL(parsing: "amqp://xiaozhi:s3cret@127.0.0.1:27672/%2f")
+        #expect(url.usesTLS == false)
+        #expect(url.user == "xiaozhi")
+        #expect(url.password == "s3cret")
+        #expect(url.host == "127.0.0.1")
+        #expect(url.port == 27672)
+        #expect(url.virtualHost == "/")
+    }
+
+    @Test func percentDecodesUserPasswordAndVhost() throws {
+        let url = try AMQPURL(parsing: "amqp://us%40er:p%3Aa%2Fss%40@rabbit.internal/prod%2Fjobs")
+        #expect(url.user == "us@er")
+        #expect(url.password == "p:a/ss@")
+        #expect(url.virtualHost == "prod/jobs")
+        #expect(url.port == 5672)
+    }
+
+    @Test func amqpsDefaultsToPort5671WithPeerVerification() throws {
+        let url = try AMQPURL(parsing: "amqps://u:p@broker.example.com/vh")
+        #expect(url.usesTLS)
+        #expect(url.port == 5671)
+        #expect(url.verifiesPeer)
+        #expect(url.virtualHost == "vh")
+    }
+
+    @Test func schemeIsCaseInsensitive() throws {
+        #expect(try AMQPURL(parsing: "AMQPS://u:p@h:1/v").usesTLS)
+    }
+
+    @Test func absentPathAndCredentialsUseDefaults() throws {
+        let url = try AMQPURL(parsing: "amqp://localhost")
+        #expect(url.virtualHost == "/")
+        #expect(url.user == "guest")
+        #expect(url.password == "guest")
+        let bare = try AMQPURL(parsing: "amqp://")
+        #expect(bare.host == "localhost")
+    }
+
+    @Test func readsQueryParameters() throws {
+        let url = try AMQPURL(
+            parsing: "amqps://u:p@h:5671/v?heartbeat=15&connection_timeout=2500&verify=verify_none&cacertfile=%2Fetc%2Fca.pem")
+        #expect(url.heartbeatSeconds == 15)
+        #expect(url.connectionTimeoutMilliseconds == 2500)
+        #expect(url.verifiesPeer == false)
+        #expect(url.caCertificateFile == "/etc/ca.pem")
+        let configuration = AMQPConfiguration(url: url)
+        #expect(configuration.heartbeatSeconds == 15)
+        #expect(configuration.connectTimeout == .milliseconds(2500))
+    }
+
+    @Test func explicitHeartbeatOverridesURL() throws {
+        let configuration = try AMQPConfiguration(urlString: "amqp://u:p@h/v?heartbeat=15", heartbeatSeconds: 5)
+        #expect(configuration.heartbeatSeconds == 5)
+        #expect(try AMQPConfiguration(urlString: "amqp://u:p@h/v").heartbeatSeconds == 30)
+    }
+
+    @Test func parsesBracketedIPv6Host() throws {
+        let url = try AMQPURL(parsing: "amqp://u:p@[::1]:5673/v")
+        #expect(url.host == "::1")
+        #expect(url.port == 5673)
+        #expect(url.redacted == "amqp://u:***@[::1]:5673/v")
+    }
+
+    @Test func redactedFormHidesPasswordAndReencodesVhost() throws {
+        let url = try AMQPURL(parsing: "amqp://xiaozhi:s3cret@127.0.0.1:27672/%2f")
+        #expect(url.redacted == "amqp://xiaozhi:***@127.0.0.1:27672/%2f")
+        #expect(!"\(url)".contains("s3cret"))
+    }
+
+    @Test(arguments: [
+        ("http://u:s3cret@h/v", "unsupported scheme 'http'"),
+        ("u:s3cret@h:5672", "expected amqp://"),
+        ("amqp://u:s3cret@h:notaport/v", "invalid port 'notaport'"),
+        ("amqp://u:s3cret@h:70000/v", "invalid port '70000'"),
+        ("amqp://u:s3cret@h:5672/a/b", "percent-encode '/'"),
+        ("amqp://u:s3cret%zz@h/v", "bad percent-encoding in password"),
+        ("amqp://u:s3cret@h/v?heartbeat=soon", "heartbeat must be"),
+        ("amqp://u:s3cret@h/v?frobnicate=1", "unknown query parameter 'frobnicate'"),
+        ("amqp://u:s3cret@[::1/v", "unterminated IPv6"),
+    ])
+    func malformedURLGivesClearErrorWithoutPassword(text: String, expected: String) {
+        #expect {
+            _ = try AMQPURL(parsing: text)
+        } throws: { error in
+            guard let error = error as? AMQPError, case .invalidURL = error else { return false }
+            let message = "\(error)"
+            return message.contains(expected) && !message.contains("s3cret")
+        }
+    }
+
+    @Test func redactingWorksOnMalformedText() {
+        #expect(AMQPURL.redacting("amqp://u:s3cret@h:bad/v") == "amqp://u:***@h:bad/v")
+        #expect(AMQPURL.redacting("amqp://u:pa@ss@h/v") == "amqp://u:***@h/v")
+        #expect(AMQPURL.redacting("amqp://h/v") == "amqp://h/v")
+    }
+}

@@ -1,0 +1,59 @@
+import AMQPClient
+import Testing
+
+@Suite struct ConnectionErrorTests {
+    @Test func malformedURLIsOneClearErrorWithoutThePassword() async throws {
+        let error = await #expect(throws: AMQPError.self) {
+            try await AMQPConnection.connect(url: "amqp://xiaozhi:hunter2@127.0.0.1:port/%2f")
+        }
+        guard case .invalidURL = error else {
+            Issue.record("expected invalidURL, got \(String(describing: error))")
+            return
+        }
+        #expect("\(error!)".contains("invalid port 'port'"))
+        #expect(!"\(error!)".contains("hunter2"))
+    }
+
+    @Test func wrongPasswordIsAnAuthenticationErrorNamingTheUser() async throws {
+        var url = try AMQPURL(parsing: Broker.url())
+        url.password = "definitely-wrong-password"
+        let error = await #expect(throws: AMQPError.self) {
+            try await AMQPConnection.connect(configuration: AMQPConfiguration(url: url))
+        }
+        guard case let .authenticationFailed(redacted, user, _) = error else {
+            Issue.record("expected authenticationFailed, got \(String(describing: error))")
+            return
+        }
+        #expect(user == url.user)
+        #expect(redacted == url.redacted)
+        #expect(!"\(error!)".contains("definitely-wrong-password"))
+    }
+
+    @Test func closedPortIsAConnectionErrorNamingTheAddress() async throws {
+        var url = try AMQPURL(parsing: Broker.url())
+        url.port = 1  // nothing listens on tcpmux
+        let error = await #expect(throws: AMQPError.self) {
+            try await AMQPConnection.connect(configuration: AMQPConfiguration(url: url))
+        }
+        guard case let .connectionFailed(redacted, reason) = error else {
+            Issue.record("expected connectionFailed, got \(String(describing: error))")
+            return
+        }
+        #expect(redacted.contains("127.0.0.1:1/"))
+        #expect(reason.contains("refused"))
+        #expect(!"\(error!)".contains(try AMQPURL(parsing: Broker.url()).password))
+    }
+
+    @Test func unknownVirtualHostIsRefusedByName() async throws {
+        var url = try AMQPURL(parsing: Broker.url())
+        url.virtualHost = "no-such-vhost"
+        let error = await #expect(throws: AMQPError.self) {
+            try await AMQPConnection.connect(configuration: AMQPConfiguration(url: url))
+        }
+        guard case let .virtualHostRefused(_, vhost, _) = error else {
+            Issue.record("expected virtualHostRefused, got \(String(describing: error))")
+            return
+        }
+        #expect(vhost == "no-such-vhost")
+    }
+}
