@@ -1,0 +1,285 @@
+import Foundation
+import RecoveryCore
+import RedisClient
+
+/// The pool's Redis state (SPEC §5) behind named operations: leases, session states, pending markers,
+/// parks, cooldown clocks and the scheduler's leader lease. Every write that depends on holding a lease
+/// runs as one Lua script that checks the lease token.
+public struct SessionStateStore: Sendable {
+    public let redis: RedisClient
+
+    static let acquireLease = RedisScript(LuaScripts.acquireLease)
+    static let renewLeases = RedisScript(LuaScripts.renewLeases)
+    static let releaseLease = RedisScript(LuaScripts.releaseLease)
+    static let writeState = RedisScript(LuaScripts.writeStateIfLeaseHeld)
+    static let deleteState = RedisScript(LuaScripts.deleteStateIfLeaseHeld)
+    static let deleteStateIfUnchanged = RedisScript(LuaScripts.deleteStateIfUnchanged)
+    static let removeIndexEntry = RedisScript(LuaScripts.removeIndexEntryIfNoState)
+    static let setPending = RedisScript(LuaScripts.setPendingMarker)
+
+    public init(redis: RedisClient) {
+        self.redis = redis
+    }
+
+    // MARK: leases
+
+    /// Takes the endpoint's lease for `token`; returns the fencing number, or nil when someone holds it.
+    public func acquireLease(serverId: String, token: String, ttl: Duration) async throws -> Int? {
+        let reply = try await redis.evaluate(
+            Self.acquireLease, keys: [RedisKeys.lease(serverId), RedisKeys.fence(serverId)],
+            arguments: [token, Self.milliseconds(ttl)])
+        guard let fence = reply.integer else { throw unexpected("acquire lease", reply) }
+        return fence > 0 ? Int(fence) : nil
+    }
+
+    /// Renews every lease in `leases` (server id → token) in one script; returns the ids whose lease is lost.
+    public func renewLeases(_ leases: [String: String], ttl: Duration) async throws -> Set<String> {
+        guard !leases.isEmpty else { return [] }
+        let ordered = leases.sorted { $0.key < $1.key }
+        let reply = try await redis.evaluate(
+            Self.renewLeases, keys: ordered.map { RedisKeys.lease($0.key) },
+            arguments: [Self.milliseconds(ttl)] + ordered.map(\.value))
+        guard let lost = reply.array else { throw unexpected("renew leases", reply) }
+        let prefix = RedisKeys.lease("")
+        return Set(lost.compactMap(\.string).map { String($0.dropFirst(prefix.count)) })
+    }
+
+    /// Releases the lease if `token` still holds it; returns whether it did.
+    @discardableResult
+    public func releaseLease(serverId: String, token: String) async throws -> Bool {
+        let reply = try await redis.evaluate(Self.releaseLease, keys: [RedisKeys.lease(serverId)], arguments: [token])
+        return reply.integer == 1
+    }
+
+    // MARK: session states
+
+    /// Writes the endpoint's state if `token` holds its lease; false when the lease is not held.
+    public func writeState(_ state: ConnectionState, token: String) async throws -> Bool {
+        let reply = try await redis.evaluate(
+            Self.writeState,
+            keys: [RedisKeys.lease(state.serverId), RedisKeys.connectionState(state.serverId), RedisKeys.connectionIndex],
+            arguments: [token, state.encoded(), state.serverId])
+        return reply.integer == 1
+    }
+
+    /// Writes many states in one round trip (heartbeats); returns the ids whose lease is not held.
+    public func writeStates(_ states: [(state: ConnectionState, token: String)]) async throws -> Set<String> {
+        guard !states.isEmpty else { return [] }
+        let commands = states.map { entry in
+            RedisCommand("EVALSHA", arguments: [
+                Self.writeState.sha1, 3, RedisKeys.lease(entry.state.serverId), RedisKeys.connectionState(entry.state.serverId),
+                RedisKeys.connectionIndex, entry.token, entry.state.encoded(), entry.state.serverId,
+            ])
+        }
+        var replies = try await redis.pipeline(commands)
+        if replies.contains(where: { $0.errorMessage?.hasPrefix("NOSCRIPT") == true }) {
+            _ = try await redis.send("SCRIPT", "LOAD", LuaScripts.writeStateIfLeaseHeld)
+            replies = try await redis.pipeline(commands)
+        }
+        var lost = Set<String>()
+        for (entry, reply) in zip(states, replies) where reply.integer != 1 {
+            if let message = reply.errorMessage { throw RedisStateError(operation: "write states", detail: message) }
+            lost.insert(entry.state.serverId)
+        }
+        return lost
+    }
+
+    /// Deletes the endpoint's state if `token` holds its lease.
+    @discardableResult
+    public func deleteState(serverId: String, token: String) async throws -> Bool {
+        let reply = try await redis.evaluate(
+            Self.deleteState, keys: [RedisKeys.lease(serverId), RedisKeys.connectionState(serverId), RedisKeys.connectionIndex],
+            arguments: [token, serverId])
+        return reply.integer == 1
+    }
+
+    /// Deletes a state judged stale if it still holds `storedValue`.
+    @discardableResult
+    public func deleteStaleState(_ stale: StaleState) async throws -> Bool {
+        let reply = try await redis.evaluate(
+            Self.deleteStateIfUnchanged, keys: [RedisKeys.connectionState(stale.serverId), RedisKeys.connectionIndex],
+            arguments: [stale.storedValue, stale.serverId])
+        return reply.integer == 1
+    }
+
+    /// Removes an index entry that has no state.
+    public func removeIndexEntry(serverId: String) async throws {
+        try await redis.evaluate(
+            Self.removeIndexEntry, keys: [RedisKeys.connectionState(serverId), RedisKeys.connectionIndex], arguments: [serverId])
+    }
+
+    /// The state of one endpoint, as stored.
+    public func state(serverId: String) async throws -> StateReading {
+        let value = try await redis.get(RedisKeys.connectionState(serverId))
+        return StateReading(stored: value.map { String(decoding: $0, as: UTF8.self) })
+    }
+
+    // MARK: reconcile reads
+
+    /// Everything a reconcile pass needs from Redis for `enabledIds`, in a fixed number of round trips:
+    /// the index, then one pipeline of GET state + EXISTS lease + EXISTS pending per id, then the parks
+    /// and the cooldown clocks.
+    public func observe(enabledIds: [String]) async throws -> (observations: [String: LiveObservation], pending: Set<String>, parked: [String: ParkedEndpoint], lastAttempts: [String: Date]) {
+        let indexReply = try await redis.send("SMEMBERS", RedisKeys.connectionIndex)
+        let indexed = Set((indexReply.array ?? []).compactMap(\.string))
+        var ids = enabledIds
+        let enabledSet = Set(enabledIds)
+        ids.append(contentsOf: indexed.subtracting(enabledSet).sorted())
+
+        var commands: [RedisCommand] = []
+        commands.reserveCapacity(ids.count * 3 + 2)
+        for id in ids {
+            commands.append(RedisCommand("GET", RedisKeys.connectionState(id)))
+            commands.append(RedisCommand("EXISTS", RedisKeys.lease(id)))
+            commands.append(RedisCommand("EXISTS", RedisKeys.pending(id)))
+        }
+        commands.append(RedisCommand("HGETALL", RedisKeys.parked))
+        commands.append(RedisCommand("HGETALL", RedisKeys.lastAttempt))
+        let replies = try await redis.pipeline(commands)
+        guard replies.count == commands.count else { throw RedisStateError(operation: "observe", detail: "short pipeline reply") }
+
+        var observations: [String: LiveObservation] = [:]
+        observations.reserveCapacity(ids.count)
+        var pending = Set<String>()
+        for (index, id) in ids.enumerated() {
+            let stateReply = replies[index * 3]
+            if let message = stateReply.errorMessage { throw RedisStateError(operation: "observe", detail: message) }
+            let stored = stateReply.bytes.map { String(decoding: $0, as: UTF8.self) }
+            let leaseHeld = replies[index * 3 + 1].integer == 1
+            if replies[index * 3 + 2].integer == 1 { pending.insert(id) }
+            if stored != nil || leaseHeld || indexed.contains(id) {
+                observations[id] = LiveObservation(state: StateReading(stored: stored), leaseHeld: leaseHeld, indexed: indexed.contains(id))
+            }
+        }
+        var parked: [String: ParkedEndpoint] = [:]
+        for (field, value) in Self.pairs(replies[replies.count - 2]) {
+            if let entry = try? ParkedEndpoint.decode(Data(value.utf8)) { parked[field] = entry }
+        }
+        var lastAttempts: [String: Date] = [:]
+        for (field, value) in Self.pairs(replies[replies.count - 1]) {
+            if let date = Timestamp.parse(value) { lastAttempts[field] = date }
+        }
+        return (observations, pending, parked, lastAttempts)
+    }
+
+    // MARK: pending markers, parks, cooldowns
+
+    /// Sets the pending marker for `serverId` unless one exists; returns whether it was set.
+    public func markPending(serverId: String, jobId: String, ttl: Duration) async throws -> Bool {
+        let reply = try await redis.evaluate(
+            Self.setPending, keys: [RedisKeys.pending(serverId)], arguments: [jobId, Self.milliseconds(ttl)])
+        return reply.integer == 1
+    }
+
+    /// Sets (or refreshes) the pending marker whatever it held: a job re-published by a worker.
+    public func refreshPending(serverId: String, jobId: String, ttl: Duration) async throws {
+        try await redis.set(RedisKeys.pending(serverId), jobId, expiry: ttl)
+    }
+
+    /// Removes pending markers.
+    public func clearPending(serverIds: [String]) async throws {
+        guard !serverIds.isEmpty else { return }
+        try await redis.delete(serverIds.map(RedisKeys.pending))
+    }
+
+    /// Records when jobs were published for `serverIds` (the cooldown clock).
+    public func recordAttempts(serverIds: [String], at date: Date) async throws {
+        guard !serverIds.isEmpty else { return }
+        let stamp = Timestamp.format(date)
+        var arguments: [any RedisArgumentConvertible] = [RedisKeys.lastAttempt]
+        for id in serverIds { arguments += [id, stamp] }
+        try await redis.send(RedisCommand("HSET", arguments: arguments))
+    }
+
+    /// Parks an endpoint whose job was dead-lettered.
+    public func park(_ entry: ParkedEndpoint) async throws {
+        try await redis.send("HSET", RedisKeys.parked, entry.serverId, entry.encoded())
+    }
+
+    /// Ends parks; returns how many existed.
+    @discardableResult
+    public func unpark(serverIds: [String]) async throws -> Int {
+        guard !serverIds.isEmpty else { return 0 }
+        let reply = try await redis.send(RedisCommand("HDEL", arguments: [RedisKeys.parked] + serverIds))
+        return Int(reply.integer ?? 0)
+    }
+
+    /// Every parked endpoint.
+    public func parkedEndpoints() async throws -> [String: ParkedEndpoint] {
+        let reply = try await redis.send("HGETALL", RedisKeys.parked)
+        var parked: [String: ParkedEndpoint] = [:]
+        for (field, value) in Self.pairs(reply) {
+            if let entry = try? ParkedEndpoint.decode(Data(value.utf8)) { parked[field] = entry }
+        }
+        return parked
+    }
+
+    // MARK: scheduler leadership
+
+    /// Takes or keeps the scheduler leader lease for `token`; returns whether this token leads.
+    public func holdLeadership(token: String, ttl: Duration) async throws -> Bool {
+        let renewed = try await renewLeasesByKey([RedisKeys.schedulerLeader: token], ttl: ttl)
+        if renewed { return true }
+        let reply = try await redis.send("SET", RedisKeys.schedulerLeader, token, "NX", "PX", Self.milliseconds(ttl))
+        return reply.string == "OK"
+    }
+
+    /// Gives up the leader lease if this token holds it.
+    public func releaseLeadership(token: String) async throws {
+        try await redis.evaluate(Self.releaseLease, keys: [RedisKeys.schedulerLeader], arguments: [token])
+    }
+
+    private func renewLeasesByKey(_ leases: [String: String], ttl: Duration) async throws -> Bool {
+        let ordered = leases.sorted { $0.key < $1.key }
+        let reply = try await redis.evaluate(
+            Self.renewLeases, keys: ordered.map(\.key), arguments: [Self.milliseconds(ttl)] + ordered.map(\.value))
+        return (reply.array ?? [RedisReply.null]).isEmpty
+    }
+
+    // MARK: workers
+
+    /// Records a worker's liveness (its record in the registry hash and a key with a TTL).
+    public func recordWorker(_ record: WorkerRecord, ttl: Duration) async throws {
+        _ = try await redis.pipeline([
+            RedisCommand("HSET", RedisKeys.workers, record.instanceId, record.encoded()),
+            RedisCommand("SET", RedisKeys.workerAlive(record.instanceId), Timestamp.format(record.heartbeatAt), "PX", Self.milliseconds(ttl)),
+        ])
+    }
+
+    /// Removes a worker's record (on a clean exit).
+    public func removeWorker(instanceId: String) async throws {
+        _ = try await redis.pipeline([
+            RedisCommand("HDEL", RedisKeys.workers, instanceId),
+            RedisCommand("DEL", RedisKeys.workerAlive(instanceId)),
+        ])
+    }
+
+    // MARK: helpers
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    static func pairs(_ reply: RedisReply) -> [(String, String)] {
+        guard let items = reply.array else { return [] }
+        var result: [(String, String)] = []
+        var index = 0
+        while index + 1 < items.count {
+            if let field = items[index].string, let value = items[index + 1].string { result.append((field, value)) }
+            index += 2
+        }
+        return result
+    }
+
+    private func unexpected(_ operation: String, _ reply: RedisReply) -> RedisStateError {
+        RedisStateError(operation: operation, detail: "unexpected reply \(reply.description)")
+    }
+}
+
+/// A Redis reply that did not have the shape a state operation expects.
+public struct RedisStateError: Error, CustomStringConvertible {
+    public let operation: String
+    public let detail: String
+    public var description: String { "Redis state operation '\(operation)' failed: \(detail)" }
+}
