@@ -1,0 +1,22 @@
+import Foundation
+import MCP
+import RecoveryCore
+
+/// The original platform's tables as the pool uses them: what is enabled, one endpoint, its tools, and
+/// the three columns the pool writes.
+public protocol EndpointDirectory: Sendable {
+    /// Id, name and row version of every enabled endpoint (one query).
+    func enabledEndpoints() async throws -> [EnabledEndpoint]
+    /// One endpoint, or nil when the row is gone.
+    func endpoint(id: String) async throws -> EndpointRecord?
+    /// Every endpoint's state columns, for `scheduler status`.
+    func statusRows() async throws -> [EndpointStatusRow]
+    /// The rows the endpoint's tool catalog is built from.
+    func catalogRows(endpointId: String) async throws -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow])
+    /// `"IsConnected" = true, "LastConnectedAt" = at`.
+    func markConnected(id: String, at: Date) async throws
+    /// `"IsConnected" = false, "LastDisconnectedAt" = at`.
+    func markDisconnected(id: String, at: Date) async throws
+    /// Creates the tables when absent.
+    func migrate() async throws
+}
