@@ -1,1 +1,0 @@
-/// RFC 6455 codec and opening handshake, free of I/O.
