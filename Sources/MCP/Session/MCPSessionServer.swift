@@ -58,7 +58,7 @@ public final class MCPSessionServer: Sendable {
             guard state.inFlight.removeValue(forKey: id) != nil else { return nil }
             return state.dispatcher.toolCallReply(id: id, outcome: outcome)
         }
-        if case .failed(let failure) = outcome {
+        if reply != nil, case .failed(let failure) = outcome {
             logger.warning("Tool call failed", metadata: [
                 "tool": "\(request.toolName)", "service": "\(request.service.name)",
                 "kind": "\(failure.kind.rawValue)", "error": "\(failure.message)",

@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """An upstream MCP service for the bridge tests, built on the reference SDK (PyPI `mcp`).
 
-  mcp_peer.py --transport streamable-http|sse [--port N] --auth-header NAME --auth-value VALUE --user-id ID
+  mcp_peer.py --transport streamable-http|sse|garbage [--port N] --auth-header NAME --auth-value VALUE --user-id ID
 
 Every HTTP request must carry the header NAME with VALUE and `X-User-Id: ID`, else 401/403.
-Prints `PORT <n>` on stdout once the listening socket is bound.
+Prints `PORT <n>` on stdout once the listening socket is bound. Exits when its stdin closes, so a
+test process that dies never leaves it behind.
 """
 import argparse
 import asyncio
 import json
+import os
 import socket
 import sys
+import threading
 
 import uvicorn
 from pydantic import BaseModel
@@ -88,9 +91,17 @@ class HeaderCheck:
         await self.app(scope, receive, send)
 
 
+async def garbage_app(scope, receive, send):
+    """Answers every HTTP request with a 200 HTML page: not an MCP service."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+    await send({"type": "http.response.body", "body": b"<html>not an MCP service</html>"})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--transport", choices=["streamable-http", "sse"], required=True)
+    parser.add_argument("--transport", choices=["streamable-http", "sse", "garbage"], required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--auth-header", required=True)
     parser.add_argument("--auth-value", required=True)
@@ -98,8 +109,21 @@ def main() -> None:
     args = parser.parse_args()
 
     server = build_server()
-    app = server.streamable_http_app() if args.transport == "streamable-http" else server.sse_app()
-    app = HeaderCheck(app, args.auth_header, args.auth_value, args.user_id)
+    if args.transport == "garbage":
+        app = garbage_app
+    elif args.transport == "streamable-http":
+        app = server.streamable_http_app()
+    else:
+        app = server.sse_app()
+    if args.transport != "garbage":
+        app = HeaderCheck(app, args.auth_header, args.auth_value, args.user_id)
+
+    def exit_when_parent_goes() -> None:
+        while sys.stdin.buffer.read(4096):
+            pass
+        os._exit(0)
+
+    threading.Thread(target=exit_when_parent_goes, daemon=True).start()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
