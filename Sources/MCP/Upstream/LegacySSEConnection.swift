@@ -35,8 +35,16 @@ actor LegacySSEConnection: UpstreamConnection {
 
     func callTool(_ request: ToolCallRequest) async -> ToolCallOutcome {
         do {
-            let link = try await readyLink()
-            let outcome = try await exchange(method: "tools/call", params: UpstreamHTTP.toolCallParams(request), over: link)
+            let params = UpstreamHTTP.toolCallParams(request)
+            var outcome: JSONRPCResponseOutcome
+            do {
+                outcome = try await exchange(method: "tools/call", params: params, over: try await readyLink())
+            } catch is SessionGone {
+                // Refused unprocessed (the service restarted and forgot the stream): reconnect and send it there.
+                settings.logger.info("Upstream MCP service forgot the event stream's session; reconnecting",
+                                     metadata: ["service": "\(service.description)"])
+                outcome = try await exchange(method: "tools/call", params: params, over: try await readyLink())
+            }
             switch outcome {
             case .result(_, let raw): return .result(rawJSON: raw)
             case .error(let error): return .upstreamError(error)
@@ -52,6 +60,9 @@ actor LegacySSEConnection: UpstreamConnection {
         link = nil
         failPending(UpstreamHTTP.failure(.cancelled, service, "session closed"))
     }
+
+    /// HTTP 404 from the messages endpoint: the service forgot the session and did not process the message.
+    private struct SessionGone: Error {}
 
     private func readyLink() async throws -> Link {
         if let link { return link }
@@ -87,6 +98,9 @@ actor LegacySSEConnection: UpstreamConnection {
                 throw UpstreamHTTP.failure(.initializeFailed, service, "refused initialize: \(error.message.prefix(200))")
             }
             try await postMessage(JSONRPCCodec.notification(method: "notifications/initialized", params: nil), to: link, during: "notifications/initialized")
+        } catch is SessionGone {
+            reader.cancel()
+            throw UpstreamHTTP.failure(.initializeFailed, service, "forgot the event stream's session during initialize (HTTP 404)", status: 404)
         } catch {
             reader.cancel()
             throw UpstreamHTTP.failure(for: error, service, during: "initialize")
@@ -110,9 +124,10 @@ actor LegacySSEConnection: UpstreamConnection {
                                            body: message, timeout: settings.requestTimeout)
         let (status, _, body) = try await client.fetch(request)
         guard (200..<300).contains(status) else {
-            if status == 404 || status == 400 {
-                // The service no longer knows this stream's session: reconnect next time.
+            if status == 404 {
+                // The service no longer knows this stream's session and did not take the message.
                 dropLink(generation: link.generation)
+                throw SessionGone()
             }
             throw UpstreamHTTP.statusFailure(status, service, during: what, body: body)
         }

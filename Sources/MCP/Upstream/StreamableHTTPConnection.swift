@@ -43,6 +43,8 @@ actor StreamableHTTPConnection: UpstreamConnection {
             var exchange = try await post(message, session: session, during: "tools/call")
             if case .sessionGone = exchange {
                 // Refused unprocessed: start a new session and send the call under it.
+                settings.logger.info("Upstream MCP service forgot the session; starting a new one",
+                                     metadata: ["service": "\(service.description)"])
                 forget(session)
                 session = try await readySession()
                 exchange = try await post(message, session: session, during: "tools/call")

@@ -66,7 +66,7 @@ public final class UpstreamBridge: ToolCallBridge {
             let settings = UpstreamConnectionSettings(
                 clientName: options.clientName, clientVersion: options.clientVersion,
                 requestTimeout: Double(options.callTimeout.components.seconds) + 5,
-                maximumResponseBytes: options.maximumResponseBytes)
+                maximumResponseBytes: options.maximumResponseBytes, logger: logger)
             let created: any UpstreamConnection
             switch service.transport {
             case .serverSentEvents: created = LegacySSEConnection(service: service, url: url, client: client, settings: settings)

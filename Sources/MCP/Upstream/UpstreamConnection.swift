@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -17,6 +18,7 @@ struct UpstreamConnectionSettings: Sendable {
     var clientVersion: String
     var requestTimeout: TimeInterval
     var maximumResponseBytes: Int
+    var logger: Logger
 }
 
 /// Building requests and reading answers, the same for both HTTP transports.
