@@ -11,7 +11,8 @@ actor SharedPeers {
         if let peer = peers[kind] { return peer }
         let peer: MCPPeer
         switch kind {
-        case .streamableHTTP: peer = try await MCPPeer.start(kind, authHeader: "Authorization", authValue: "Bearer shared-token", userId: "owner-1")
+        case .streamableHTTP, .streamableHTTPJSON:
+            peer = try await MCPPeer.start(kind, authHeader: "Authorization", authValue: "Bearer shared-token", userId: "owner-1")
         case .sse: peer = try await MCPPeer.start(kind, authHeader: "X-Api-Key", authValue: "Key shared-key", userId: "owner-1")
         case .garbage: peer = try await MCPPeer.start(kind, authValue: "x", userId: "x")
         }
@@ -50,7 +51,7 @@ func failure(_ outcome: ToolCallOutcome) throws -> BridgeFailure {
 }
 
 @Suite struct BridgeIntegrationTests {
-    static let transports: [MCPPeer.Kind] = [.streamableHTTP, .sse]
+    static let transports: [MCPPeer.Kind] = [.streamableHTTP, .streamableHTTPJSON, .sse]
 
     @Test(arguments: transports)
     func textStructuredAndErrorResultsMatchADirectCall(kind: MCPPeer.Kind) async throws {
@@ -82,7 +83,7 @@ func failure(_ outcome: ToolCallOutcome) throws -> BridgeFailure {
         defer { Task { await bridge.shutdown() } }
         let config = ServiceConfigRow(id: "c1", name: "peer", endpoint: peer.url, authenticationType: kind == .sse ? "APIKEY" : "Bearer",
                                       authenticationConfig: kind == .sse ? #"{"apiKey":"shared-key","headerName":"X-Api-Key","prefix":"Key"}"# : #"{"token":"shared-token"}"#,
-                                      protocolName: kind.rawValue)
+                                      protocolName: kind == .sse ? "sse" : "http")
         let (catalog, issues) = ToolCatalog.build(
             endpointId: "ep", ownerUserId: peer.userId,
             bindings: [ServiceBindingRow(id: "b1", xiaozhiMcpEndpointId: "ep", mcpServiceConfigId: "c1", isActive: true,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """An upstream MCP service for the bridge tests, built on the reference SDK (PyPI `mcp`).
 
-  mcp_peer.py --transport streamable-http|sse|garbage [--port N] --auth-header NAME --auth-value VALUE --user-id ID
+  mcp_peer.py --transport streamable-http|sse|garbage [--json-response] [--port N] --auth-header NAME --auth-value VALUE --user-id ID
 
 Every HTTP request must carry the header NAME with VALUE and `X-User-Id: ID`, else 401/403.
 Prints `PORT <n>` on stdout once the listening socket is bound. Exits when its stdin closes, so a
@@ -106,13 +106,15 @@ def main() -> None:
     parser.add_argument("--auth-header", required=True)
     parser.add_argument("--auth-value", required=True)
     parser.add_argument("--user-id", required=True)
+    parser.add_argument("--json-response", action="store_true",
+                        help="streamable-http: answer POSTs with application/json instead of an SSE stream")
     args = parser.parse_args()
 
     server = build_server()
     if args.transport == "garbage":
         app = garbage_app
     elif args.transport == "streamable-http":
-        app = server.streamable_http_app()
+        app = server.streamable_http_app(json_response=args.json_response)
     else:
         app = server.sse_app()
     if args.transport != "garbage":
@@ -127,6 +129,8 @@ def main() -> None:
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit it: no Nagle delay on kept-alive connections.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", args.port))
     sock.listen(128)
     print(f"PORT {sock.getsockname()[1]}", flush=True)

@@ -51,9 +51,19 @@ func runProcess(_ arguments: [String]) async throws -> (status: Int32, stdout: D
 final class MCPPeer: Sendable {
     enum Kind: String, Sendable, CustomStringConvertible {
         case streamableHTTP = "streamable-http"
+        /// Streamable HTTP answering POSTs with `application/json` rather than an SSE stream.
+        case streamableHTTPJSON = "streamable-http-json"
         case sse
         case garbage
         var description: String { rawValue }
+
+        /// The `--transport` value (and flags) of the peer scripts.
+        var transportArguments: [String] {
+            switch self {
+            case .streamableHTTPJSON: return ["--transport", "streamable-http", "--json-response"]
+            default: return ["--transport", rawValue]
+            }
+        }
     }
 
     let kind: Kind
@@ -88,7 +98,7 @@ final class MCPPeer: Sendable {
             Thread.detachNewThread {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = ["python3", PeerScripts.server, "--transport", kind.rawValue, "--port", String(port),
+                process.arguments = ["python3", PeerScripts.server] + kind.transportArguments + ["--port", String(port),
                                      "--auth-header", authHeader, "--auth-value", authValue, "--user-id", userId]
                 let out = Pipe()
                 let input = Pipe()
@@ -141,7 +151,7 @@ final class MCPPeer: Sendable {
     /// The tool's `result` (or `{"error":…}`) when called directly with the reference client logic.
     func callDirectly(tool: String, arguments: String) async throws -> JSONValue {
         let (status, out, err) = try await runProcess([
-            "python3", PeerScripts.directCall, "--transport", kind.rawValue, "--url", url,
+            "python3", PeerScripts.directCall, "--transport", kind == .sse ? "sse" : "streamable-http", "--url", url,
             "--header", "\(authHeader):\(authValue)", "--header", "X-User-Id:\(userId)",
             "--tool", tool, "--arguments", arguments,
         ])
