@@ -21,6 +21,9 @@ public struct ToolCatalog: Sendable, Equatable {
 
     public static func == (lhs: ToolCatalog, rhs: ToolCatalog) -> Bool { lhs.tools == rhs.tools }
 
+    /// The upstream services the tools run on (for `UpstreamBridge.retainSessions(for:)`).
+    public var services: Set<UpstreamService> { Set(tools.map(\.service)) }
+
     /// The tool of that name.
     public func tool(named name: String) -> CatalogTool? {
         indexByName[name].map { tools[$0] }

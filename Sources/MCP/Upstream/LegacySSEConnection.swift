@@ -109,14 +109,28 @@ actor LegacySSEConnection: UpstreamConnection {
     }
 
     /// Sends a request and waits for its answer on the stream.
+    /// When the caller gives up (deadline, session closed), the service is told with `notifications/cancelled`.
     private func exchange(method: String, params: JSONValue, over link: Link) async throws -> JSONRPCResponseOutcome {
         let id = JSONRPCID(nextRequestId)
         nextRequestId += 1
         let answer = Promise<JSONRPCResponseOutcome>()
         pending[id] = answer
         defer { pending[id] = nil }
-        try await postMessage(JSONRPCCodec.request(id: id, method: method, params: params), to: link, during: method)
-        return try await answer.value()
+        return try await withTaskCancellationHandler {
+            try await postMessage(JSONRPCCodec.request(id: id, method: method, params: params), to: link, during: method)
+            return try await answer.value()
+        } onCancel: {
+            Task { await self.announceCancellation(of: id, over: link) }
+        }
+    }
+
+    private func announceCancellation(of id: JSONRPCID, over link: Link) async {
+        guard self.link?.generation == link.generation else { return }
+        let notice = JSONRPCCodec.notification(method: "notifications/cancelled", params: .object([
+            JSONMember(key: "requestId", value: (try? JSONValue(parsing: id.rawJSON)) ?? .null),
+            JSONMember(key: "reason", value: .string("deadline passed or session closed")),
+        ]))
+        try? await postMessage(notice, to: link, during: "notifications/cancelled")
     }
 
     private func postMessage(_ message: String, to link: Link, during what: String) async throws {

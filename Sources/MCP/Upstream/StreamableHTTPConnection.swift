@@ -39,15 +39,16 @@ actor StreamableHTTPConnection: UpstreamConnection {
     func callTool(_ request: ToolCallRequest) async -> ToolCallOutcome {
         do {
             var session = try await readySession()
-            let message = JSONRPCCodec.request(id: makeRequestId(), method: "tools/call", params: UpstreamHTTP.toolCallParams(request))
-            var exchange = try await post(message, session: session, during: "tools/call")
+            let requestId = makeRequestId()
+            let message = JSONRPCCodec.request(id: requestId, method: "tools/call", params: UpstreamHTTP.toolCallParams(request))
+            var exchange = try await postCall(message, id: requestId, session: session)
             if case .sessionGone = exchange {
                 // Refused unprocessed: start a new session and send the call under it.
                 settings.logger.info("Upstream MCP service forgot the session; starting a new one",
                                      metadata: ["service": "\(service.description)"])
                 forget(session)
                 session = try await readySession()
-                exchange = try await post(message, session: session, during: "tools/call")
+                exchange = try await postCall(message, id: requestId, session: session)
             }
             switch exchange {
             case .response(.result(_, let raw)): return .result(rawJSON: raw)
@@ -74,6 +75,24 @@ actor StreamableHTTPConnection: UpstreamConnection {
         let request = UpstreamHTTP.request(url: url, method: "DELETE", service: service, accept: "application/json, text/event-stream",
                                            body: nil, timeout: 5, extraHeaders: [("Mcp-Session-Id", sessionId)])
         _ = try? await client.fetch(request)
+    }
+
+    /// POSTs a call; when the caller gives up (deadline, session closed), tells the service with
+    /// `notifications/cancelled`, since a dropped connection alone does not cancel a request.
+    private func postCall(_ message: String, id: JSONRPCID, session: Session) async throws -> Exchange {
+        try await withTaskCancellationHandler {
+            try await post(message, session: session, during: "tools/call")
+        } onCancel: {
+            Task { await self.announceCancellation(of: id, session: session) }
+        }
+    }
+
+    private func announceCancellation(of id: JSONRPCID, session: Session) async {
+        let notice = JSONRPCCodec.notification(method: "notifications/cancelled", params: .object([
+            JSONMember(key: "requestId", value: (try? JSONValue(parsing: id.rawJSON)) ?? .null),
+            JSONMember(key: "reason", value: .string("deadline passed or session closed")),
+        ]))
+        _ = try? await post(notice, session: session, during: "notifications/cancelled")
     }
 
     private func makeRequestId() -> JSONRPCID {

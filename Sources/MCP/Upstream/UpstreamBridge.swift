@@ -39,6 +39,10 @@ public final class UpstreamBridge: ToolCallBridge {
         self.logger = logger
     }
 
+    deinit {
+        client.shutdown()
+    }
+
     public func callTool(_ request: ToolCallRequest) async -> ToolCallOutcome {
         let service = request.service
         if case .unsupported(let name) = service.transport {
