@@ -10,6 +10,8 @@ actor StreamableHTTPConnection: UpstreamConnection {
         var id: String?
         var protocolVersion: String
         var generation: Int
+        /// False while `initialize` runs: the version header is only sent once agreed.
+        var negotiated = true
     }
 
     /// The answer to one POST.
@@ -118,7 +120,7 @@ actor StreamableHTTPConnection: UpstreamConnection {
 
     private func initialize() async throws -> Session {
         generation += 1
-        let bare = Session(id: nil, protocolVersion: UpstreamHTTP.protocolVersion, generation: generation)
+        let bare = Session(id: nil, protocolVersion: UpstreamHTTP.protocolVersion, generation: generation, negotiated: false)
         let message = JSONRPCCodec.request(id: makeRequestId(), method: "initialize", params: UpstreamHTTP.initializeParams(settings))
         var sessionId: String?
         let exchange = try await post(message, session: bare, during: "initialize") { headers in sessionId = headers["mcp-session-id"] }
@@ -141,7 +143,8 @@ actor StreamableHTTPConnection: UpstreamConnection {
     /// POSTs one message and reads its answer (JSON or SSE).
     private func post(_ message: String, session: Session, during what: String,
                       onHead: (([String: String]) -> Void)? = nil) async throws -> Exchange {
-        var headers: [(String, String)] = [("MCP-Protocol-Version", session.protocolVersion)]
+        var headers: [(String, String)] = []
+        if session.negotiated { headers.append(("MCP-Protocol-Version", session.protocolVersion)) }
         if let id = session.id { headers.append(("Mcp-Session-Id", id)) }
         let request = UpstreamHTTP.request(url: url, method: "POST", service: service, accept: "application/json, text/event-stream",
                                            body: message, timeout: settings.requestTimeout, extraHeaders: headers)
