@@ -1,1 +1,0 @@
-/// The MCP server side of a Xiaozhi session.

@@ -1,0 +1,29 @@
+/// A `tools/call` to forward to the upstream service that runs the tool.
+public struct ToolCallRequest: Sendable, Hashable {
+    public var toolName: String
+    /// The call's `arguments` object, when given.
+    public var arguments: JSONValue?
+    public var service: UpstreamService
+
+    public init(toolName: String, arguments: JSONValue?, service: UpstreamService) {
+        self.toolName = toolName
+        self.arguments = arguments
+        self.service = service
+    }
+}
+
+/// What came of a forwarded call.
+public enum ToolCallOutcome: Sendable, Equatable {
+    /// The upstream `CallToolResult`, as the JSON text it sent.
+    case result(rawJSON: String)
+    /// The upstream answered with a JSON-RPC error; passed on as it is.
+    case upstreamError(JSONRPCError)
+    /// The bridge could not get an answer.
+    case failed(BridgeFailure)
+}
+
+/// Forwards `tools/call` to upstream services. Implementations must be safe to call concurrently.
+public protocol ToolCallBridge: Sendable {
+    /// Forwards one call; never sends it twice. Cancellation of the calling task abandons the call.
+    func callTool(_ request: ToolCallRequest) async -> ToolCallOutcome
+}
