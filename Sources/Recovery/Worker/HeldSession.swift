@@ -1,0 +1,29 @@
+import Foundation
+import MCP
+import Transport
+
+/// A live Xiaozhi session this worker holds, with the lease that entitles it to.
+public struct HeldSession: Sendable {
+    public let serverId: String
+    public let serverName: String
+    /// The endpoint address with its token (only ever passed to the transport).
+    let address: String
+    /// This holder's random lease token (never logged, never in a state value).
+    let leaseToken: String
+    public let fence: Int
+    public let connectedAt: Date
+    let session: WebSocketSession
+    let mcp: MCPSessionServer
+}
+
+/// Why a held session ends.
+public enum SessionEnd: Sendable, Equatable {
+    /// A stop on the control route (the endpoint was disabled or deleted).
+    case stopped
+    /// The worker is shutting down: the endpoint is handed to another worker.
+    case handoff
+    /// The lease was lost (expired or taken): someone else may hold the endpoint now.
+    case leaseLost
+    /// The peer or the network ended it.
+    case lost(String)
+}

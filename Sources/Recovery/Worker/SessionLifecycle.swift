@@ -1,0 +1,134 @@
+import Foundation
+import Logging
+import MCP
+import RecoveryCore
+import Transport
+import WebSocket
+
+extension WorkerRuntime {
+    /// Opens the endpoint's WebSocket session and the MCP server that answers on it.
+    func openSession(_ endpoint: EndpointRecord, leaseToken: String, fence: Int) async throws -> HeldSession {
+        let session = try await dependencies.host.connect(endpoint.address, options: sessionOptions)
+        let catalog = await loadCatalog(endpoint)
+        let mcp = MCPSessionServer(
+            options: MCPSessionOptions(endpointName: endpoint.name), catalog: catalog, bridge: dependencies.bridge,
+            logger: logger, send: { [session] text in session.send(text: text) })
+        return HeldSession(
+            serverId: endpoint.id, serverName: endpoint.name, address: endpoint.address, leaseToken: leaseToken, fence: fence,
+            connectedAt: Date(), session: session, mcp: mcp)
+    }
+
+    /// The endpoint's tool catalog from its active bindings; an empty one when the tables cannot be read
+    /// (the session still answers `initialize` and `ping`, and the catalog is rebuilt later).
+    func loadCatalog(_ endpoint: EndpointRecord) async -> ToolCatalog {
+        do {
+            let rows = try await directory.catalogRows(endpointId: endpoint.id)
+            let built = ToolCatalog.build(
+                endpointId: endpoint.id, ownerUserId: endpoint.userId, bindings: rows.bindings,
+                serviceConfigs: rows.configs, tools: rows.tools)
+            for issue in built.issues {
+                logger.notice("tool catalog of server \(endpoint.id): \(issue)")
+            }
+            return built.catalog
+        } catch {
+            logger.warning("could not load the tools of server \(endpoint.id)", metadata: ["error": "\(error)"])
+            return ToolCatalog(tools: [])
+        }
+    }
+
+    /// Pumps the session's events into its MCP server until it closes, then ends it as lost.
+    func startServing(_ held: HeldSession) {
+        Task {
+            var closeReason = "closed"
+            for await event in held.session.events {
+                switch event {
+                case .message(.text(let text)):
+                    held.mcp.receive(text)
+                case .message:
+                    continue
+                case .closed(let info, let transportError):
+                    closeReason = transportError.map { "\($0)" } ?? "\(info)"
+                }
+            }
+            await self.endSession(held.serverId, .lost(closeReason))
+        }
+    }
+
+    /// Ends a held session once, whichever way it ends; what follows depends on why.
+    func endSession(_ serverId: String, _ end: SessionEnd) async {
+        guard let held = await keeper.take(serverId) else { return }
+        held.mcp.close()
+        let now = Date()
+        switch end {
+        case .stopped:
+            held.session.close(code: .normalClosure, reason: "endpoint disabled")
+            await releaseHeld(held, at: now)
+            logger.info("closed the session of server \(serverId) (\(held.serverName)): endpoint disabled or deleted")
+        case .handoff:
+            held.session.close(code: .goingAway, reason: "worker shutting down")
+            await releaseHeld(held, at: now)
+            await publishJob(serverId: serverId, reason: .handoff)
+        case .leaseLost:
+            held.session.close(code: .goingAway, reason: "lease lost")
+            metrics.sessionLost(cause: "lease")
+        case .lost(let reason):
+            metrics.sessionLost(cause: "peer")
+            logger.warning("session of server \(serverId) (\(held.serverName)) lost: \(reason)")
+            await releaseHeld(held, at: now)
+            if !shuttingDown.load(ordering: .relaxed) {
+                await publishJob(serverId: serverId, reason: .released)
+            }
+        }
+        metrics.sessionsHeld(await keeper.count)
+    }
+
+    /// Deletes the state and releases the lease (both only while this holder has it), and marks the row.
+    func releaseHeld(_ held: HeldSession, at date: Date) async {
+        do {
+            try await store.deleteState(serverId: held.serverId, token: held.leaseToken)
+            try await store.releaseLease(serverId: held.serverId, token: held.leaseToken)
+        } catch {
+            logger.warning("could not release server \(held.serverId); its lease lapses by itself", metadata: ["error": "\(error)"])
+        }
+        do {
+            try await directory.markDisconnected(id: held.serverId, at: date)
+        } catch {
+            logger.warning("could not mark server \(held.serverId) disconnected in the table", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Publishes a `handoff` or `released` job for an endpoint this worker let go, with its pending marker.
+    func publishJob(serverId: String, reason: RecoveryReason) async {
+        let job = RecoveryJob(jobId: UUID().uuidString.lowercased(), serverId: serverId, reason: reason, attempt: 1, enqueuedAt: Date())
+        do {
+            try await store.refreshPending(serverId: serverId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))
+            try await bus.publish(job: job)
+            metrics.jobEnqueued(reason: reason.rawValue)
+        } catch {
+            try? await store.clearPending(serverIds: [serverId])
+            logger.warning("could not publish the \(reason.rawValue) job of server \(serverId); the scheduler will find it missing", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Hands every held session off, concurrently, within `Recovery:ShutdownGraceSeconds`.
+    func handOffAll() async {
+        let held = await keeper.snapshot()
+        guard !held.isEmpty else { return }
+        logger.info("handing off \(held.count) sessions")
+        let deadline = Duration.seconds(configuration.shutdownGraceSeconds)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withTaskGroup(of: Void.self) { handoffs in
+                    for session in held {
+                        handoffs.addTask { await self.endSession(session.serverId, .handoff) }
+                    }
+                }
+            }
+            group.addTask { try? await Task.sleep(for: deadline) }
+            await group.next()
+            group.cancelAll()
+        }
+        let left = await keeper.count
+        if left > 0 { logger.warning("\(left) sessions were not handed off within \(deadline); their leases lapse") }
+    }
+}

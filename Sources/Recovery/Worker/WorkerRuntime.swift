@@ -1,0 +1,237 @@
+import AMQPClient
+import Foundation
+import Logging
+import MCP
+import RecoveryCore
+import ServiceLifecycle
+import Synchronization
+import Transport
+
+/// `worker run`: consumes recovery jobs up to its capacity, holds the sessions it opens (leases renewed
+/// and heartbeats written in batches), obeys stops on its control route, and on graceful shutdown hands
+/// every session off to the rest of the pool.
+public final class WorkerRuntime: Service, Sendable {
+    public struct Dependencies: Sendable {
+        public var store: SessionStateStore
+        public var directory: any EndpointDirectory
+        /// Publishing connection.
+        public var publisher: AMQPConnection
+        /// Consuming connection (jobs and control).
+        public var consumer: AMQPConnection
+        public var host: SessionHost
+        public var bridge: any ToolCallBridge
+
+        public init(store: SessionStateStore, directory: any EndpointDirectory, publisher: AMQPConnection, consumer: AMQPConnection, host: SessionHost, bridge: any ToolCallBridge) {
+            self.store = store
+            self.directory = directory
+            self.publisher = publisher
+            self.consumer = consumer
+            self.host = host
+            self.bridge = bridge
+        }
+    }
+
+    let configuration: PoolConfiguration
+    public let instanceId: String
+    let dependencies: Dependencies
+    let topology: Topology
+    let retryPolicy: RetryPolicy
+    let bus: JobBus
+    let keeper: SessionKeeper
+    let sessionOptions: SessionOptions
+    let metrics: PoolMetrics
+    let logger: Logger
+    let startedAt = Date()
+    let shuttingDown = Atomic<Bool>(false)
+
+    var store: SessionStateStore { dependencies.store }
+    var directory: any EndpointDirectory { dependencies.directory }
+    var leaseTTL: Duration { .seconds(configuration.leaseTtlSeconds) }
+
+    public init(configuration: PoolConfiguration, instanceId: String, dependencies: Dependencies, sessionOptions: SessionOptions, metrics: PoolMetrics, logger: Logger) {
+        self.configuration = configuration
+        self.instanceId = instanceId
+        self.dependencies = dependencies
+        self.topology = configuration.topology
+        self.retryPolicy = configuration.retryPolicy
+        self.bus = JobBus(connection: dependencies.publisher, topology: configuration.topology)
+        self.keeper = SessionKeeper(capacity: configuration.maxSessions)
+        self.sessionOptions = sessionOptions
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Sessions held now.
+    public var sessionCount: Int {
+        get async { await keeper.count }
+    }
+
+    public func run() async throws {
+        try await TopologyDeclarer.declare(topology, on: dependencies.publisher)
+        let controlQueue = try await TopologyDeclarer.declareControlQueue(topology, instanceId: instanceId, on: dependencies.consumer)
+        logger.info("worker started", metadata: ["instance": "\(instanceId)", "capacity": "\(configuration.maxSessions)"])
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await cancelWhenGracefulShutdown { await self.consumeJobs() } }
+            group.addTask { try? await cancelWhenGracefulShutdown { await self.consumeControl(queue: controlQueue) } }
+            group.addTask { try? await cancelWhenGracefulShutdown { await self.maintainSessions() } }
+        }
+        shuttingDown.store(true, ordering: .relaxed)
+        await handOffAll()
+        try? await store.removeWorker(instanceId: instanceId)
+        logger.info("worker stopped", metadata: ["instance": "\(instanceId)"])
+    }
+
+    // MARK: consuming jobs
+
+    /// Consumes the jobs queue while there is free capacity, with a prefetch no larger than it.
+    func consumeJobs() async {
+        var backoff = Backoff()
+        while !Task.isCancelled {
+            let free = await keeper.free
+            if free == 0 {
+                try? await Task.sleep(for: .milliseconds(250))
+                continue
+            }
+            do {
+                try await dependencies.consumer.setPrefetch(UInt16(min(configuration.prefetch, free, Int(UInt16.max))))
+                let consumer = try await dependencies.consumer.consume(queue: topology.jobsQueue)
+                backoff.reset()
+                await withTaskGroup(of: Void.self) { group in
+                    for await delivery in consumer {
+                        group.addTask { await self.handle(delivery) }
+                        if await keeper.free == 0 { break }
+                    }
+                    try? await dependencies.consumer.cancel(consumer)
+                    await group.waitForAll()
+                }
+            } catch {
+                let delay = backoff.next()
+                logger.warning("job consumer failed, retrying", metadata: ["error": "\(error)", "retryIn": "\(delay)"])
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// Consumes this worker's control queue: stops for endpoints that were disabled or deleted.
+    func consumeControl(queue: String) async {
+        var backoff = Backoff()
+        while !Task.isCancelled {
+            do {
+                let consumer = try await dependencies.consumer.consume(queue: queue, exclusive: true)
+                backoff.reset()
+                for await delivery in consumer {
+                    _ = try? await dependencies.consumer.ack(delivery)
+                    guard let message = try? ControlMessage.decode(Data(delivery.body)) else {
+                        logger.warning("ignored a control message that is not valid", metadata: ["queue": "\(queue)"])
+                        continue
+                    }
+                    logger.info("stop requested", metadata: ["server": "\(message.serverId)", "reason": "\(message.reason.rawValue)"])
+                    await endSession(message.serverId, .stopped)
+                }
+            } catch {
+                let delay = backoff.next()
+                logger.warning("control consumer failed, retrying", metadata: ["error": "\(error)", "retryIn": "\(delay)"])
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    // MARK: maintenance
+
+    /// Renews every lease, writes every heartbeat and the worker's own record, on their intervals.
+    func maintainSessions() async {
+        let renewEvery = min(Duration.seconds(configuration.leaseTtlSeconds) / 3, .seconds(2))
+        let heartbeatEvery = Duration.seconds(configuration.heartbeatIntervalSeconds)
+        let clock = ContinuousClock()
+        let catalogEvery = Duration.seconds(configuration.checkIntervalSeconds)
+        var lastHeartbeat = clock.now - heartbeatEvery
+        var lastCatalogRefresh = clock.now
+        while !Task.isCancelled {
+            await renewLeases()
+            if clock.now - lastHeartbeat >= heartbeatEvery {
+                lastHeartbeat = clock.now
+                await writeHeartbeats()
+            }
+            if clock.now - lastCatalogRefresh >= catalogEvery {
+                lastCatalogRefresh = clock.now
+                await refreshCatalogs()
+            }
+            metrics.sessionsHeld(await keeper.count)
+            try? await Task.sleep(for: renewEvery)
+        }
+    }
+
+    /// Renews all leases in one script. A lease found absent (Redis restarted, say) is taken again and the
+    /// state rewritten; a lease someone else holds ends the session.
+    func renewLeases() async {
+        let tokens = await keeper.leaseTokens()
+        guard !tokens.isEmpty else { return }
+        do {
+            let lost = try await store.renewLeases(tokens, ttl: leaseTTL)
+            for serverId in lost.sorted() {
+                guard let held = await keeper.session(serverId) else { continue }
+                if let fence = try await store.acquireLease(serverId: serverId, token: held.leaseToken, ttl: leaseTTL) {
+                    logger.notice("lease was gone and is taken again", metadata: ["server": "\(serverId)", "fence": "\(fence)"])
+                    _ = try await store.writeState(state(for: held, status: .connected), token: held.leaseToken)
+                } else {
+                    logger.warning("lease lost to another holder, closing the session", metadata: ["server": "\(serverId)"])
+                    await endSession(serverId, .leaseLost)
+                }
+            }
+        } catch {
+            logger.warning("renewing leases failed", metadata: ["error": "\(error)", "sessions": "\(tokens.count)"])
+        }
+    }
+
+    /// Writes `LastHeartbeat` of every held session and this worker's record, in one round trip each.
+    func writeHeartbeats() async {
+        let held = await keeper.snapshot()
+        do {
+            let lost = try await store.writeStates(held.map { (state(for: $0, status: .connected), $0.leaseToken) })
+            for serverId in lost.sorted() {
+                logger.warning("heartbeat refused: lease not held", metadata: ["server": "\(serverId)"])
+            }
+            let record = WorkerRecord(
+                instanceId: instanceId, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier),
+                startedAt: startedAt, heartbeatAt: Date(), sessions: held.count, capacity: configuration.maxSessions)
+            try await store.recordWorker(record, ttl: .seconds(configuration.heartbeatIntervalSeconds * 3))
+        } catch {
+            logger.warning("writing heartbeats failed", metadata: ["error": "\(error)", "sessions": "\(held.count)"])
+        }
+    }
+
+    /// Rebuilds every held session's tool catalog from the tables and swaps it in where it changed, so
+    /// bindings, selections and service settings reach live sessions without dropping them.
+    func refreshCatalogs() async {
+        for held in await keeper.snapshot() {
+            guard let endpoint = try? await directory.endpoint(id: held.serverId) else { continue }
+            let catalog = await loadCatalog(endpoint)
+            if catalog != held.mcp.catalog {
+                held.mcp.replaceCatalog(catalog)
+                logger.info("tool catalog of server \(held.serverId) changed", metadata: ["tools": "\(catalog.tools.count)"])
+            }
+        }
+    }
+
+    /// The state value of a held session.
+    func state(for held: HeldSession, status: ConnectionStatus, now: Date = Date()) -> ConnectionState {
+        ConnectionState(
+            serverId: held.serverId, instanceId: instanceId, status: status, lastConnectedTime: held.connectedAt,
+            lastDisconnectedTime: status == .connected ? nil : now, lastHeartbeat: now, reconnectAttempts: 0,
+            serverName: held.serverName, webSocketEndpoint: held.address, owner: ConnectionState.poolOwner, fence: held.fence)
+    }
+}
+
+/// Exponential backoff for reconnect loops: 0.2 s doubling to 10 s.
+struct Backoff {
+    private var attempt = 0
+
+    mutating func next() -> Duration {
+        defer { attempt += 1 }
+        let milliseconds = min(10_000, 200 * (1 << min(attempt, 6)))
+        return .milliseconds(milliseconds)
+    }
+
+    mutating func reset() { attempt = 0 }
+}
