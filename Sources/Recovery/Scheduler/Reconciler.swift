@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import RecoveryCore
+
+/// One reconcile pass: read (one query, one pipelined Redis read), plan (pure), act (stale states,
+/// parks, pending markers, confirmed job publishes, stops). `scheduler check` runs the first two only.
+public struct Reconciler: Sendable {
+    let directory: any EndpointDirectory
+    let store: SessionStateStore
+    let bus: JobBus
+    let planner: ReconcilePlanner
+    let pendingTTL: Duration
+    let metrics: PoolMetrics
+    let logger: Logger
+
+    public init(directory: any EndpointDirectory, store: SessionStateStore, bus: JobBus, configuration: PoolConfiguration, metrics: PoolMetrics, logger: Logger) {
+        self.directory = directory
+        self.store = store
+        self.bus = bus
+        self.planner = ReconcilePlanner(policy: configuration.reconcilePolicy)
+        self.pendingTTL = .seconds(configuration.pendingTtlSeconds)
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Reads Postgres and Redis and plans, acting on nothing.
+    public func plan(now: Date = Date()) async throws -> ReconcilePlan {
+        let enabled = try await directory.enabledEndpoints()
+        let observed = try await store.observe(enabledIds: enabled.map(\.id))
+        return planner.plan(ReconcileInput(
+            enabled: enabled, observations: observed.observations, pending: observed.pending,
+            parked: observed.parked, lastAttempts: observed.lastAttempts, now: now))
+    }
+
+    /// One full pass; returns its report (with `enqueued` holding the jobs actually published).
+    @discardableResult
+    public func reconcile() async throws -> ReconcileReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let now = Date()
+        let plan = try await plan(now: now)
+        var report = plan.report
+
+        for stale in plan.staleStates {
+            try await store.deleteStaleState(stale)
+        }
+        for serverId in plan.indexEntriesToRemove {
+            try await store.removeIndexEntry(serverId: serverId)
+        }
+        try await store.unpark(serverIds: plan.parkedToClear)
+
+        let missingCount = plan.jobs.count
+        if missingCount > 0 {
+            logger.info("Found \(missingCount) enabled servers in database but missing from Redis - attempting recovery")
+        }
+        report.enqueued = try await publish(plan.jobs, at: now)
+
+        for stop in plan.stops {
+            let delivered = try await bus.send(control: stop.message(at: now))
+            metrics.stopSent()
+            if !delivered {
+                logger.warning("no worker \(stop.instanceId) to stop server \(stop.serverId); its lease will lapse", metadata: ["server": "\(stop.serverId)"])
+            }
+        }
+        for orphan in plan.unmanagedOrphans {
+            logger.notice("server \(orphan) is disabled but has a session held by another platform instance")
+        }
+        metrics.missingEndpoints(report.missing.count + report.stale.count)
+        metrics.cycleDuration(clock.now - started)
+        logger.info("reconcile cycle done", metadata: ["summary": "\(report.summary)", "ms": "\((clock.now - started).components.attoseconds / 1_000_000_000_000_000 + (clock.now - started).components.seconds * 1000)"])
+        return report
+    }
+
+    /// Sets each job's pending marker (skipping those already pending), publishes the rest in one
+    /// confirmed batch, and starts their cooldown clocks. Returns the ids enqueued.
+    func publish(_ planned: [PlannedJob], at now: Date) async throws -> [String] {
+        guard !planned.isEmpty else { return [] }
+        var jobs: [RecoveryJob] = []
+        for entry in planned {
+            let job = entry.job(jobId: UUID().uuidString.lowercased(), at: now)
+            if try await store.markPending(serverId: job.serverId, jobId: job.jobId, ttl: pendingTTL) {
+                jobs.append(job)
+            }
+        }
+        let outcomes = try await bus.publish(jobs: jobs)
+        var enqueued: [String] = []
+        var failed: [String] = []
+        for (job, outcome) in zip(jobs, outcomes) {
+            if outcome.isConfirmed {
+                enqueued.append(job.serverId)
+                metrics.jobEnqueued(reason: job.reason.rawValue)
+            } else {
+                failed.append(job.serverId)
+                logger.warning("job for server \(job.serverId) not confirmed by the broker: \(outcome)")
+            }
+        }
+        try await store.clearPending(serverIds: failed)
+        try await store.recordAttempts(serverIds: enqueued, at: now)
+        return enqueued
+    }
+}
