@@ -113,20 +113,24 @@ public struct EndpointSchema: Sendable, Equatable {
         "UPDATE \(endpoints) SET \"IsConnected\" = false, \"LastDisconnectedAt\" = $2 WHERE \"Id\" = $1"
     }
 
-    /// The active bindings of an endpoint ($1) joined to their service configs.
+    /// The active bindings of an endpoint ($1).
     public var selectBindings: String {
-        """
-        SELECT b."Id", b."McpServiceConfigId", b."SelectedToolNames", b."CreatedAt", \
-        c."Name", c."Endpoint", c."AuthenticationType", c."AuthenticationConfig", c."Protocol", \
-        COALESCE(b."UpdatedAt", b."CreatedAt"), COALESCE(c."UpdatedAt", c."CreatedAt") \
-        FROM \(bindings) b JOIN \(serviceConfigs) c ON c."Id" = b."McpServiceConfigId" \
-        WHERE b."XiaozhiMcpEndpointId" = $1 AND b."IsActive" \
-        ORDER BY b."CreatedAt", b."Id"
-        """
+        "SELECT \"Id\", \"XiaozhiMcpEndpointId\", \"McpServiceConfigId\", \"IsActive\", \"SelectedToolNames\", \"CreatedAt\" FROM \(bindings) WHERE \"XiaozhiMcpEndpointId\" = $1 AND \"IsActive\" ORDER BY \"CreatedAt\", \"Id\""
     }
 
-    /// The tools of the service configs listed in $1 (a text array).
+    /// The service configs whose ids are in $1 (a text array).
+    public var selectServiceConfigs: String {
+        "SELECT \"Id\", \"Name\", \"Endpoint\", \"AuthenticationType\", \"AuthenticationConfig\", \"Protocol\" FROM \(serviceConfigs) WHERE \"Id\" = ANY($1::text[])"
+    }
+
+    /// The tools of the service configs whose ids are in $1 (a text array).
     public var selectTools: String {
-        "SELECT \"Id\", \"Name\", \"McpServiceConfigId\", \"Description\", \"InputSchema\" FROM \(tools) WHERE \"McpServiceConfigId\" = ANY($1::text[]) ORDER BY \"Name\", \"Id\""
+        "SELECT \"Id\", \"Name\", \"McpServiceConfigId\", \"Description\", \"InputSchema\", \"CreatedAt\" FROM \(tools) WHERE \"McpServiceConfigId\" = ANY($1::text[]) ORDER BY \"Name\", \"Id\""
+    }
+
+    /// A Postgres array literal of text values, for the `ANY($1::text[])` parameters: every element
+    /// quoted, backslashes and quotes escaped.
+    public static func textArrayLiteral(_ values: [String]) -> String {
+        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
     }
 }

@@ -1,0 +1,85 @@
+import Foundation
+import MCP
+import PostgresClient
+import RecoveryCore
+
+/// `EndpointDirectory` over the original platform's tables in Postgres. Every value is a parameter.
+public struct PostgresEndpointDirectory: EndpointDirectory {
+    public let client: PostgresClient
+    public let schema: EndpointSchema
+
+    public init(client: PostgresClient, schema: EndpointSchema) {
+        self.client = client
+        self.schema = schema
+    }
+
+    public func enabledEndpoints() async throws -> [EnabledEndpoint] {
+        let result = try await client.query(schema.selectEnabled)
+        var endpoints: [EnabledEndpoint] = []
+        endpoints.reserveCapacity(result.count)
+        for row in result {
+            endpoints.append(EnabledEndpoint(
+                id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
+                updatedAt: try row.decode(at: 2, as: Date?.self)))
+        }
+        return endpoints
+    }
+
+    public func endpoint(id: String) async throws -> EndpointRecord? {
+        let result = try await client.query(schema.selectEndpoint, [.text(id)])
+        guard let row = result.first else { return nil }
+        return EndpointRecord(
+            id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
+            address: try row.decode(at: 2, as: String.self), userId: try row.decode(at: 3, as: String.self),
+            isEnabled: try row.decode(at: 4, as: Bool.self), updatedAt: try row.decode(at: 5, as: Date?.self))
+    }
+
+    public func statusRows() async throws -> [EndpointStatusRow] {
+        try await client.query(schema.selectAllEndpoints).map { row in
+            EndpointStatusRow(
+                id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
+                isEnabled: try row.decode(at: 2, as: Bool.self), isConnected: try row.decode(at: 3, as: Bool.self),
+                lastConnectedAt: try row.decode(at: 4, as: Date?.self), lastDisconnectedAt: try row.decode(at: 5, as: Date?.self))
+        }
+    }
+
+    public func catalogRows(endpointId: String) async throws -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow]) {
+        let bindings = try await client.query(schema.selectBindings, [.text(endpointId)]).map { row in
+            ServiceBindingRow(
+                id: try row.decode(at: 0, as: String.self), xiaozhiMcpEndpointId: try row.decode(at: 1, as: String.self),
+                mcpServiceConfigId: try row.decode(at: 2, as: String.self), isActive: try row.decode(at: 3, as: Bool.self),
+                selectedToolNames: try row.decode(at: 4, as: String?.self), createdAt: try row.decode(at: 5, as: Date.self))
+        }
+        let configIds = Array(Set(bindings.map(\.mcpServiceConfigId))).sorted()
+        guard !configIds.isEmpty else { return ([], [], []) }
+        let idList = PostgresValue.text(EndpointSchema.textArrayLiteral(configIds))
+        let configs = try await client.query(schema.selectServiceConfigs, [idList]).map { row in
+            ServiceConfigRow(
+                id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
+                endpoint: try row.decode(at: 2, as: String.self), authenticationType: try row.decode(at: 3, as: String?.self),
+                authenticationConfig: try row.decode(at: 4, as: String?.self), protocolName: try row.decode(at: 5, as: String?.self))
+        }
+        let tools = try await client.query(schema.selectTools, [idList]).map { row in
+            ToolRow(
+                id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
+                mcpServiceConfigId: try row.decode(at: 2, as: String.self), description: try row.decode(at: 3, as: String?.self),
+                inputSchema: try row.decode(at: 4, as: String?.self), createdAt: try row.decode(at: 5, as: Date.self))
+        }
+        return (bindings, configs, tools)
+    }
+
+    public func markConnected(id: String, at date: Date) async throws {
+        _ = try await client.execute(schema.markConnected, [.text(id), .timestamp(date)])
+    }
+
+    public func markDisconnected(id: String, at date: Date) async throws {
+        _ = try await client.execute(schema.markDisconnected, [.text(id), .timestamp(date)])
+    }
+
+    public func migrate() async throws {
+        let statements = schema.createStatements
+        try await client.transaction { transaction in
+            for statement in statements { _ = try transaction.execute(statement) }
+        }
+    }
+}
