@@ -42,6 +42,7 @@ let package = Package(
             name: "Recovery",
             dependencies: [
                 "RecoveryCore", "AMQPClient", "RedisClient", "PostgresClient", "Transport", "MCP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

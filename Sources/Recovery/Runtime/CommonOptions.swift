@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RecoveryCore
+
+/// Options every command shares: the config file, `--set` overrides and `--print-config`.
+public struct CommonOptions: ParsableArguments, Sendable {
+    @Option(name: .customLong("config"), help: "Config file (JSON). Default: config/defaults.json when present, else $POOL_CONFIG_DIR/defaults.json, else built-in defaults.")
+    public var configFile: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override one key, e.g. --set ConnectionMonitor:CheckIntervalSeconds=10 (repeatable).", valueName: "key=value"))
+    public var overrides: [String] = []
+
+    @Flag(name: .customLong("print-config"), help: "Print the effective configuration (secrets masked) and exit.")
+    public var printConfig = false
+
+    public init() {}
+
+    /// Loads and validates the configuration; one clear error naming the key or file otherwise.
+    public func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PoolConfiguration {
+        let contents = try configFileContents(environment: environment)
+        do {
+            return try ConfigurationLoader.load(fileContents: contents, environment: environment, overrides: overrides)
+        } catch {
+            throw ValidationError("invalid configuration: \(error)")
+        }
+    }
+
+    func configFileContents(environment: [String: String]) throws -> String? {
+        let explicit = configFile ?? environment["POOL_CONFIG_FILE"]
+        if let explicit {
+            guard let data = FileManager.default.contents(atPath: explicit) else {
+                throw ValidationError("config file '\(explicit)' does not exist or cannot be read")
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+        var candidates = ["config/defaults.json"]
+        if let dir = environment["POOL_CONFIG_DIR"] { candidates.append(dir + "/defaults.json") }
+        for candidate in candidates {
+            if let data = FileManager.default.contents(atPath: candidate) { return String(decoding: data, as: UTF8.self) }
+        }
+        return nil
+    }
+
+    /// Loads the configuration, installs the log handler, and prints the configuration when asked
+    /// (then exits). The one entry every command uses.
+    public func bootstrap(label: String) throws -> (PoolConfiguration, Logger) {
+        let configuration = try load()
+        if printConfig {
+            print(ConfigurationPrinter.text(configuration), terminator: "")
+            throw ExitCode.success
+        }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        PoolLogHandler.bootstrap(format: configuration.logFormat, level: level)
+        return (configuration, Logger(label: label))
+    }
+}

@@ -1,0 +1,69 @@
+import AMQPClient
+import Foundation
+import Logging
+import PostgresClient
+import RecoveryCore
+import RedisClient
+
+/// Opening the pool's server connections from the configuration's URLs. Long-running processes wait
+/// for a server that is down (retrying with backoff, saying so in the log); one-shot commands fail at
+/// once with one clear line.
+public struct PoolConnections: Sendable {
+    public let configuration: PoolConfiguration
+    public let logger: Logger
+    /// Whether to keep retrying a server that does not answer.
+    public let waitForServers: Bool
+
+    public init(configuration: PoolConfiguration, logger: Logger, waitForServers: Bool) {
+        self.configuration = configuration
+        self.logger = logger
+        self.waitForServers = waitForServers
+    }
+
+    public func redis() async throws -> RedisClient {
+        let url = try configuration.require(\.redisURL)
+        return try await retrying("Redis at \(url.redacted)") { try await RedisClient.connect(url: url.raw) }
+    }
+
+    public func postgres() async throws -> PostgresClient {
+        let url = try configuration.require(\.databaseURL)
+        return try await retrying("Postgres at \(url.redacted)") { try await PostgresClient.connect(url: url.raw, statementTimeout: .seconds(30)) }
+    }
+
+    public func amqp(name: String) async throws -> AMQPConnection {
+        let url = try configuration.require(\.amqpURL)
+        var amqpConfiguration = try AMQPConfiguration(urlString: url.raw, connectionName: name)
+        if let caFile = configuration.tlsCaFile, amqpConfiguration.caCertificateFile == nil {
+            amqpConfiguration.caCertificateFile = caFile
+        }
+        let settings = amqpConfiguration
+        let amqpLogger = Logger(label: "amqp.\(name)")
+        return try await retrying("RabbitMQ at \(url.redacted)") {
+            try await AMQPConnection.connect(configuration: settings, logger: amqpLogger)
+        }
+    }
+
+    /// The endpoint directory over Postgres.
+    public func directory() async throws -> PostgresEndpointDirectory {
+        let schema = try EndpointSchema(prefix: configuration.tablePrefix)
+        return PostgresEndpointDirectory(client: try await postgres(), schema: schema)
+    }
+
+    func retrying<T>(_ what: String, _ connect: () async throws -> T) async throws -> T {
+        var backoff = Backoff()
+        var attempt = 0
+        while true {
+            do {
+                let value = try await connect()
+                if attempt > 0 { logger.notice("connected to \(what) after \(attempt) failed attempts") }
+                return value
+            } catch {
+                guard waitForServers, !Task.isCancelled else { throw error }
+                attempt += 1
+                let delay = backoff.next()
+                logger.warning("cannot connect to \(what); retrying in \(delay)", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+}

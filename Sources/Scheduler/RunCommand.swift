@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Recovery
+import RecoveryCore
+import ServiceLifecycle
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the reconcile loop (one leader at a time) and the results consumer.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let (configuration, logger) = try common.bootstrap(label: "scheduler")
+        let connections = PoolConnections(configuration: configuration, logger: logger, waitForServers: true)
+        let redis = try await connections.redis()
+        let directory = try await connections.directory()
+        let publisher = try await connections.amqp(name: "scheduler-publish")
+        let consumer = try await connections.amqp(name: "scheduler-consume")
+        let metrics = PoolMetrics()
+        let store = SessionStateStore(redis: redis)
+
+        let probes = ProbeServer(
+            routes: ProbeRoutes.make(metrics: metrics, redis: redis, postgres: directory.client, amqp: publisher, queue: configuration.topology.jobsQueue),
+            logger: logger)
+        if configuration.metricsPort != 0 {
+            try probes.start(host: configuration.metricsHost, port: configuration.metricsPort)
+            logger.info("metrics and health on \(configuration.metricsHost):\(probes.port)")
+        }
+        defer { probes.stop() }
+
+        let runtime = SchedulerRuntime(
+            configuration: configuration, directory: directory, store: store, publisher: publisher, consumer: consumer,
+            metrics: metrics, logger: logger)
+        var group = ServiceGroupConfiguration(services: [.init(service: runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGraceSeconds)
+        try await ServiceGroup(configuration: group).run()
+        await publisher.close()
+        await consumer.close()
+    }
+}

@@ -1,1 +1,0 @@
-// Scheduler entry point (commands arrive with their issue).

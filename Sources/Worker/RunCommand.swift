@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MCP
+import Recovery
+import RecoveryCore
+import ServiceLifecycle
+import Transport
+import WebSocket
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Consume jobs and host sessions, up to --max-sessions.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .customLong("max-sessions"), help: "Sessions this worker holds at most (Worker:MaxSessions).")
+    var maxSessions: Int?
+
+    @Option(name: .customLong("instance-id"), help: "This worker's instance id (Worker:InstanceId); default host:pid:random.")
+    var instanceId: String?
+
+    func run() async throws {
+        var options = common
+        if let maxSessions { options.overrides.append("Worker:MaxSessions=\(maxSessions)") }
+        if let instanceId { options.overrides.append("Worker:InstanceId=\(instanceId)") }
+        let (configuration, logger) = try options.bootstrap(label: "worker")
+        let instance = configuration.instanceId.flatMap { $0.isEmpty ? nil : $0 }
+            ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
+
+        let connections = PoolConnections(configuration: configuration, logger: logger, waitForServers: true)
+        let redis = try await connections.redis()
+        let directory = try await connections.directory()
+        let publisher = try await connections.amqp(name: "worker-publish")
+        let consumer = try await connections.amqp(name: "worker-consume")
+        let metrics = PoolMetrics()
+        let host = try SessionHost(threads: 2)
+        let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(configuration.mcpCallTimeoutSeconds)), logger: Logger(label: "mcp.bridge"))
+
+        let probes = ProbeServer(
+            routes: ProbeRoutes.make(metrics: metrics, redis: redis, postgres: directory.client, amqp: publisher, queue: configuration.topology.jobsQueue),
+            logger: logger)
+        if configuration.metricsPort != 0 {
+            try probes.start(host: configuration.metricsHost, port: configuration.metricsPort)
+            logger.info("metrics and health on \(configuration.metricsHost):\(probes.port)")
+        }
+        defer { probes.stop() }
+
+        var sessionOptions = SessionOptions(
+            tls: TLSConfiguration(extraCAFile: configuration.tlsCaFile),
+            timeouts: ConnectTimeouts(connect: .seconds(configuration.connectTimeoutSeconds), tls: .seconds(configuration.connectTimeoutSeconds)),
+            handshakeTimeout: .seconds(configuration.connectTimeoutSeconds))
+        sessionOptions.connection.pingInterval = .seconds(configuration.pingIntervalSeconds)
+        sessionOptions.connection.silenceTimeout = .seconds(configuration.idleTimeoutSeconds)
+
+        let runtime = WorkerRuntime(
+            configuration: configuration, instanceId: instance,
+            dependencies: .init(store: SessionStateStore(redis: redis), directory: directory, publisher: publisher, consumer: consumer, host: host, bridge: bridge),
+            sessionOptions: sessionOptions, metrics: metrics, logger: logger)
+        var group = ServiceGroupConfiguration(services: [.init(service: runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGraceSeconds + 5)
+        try await ServiceGroup(configuration: group).run()
+        await publisher.close()
+        await consumer.close()
+        host.shutdown()
+    }
+}

@@ -1,1 +1,0 @@
-// Worker entry point (commands arrive with their issue).
