@@ -92,8 +92,8 @@ public enum ConfigurationKeys {
         "Recovery:ParkSeconds", "3600", .integer(1...31_536_000),
         "How long an endpoint dead-lettered for a transient failure stays parked.")
     public static let pendingTtl = ConfigurationKey(
-        "Recovery:PendingTtlSeconds", "900", .integer(10...86_400),
-        "TTL of the pending-job marker that stops an endpoint from being queued twice.")
+        "Recovery:PendingTtlSeconds", "900", .integer(10...604_800),
+        "TTL of the pending-job marker that stops an endpoint from being queued twice; more than the longest retry step plus the connect timeout.")
     public static let shutdownGrace = ConfigurationKey(
         "Recovery:ShutdownGraceSeconds", "20", .integer(1...600),
         "Bound on a worker's graceful shutdown (hand-off of every session) after SIGTERM.")

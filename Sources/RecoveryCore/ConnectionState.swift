@@ -190,7 +190,7 @@ extension ConnectionState: Codable {
         try container.encode(Timestamp.format(lastHeartbeat), forKey: FieldKey("LastHeartbeat"))
         try container.encode(reconnectAttempts, forKey: FieldKey("ReconnectAttempts"))
         try container.encode(serverName, forKey: FieldKey("ServerName"))
-        try container.encode(Redaction.webSocketAddress(webSocketEndpoint), forKey: FieldKey("WebSocketEndpoint"))
+        try container.encode(webSocketEndpoint, forKey: FieldKey("WebSocketEndpoint"))
         if let owner { try container.encode(owner, forKey: FieldKey("Owner")) }
         if let fence { try container.encode(fence, forKey: FieldKey("Fence")) }
     }

@@ -115,6 +115,13 @@ public struct PoolConfiguration: Sendable, Equatable {
                 ConfigurationKeys.heartbeatInterval,
                 expected: "at most half of \(ConfigurationKeys.heartbeatTimeout.name) (\(heartbeatTimeoutSeconds)), so heartbeats stay fresh")
         }
+        let longestDelay = retryDelaysSeconds.max() ?? 0
+        if pendingTtlSeconds <= longestDelay + connectTimeoutSeconds {
+            throw reader.invalid(
+                ConfigurationKeys.pendingTtl,
+                expected: "more than the longest \(ConfigurationKeys.retryDelays.name) step plus "
+                    + "\(ConfigurationKeys.connectTimeout.name) (\(longestDelay + connectTimeoutSeconds)), so a retrying job stays pending")
+        }
         if idleTimeoutSeconds <= pingIntervalSeconds {
             throw reader.invalid(
                 ConfigurationKeys.idleTimeout,

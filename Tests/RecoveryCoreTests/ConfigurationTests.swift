@@ -139,6 +139,7 @@ import Testing
         ("Recovery:HeartbeatIntervalSeconds", "0"),
         ("Recovery:ParkSeconds", "0"),
         ("Recovery:PendingTtlSeconds", "5"),
+        ("Recovery:PendingTtlSeconds", "604801"),
         ("Recovery:ShutdownGraceSeconds", "601"),
         ("Scheduler:LeaderLeaseSeconds", "1.5"),
         ("Worker:InstanceId", "has space"),
@@ -200,6 +201,12 @@ import Testing
         #expect(failure?.key == "Recovery:HeartbeatIntervalSeconds")
         #expect(failure?.description.contains("ConnectionMonitor:HeartbeatTimeoutSeconds") == true)
         #expect(error(set: ["ConnectionMonitor:HeartbeatTimeoutSeconds=30", "Recovery:HeartbeatIntervalSeconds=15"]) == nil)
+    }
+
+    @Test func pendingMarkerMustOutliveTheLongestRetryDelay() {
+        let failure = error(set: ["Retry:DelaysSeconds=5,600", "Recovery:PendingTtlSeconds=600"])
+        #expect(failure?.key == "Recovery:PendingTtlSeconds")
+        #expect(error(set: ["Retry:DelaysSeconds=5,600", "Recovery:PendingTtlSeconds=616"]) == nil)
     }
 
     @Test func idleTimeoutMustExceedThePingInterval() {
