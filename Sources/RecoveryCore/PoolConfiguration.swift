@@ -189,7 +189,7 @@ private struct ValueReader {
         var values: [Int] = []
         for part in parts {
             guard let value = Int(part), range.contains(value) else { throw invalid(key) }
-            if let last = values.last, value < last { throw invalid(key) }
+            if let last = values.last, value <= last { throw invalid(key) }
             values.append(value)
         }
         guard (1...maxCount).contains(values.count) else { throw invalid(key) }

@@ -43,7 +43,7 @@ public struct LiveObservation: Sendable, Equatable {
     public var leaseHeld: Bool
     public var indexed: Bool
 
-    public init(state: StateReading, leaseHeld: Bool, indexed: Bool = true) {
+    public init(state: StateReading, leaseHeld: Bool, indexed: Bool = false) {
         self.state = state
         self.leaseHeld = leaseHeld
         self.indexed = indexed
