@@ -53,6 +53,11 @@ import Testing
         #expect(config.resolved["ConnectionMonitor:CheckIntervalSeconds"]?.source == .file)
     }
 
+    @Test func booleanInTheFileIsShownAsABoolean() {
+        #expect(error(file: #"{"Log": {"Format": true}}"#)
+            == .invalidValue(key: "Log:Format", value: "true", source: .file, expected: "one of text, json"))
+    }
+
     @Test func fileAcceptsFlatKeys() throws {
         #expect(try load(file: #"{"Worker:Prefetch": 3}"#).prefetch == 3)
     }
