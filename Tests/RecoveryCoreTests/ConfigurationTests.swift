@@ -77,6 +77,12 @@ import Testing
         #expect(config.resolved["ConnectionMonitor:CheckIntervalSeconds"]?.source == .commandLine)
     }
 
+    @Test func defaultsWithOverridesApplyThem() throws {
+        let config = try PoolConfiguration.defaults(overriding: ["Worker:Prefetch=2"])
+        #expect(config.prefetch == 2)
+        #expect(config.checkIntervalSeconds == 30)
+    }
+
     @Test func laterCommandLineOptionWins() throws {
         #expect(try load(set: ["Worker:Prefetch=2", "Worker__Prefetch=7"]).prefetch == 7)
     }
