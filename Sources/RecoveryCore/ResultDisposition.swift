@@ -2,7 +2,8 @@ import Foundation
 
 /// What the scheduler's results consumer does with one result, as plain decisions.
 public struct ResultDisposition: Sendable, Equatable {
-    /// Delete `mcp:recovery:pending:{id}`: no job for the endpoint is queued, retrying or running any more.
+    /// Delete `mcp:recovery:pending:{id}` if it still names the result's job
+    /// (`LuaScripts.clearPendingMarkerIfJob`): no job for the endpoint is queued, retrying or running any more.
     public var clearPending: Bool
     /// Renew the pending marker's TTL (`Recovery:PendingTtlSeconds`): a retry job sits in a delay queue.
     public var refreshPending: Bool

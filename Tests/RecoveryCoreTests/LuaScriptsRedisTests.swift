@@ -152,6 +152,16 @@ struct RedisCLI {
         #expect(try redis.run(["SISMEMBER", index, id]) == ["0"])
     }
 
+    @Test func pendingMarkerIsClearedOnlyByItsJob() throws {
+        defer { try? cleanUp() }
+        let pending = RedisKeys.pending(id)
+        _ = try redis.eval(LuaScripts.setPendingMarker, keys: [pending], arguments: ["job-1", "30000"])
+        #expect(try redis.eval(LuaScripts.clearPendingMarkerIfJob, keys: [pending], arguments: ["job-0"]) == ["0"])
+        #expect(try redis.run(["GET", pending]) == ["job-1"])
+        #expect(try redis.eval(LuaScripts.clearPendingMarkerIfJob, keys: [pending], arguments: ["job-1"]) == ["1"])
+        #expect(try redis.run(["EXISTS", pending]) == ["0"])
+    }
+
     @Test func pendingMarkerIsSetOnceWithItsTTL() throws {
         defer { try? cleanUp() }
         let pending = RedisKeys.pending(id)
