@@ -6,7 +6,7 @@ public struct ConfigurationKey: Sendable, Equatable, Hashable {
     public enum ValueKind: Sendable, Equatable, Hashable {
         /// An integer in a range.
         case integer(ClosedRange<Int>)
-        /// A comma-separated list (a JSON array in the file) of integers in a range, with 1...maxCount items.
+        /// A comma-separated list (a JSON array in the file) of increasing integers in a range, with 1...maxCount items.
         case integerList(ClosedRange<Int>, maxCount: Int)
         /// One of a fixed set of words (matched case-insensitively).
         case choice([String])
@@ -56,7 +56,7 @@ public struct ConfigurationKey: Sendable, Equatable, Hashable {
         switch kind {
         case .integer(let range): return "an integer from \(range.lowerBound) to \(range.upperBound)"
         case .integerList(let range, let maxCount):
-            return "1 to \(maxCount) comma-separated integers from \(range.lowerBound) to \(range.upperBound), non-decreasing"
+            return "1 to \(maxCount) comma-separated integers from \(range.lowerBound) to \(range.upperBound), increasing"
         case .choice(let words): return "one of " + words.joined(separator: ", ")
         case .text(.identifierPrefix): return "letters, digits and '_', not starting with a digit, at most 42 characters"
         case .text(.amqpName): return "1-200 letters, digits, '.', '-' or '_'"
@@ -92,8 +92,8 @@ public enum ConfigurationKeys {
         "Recovery:ParkSeconds", "3600", .integer(1...31_536_000),
         "How long an endpoint dead-lettered for a transient failure stays parked.")
     public static let pendingTtl = ConfigurationKey(
-        "Recovery:PendingTtlSeconds", "900", .integer(10...86_400),
-        "TTL of the pending-job marker that stops an endpoint from being queued twice.")
+        "Recovery:PendingTtlSeconds", "900", .integer(10...604_800),
+        "TTL of the pending-job marker that stops an endpoint from being queued twice; more than the longest retry step plus the connect timeout.")
     public static let shutdownGrace = ConfigurationKey(
         "Recovery:ShutdownGraceSeconds", "20", .integer(1...600),
         "Bound on a worker's graceful shutdown (hand-off of every session) after SIGTERM.")

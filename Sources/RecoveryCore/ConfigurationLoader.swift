@@ -93,6 +93,8 @@ public enum ConfigurationLoader {
         if let string = value as? String { return string }
         if let bool = value as? Bool, type(of: value) == Bool.self { return bool ? "true" : "false" }
         if let number = value as? NSNumber {
+            // Foundation on Linux hands booleans back as NSNumber of C type `char`.
+            if String(cString: number.objCType) == "c" { return number.boolValue ? "true" : "false" }
             let double = number.doubleValue
             if double == double.rounded(), abs(double) < 1e15 { return String(Int64(double)) }
             return number.stringValue

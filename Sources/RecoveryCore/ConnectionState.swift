@@ -78,7 +78,15 @@ public struct ConnectionState: Sendable, Equatable, Hashable {
 
     /// Reads a stored value tolerantly (see the type's documentation).
     public static func decode(_ data: Data) throws(MessageDecodingError) -> ConnectionState {
-        try WireJSON.decode(ConnectionState.self, from: data, kind: .connectionState)
+        let fields: [String: JSONScalar]
+        do {
+            fields = try FlatJSONObject.parse(data)
+        } catch .notAnObject {
+            throw .notAnObject(.connectionState)
+        } catch {
+            throw .notJSON(.connectionState)
+        }
+        return try ConnectionState(fields: fields)
     }
 
     /// Reads a stored string value tolerantly.
@@ -92,77 +100,62 @@ public struct ConnectionState: Sendable, Equatable, Hashable {
     }
 }
 
-extension ConnectionState: Codable {
-    public init(from decoder: Decoder) throws {
+extension ConnectionState {
+    /// Maps the top-level fields of a stored value, tolerantly.
+    init(fields: [String: JSONScalar]) throws(MessageDecodingError) {
         let kind = MessageKind.connectionState
-        let container: KeyedDecodingContainer<FieldKey>
-        do {
-            container = try decoder.container(keyedBy: FieldKey.self)
-        } catch {
-            throw MessageDecodingError.notAnObject(kind)
-        }
         // Exact PascalCase names first (the common case); other spellings through a case-insensitive map.
-        var lowercasedKeys: [String: FieldKey]?
-        func key(_ name: String) -> FieldKey? {
-            var found = FieldKey(name)
-            if !container.contains(found) {
-                if lowercasedKeys == nil {
-                    var map: [String: FieldKey] = [:]
-                    for key in container.allKeys { map[key.stringValue.lowercased()] = key }
-                    lowercasedKeys = map
-                }
-                guard let other = lowercasedKeys?[name.lowercased()] else { return nil }
-                found = other
+        var lowercased: [String: JSONScalar]?
+        func field(_ name: String) -> JSONScalar? {
+            if let value = fields[name] { return value == .null ? nil : value }
+            if lowercased == nil {
+                var map: [String: JSONScalar] = [:]
+                for (key, value) in fields { map[key.lowercased()] = value }
+                lowercased = map
             }
-            return ((try? container.decodeNil(forKey: found)) ?? true) ? nil : found
-        }
-        func string(_ name: String) throws -> String? {
-            guard let key = key(name) else { return nil }
-            guard let value = try? container.decode(String.self, forKey: key) else {
-                throw MessageDecodingError.wrongType(kind, field: name, expected: "a string")
-            }
+            guard let value = lowercased?[name.lowercased()], value != .null else { return nil }
             return value
         }
-        func date(_ name: String) throws -> Date? {
+        func string(_ name: String) throws(MessageDecodingError) -> String? {
+            guard let value = field(name) else { return nil }
+            guard case .string(let text) = value else { throw .wrongType(kind, field: name, expected: "a string") }
+            return text
+        }
+        func date(_ name: String) throws(MessageDecodingError) -> Date? {
             guard let text = try string(name) else { return nil }
             guard let date = Timestamp.parse(text) else {
-                throw MessageDecodingError.invalidValue(
-                    kind, field: name, value: StrictFields.excerpt(text), expected: "an ISO-8601 date-time")
+                throw .invalidValue(kind, field: name, value: StrictFields.excerpt(text), expected: "an ISO-8601 date-time")
             }
             return date
         }
-        func int(_ name: String) throws -> Int? {
-            guard let key = key(name) else { return nil }
-            if let value = try? container.decode(Int.self, forKey: key) { return value }
-            if let value = try? container.decode(Double.self, forKey: key), value.rounded() == value, abs(value) < 1e15 {
-                return Int(value)
-            }
-            throw MessageDecodingError.wrongType(kind, field: name, expected: "an integer")
+        func int(_ name: String) throws(MessageDecodingError) -> Int? {
+            guard let value = field(name) else { return nil }
+            guard case .integer(let number) = value else { throw .wrongType(kind, field: name, expected: "an integer") }
+            return number
         }
 
         serverId = try string("ServerId") ?? ""
         instanceId = try string("InstanceId") ?? ""
-        guard let statusKey = key("Status") else {
-            throw MessageDecodingError.missingField(kind, field: "Status")
-        }
-        if let number = try? container.decode(Int.self, forKey: statusKey) {
+        switch field("Status") {
+        case nil:
+            throw .missingField(kind, field: "Status")
+        case .integer(let number)?:
             guard let status = ConnectionStatus(rawValue: number) else {
-                throw MessageDecodingError.invalidValue(kind, field: "Status", value: String(number), expected: "0, 1, 2 or 3")
+                throw .invalidValue(kind, field: "Status", value: String(number), expected: "0, 1, 2 or 3")
             }
             self.status = status
-        } else if let name = try? container.decode(String.self, forKey: statusKey) {
+        case .string(let name)?:
             guard let status = ConnectionStatus.allCases.first(where: { $0.name.lowercased() == name.lowercased() }) else {
-                throw MessageDecodingError.invalidValue(
-                    kind, field: "Status", value: StrictFields.excerpt(name), expected: "Connected, Disconnected, Connecting or Failed")
+                throw .invalidValue(kind, field: "Status", value: StrictFields.excerpt(name), expected: "Connected, Disconnected, Connecting or Failed")
             }
             self.status = status
-        } else {
-            throw MessageDecodingError.wrongType(kind, field: "Status", expected: "an integer")
+        default:
+            throw .wrongType(kind, field: "Status", expected: "an integer")
         }
         lastConnectedTime = try date("LastConnectedTime")
         lastDisconnectedTime = try date("LastDisconnectedTime")
         guard let heartbeat = try date("LastHeartbeat") else {
-            throw MessageDecodingError.missingField(kind, field: "LastHeartbeat")
+            throw .missingField(kind, field: "LastHeartbeat")
         }
         lastHeartbeat = heartbeat
         reconnectAttempts = try int("ReconnectAttempts") ?? 0
@@ -171,7 +164,9 @@ extension ConnectionState: Codable {
         owner = try string("Owner")
         fence = try int("Fence")
     }
+}
 
+extension ConnectionState: Encodable {
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: FieldKey.self)
         try container.encode(serverId, forKey: FieldKey("ServerId"))
@@ -190,7 +185,7 @@ extension ConnectionState: Codable {
         try container.encode(Timestamp.format(lastHeartbeat), forKey: FieldKey("LastHeartbeat"))
         try container.encode(reconnectAttempts, forKey: FieldKey("ReconnectAttempts"))
         try container.encode(serverName, forKey: FieldKey("ServerName"))
-        try container.encode(Redaction.webSocketAddress(webSocketEndpoint), forKey: FieldKey("WebSocketEndpoint"))
+        try container.encode(webSocketEndpoint, forKey: FieldKey("WebSocketEndpoint"))
         if let owner { try container.encode(owner, forKey: FieldKey("Owner")) }
         if let fence { try container.encode(fence, forKey: FieldKey("Fence")) }
     }

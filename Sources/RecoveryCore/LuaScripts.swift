@@ -90,6 +90,15 @@ public enum LuaScripts {
         return 0
         """
 
+    /// Deletes the pending-job marker only if it still names this job (a newer job's marker survives).
+    /// KEYS[1] pending key; ARGV[1] job id. Reply: 1 deleted, 0 absent or another job's.
+    public static let clearPendingMarkerIfJob = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+          return redis.call('DEL', KEYS[1])
+        end
+        return 0
+        """
+
     /// Every script with a name, for loading them all at start.
     public static let all: [(name: String, source: String)] = [
         ("acquireLease", acquireLease),
@@ -100,5 +109,6 @@ public enum LuaScripts {
         ("deleteStateIfUnchanged", deleteStateIfUnchanged),
         ("removeIndexEntryIfNoState", removeIndexEntryIfNoState),
         ("setPendingMarker", setPendingMarker),
+        ("clearPendingMarkerIfJob", clearPendingMarkerIfJob),
     ]
 }

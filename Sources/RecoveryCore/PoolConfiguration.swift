@@ -21,36 +21,64 @@ public struct ConnectionURL: Sendable, Equatable, Hashable, CustomStringConverti
 
 /// The validated configuration of a scheduler or worker process (see `ConfigurationKeys` for each key).
 public struct PoolConfiguration: Sendable, Equatable {
-    public var checkIntervalSeconds: Int
-    public var heartbeatTimeoutSeconds: Int
-    public var reconnectCooldownSeconds: Int
-    public var tablePrefix: String
-    public var leaseTtlSeconds: Int
-    public var heartbeatIntervalSeconds: Int
-    public var parkSeconds: Int
-    public var pendingTtlSeconds: Int
-    public var shutdownGraceSeconds: Int
-    public var leaderLeaseSeconds: Int
-    /// Nil means generate one (host:pid:random).
-    public var instanceId: String?
-    public var maxSessions: Int
-    public var prefetch: Int
-    public var connectTimeoutSeconds: Int
-    public var pingIntervalSeconds: Int
-    public var idleTimeoutSeconds: Int
-    public var retryMaxAttempts: Int
-    public var retryDelaysSeconds: [Int]
-    public var queuePrefix: String
-    public var deliveryLimit: Int
-    public var metricsPort: Int
-    public var metricsHost: String
-    public var logFormat: LogFormat
-    public var logLevel: String
-    public var tlsCaFile: String?
-    public var mcpCallTimeoutSeconds: Int
-    public var databaseURL: ConnectionURL?
-    public var redisURL: ConnectionURL?
-    public var amqpURL: ConnectionURL?
+    /// `ConnectionMonitor:CheckIntervalSeconds`.
+    public let checkIntervalSeconds: Int
+    /// `ConnectionMonitor:HeartbeatTimeoutSeconds`.
+    public let heartbeatTimeoutSeconds: Int
+    /// `ConnectionMonitor:ReconnectCooldownSeconds`.
+    public let reconnectCooldownSeconds: Int
+    /// `Database:TablePrefix`.
+    public let tablePrefix: String
+    /// `Recovery:LeaseTtlSeconds`.
+    public let leaseTtlSeconds: Int
+    /// `Recovery:HeartbeatIntervalSeconds`.
+    public let heartbeatIntervalSeconds: Int
+    /// `Recovery:ParkSeconds`.
+    public let parkSeconds: Int
+    /// `Recovery:PendingTtlSeconds`.
+    public let pendingTtlSeconds: Int
+    /// `Recovery:ShutdownGraceSeconds`.
+    public let shutdownGraceSeconds: Int
+    /// `Scheduler:LeaderLeaseSeconds`.
+    public let leaderLeaseSeconds: Int
+    /// `Worker:InstanceId`; nil means generate one (`WorkerRecord.makeInstanceId`).
+    public let instanceId: String?
+    /// `Worker:MaxSessions`.
+    public let maxSessions: Int
+    /// `Worker:Prefetch`.
+    public let prefetch: Int
+    /// `Worker:ConnectTimeoutSeconds`.
+    public let connectTimeoutSeconds: Int
+    /// `Worker:PingIntervalSeconds`.
+    public let pingIntervalSeconds: Int
+    /// `Worker:IdleTimeoutSeconds`.
+    public let idleTimeoutSeconds: Int
+    /// `Retry:MaxAttempts`.
+    public let retryMaxAttempts: Int
+    /// `Retry:DelaysSeconds`.
+    public let retryDelaysSeconds: [Int]
+    /// `Queue:Prefix`.
+    public let queuePrefix: String
+    /// `Queue:DeliveryLimit`.
+    public let deliveryLimit: Int
+    /// `Metrics:Port`.
+    public let metricsPort: Int
+    /// `Metrics:Host`.
+    public let metricsHost: String
+    /// `Log:Format`.
+    public let logFormat: LogFormat
+    /// `Log:Level`.
+    public let logLevel: String
+    /// `Tls:CaFile`; nil means the system store only.
+    public let tlsCaFile: String?
+    /// `Mcp:CallTimeoutSeconds`.
+    public let mcpCallTimeoutSeconds: Int
+    /// `DATABASE_URL`.
+    public let databaseURL: ConnectionURL?
+    /// `REDIS_URL`.
+    public let redisURL: ConnectionURL?
+    /// `AMQP_URL`.
+    public let amqpURL: ConnectionURL?
 
     /// Each key's raw value and source, for `--print-config`.
     public let resolved: [String: ResolvedValue]
@@ -65,6 +93,11 @@ public struct PoolConfiguration: Sendable, Equatable {
     public static func defaults() -> PoolConfiguration {
         // The built-in defaults are valid by construction; a test checks it.
         (try? ConfigurationLoader.load(fileContents: nil, environment: [:], overrides: []))!
+    }
+
+    /// The built-in defaults with `--set`-style overrides (`"Worker:Prefetch=2"`), handy in tests.
+    public static func defaults(overriding overrides: [String]) throws(ConfigurationError) -> PoolConfiguration {
+        try ConfigurationLoader.load(fileContents: nil, environment: [:], overrides: overrides)
     }
 
     /// Validates every layered value; the first invalid key (in `ConfigurationKeys.all` order) is the error.
@@ -114,6 +147,13 @@ public struct PoolConfiguration: Sendable, Equatable {
             throw reader.invalid(
                 ConfigurationKeys.heartbeatInterval,
                 expected: "at most half of \(ConfigurationKeys.heartbeatTimeout.name) (\(heartbeatTimeoutSeconds)), so heartbeats stay fresh")
+        }
+        let longestDelay = retryDelaysSeconds.max() ?? 0
+        if pendingTtlSeconds <= longestDelay + connectTimeoutSeconds {
+            throw reader.invalid(
+                ConfigurationKeys.pendingTtl,
+                expected: "more than the longest \(ConfigurationKeys.retryDelays.name) step plus "
+                    + "\(ConfigurationKeys.connectTimeout.name) (\(longestDelay + connectTimeoutSeconds)), so a retrying job stays pending")
         }
         if idleTimeoutSeconds <= pingIntervalSeconds {
             throw reader.invalid(
@@ -182,7 +222,7 @@ private struct ValueReader {
         var values: [Int] = []
         for part in parts {
             guard let value = Int(part), range.contains(value) else { throw invalid(key) }
-            if let last = values.last, value < last { throw invalid(key) }
+            if let last = values.last, value <= last { throw invalid(key) }
             values.append(value)
         }
         guard (1...maxCount).contains(values.count) else { throw invalid(key) }

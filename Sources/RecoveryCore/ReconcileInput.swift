@@ -43,7 +43,7 @@ public struct LiveObservation: Sendable, Equatable {
     public var leaseHeld: Bool
     public var indexed: Bool
 
-    public init(state: StateReading, leaseHeld: Bool, indexed: Bool = true) {
+    public init(state: StateReading, leaseHeld: Bool, indexed: Bool = false) {
         self.state = state
         self.leaseHeld = leaseHeld
         self.indexed = indexed
@@ -90,5 +90,33 @@ public struct ReconcileInput: Sendable {
         self.parked = parked
         self.lastAttempts = lastAttempts
         self.now = now
+    }
+}
+
+extension ReconcileInput {
+    /// Decodes the `mcp:recovery:parked` hash (field = id, value = JSON). Entries that do not decode are
+    /// returned apart, to be logged and removed; they do not block their endpoint.
+    public static func decodeParked(_ hash: [String: String]) -> (parked: [String: ParkedEndpoint], malformed: [String]) {
+        var parked: [String: ParkedEndpoint] = [:]
+        var malformed: [String] = []
+        for (id, value) in hash {
+            if let entry = try? ParkedEndpoint.decode(Data(value.utf8)), entry.serverId == id {
+                parked[id] = entry
+            } else {
+                malformed.append(id)
+            }
+        }
+        return (parked, malformed.sorted())
+    }
+
+    /// Decodes the `mcp:recovery:last-attempt` hash (field = id, value = ISO-8601 time); unreadable
+    /// times are dropped (the cooldown then does not apply to that endpoint).
+    public static func decodeLastAttempts(_ hash: [String: String]) -> [String: Date] {
+        var attempts: [String: Date] = [:]
+        attempts.reserveCapacity(hash.count)
+        for (id, value) in hash {
+            if let date = Timestamp.parse(value) { attempts[id] = date }
+        }
+        return attempts
     }
 }

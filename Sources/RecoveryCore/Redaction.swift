@@ -80,6 +80,17 @@ public enum Redaction {
             + String(text[authorityEnd...])
     }
 
+    /// Whether some secret-named parameter has a value other than the mask (a stored, already redacted
+    /// address needs no rewrite).
+    private static func needsRedaction(_ query: Substring) -> Bool {
+        for pair in query.split(separator: "&") {
+            guard let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let name = String(pair[..<equals]).removingPercentEncodingLeniently.lowercased()
+            if secretQueryNames.contains(name), pair[pair.utf8.index(after: equals)...] != mask { return true }
+        }
+        return false
+    }
+
     /// The index just after the first `://`, found on UTF-8 bytes.
     private static func schemeSeparatorEnd(in text: Substring) -> String.Index? {
         let bytes = text.utf8
@@ -101,7 +112,8 @@ public enum Redaction {
     }
 
     private static func redactQuery(_ query: Substring) -> String {
-        query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+        guard needsRedaction(query) else { return String(query) }
+        return query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
             guard let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) else { return String(pair) }
             let name = pair[..<equals]
             let decoded = (String(name).removingPercentEncodingLeniently).lowercased()

@@ -21,8 +21,9 @@ public enum RedisKeys {
     public static func fence(_ serverId: String) -> String { recoveryPrefix + "fence:" + serverId }
 
     /// `mcp:recovery:pending:{id}`: string (the job id), set NX with a TTL by the scheduler when it
-    /// publishes a job; while present no other job is published for the endpoint. Deleted when the
-    /// job's outcome is settled (result consumed), or it lapses.
+    /// publishes a job (`LuaScripts.setPendingMarker`); while present no other job is published for the
+    /// endpoint. A worker publishing a retry or a hand-off job sets it (SET PX) to that job's id. Deleted
+    /// with `LuaScripts.clearPendingMarkerIfJob` when a job's outcome is settled, or it lapses.
     public static func pending(_ serverId: String) -> String { recoveryPrefix + "pending:" + serverId }
 
     /// `mcp:recovery:parked`: hash, field = endpoint id, value = `ParkedEndpoint` JSON (reason, kind,

@@ -23,7 +23,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The default ladder: 5 s, 15 s, 45 s, 135 s, 300 s (base 5, factor 3, capped at 300).
     public static let defaultDelays = [5, 15, 45, 135, 300]
 
-    /// Seconds of each step, non-decreasing, each at least 1 (validated by the configuration).
+    /// Seconds of each step, increasing, each at least 1 (validated by the configuration).
     public let delays: [Int]
     /// Total attempts allowed, including the first.
     public let maxAttempts: Int

@@ -7,7 +7,9 @@ import Foundation
 public enum Timestamp {
     /// Formats `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds, truncated toward the past).
     public static func format(_ date: Date) -> String {
-        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // Round to the microsecond first so that a parsed `.123` (stored as 0.12299999…) prints as `.123`.
+        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let totalMillis = micros >= 0 ? micros / 1000 : (micros - 999) / 1000
         var days = totalMillis / 86_400_000
         var millisOfDay = totalMillis % 86_400_000
         if millisOfDay < 0 {

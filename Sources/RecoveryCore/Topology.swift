@@ -86,6 +86,8 @@ public struct Route: Sendable, Equatable, Hashable {
 public enum TopologyError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidPrefix(String)
     case invalidInstanceId(String)
+    case invalidRetryDelays([Int])
+    case invalidDeliveryLimit(Int)
 
     public var description: String {
         switch self {
@@ -93,6 +95,10 @@ public enum TopologyError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid queue prefix '\(StrictFields.excerpt(prefix))': use 1-200 letters, digits, '.', '-' or '_'"
         case .invalidInstanceId(let id):
             return "invalid worker instance id '\(StrictFields.excerpt(id))': use 1-200 letters, digits, '.', '-', '_' or ':'"
+        case .invalidRetryDelays(let delays):
+            return "invalid retry delays \(delays): need 1 to 20 increasing whole seconds, each at least 1"
+        case .invalidDeliveryLimit(let limit):
+            return "invalid delivery limit \(limit): must be 0 or more"
         }
     }
 }
@@ -141,9 +147,14 @@ public struct Topology: Sendable, Equatable {
     public var resultsQueue: String { prefix + ".results" }
     public var controlExchange: String { prefix + ".control" }
 
-    /// Builds the topology; `retryDelays` are the `RetryPolicy` steps in seconds.
+    /// Builds the topology; `retryDelays` are the `RetryPolicy` steps in seconds (increasing, so each
+    /// step has its own queue name).
     public init(prefix: String = Topology.defaultPrefix, retryDelays: [Int] = RetryPolicy.defaultDelays, deliveryLimit: Int = 5) throws(TopologyError) {
         guard Self.isValidName(prefix, extra: []) else { throw .invalidPrefix(prefix) }
+        guard (1...20).contains(retryDelays.count), retryDelays[0] >= 1,
+              zip(retryDelays, retryDelays.dropFirst()).allSatisfy({ $0 < $1 })
+        else { throw .invalidRetryDelays(retryDelays) }
+        guard deliveryLimit >= 0 else { throw .invalidDeliveryLimit(deliveryLimit) }
         self.prefix = prefix
         self.retryDelays = retryDelays
         self.deliveryLimit = deliveryLimit

@@ -54,3 +54,13 @@ extension WorkerRecord: Codable {
         try container.encode(capacity, forKey: FieldKey("capacity"))
     }
 }
+
+extension WorkerRecord {
+    /// An instance id in the original platform's form, `host:pid:random` (32 lowercase hex digits from `uuid`).
+    /// Characters a queue name cannot carry are replaced by `-`.
+    public static func makeInstanceId(host: String, pid: Int, uuid: UUID) -> String {
+        let safeHost = String(host.map { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "." || $0 == "-" || $0 == "_" ? $0 : "-" })
+        let random = uuid.uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        return "\(safeHost.isEmpty ? "worker" : String(safeHost.prefix(100))):\(pid):\(random)"
+    }
+}

@@ -53,6 +53,11 @@ import Testing
         #expect(config.resolved["ConnectionMonitor:CheckIntervalSeconds"]?.source == .file)
     }
 
+    @Test func booleanInTheFileIsShownAsABoolean() {
+        #expect(error(file: #"{"Log": {"Format": true}}"#)
+            == .invalidValue(key: "Log:Format", value: "true", source: .file, expected: "one of text, json"))
+    }
+
     @Test func fileAcceptsFlatKeys() throws {
         #expect(try load(file: #"{"Worker:Prefetch": 3}"#).prefetch == 3)
     }
@@ -70,6 +75,12 @@ import Testing
                               set: ["ConnectionMonitor:CheckIntervalSeconds=40"])
         #expect(config.checkIntervalSeconds == 40)
         #expect(config.resolved["ConnectionMonitor:CheckIntervalSeconds"]?.source == .commandLine)
+    }
+
+    @Test func defaultsWithOverridesApplyThem() throws {
+        let config = try PoolConfiguration.defaults(overriding: ["Worker:Prefetch=2"])
+        #expect(config.prefetch == 2)
+        #expect(config.checkIntervalSeconds == 30)
     }
 
     @Test func laterCommandLineOptionWins() throws {
@@ -139,6 +150,7 @@ import Testing
         ("Recovery:HeartbeatIntervalSeconds", "0"),
         ("Recovery:ParkSeconds", "0"),
         ("Recovery:PendingTtlSeconds", "5"),
+        ("Recovery:PendingTtlSeconds", "604801"),
         ("Recovery:ShutdownGraceSeconds", "601"),
         ("Scheduler:LeaderLeaseSeconds", "1.5"),
         ("Worker:InstanceId", "has space"),
@@ -150,9 +162,10 @@ import Testing
         ("Retry:MaxAttempts", "0"),
         ("Retry:DelaysSeconds", "5,x"),
         ("Retry:DelaysSeconds", "15,5"),
+        ("Retry:DelaysSeconds", "5,5"),
         ("Retry:DelaysSeconds", ""),
         ("Retry:DelaysSeconds", "0"),
-        ("Retry:DelaysSeconds", Array(repeating: "5", count: 21).joined(separator: ",")),
+        ("Retry:DelaysSeconds", (1...21).map(String.init).joined(separator: ",")),
         ("Queue:Prefix", "bad prefix"),
         ("Queue:Prefix", ""),
         ("Queue:DeliveryLimit", "-1"),
@@ -200,6 +213,12 @@ import Testing
         #expect(failure?.key == "Recovery:HeartbeatIntervalSeconds")
         #expect(failure?.description.contains("ConnectionMonitor:HeartbeatTimeoutSeconds") == true)
         #expect(error(set: ["ConnectionMonitor:HeartbeatTimeoutSeconds=30", "Recovery:HeartbeatIntervalSeconds=15"]) == nil)
+    }
+
+    @Test func pendingMarkerMustOutliveTheLongestRetryDelay() {
+        let failure = error(set: ["Retry:DelaysSeconds=5,600", "Recovery:PendingTtlSeconds=600"])
+        #expect(failure?.key == "Recovery:PendingTtlSeconds")
+        #expect(error(set: ["Retry:DelaysSeconds=5,600", "Recovery:PendingTtlSeconds=616"]) == nil)
     }
 
     @Test func idleTimeoutMustExceedThePingInterval() {

@@ -263,3 +263,22 @@ enum Fixture {
         #expect(plan.report.summary.hasPrefix("enabled=2 live=1 connecting=0 missing=1"))
     }
 }
+
+@Suite struct ReconcileInputDecodingTests {
+    @Test func parkedHashDecodesAndSetsMalformedEntriesApart() {
+        let good = ParkedEndpoint(serverId: "a", reason: "HTTP 401", kind: .permanent, parkedAt: Fixture.now)
+        let (parked, malformed) = ReconcileInput.decodeParked([
+            "a": good.encoded(),
+            "b": "{not json",
+            "c": good.encoded(),
+        ])
+        #expect(parked == ["a": good])
+        #expect(malformed == ["b", "c"])
+    }
+
+    @Test func lastAttemptHashDropsUnreadableTimes() {
+        let attempts = ReconcileInput.decodeLastAttempts(["a": "2026-11-27T00:00:00.000Z", "b": "soon"])
+        #expect(attempts.keys.sorted() == ["a"])
+        #expect(attempts["a"].map(Timestamp.format) == "2026-11-27T00:00:00.000Z")
+    }
+}

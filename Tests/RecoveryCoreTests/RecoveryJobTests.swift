@@ -91,6 +91,13 @@ import Testing
             == .wrongType(.job, field: "enqueuedAt", expected: "a string"))
     }
 
+    @Test func fractionalOrHugeAttemptIsRejected() {
+        for attempt in ["1.5", "99999999999999999999", "null"] {
+            let error = failure(#"{"jobId":"j","serverId":"s","reason":"missing","attempt":\#(attempt),"enqueuedAt":"2026-01-01T00:00:00Z"}"#)
+            #expect(error?.field == "attempt", "attempt \(attempt)")
+        }
+    }
+
     @Test func unknownReasonIsNamedWithTheAllowedValues() {
         let error = failure(#"{"jobId":"j","serverId":"s","reason":"bored","attempt":1,"enqueuedAt":"2026-01-01T00:00:00Z"}"#)
         #expect(error == .invalidValue(.job, field: "reason", value: "bored",

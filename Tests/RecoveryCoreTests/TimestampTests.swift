@@ -22,6 +22,15 @@ import Testing
         #expect(abs(parsed.timeIntervalSince(date)) < 0.001)
     }
 
+    @Test func everyMillisecondRoundTripsExactly() throws {
+        for base in ["2026-11-27T00:01:03", "1999-12-31T23:59:59", "2038-01-19T03:14:07"] {
+            for millis in 0..<1000 {
+                let text = base + "." + String(format: "%03d", millis) + "Z"
+                #expect(Timestamp.format(try #require(Timestamp.parse(text))) == text)
+            }
+        }
+    }
+
     @Test(arguments: [
         ("2025-11-27T00:01:03Z", 1_764_201_663.0),
         ("2025-11-27T00:01:03.5Z", 1_764_201_663.5),

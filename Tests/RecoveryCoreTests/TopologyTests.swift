@@ -73,6 +73,15 @@ import Testing
         #expect(throws: TopologyError.invalidPrefix(prefix)) { try Topology(prefix: prefix) }
     }
 
+    @Test(arguments: [[Int](), [0, 5], [5, 5], [15, 5], Array(1...21)])
+    func invalidRetryLadderIsRejected(delays: [Int]) {
+        #expect(throws: TopologyError.invalidRetryDelays(delays)) { try Topology(retryDelays: delays) }
+    }
+
+    @Test func negativeDeliveryLimitIsRejected() {
+        #expect(throws: TopologyError.invalidDeliveryLimit(-1)) { try Topology(deliveryLimit: -1) }
+    }
+
     @Test func invalidInstanceIdIsRejected() {
         #expect(throws: TopologyError.invalidInstanceId("a b")) { try topology.controlQueue(instanceId: "a b") }
     }
