@@ -36,8 +36,8 @@ public final class SchedulerRuntime: Service, Sendable {
         try await TopologyDeclarer.declare(topology, on: publisher)
         logger.info("scheduler started", metadata: ["checkIntervalSeconds": "\(configuration.checkIntervalSeconds)"])
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await cancelWhenGracefulShutdown { await self.reconcileLoop() } }
-            group.addTask { try? await cancelWhenGracefulShutdown { await self.consumeResults() } }
+            group.addTask { await cancelWhenGracefulShutdown { await self.reconcileLoop() } }
+            group.addTask { await cancelWhenGracefulShutdown { await self.consumeResults() } }
         }
         try? await store.releaseLeadership(token: leaderToken)
         logger.info("scheduler stopped")

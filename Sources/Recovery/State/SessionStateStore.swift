@@ -16,6 +16,7 @@ public struct SessionStateStore: Sendable {
     static let deleteStateIfUnchanged = RedisScript(LuaScripts.deleteStateIfUnchanged)
     static let removeIndexEntry = RedisScript(LuaScripts.removeIndexEntryIfNoState)
     static let setPending = RedisScript(LuaScripts.setPendingMarker)
+    static let clearPendingIfJob = RedisScript(LuaScripts.clearPendingMarkerIfJob)
 
     public init(redis: RedisClient) {
         self.redis = redis
@@ -151,14 +152,8 @@ public struct SessionStateStore: Sendable {
                 observations[id] = LiveObservation(state: StateReading(stored: stored), leaseHeld: leaseHeld, indexed: indexed.contains(id))
             }
         }
-        var parked: [String: ParkedEndpoint] = [:]
-        for (field, value) in Self.pairs(replies[replies.count - 2]) {
-            if let entry = try? ParkedEndpoint.decode(Data(value.utf8)) { parked[field] = entry }
-        }
-        var lastAttempts: [String: Date] = [:]
-        for (field, value) in Self.pairs(replies[replies.count - 1]) {
-            if let date = Timestamp.parse(value) { lastAttempts[field] = date }
-        }
+        let parked = ReconcileInput.decodeParked(Self.hash(replies[replies.count - 2])).parked
+        let lastAttempts = ReconcileInput.decodeLastAttempts(Self.hash(replies[replies.count - 1]))
         return (observations, pending, parked, lastAttempts)
     }
 
@@ -174,6 +169,11 @@ public struct SessionStateStore: Sendable {
     /// Sets (or refreshes) the pending marker whatever it held: a job re-published by a worker.
     public func refreshPending(serverId: String, jobId: String, ttl: Duration) async throws {
         try await redis.set(RedisKeys.pending(serverId), jobId, expiry: ttl)
+    }
+
+    /// Removes the pending marker only if it still names `jobId` (a newer job's marker survives).
+    public func clearPending(serverId: String, ifJob jobId: String) async throws {
+        try await redis.evaluate(Self.clearPendingIfJob, keys: [RedisKeys.pending(serverId)], arguments: [jobId])
     }
 
     /// Removes pending markers.
@@ -207,11 +207,7 @@ public struct SessionStateStore: Sendable {
     /// Every parked endpoint.
     public func parkedEndpoints() async throws -> [String: ParkedEndpoint] {
         let reply = try await redis.send("HGETALL", RedisKeys.parked)
-        var parked: [String: ParkedEndpoint] = [:]
-        for (field, value) in Self.pairs(reply) {
-            if let entry = try? ParkedEndpoint.decode(Data(value.utf8)) { parked[field] = entry }
-        }
-        return parked
+        return ReconcileInput.decodeParked(Self.hash(reply)).parked
     }
 
     // MARK: scheduler leadership
@@ -261,12 +257,13 @@ public struct SessionStateStore: Sendable {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
-    static func pairs(_ reply: RedisReply) -> [(String, String)] {
-        guard let items = reply.array else { return [] }
-        var result: [(String, String)] = []
+    /// An HGETALL reply as a dictionary.
+    static func hash(_ reply: RedisReply) -> [String: String] {
+        guard let items = reply.array else { return [:] }
+        var result: [String: String] = [:]
         var index = 0
         while index + 1 < items.count {
-            if let field = items[index].string, let value = items[index + 1].string { result.append((field, value)) }
+            if let field = items[index].string, let value = items[index + 1].string { result[field] = value }
             index += 2
         }
         return result

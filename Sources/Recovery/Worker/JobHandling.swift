@@ -41,6 +41,7 @@ extension WorkerRuntime {
             jobId: job.jobId, serverId: job.serverId, outcome: outcome.outcome, instanceId: instanceId,
             attempt: job.attempt, durationMs: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
             error: outcome.error)
+        await apply(ResultDisposition.of(result, at: Date(), endpointUpdatedAt: outcome.endpointUpdatedAt, parkPeriod: TimeInterval(configuration.parkSeconds)), of: job)
         await settle(delivery, result, job: job)
     }
 
@@ -48,6 +49,8 @@ extension WorkerRuntime {
     struct ProcessOutcome {
         var outcome: JobOutcome
         var error: JobError?
+        /// The row's `"UpdatedAt"`, recorded in a park so that an edit of the row ends it.
+        var endpointUpdatedAt: Date?
         /// Nothing could be settled (the broker refused a retry or dead letter): the delivery goes back.
         var requeue = false
     }
@@ -60,7 +63,6 @@ extension WorkerRuntime {
             guard let acquired = try await store.acquireLease(serverId: job.serverId, token: token, ttl: leaseTTL) else {
                 let name = (try? await directory.endpoint(id: job.serverId))?.name ?? "unknown"
                 logger.info("Failed to recover connection for server \(job.serverId) (\(name)) - may be handled by another instance")
-                try? await store.clearPending(serverIds: [job.serverId])
                 return ProcessOutcome(outcome: .skipped)
             }
             fence = acquired
@@ -73,7 +75,6 @@ extension WorkerRuntime {
         do {
             guard let row = try await directory.endpoint(id: job.serverId), row.isEnabled else {
                 try? await store.releaseLease(serverId: job.serverId, token: token)
-                try? await store.clearPending(serverIds: [job.serverId])
                 logger.info("server \(job.serverId) is disabled or deleted: nothing to recover")
                 return ProcessOutcome(outcome: .stopped)
             }
@@ -115,10 +116,8 @@ extension WorkerRuntime {
         } catch {
             logger.warning("could not mark server \(endpoint.id) connected in the table", metadata: ["error": "\(error)"])
         }
-        try? await store.clearPending(serverIds: [job.serverId])
-        try? await store.unpark(serverIds: [job.serverId])
         logger.info("Successfully recovered connection for server \(endpoint.id) (\(endpoint.name))", metadata: ["fence": "\(fence)"])
-        return ProcessOutcome(outcome: .recovered)
+        return ProcessOutcome(outcome: .recovered, endpointUpdatedAt: endpoint.updatedAt)
     }
 
     /// A failed attempt: released lease, then a delayed retry or a dead letter with the endpoint parked.
@@ -133,7 +132,7 @@ extension WorkerRuntime {
             do {
                 try await store.refreshPending(serverId: job.serverId, jobId: next.jobId, ttl: .seconds(delay + configuration.pendingTtlSeconds))
                 try await bus.publish(retry: next, step: step)
-                return ProcessOutcome(outcome: .retrying, error: error)
+                return ProcessOutcome(outcome: .retrying, error: error, endpointUpdatedAt: endpoint?.updatedAt)
             } catch {
                 logger.error("could not schedule the retry of server \(job.serverId); the job goes back to the queue", metadata: ["error": "\(error)"])
                 return ProcessOutcome(outcome: .retrying, error: nil, requeue: true)
@@ -152,12 +151,20 @@ extension WorkerRuntime {
             logger.error("could not dead-letter the job of server \(job.serverId); the job goes back to the queue", metadata: ["error": "\(error)"])
             return ProcessOutcome(outcome: .dead, error: nil, requeue: true)
         }
-        let park = ParkedEndpoint(serverId: job.serverId, reason: error.message, kind: error.kind, parkedAt: now, endpointUpdatedAt: endpoint?.updatedAt)
-        try? await store.park(park)
-        try? await store.clearPending(serverIds: [job.serverId])
         metrics.deadLettered()
         logger.error("server \(job.serverId) dead-lettered and parked", metadata: ["reason": "\(reason.rawValue)", "error": "\(error.message)"])
-        return ProcessOutcome(outcome: .dead, error: error)
+        return ProcessOutcome(outcome: .dead, error: error, endpointUpdatedAt: endpoint?.updatedAt)
+    }
+
+    /// Applies what a settled job means for the endpoint's pending marker and park.
+    func apply(_ disposition: ResultDisposition, of job: RecoveryJob) async {
+        do {
+            if disposition.clearPending { try await store.clearPending(serverId: job.serverId, ifJob: job.jobId) }
+            if let park = disposition.park { try await store.park(park) }
+            if disposition.clearPark { try await store.unpark(serverIds: [job.serverId]) }
+        } catch {
+            logger.warning("could not update the pending marker or park of server \(job.serverId)", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Publishes the result with a confirm, then acks; on a failed publish the delivery goes back.

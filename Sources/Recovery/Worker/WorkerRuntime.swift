@@ -72,9 +72,9 @@ public final class WorkerRuntime: Service, Sendable {
         logger.info("worker started", metadata: ["instance": "\(instanceId)", "capacity": "\(configuration.maxSessions)"])
 
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await cancelWhenGracefulShutdown { await self.consumeJobs() } }
-            group.addTask { try? await cancelWhenGracefulShutdown { await self.consumeControl(queue: controlQueue) } }
-            group.addTask { try? await cancelWhenGracefulShutdown { await self.maintainSessions() } }
+            group.addTask { await cancelWhenGracefulShutdown { await self.consumeJobs() } }
+            group.addTask { await cancelWhenGracefulShutdown { await self.consumeControl(queue: controlQueue) } }
+            group.addTask { await cancelWhenGracefulShutdown { await self.maintainSessions() } }
         }
         shuttingDown.store(true, ordering: .relaxed)
         await handOffAll()
