@@ -191,6 +191,13 @@ public struct SessionStateStore: Sendable {
         try await redis.send(RedisCommand("HSET", arguments: arguments))
     }
 
+    /// Forgets when jobs were last published for `serverIds` (their sessions came up: the cooldown only
+    /// spaces attempts that did not).
+    public func clearAttempts(serverIds: [String]) async throws {
+        guard !serverIds.isEmpty else { return }
+        try await redis.send(RedisCommand("HDEL", arguments: [RedisKeys.lastAttempt] + serverIds))
+    }
+
     /// Parks an endpoint whose job was dead-lettered.
     public func park(_ entry: ParkedEndpoint) async throws {
         try await redis.send("HSET", RedisKeys.parked, entry.serverId, entry.encoded())

@@ -161,7 +161,10 @@ extension WorkerRuntime {
         do {
             if disposition.clearPending { try await store.clearPending(serverId: job.serverId, ifJob: job.jobId) }
             if let park = disposition.park { try await store.park(park) }
-            if disposition.clearPark { try await store.unpark(serverIds: [job.serverId]) }
+            if disposition.clearPark {
+                try await store.unpark(serverIds: [job.serverId])
+                try await store.clearAttempts(serverIds: [job.serverId])
+            }
         } catch {
             logger.warning("could not update the pending marker or park of server \(job.serverId)", metadata: ["error": "\(error)"])
         }
