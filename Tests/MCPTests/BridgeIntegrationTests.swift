@@ -11,8 +11,11 @@ actor SharedPeers {
         if let peer = peers[kind] { return peer }
         let peer: MCPPeer
         switch kind {
-        case .streamableHTTP, .streamableHTTPJSON:
+        case .streamableHTTP:
             peer = try await MCPPeer.start(kind, authHeader: "Authorization", authValue: "Bearer shared-token", userId: "owner-1")
+        case .streamableHTTPJSON:
+            // "bridge:s3cret" in Basic form.
+            peer = try await MCPPeer.start(kind, authHeader: "Authorization", authValue: "Basic YnJpZGdlOnMzY3JldA==", userId: "owner-1")
         case .sse: peer = try await MCPPeer.start(kind, authHeader: "X-Api-Key", authValue: "Key shared-key", userId: "owner-1")
         case .garbage: peer = try await MCPPeer.start(kind, authValue: "x", userId: "x")
         }
@@ -27,6 +30,8 @@ func service(for peer: MCPPeer, name: String = "peer", userId: String? = nil, ba
     switch peer.kind {
     case .sse:
         authentication = .apiKey(key: badSecret ? "wrong-key" : "shared-key", headerName: "X-Api-Key", prefix: "Key")
+    case .streamableHTTPJSON:
+        authentication = .basic(username: "bridge", password: badSecret ? "wrong-token" : "s3cret")
     default:
         let token = String(peer.authValue.dropFirst("Bearer ".count))
         authentication = .bearer(token: badSecret ? "wrong-token" : token, headerName: "Authorization")
@@ -81,9 +86,13 @@ func failure(_ outcome: ToolCallOutcome) throws -> BridgeFailure {
         let peer = try await SharedPeers.shared.peer(kind)
         let bridge = UpstreamBridge()
         defer { Task { await bridge.shutdown() } }
-        let config = ServiceConfigRow(id: "c1", name: "peer", endpoint: peer.url, authenticationType: kind == .sse ? "APIKEY" : "Bearer",
-                                      authenticationConfig: kind == .sse ? #"{"apiKey":"shared-key","headerName":"X-Api-Key","prefix":"Key"}"# : #"{"token":"shared-token"}"#,
-                                      protocolName: kind == .sse ? "sse" : "http")
+        let (authType, authConfig): (String, String) = switch kind {
+        case .sse: ("APIKEY", #"{"apiKey":"shared-key","headerName":"X-Api-Key","prefix":"Key"}"#)
+        case .streamableHTTPJSON: ("basic", #"{"username":"bridge","password":"s3cret"}"#)
+        default: ("Bearer", #"{"token":"shared-token"}"#)
+        }
+        let config = ServiceConfigRow(id: "c1", name: "peer", endpoint: peer.url, authenticationType: authType,
+                                      authenticationConfig: authConfig, protocolName: kind == .sse ? "sse" : "http")
         let (catalog, issues) = ToolCatalog.build(
             endpointId: "ep", ownerUserId: peer.userId,
             bindings: [ServiceBindingRow(id: "b1", xiaozhiMcpEndpointId: "ep", mcpServiceConfigId: "c1", isActive: true,
