@@ -192,3 +192,24 @@ func failure(_ outcome: ToolCallOutcome) throws -> BridgeFailure {
         #expect(failed.message.contains("127.0.0.1:\(port)") && !failed.message.contains("qsecret"))
     }
 }
+
+@Suite struct BridgeCancellationTests {
+    @Test(arguments: [MCPPeer.Kind.streamableHTTP, .sse])
+    func aCallPastItsDeadlineIsCancelledUpstream(kind: MCPPeer.Kind) async throws {
+        let peer = try await MCPPeer.start(kind, authHeader: kind == .sse ? "X-Api-Key" : "Authorization",
+                                           authValue: kind == .sse ? "Key shared-key" : "Bearer shared-token", userId: "owner-1")
+        defer { Task { await peer.kill() } }
+        let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(2)))
+        defer { Task { await bridge.shutdown() } }
+        let target = service(for: peer)
+        #expect(try failure(try await call(bridge, target, "sleep", #"{"seconds":60}"#)).kind == .timeout)
+        // The service hears of it through notifications/cancelled; poll until it has (or give up after a while).
+        var count: JSONValue?
+        for _ in 0..<50 {
+            count = try resultJSON(try await call(bridge, target, "cancelled_sleeps", "{}"))["structuredContent"]?["result"]
+            if count == .integer(1) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(count == .integer(1))
+    }
+}
