@@ -103,12 +103,12 @@ func failure(_ outcome: ToolCallOutcome) throws -> BridgeFailure {
         #expect(issues.isEmpty)
         let outbox = Outbox()
         let server = MCPSessionServer(options: MCPSessionOptions(endpointName: "ep"), catalog: catalog, bridge: bridge, send: { outbox.send($0) })
-        server.receive(#"{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"sleep","arguments":{"seconds":3}}}"#)
+        server.receive(#"{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"sleep","arguments":{"seconds":10}}}"#)
         server.receive(#"{"jsonrpc":"2.0","id":"ping","method":"ping"}"#)
         server.receive(#"{"jsonrpc":"2.0","id":"fast","method":"tools/call","params":{"name":"echo","arguments":{"text":"quick"}}}"#)
         let messages = await outbox.waitFor(count: 3)
         #expect(messages.compactMap { response($0)?.id?.rawJSON } == [#""ping""#, #""fast""#, #""slow""#])
-        #expect(resultValue(messages[2])?["content"]?.arrayValue?.first?["text"] == .string("slept 3.0"))
+        #expect(resultValue(messages[2])?["content"]?.arrayValue?.first?["text"] == .string("slept 10.0"))
     }
 
     @Test(arguments: transports)
@@ -137,11 +137,12 @@ func failure(_ outcome: ToolCallOutcome) throws -> BridgeFailure {
     @Test(arguments: transports)
     func aCallPastItsDeadlineTimesOutAndTheSessionGoesOn(kind: MCPPeer.Kind) async throws {
         let peer = try await SharedPeers.shared.peer(kind)
-        let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(2)))
+        // A deadline generous enough for a loaded machine, far below the sleep.
+        let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(10)))
         defer { Task { await bridge.shutdown() } }
         let target = service(for: peer)
         #expect(try resultJSON(try await call(bridge, target, "echo", #"{"text":"warm"}"#))["isError"] == .bool(false))
-        let failed = try failure(try await call(bridge, target, "sleep", #"{"seconds":6}"#))
+        let failed = try failure(try await call(bridge, target, "sleep", #"{"seconds":120}"#))
         #expect(failed.kind == .timeout)
         let after = try resultJSON(try await call(bridge, target, "echo", #"{"text":"after"}"#))
         #expect(after["content"]?.arrayValue?.first?["text"] == .string("after"))
@@ -199,10 +200,10 @@ func failure(_ outcome: ToolCallOutcome) throws -> BridgeFailure {
         let peer = try await MCPPeer.start(kind, authHeader: kind == .sse ? "X-Api-Key" : "Authorization",
                                            authValue: kind == .sse ? "Key shared-key" : "Bearer shared-token", userId: "owner-1")
         defer { Task { await peer.kill() } }
-        let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(2)))
+        let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(10)))
         defer { Task { await bridge.shutdown() } }
         let target = service(for: peer)
-        #expect(try failure(try await call(bridge, target, "sleep", #"{"seconds":60}"#)).kind == .timeout)
+        #expect(try failure(try await call(bridge, target, "sleep", #"{"seconds":120}"#)).kind == .timeout)
         // The service hears of it through notifications/cancelled; poll until it has (or give up after a while).
         var count: JSONValue?
         for _ in 0..<50 {
