@@ -110,15 +110,39 @@ struct BridgeBench: AsyncParsableCommand {
         server.close()
         await bridge.shutdown()
 
+        // The same concurrency straight to the upstream, to tell its limit from the bridge's.
+        var directConcurrent: [Double] = []
+        var directWall: [Double] = []
+        let wide = try await DirectUpstream.open(url: url, token: token, userId: userId, connections: max(16, concurrency))
+        for _ in 0..<rounds {
+            let start = ContinuousClock.now
+            let samples = try await withThrowingTaskGroup(of: Double.self) { group in
+                for _ in 0..<concurrency {
+                    group.addTask {
+                        let begin = ContinuousClock.now
+                        try await wide.callEcho(arguments)
+                        return begin.duration(to: .now).milliseconds
+                    }
+                }
+                var all: [Double] = []
+                for try await sample in group { all.append(sample) }
+                return all
+            }
+            directWall.append(start.duration(to: .now).milliseconds)
+            directConcurrent += samples
+        }
+
         print("tools/call round trip, \(iterations) sequential calls each, echo of \(payload) characters, upstream \(upstream == nil ? "reference-SDK peer (Python)" : url)")
         print(Self.line("direct HTTP to upstream", directSamples))
         print(Self.line("session server + bridge", bridgeSamples))
         let overhead50 = Self.percentile(bridgeSamples, 0.5) - Self.percentile(directSamples, 0.5)
         print(String(format: "bridge overhead at p50: %.3f ms", overhead50))
-        print("\(concurrency) concurrent calls through the bridge, \(rounds) rounds")
-        print(Self.line("per call", concurrentSamples))
-        let meanWall = wall.reduce(0, +) / Double(wall.count)
-        print(String(format: "  wall per round: mean %.1f ms, %.0f calls/s", meanWall, Double(concurrency) / meanWall * 1000))
+        print("\(concurrency) concurrent calls, \(rounds) rounds")
+        for (label, samples, walls) in [("session server + bridge", concurrentSamples, wall), ("direct HTTP to upstream", directConcurrent, directWall)] {
+            print(Self.line(label, samples))
+            let meanWall = walls.reduce(0, +) / Double(walls.count)
+            print(String(format: "  %-26@ wall per round: mean %.1f ms, %.0f calls/s", "" as NSString, meanWall, Double(concurrency) / meanWall * 1000))
+        }
     }
 
     static func percentile(_ samples: [Double], _ p: Double) -> Double {
@@ -183,14 +207,15 @@ final class ReplyWaiters: Sendable {
 
 /// A minimal Streamable HTTP client for the baseline: initialize once, then POST tools/call.
 struct DirectUpstream: Sendable {
+    private static let nextId = Atomic<Int>(1)
     let url: URL
     let headers: [String: String]
     let session: URLSession
 
-    static func open(url: String, token: String, userId: String) async throws -> DirectUpstream {
+    static func open(url: String, token: String, userId: String, connections: Int = 16) async throws -> DirectUpstream {
         guard let endpoint = URL(string: url) else { throw ValidationError("bad upstream URL") }
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = 16
+        configuration.httpMaximumConnectionsPerHost = connections
         let session = URLSession(configuration: configuration)
         var headers = ["Authorization": "Bearer \(token)", "X-User-Id": userId, "Content-Type": "application/json",
                        "Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"]
@@ -214,7 +239,11 @@ struct DirectUpstream: Sendable {
     }
 
     func callEcho(_ arguments: String) async throws {
-        let body = try await post(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":\#(arguments)}}"#)
-        guard String(decoding: body, as: UTF8.self).contains("\"result\"") else { throw ValidationError("direct call failed") }
+        // Request ids must differ among calls in flight on one upstream session.
+        let id = Self.nextId.wrappingAdd(1, ordering: .relaxed).oldValue
+        let body = try await post(#"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"echo","arguments":\#(arguments)}}"#)
+        guard String(decoding: body, as: UTF8.self).contains("\"result\"") else {
+            throw ValidationError("direct call failed: \(String(decoding: body.prefix(300), as: UTF8.self))")
+        }
     }
 }

@@ -11,8 +11,11 @@ actor SharedPeers {
         if let peer = peers[kind] { return peer }
         let peer: MCPPeer
         switch kind {
-        case .streamableHTTP, .streamableHTTPJSON:
+        case .streamableHTTP:
             peer = try await MCPPeer.start(kind, authHeader: "Authorization", authValue: "Bearer shared-token", userId: "owner-1")
+        case .streamableHTTPJSON:
+            // "bridge:s3cret" in Basic form.
+            peer = try await MCPPeer.start(kind, authHeader: "Authorization", authValue: "Basic YnJpZGdlOnMzY3JldA==", userId: "owner-1")
         case .sse: peer = try await MCPPeer.start(kind, authHeader: "X-Api-Key", authValue: "Key shared-key", userId: "owner-1")
         case .garbage: peer = try await MCPPeer.start(kind, authValue: "x", userId: "x")
         }
@@ -27,6 +30,8 @@ func service(for peer: MCPPeer, name: String = "peer", userId: String? = nil, ba
     switch peer.kind {
     case .sse:
         authentication = .apiKey(key: badSecret ? "wrong-key" : "shared-key", headerName: "X-Api-Key", prefix: "Key")
+    case .streamableHTTPJSON:
+        authentication = .basic(username: "bridge", password: badSecret ? "wrong-token" : "s3cret")
     default:
         let token = String(peer.authValue.dropFirst("Bearer ".count))
         authentication = .bearer(token: badSecret ? "wrong-token" : token, headerName: "Authorization")
@@ -81,9 +86,13 @@ func failure(_ outcome: ToolCallOutcome) throws -> BridgeFailure {
         let peer = try await SharedPeers.shared.peer(kind)
         let bridge = UpstreamBridge()
         defer { Task { await bridge.shutdown() } }
-        let config = ServiceConfigRow(id: "c1", name: "peer", endpoint: peer.url, authenticationType: kind == .sse ? "APIKEY" : "Bearer",
-                                      authenticationConfig: kind == .sse ? #"{"apiKey":"shared-key","headerName":"X-Api-Key","prefix":"Key"}"# : #"{"token":"shared-token"}"#,
-                                      protocolName: kind == .sse ? "sse" : "http")
+        let (authType, authConfig): (String, String) = switch kind {
+        case .sse: ("APIKEY", #"{"apiKey":"shared-key","headerName":"X-Api-Key","prefix":"Key"}"#)
+        case .streamableHTTPJSON: ("basic", #"{"username":"bridge","password":"s3cret"}"#)
+        default: ("Bearer", #"{"token":"shared-token"}"#)
+        }
+        let config = ServiceConfigRow(id: "c1", name: "peer", endpoint: peer.url, authenticationType: authType,
+                                      authenticationConfig: authConfig, protocolName: kind == .sse ? "sse" : "http")
         let (catalog, issues) = ToolCatalog.build(
             endpointId: "ep", ownerUserId: peer.userId,
             bindings: [ServiceBindingRow(id: "b1", xiaozhiMcpEndpointId: "ep", mcpServiceConfigId: "c1", isActive: true,
@@ -94,12 +103,12 @@ func failure(_ outcome: ToolCallOutcome) throws -> BridgeFailure {
         #expect(issues.isEmpty)
         let outbox = Outbox()
         let server = MCPSessionServer(options: MCPSessionOptions(endpointName: "ep"), catalog: catalog, bridge: bridge, send: { outbox.send($0) })
-        server.receive(#"{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"sleep","arguments":{"seconds":3}}}"#)
+        server.receive(#"{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"sleep","arguments":{"seconds":10}}}"#)
         server.receive(#"{"jsonrpc":"2.0","id":"ping","method":"ping"}"#)
         server.receive(#"{"jsonrpc":"2.0","id":"fast","method":"tools/call","params":{"name":"echo","arguments":{"text":"quick"}}}"#)
         let messages = await outbox.waitFor(count: 3)
         #expect(messages.compactMap { response($0)?.id?.rawJSON } == [#""ping""#, #""fast""#, #""slow""#])
-        #expect(resultValue(messages[2])?["content"]?.arrayValue?.first?["text"] == .string("slept 3.0"))
+        #expect(resultValue(messages[2])?["content"]?.arrayValue?.first?["text"] == .string("slept 10.0"))
     }
 
     @Test(arguments: transports)
@@ -128,11 +137,12 @@ func failure(_ outcome: ToolCallOutcome) throws -> BridgeFailure {
     @Test(arguments: transports)
     func aCallPastItsDeadlineTimesOutAndTheSessionGoesOn(kind: MCPPeer.Kind) async throws {
         let peer = try await SharedPeers.shared.peer(kind)
-        let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(2)))
+        // A deadline generous enough for a loaded machine, far below the sleep.
+        let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(10)))
         defer { Task { await bridge.shutdown() } }
         let target = service(for: peer)
         #expect(try resultJSON(try await call(bridge, target, "echo", #"{"text":"warm"}"#))["isError"] == .bool(false))
-        let failed = try failure(try await call(bridge, target, "sleep", #"{"seconds":6}"#))
+        let failed = try failure(try await call(bridge, target, "sleep", #"{"seconds":120}"#))
         #expect(failed.kind == .timeout)
         let after = try resultJSON(try await call(bridge, target, "echo", #"{"text":"after"}"#))
         #expect(after["content"]?.arrayValue?.first?["text"] == .string("after"))
@@ -181,5 +191,26 @@ func failure(_ outcome: ToolCallOutcome) throws -> BridgeFailure {
         let failed = try failure(try await call(bridge, target, "echo", "{}"))
         #expect(failed.kind == .unreachable)
         #expect(failed.message.contains("127.0.0.1:\(port)") && !failed.message.contains("qsecret"))
+    }
+}
+
+@Suite struct BridgeCancellationTests {
+    @Test(arguments: [MCPPeer.Kind.streamableHTTP, .sse])
+    func aCallPastItsDeadlineIsCancelledUpstream(kind: MCPPeer.Kind) async throws {
+        let peer = try await MCPPeer.start(kind, authHeader: kind == .sse ? "X-Api-Key" : "Authorization",
+                                           authValue: kind == .sse ? "Key shared-key" : "Bearer shared-token", userId: "owner-1")
+        defer { Task { await peer.kill() } }
+        let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(10)))
+        defer { Task { await bridge.shutdown() } }
+        let target = service(for: peer)
+        #expect(try failure(try await call(bridge, target, "sleep", #"{"seconds":120}"#)).kind == .timeout)
+        // The service hears of it through notifications/cancelled; poll until it has (or give up after a while).
+        var count: JSONValue?
+        for _ in 0..<50 {
+            count = try resultJSON(try await call(bridge, target, "cancelled_sleeps", "{}"))["structuredContent"]?["result"]
+            if count == .integer(1) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(count == .integer(1))
     }
 }

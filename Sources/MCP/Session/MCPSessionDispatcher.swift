@@ -51,7 +51,12 @@ public struct MCPSessionDispatcher: Sendable {
 
     /// Decides what to do with one incoming text message.
     public mutating func handle(_ text: String) -> Action {
-        switch JSONRPCCodec.decode(text) {
+        handle(decoded: JSONRPCCodec.decode(text))
+    }
+
+    /// Decides what to do with a message already decoded (decoding needs no session state).
+    public mutating func handle(decoded: Result<JSONRPCMessage, JSONRPCDecodeFailure>) -> Action {
+        switch decoded {
         case .failure(let failure):
             return .reply(JSONRPCCodec.errorResponse(id: failure.id, error: failure.error))
         case .success(.response):

@@ -28,9 +28,11 @@ public final class MCPSessionServer: Sendable {
     /// tool calls are answered when their upstream answers.
     public func receive(_ text: String) {
         enum Step { case send(String), nothing }
+        // Decoding is pure: done outside the lock so large messages do not hold up others.
+        let decoded = JSONRPCCodec.decode(text)
         let step: Step = state.withLock { state in
             guard !state.closed else { return .nothing }
-            switch state.dispatcher.handle(text) {
+            switch state.dispatcher.handle(decoded: decoded) {
             case .reply(let reply):
                 return .send(reply)
             case .none:

@@ -134,9 +134,7 @@ actor LegacySSEConnection: UpstreamConnection {
     }
 
     private func postMessage(_ message: String, to link: Link, during what: String) async throws {
-        let request = UpstreamHTTP.request(url: link.messagesURL, method: "POST", service: service, accept: "application/json, text/event-stream",
-                                           body: message, timeout: settings.requestTimeout)
-        let (status, _, body) = try await client.fetch(request)
+        let (status, body) = try await send(message, to: link.messagesURL)
         guard (200..<300).contains(status) else {
             if status == 404 {
                 // The service no longer knows this stream's session and did not take the message.
@@ -145,6 +143,14 @@ actor LegacySSEConnection: UpstreamConnection {
             }
             throw UpstreamHTTP.statusFailure(status, service, during: what, body: body)
         }
+    }
+
+    /// The HTTP part of a POST, off the actor so POSTs run concurrently.
+    private nonisolated func send(_ message: String, to messagesURL: URL) async throws -> (status: Int, body: Data) {
+        let request = UpstreamHTTP.request(url: messagesURL, method: "POST", service: service, accept: "application/json, text/event-stream",
+                                           body: message, timeout: settings.requestTimeout)
+        let (status, _, body) = try await client.fetch(request)
+        return (status, body)
     }
 
     /// Reads the event stream until it ends; runs outside the actor and reports into it.
@@ -168,7 +174,14 @@ actor LegacySSEConnection: UpstreamConnection {
                         continue
                     }
                     for sse in parser.feed(chunk) {
-                        await handle(sse, generation: generation)
+                        if sse.type == "message" {
+                            // Decoded here, off the actor; only the hand-over hops onto it.
+                            if case .success(.response(let id?, let outcome)) = JSONRPCCodec.decode(sse.data) {
+                                await deliver(outcome, to: id, generation: generation)
+                            }
+                        } else {
+                            await handle(sse, generation: generation)
+                        }
                     }
                 }
                 if ending != nil { break }
@@ -197,13 +210,14 @@ actor LegacySSEConnection: UpstreamConnection {
                 return
             }
             waiter.fulfill(.success(resolved))
-        case "message":
-            if case .success(.response(let id?, let outcome)) = JSONRPCCodec.decode(event.data) {
-                pending[id]?.fulfill(.success(outcome))
-            }
         default:
             break
         }
+    }
+
+    private func deliver(_ outcome: JSONRPCResponseOutcome, to id: JSONRPCID, generation: Int) {
+        guard generation == self.generation else { return }
+        pending[id]?.fulfill(.success(outcome))
     }
 
     private func streamEnded(generation: Int, failure: BridgeFailure) {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One server-sent event.
 public struct ServerSentEvent: Sendable, Hashable {
     /// The `event` field, `message` when absent.
@@ -25,21 +27,34 @@ public struct ServerSentEventParser: Sendable {
 
     /// Feeds bytes; returns the events they complete.
     public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [ServerSentEvent] where Bytes.Element == UInt8 {
+        if let events = bytes.withContiguousStorageIfAvailable({ feed(buffer: $0) }) { return events }
+        return Array(bytes).withUnsafeBufferPointer { feed(buffer: $0) }
+    }
+
+    /// Feeds a chunk of a response body.
+    public mutating func feed(_ data: Data) -> [ServerSentEvent] {
+        data.withUnsafeBytes { feed(buffer: $0.bindMemory(to: UInt8.self)) }
+    }
+
+    private mutating func feed(buffer: UnsafeBufferPointer<UInt8>) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
-        for byte in bytes {
+        var index = 0
+        let count = buffer.count
+        while index < count {
             if sawCarriageReturn {
                 sawCarriageReturn = false
-                if byte == 0x0A { continue }
+                if buffer[index] == 0x0A {
+                    index += 1
+                    continue
+                }
             }
-            switch byte {
-            case 0x0A:
-                if let event = takeLine() { events.append(event) }
-            case 0x0D:
-                sawCarriageReturn = true
-                if let event = takeLine() { events.append(event) }
-            default:
-                pending.append(byte)
-            }
+            var end = index
+            while end < count, buffer[end] != 0x0A, buffer[end] != 0x0D { end += 1 }
+            pending.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[index..<end]))
+            guard end < count else { break }
+            if buffer[end] == 0x0D { sawCarriageReturn = true }
+            if let event = takeLine() { events.append(event) }
+            index = end + 1
         }
         return events
     }

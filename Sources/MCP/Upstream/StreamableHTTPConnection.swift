@@ -140,9 +140,10 @@ actor StreamableHTTPConnection: UpstreamConnection {
         return session
     }
 
-    /// POSTs one message and reads its answer (JSON or SSE).
-    private func post(_ message: String, session: Session, during what: String,
-                      onHead: (([String: String]) -> Void)? = nil) async throws -> Exchange {
+    /// POSTs one message and reads its answer (JSON or SSE). Nonisolated: answers are read
+    /// concurrently, not one at a time on the actor.
+    private nonisolated func post(_ message: String, session: Session, during what: String,
+                      onHead: ((_ headers: [String: String]) -> Void)? = nil) async throws -> Exchange {
         var headers: [(String, String)] = []
         if session.negotiated { headers.append(("MCP-Protocol-Version", session.protocolVersion)) }
         if let id = session.id { headers.append(("Mcp-Session-Id", id)) }
@@ -195,7 +196,7 @@ actor StreamableHTTPConnection: UpstreamConnection {
     }
 
     /// The outcome when `text` is the response to `expectedId`; nil for other messages.
-    private func match(_ text: String, _ expectedId: JSONRPCID?, during what: String) throws -> JSONRPCResponseOutcome? {
+    private nonisolated func match(_ text: String, _ expectedId: JSONRPCID?, during what: String) throws -> JSONRPCResponseOutcome? {
         switch JSONRPCCodec.decode(text) {
         case .success(.response(let id, let outcome)):
             if id == expectedId { return outcome }

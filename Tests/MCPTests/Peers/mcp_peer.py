@@ -53,10 +53,20 @@ def build_server() -> MCPServer:
     def fail(reason: str) -> str:
         raise ToolError(reason)
 
+    cancelled = {"count": 0}
+
     @server.tool(description="Sleep for the given seconds, then answer.")
     async def sleep(seconds: float) -> str:
-        await asyncio.sleep(seconds)
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            cancelled["count"] += 1
+            raise
         return f"slept {seconds}"
+
+    @server.tool(description="How many sleep calls were cancelled by their client.")
+    def cancelled_sleeps() -> int:
+        return cancelled["count"]
 
     @server.tool(description="A text of exactly `size` characters.")
     def big(size: int) -> str:
