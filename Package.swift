@@ -71,6 +71,6 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket"]),
         .testTarget(name: "MCPTests", dependencies: ["MCP"]),
         .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore"]),
-        .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log")]),
     ]
 )

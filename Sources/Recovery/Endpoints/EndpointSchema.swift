@@ -6,13 +6,13 @@ public struct EndpointSchema: Sendable, Equatable {
     public struct InvalidPrefix: Error, CustomStringConvertible, Equatable {
         public let prefix: String
         public var description: String {
-            "Database:TablePrefix '\(prefix)' is not a valid table prefix (lowercase letters, digits and '_', starting with a letter or '_', at most 40 characters)"
+            "Database:TablePrefix '\(prefix)' is not a valid table prefix (letters, digits and '_', not starting with a digit, at most 42 characters)"
         }
     }
 
     public init(prefix: String) throws(InvalidPrefix) {
-        let valid = prefix.count <= 40 && prefix.unicodeScalars.enumerated().allSatisfy { index, c in
-            ("a"..."z").contains(c) || c == "_" || (index > 0 && ("0"..."9").contains(c))
+        let valid = prefix.unicodeScalars.count <= 42 && prefix.unicodeScalars.enumerated().allSatisfy { index, c in
+            ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "_" || (index > 0 && ("0"..."9").contains(c))
         }
         guard valid else { throw InvalidPrefix(prefix: prefix) }
         self.prefix = prefix

@@ -1,0 +1,94 @@
+import Foundation
+import RecoveryCore
+import RedisClient
+import Testing
+@testable import Recovery
+
+/// The lease and state protocol against the real Redis of the test servers.
+@Suite struct SessionStateStoreTests {
+    let store: SessionStateStore
+
+    init() async throws {
+        store = SessionStateStore(redis: try await RedisClient.connect(url: try requiredEnvironment("REDIS_URL")))
+    }
+
+    private func newId() -> String { "test-" + UUID().uuidString.lowercased() }
+
+    private func state(_ id: String, heartbeat: Date = Date()) -> ConnectionState {
+        ConnectionState(serverId: id, instanceId: "worker-a", status: .connected, lastHeartbeat: heartbeat, serverName: "n", webSocketEndpoint: "wss://h/mcp/?token=secret-token")
+    }
+
+    @Test func aLeaseHasOneHolderAndAGrowingFence() async throws {
+        let id = newId()
+        let first = try await store.acquireLease(serverId: id, token: "a", ttl: .seconds(10))
+        #expect(first == 1)
+        #expect(try await store.acquireLease(serverId: id, token: "b", ttl: .seconds(10)) == nil)
+        #expect(try await store.releaseLease(serverId: id, token: "b") == false)
+        #expect(try await store.releaseLease(serverId: id, token: "a") == true)
+        #expect(try await store.acquireLease(serverId: id, token: "b", ttl: .seconds(10)) == 2)
+    }
+
+    @Test func aStateWriteWithoutTheLeaseFails() async throws {
+        let id = newId()
+        #expect(try await store.writeState(state(id), token: "nobody") == false)
+        #expect(try await store.state(serverId: id) == .absent)
+        _ = try await store.acquireLease(serverId: id, token: "holder", ttl: .seconds(10))
+        #expect(try await store.writeState(state(id), token: "intruder") == false)
+        #expect(try await store.writeState(state(id), token: "holder") == true)
+        guard case .decoded(let stored, let raw) = try await store.state(serverId: id) else {
+            Issue.record("state not written")
+            return
+        }
+        #expect(stored.serverId == id)
+        #expect(!raw.contains("secret-token"))
+        #expect(!raw.contains("holder"))
+        #expect(try await store.deleteState(serverId: id, token: "intruder") == false)
+        #expect(try await store.deleteState(serverId: id, token: "holder") == true)
+        #expect(try await store.state(serverId: id) == .absent)
+    }
+
+    @Test func batchRenewalReportsTheLeasesThatAreGone() async throws {
+        let held = newId(), stolen = newId(), absent = newId()
+        _ = try await store.acquireLease(serverId: held, token: "t1", ttl: .seconds(10))
+        _ = try await store.acquireLease(serverId: stolen, token: "other", ttl: .seconds(10))
+        let lost = try await store.renewLeases([held: "t1", stolen: "t2", absent: "t3"], ttl: .seconds(20))
+        #expect(lost == [stolen, absent])
+    }
+
+    @Test func batchHeartbeatsSkipStatesWhoseLeaseIsNotHeld() async throws {
+        let mine = newId(), theirs = newId()
+        _ = try await store.acquireLease(serverId: mine, token: "me", ttl: .seconds(10))
+        let refused = try await store.writeStates([(state(mine), "me"), (state(theirs), "me")])
+        #expect(refused == [theirs])
+        #expect(try await store.state(serverId: theirs) == .absent)
+    }
+
+    @Test func observeSeesStatesLeasesAndPendingMarkers() async throws {
+        let live = newId(), pending = newId(), missing = newId()
+        _ = try await store.acquireLease(serverId: live, token: "x", ttl: .seconds(10))
+        _ = try await store.writeState(state(live), token: "x")
+        #expect(try await store.markPending(serverId: pending, jobId: "job-1", ttl: .seconds(10)))
+        #expect(try await store.markPending(serverId: pending, jobId: "job-2", ttl: .seconds(10)) == false)
+        let observed = try await store.observe(enabledIds: [live, pending, missing])
+        #expect(observed.observations[live]?.leaseHeld == true)
+        #expect(observed.observations[live]?.indexed == true)
+        #expect(observed.observations[missing] == nil)
+        #expect(observed.pending.contains(pending))
+        #expect(!observed.pending.contains(live))
+        try await store.clearPending(serverId: pending, ifJob: "job-2")
+        #expect(try await store.observe(enabledIds: [pending]).pending.contains(pending))
+        try await store.clearPending(serverId: pending, ifJob: "job-1")
+        #expect(try await store.observe(enabledIds: [pending]).pending.isEmpty)
+    }
+
+    @Test func onlyOneSchedulerLeads() async throws {
+        // No scheduler runs on the test servers' default database (the end-to-end suites use their own).
+        let a = "leader-a-" + UUID().uuidString, b = "leader-b-" + UUID().uuidString
+        #expect(try await store.holdLeadership(token: a, ttl: .seconds(5)))
+        #expect(try await store.holdLeadership(token: b, ttl: .seconds(5)) == false)
+        #expect(try await store.holdLeadership(token: a, ttl: .seconds(5)))
+        try await store.releaseLeadership(token: a)
+        #expect(try await store.holdLeadership(token: b, ttl: .seconds(5)))
+        try await store.releaseLeadership(token: b)
+    }
+}
