@@ -1,0 +1,37 @@
+import WebSocket
+
+/// What a session delivers, in order: messages, then exactly one `closed` as the last event.
+public enum SessionEvent: Sendable, Hashable {
+    case message(WebSocketMessage)
+    /// The session is over: the close code, who closed, and the protocol error if any; `transportError`
+    /// says what the socket reported when it ended without a close handshake (reset, TLS failure...).
+    case closed(WebSocketCloseInfo, transportError: TransportError?)
+}
+
+/// How a client session connects and behaves.
+public struct SessionOptions: Sendable {
+    /// What a wss:// connection trusts (system store, extra CA file, verification).
+    public var tls: TLSConfiguration
+    /// Limits for resolution + TCP connect and for the TLS handshake.
+    public var timeouts: ConnectTimeouts
+    /// Limit for the HTTP upgrade, from the request sent to the 101 received.
+    public var handshakeTimeout: Duration
+    /// Frame and message limits, ping interval, silence deadline, close timeout.
+    public var connection: WebSocketConnection.Configuration
+    /// Extra request headers (e.g. `Authorization`); never logged.
+    public var headers: HTTPHeaders
+    /// Unsent bytes past which the peer is taken as not reading and the session fails.
+    public var maxOutboundBytes: Int
+
+    public init(tls: TLSConfiguration = .default, timeouts: ConnectTimeouts = ConnectTimeouts(),
+                handshakeTimeout: Duration = .seconds(10),
+                connection: WebSocketConnection.Configuration = WebSocketConnection.Configuration(),
+                headers: HTTPHeaders = HTTPHeaders(), maxOutboundBytes: Int = 16 << 20) {
+        self.tls = tls
+        self.timeouts = timeouts
+        self.handshakeTimeout = handshakeTimeout
+        self.connection = connection
+        self.headers = headers
+        self.maxOutboundBytes = maxOutboundBytes
+    }
+}

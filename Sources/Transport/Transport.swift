@@ -1,1 +1,0 @@
-/// Sockets, TLS, the event loop and WebSocket sessions.

@@ -1,0 +1,373 @@
+import Synchronization
+import WebSocket
+
+/// One WebSocket session on an event loop: it drives the pure `WebSocketConnection` state machine from
+/// socket events and executes its actions. Messages and the final close arrive on `events`; `send`,
+/// `ping` and `close` may be called from any task. The host's loops keep it alive until it closes.
+public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
+    private enum Phase {
+        case clientHandshake(WebSocketClientHandshake)
+        case serverHandshake(WebSocketServerHandshake)
+        case open(WebSocketConnection)
+        case closed
+    }
+
+    /// Messages, then one `.closed`.
+    public let events: AsyncStream<SessionEvent>
+    /// The peer's address as given (redacted for a client; host:port for a server).
+    public let peer: String
+    /// The role of this side.
+    public let role: WebSocketRole
+    let loop: EventLoop
+
+    // Everything below is touched only on `loop`'s thread.
+    private let eventSink: AsyncStream<SessionEvent>.Continuation
+    private let configuration: WebSocketConnection.Configuration
+    private let handshakeTimeout: Duration
+    private var phase: Phase
+    private var connection: Connection?
+    private var handshakeTimer: LoopTimer?
+    private var tickTimer: LoopTimer?
+    private var tickDeadline: ContinuousClock.Instant?
+    private var pongScanner = PongScanner()
+    private var pendingPings: [(payload: [UInt8], sentAt: UInt64, waiter: CheckedContinuation<Duration, any Error>)] = []
+    private var pingSequence: UInt64 = 0
+    private var lastTransportError: TransportError?
+    private var connectWaiter: CheckedContinuation<WebSocketSession, any Error>?
+    private var onServerOpen: ((WebSocketSession, HTTPRequestHead) -> Void)?
+    private var acceptRequest: ((HTTPRequestHead) -> Int?)?
+    private var onFinished: (() -> Void)?
+    private let openFlag = Atomic<Bool>(false)
+
+    private init(loop: EventLoop, peer: String, role: WebSocketRole, phase: Phase,
+                 configuration: WebSocketConnection.Configuration, handshakeTimeout: Duration) {
+        self.loop = loop
+        self.peer = peer
+        self.role = role
+        self.phase = phase
+        self.configuration = configuration
+        self.handshakeTimeout = handshakeTimeout
+        (events, eventSink) = AsyncStream<SessionEvent>.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    /// Whether the session is open (handshake done, not yet closed).
+    public var isOpen: Bool { openFlag.load(ordering: .relaxed) }
+
+    // MARK: Opening (loop thread)
+
+    static func connectClient(url: WebSocketURL, options: SessionOptions, tls: TLSContext?, on loop: EventLoop,
+                              waiter: CheckedContinuation<WebSocketSession, any Error>,
+                              onFinished: @escaping () -> Void) -> WebSocketSession {
+        let handshake = WebSocketClientHandshake(url: url, extraHeaders: options.headers)
+        let session = WebSocketSession(loop: loop, peer: url.redacted, role: .client, phase: .clientHandshake(handshake),
+                                       configuration: options.connection, handshakeTimeout: options.handshakeTimeout)
+        session.connectWaiter = waiter
+        session.onFinished = onFinished
+        let connection = Connection.connect(host: url.host, port: Int(url.port), tls: tls, timeouts: options.timeouts,
+                                            on: loop, handler: session)
+        connection.maxOutboundBytes = options.maxOutboundBytes
+        if connection.state != .closed { session.connection = connection }
+        return session
+    }
+
+    static func acceptServer(fd: Int32, peer: SocketAddress, options: ServerOptions, on loop: EventLoop,
+                             accept: ((HTTPRequestHead) -> Int?)?,
+                             onOpen: @escaping (WebSocketSession, HTTPRequestHead) -> Void,
+                             onFinished: @escaping () -> Void) {
+        let session = WebSocketSession(loop: loop, peer: peer.description, role: .server,
+                                       phase: .serverHandshake(WebSocketServerHandshake()),
+                                       configuration: options.connection, handshakeTimeout: options.handshakeTimeout)
+        session.onServerOpen = onOpen
+        session.acceptRequest = accept
+        session.onFinished = onFinished
+        let connection = Connection.accepted(fd: fd, peer: peer, tls: options.tls,
+                                             timeouts: ConnectTimeouts(tls: options.handshakeTimeout), on: loop, handler: session)
+        connection.maxOutboundBytes = options.maxOutboundBytes
+        if connection.state != .closed { session.connection = connection }
+    }
+
+    /// Abandons a connect in progress (task cancellation).
+    func cancelConnect() {
+        loop.execute { [self] in
+            guard connectWaiter != nil else { return }
+            failHandshake(.cancelled, transport: nil)
+        }
+    }
+
+    func connectionDidOpen(_ connection: Connection) {
+        if case .clientHandshake(let handshake) = phase { connection.write(handshake.requestBytes) }
+        handshakeTimer = loop.schedule(after: handshakeTimeout) { [weak self] in
+            guard let self else { return }
+            self.handshakeTimedOut()
+        }
+    }
+
+    private func handshakeTimedOut() {
+        switch phase {
+        case .clientHandshake:
+            failHandshake(.handshakeTimeout(url: peer, after: handshakeTimeout), transport: .timeout(phase: .handshake, host: connection?.host ?? peer, port: connection?.port ?? 0))
+        case .serverHandshake:
+            failHandshake(.handshakeTimeout(url: peer, after: handshakeTimeout), transport: .timeout(phase: .handshake, host: connection?.host ?? peer, port: connection?.port ?? 0))
+        case .open, .closed:
+            break
+        }
+    }
+
+    // MARK: Bytes in (loop thread)
+
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) {
+        switch phase {
+        case .clientHandshake(var handshake):
+            do {
+                let progress = try handshake.receive(bytes)
+                switch progress {
+                case .needMoreBytes:
+                    phase = .clientHandshake(handshake)
+                case .upgraded(_, let remaining):
+                    becomeOpen()
+                    if let waiter = connectWaiter {
+                        connectWaiter = nil
+                        waiter.resume(returning: self)
+                    }
+                    if !remaining.isEmpty { remaining.withUnsafeBytes { receiveOpen($0) } }
+                }
+            } catch {
+                failHandshake(.handshake(error, url: peer), transport: nil)
+            }
+        case .serverHandshake(var handshake):
+            do {
+                switch try handshake.receive(bytes) {
+                case .needMoreBytes:
+                    phase = .serverHandshake(handshake)
+                case .request(let head, let remaining):
+                    let key = try WebSocketServerHandshake.validate(head)
+                    if let status = acceptRequest?(head) {
+                        refuse(status: status)
+                        return
+                    }
+                    connection.write(WebSocketServerHandshake.acceptResponse(forKey: key))
+                    becomeOpen()
+                    let open = onServerOpen
+                    onServerOpen = nil
+                    acceptRequest = nil
+                    open?(self, head)
+                    if !remaining.isEmpty { remaining.withUnsafeBytes { receiveOpen($0) } }
+                }
+            } catch {
+                switch error {
+                case .invalidRequest(let status, _): refuse(status: status)
+                default: refuse(status: 400)
+                }
+            }
+        case .open:
+            receiveOpen(bytes)
+        case .closed:
+            break
+        }
+    }
+
+    private func receiveOpen(_ bytes: UnsafeRawBufferPointer) {
+        guard case .open(var machine) = phase else { return }
+        if role == .client && !pendingPings.isEmpty {
+            pongScanner.scan(bytes) { payload in pongArrived(payload) }
+        } else if role == .client {
+            pongScanner.scan(bytes) { _ in }
+        }
+        let actions = machine.bytesReceived(bytes, now: .now)
+        phase = .open(machine)
+        run(actions)
+    }
+
+    private func pongArrived(_ payload: [UInt8]) {
+        guard let index = pendingPings.firstIndex(where: { $0.payload == payload }) else { return }
+        let entry = pendingPings.remove(at: index)
+        let nanos = monotonicNanos() &- entry.sentAt
+        entry.waiter.resume(returning: .nanoseconds(Int64(nanos)))
+    }
+
+    private func becomeOpen() {
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+        phase = .open(WebSocketConnection(role: role, configuration: configuration, now: .now))
+        openFlag.store(true, ordering: .relaxed)
+        scheduleTick()
+    }
+
+    private func refuse(status: Int) {
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+        phase = .closed
+        connection?.write(WebSocketServerHandshake.errorResponse(status: status))
+        connection?.closeWhenFlushed()
+        connection = nil
+        finishStream(WebSocketCloseInfo(code: .abnormalClosure, reason: "handshake refused with HTTP \(status)", initiator: .local), transport: nil)
+    }
+
+    // MARK: Actions (loop thread)
+
+    private func run(_ actions: [WebSocketConnection.Action]) {
+        for action in actions {
+            switch action {
+            case .write(let bytes):
+                connection?.write(bytes)
+            case .deliver(let message):
+                eventSink.yield(.message(message))
+            case .closed(let info):
+                phase = .closed
+                openFlag.store(false, ordering: .relaxed)
+                connection?.closeWhenFlushed()
+                connection = nil
+                finishStream(info, transport: lastTransportError)
+            }
+        }
+        scheduleTick()
+    }
+
+    private func scheduleTick() {
+        guard case .open(let machine) = phase, let deadline = machine.nextDeadline else {
+            tickTimer?.cancel()
+            tickTimer = nil
+            tickDeadline = nil
+            return
+        }
+        if let current = tickDeadline, tickTimer != nil, current <= deadline { return }
+        tickTimer?.cancel()
+        tickDeadline = deadline
+        let delay = max(.zero, ContinuousClock.now.duration(to: deadline))
+        tickTimer = loop.schedule(after: delay) { [weak self] in
+            guard let self else { return }
+            self.tickTimer = nil
+            self.tickDeadline = nil
+            self.tick()
+        }
+    }
+
+    private func tick() {
+        guard case .open(var machine) = phase else { return }
+        if let connection, connection.pendingWriteBytes > 0,
+           let silence = configuration.silenceTimeout,
+           monotonicNanos() &- connection.lastWriteProgress > silence.nanoseconds {
+            // The peer has not taken a byte for the silence timeout: it stopped reading.
+            lastTransportError = .timeout(phase: .write, host: connection.host, port: connection.port)
+            let actions = machine.connectionEnded()
+            phase = .open(machine)
+            run(actions)
+            return
+        }
+        let actions = machine.tick(now: .now)
+        phase = .open(machine)
+        run(actions)
+    }
+
+    // MARK: Transport end (loop thread)
+
+    func connection(_ connection: Connection, didCloseWith error: TransportError?) {
+        self.connection = nil
+        switch phase {
+        case .clientHandshake, .serverHandshake:
+            let transport = error ?? .reset(host: connection.host, port: connection.port, during: connection.state == .closed && handshakeTimer != nil ? .handshake : nil)
+            failHandshake(.transport(transport, url: peer), transport: transport)
+        case .open(var machine):
+            lastTransportError = error
+            let actions = machine.connectionEnded()
+            phase = .open(machine)
+            run(actions)
+        case .closed:
+            break
+        }
+    }
+
+    private func failHandshake(_ error: SessionError, transport: TransportError?) {
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+        phase = .closed
+        connection?.close()
+        connection = nil
+        if let waiter = connectWaiter {
+            connectWaiter = nil
+            waiter.resume(throwing: error)
+        }
+        onServerOpen = nil
+        acceptRequest = nil
+        finishStream(WebSocketCloseInfo(code: .abnormalClosure, reason: "", initiator: .transport, error: .connectionLost), transport: transport)
+    }
+
+    private func finishStream(_ info: WebSocketCloseInfo, transport: TransportError?) {
+        tickTimer?.cancel()
+        tickTimer = nil
+        for entry in pendingPings { entry.waiter.resume(throwing: SessionError.closed(info)) }
+        pendingPings.removeAll()
+        eventSink.yield(.closed(info, transportError: transport))
+        eventSink.finish()
+        let finished = onFinished
+        onFinished = nil
+        finished?()
+    }
+
+    // MARK: API (any thread)
+
+    /// Sends a text message; ignored once the session is closing (the close shows on `events`).
+    public func send(text: String) { send(.text(text)) }
+
+    /// Sends a binary message; ignored once the session is closing.
+    public func send(binary: [UInt8]) { send(.binary(binary)) }
+
+    /// Sends a message; ignored once the session is closing.
+    public func send(_ message: WebSocketMessage) {
+        loop.execute { [self] in
+            guard case .open(var machine) = phase else { return }
+            let actions = (try? machine.send(message)) ?? []
+            phase = .open(machine)
+            run(actions)
+        }
+    }
+
+    /// Sends a ping and waits for its pong: the round trip. Fails when the session closes first.
+    public func ping() async throws(SessionError) -> Duration {
+        do {
+            return try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Duration, any Error>) in
+                loop.execute { [self] in
+                    guard case .open(var machine) = phase, role == .client else {
+                        waiter.resume(throwing: SessionError.closed(WebSocketCloseInfo(code: .abnormalClosure, reason: "", initiator: .local, error: .notOpen)))
+                        return
+                    }
+                    pingSequence &+= 1
+                    // A high first byte keeps these apart from the state machine's own keepalive pings.
+                    let payload = [0xFE] + withUnsafeBytes(of: pingSequence.bigEndian) { Array($0) }
+                    pendingPings.append((payload, monotonicNanos(), waiter))
+                    let actions = machine.ping(payload)
+                    phase = .open(machine)
+                    run(actions)
+                }
+            }
+        } catch let error as SessionError {
+            throw error
+        } catch {
+            throw .cancelled
+        }
+    }
+
+    /// Starts the close handshake; the final `.closed` arrives on `events`.
+    public func close(code: WebSocketCloseCode = .normalClosure, reason: String = "") {
+        loop.execute { [self] in
+            switch phase {
+            case .open(var machine):
+                let actions = machine.close(code: code, reason: reason, now: .now)
+                phase = .open(machine)
+                run(actions)
+            case .clientHandshake, .serverHandshake:
+                failHandshake(.cancelled, transport: nil)
+            case .closed:
+                break
+            }
+        }
+    }
+
+    /// Waits for the session to end and returns how it ended (consumes `events`; use one or the other).
+    public func waitUntilClosed() async -> (WebSocketCloseInfo, TransportError?) {
+        for await event in events {
+            if case .closed(let info, let transport) = event { return (info, transport) }
+        }
+        return (WebSocketCloseInfo(code: .abnormalClosure, reason: "", initiator: .transport, error: .connectionLost), nil)
+    }
+}
