@@ -71,5 +71,6 @@ let package = Package(
         .testTarget(name: "MCPTests", dependencies: ["MCP"]),
         .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore"]),
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore"]),
+        .testTarget(name: "XiaozhiSimTests", dependencies: ["XiaozhiSim", "Transport", "WebSocket"]),
     ]
 )
