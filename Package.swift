@@ -72,5 +72,6 @@ let package = Package(
         .testTarget(name: "MCPTests", dependencies: ["MCP"]),
         .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore"]),
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "XiaozhiSimTests", dependencies: ["XiaozhiSim", "Transport", "WebSocket"]),
     ]
 )

@@ -1,0 +1,163 @@
+import Foundation
+import WebSocket
+
+/// The simulated Xiaozhi endpoint server, free of I/O: decides on upgrades, admits tokens (evicting a
+/// token's previous session), runs one MCP client script per session, applies the fault switches, and keeps
+/// the counters. The I/O shell feeds it session events and carries out the actions it returns.
+struct SimulatorCore: Sendable {
+    struct Configuration: Sendable {
+        /// Allowed tokens; nil accepts any non-empty token.
+        var allowedTokens: Set<String>?
+        /// How often each session's MCP client sends `ping`; nil never.
+        var mcpPingInterval: Duration?
+        /// Request paths served (Xiaozhi's is `/mcp/`); others are answered 404.
+        var paths: Set<String> = ["/mcp/", "/mcp"]
+    }
+
+    /// How to answer an upgrade request.
+    enum HandshakeDecision: Sendable, Hashable {
+        case upgrade
+        case refuse(status: Int)
+    }
+
+    /// What the I/O shell must do.
+    enum Action: Sendable, Hashable {
+        case send(SessionID, String)
+        case close(SessionID, WebSocketCloseCode, reason: String)
+    }
+
+    private struct SessionRecord: Sendable {
+        var token: String
+        var connectedAt: Date
+        var script: MCPClientScript
+    }
+
+    let configuration: Configuration
+    var faults = FaultSwitches()
+    private var registry: TokenRegistry
+    private var sessions: [SessionID: SessionRecord] = [:]
+    private var nextSessionID: SessionID = 1
+    private var connects = 0
+    private var handshakeFailures = 0
+    private var rejectedTokens = 0
+    private var disconnects = 0
+
+    init(configuration: Configuration) {
+        self.configuration = configuration
+        registry = TokenRegistry(allowedTokens: configuration.allowedTokens)
+    }
+
+    /// Answers an upgrade request: the HTTP-status fault first, then the path.
+    mutating func decideHandshake(_ request: HTTPRequestHead) -> HandshakeDecision {
+        if let status = faults.httpStatus {
+            handshakeFailures += 1
+            return .refuse(status: status)
+        }
+        guard configuration.paths.contains(request.path) else {
+            handshakeFailures += 1
+            return .refuse(status: 404)
+        }
+        return .upgrade
+    }
+
+    /// A session finished its upgrade: admit its token (closing an unknown one with 1008 and evicting the
+    /// token's previous session with 1000), then start the MCP client.
+    mutating func sessionOpened(_ request: HTTPRequestHead, now: ContinuousClock.Instant, wallClock: Date) -> (SessionID, [Action]) {
+        let id = nextSessionID
+        nextSessionID += 1
+        let token = request.queryValue("token")
+        switch registry.admit(token: token, session: id) {
+        case .unknownToken:
+            rejectedTokens += 1
+            return (id, [.close(id, .policyViolation, reason: "unknown token")])
+        case .accepted(let evicted):
+            connects += 1
+            var actions: [Action] = []
+            if let evicted, sessions.removeValue(forKey: evicted) != nil {
+                disconnects += 1
+                actions.append(.close(evicted, .normalClosure, reason: "replaced by a new connection"))
+            }
+            var script = MCPClientScript(pingInterval: configuration.mcpPingInterval)
+            actions += script.start(now: now).map { .send(id, $0) }
+            sessions[id] = SessionRecord(token: token ?? "", connectedAt: wallClock, script: script)
+            return (id, actions)
+        }
+    }
+
+    /// A text message arrived on `session`.
+    mutating func messageReceived(_ text: String, session: SessionID, now: ContinuousClock.Instant) -> [Action] {
+        guard var record = sessions[session] else { return [] }
+        let replies = record.script.receive(text, now: now)
+        sessions[session] = record
+        return replies.map { .send(session, $0) }
+    }
+
+    /// `session` ended (whoever closed it).
+    mutating func sessionClosed(_ session: SessionID) {
+        registry.remove(session: session)
+        if sessions.removeValue(forKey: session) != nil { disconnects += 1 }
+    }
+
+    /// Time passed: MCP pings that are due.
+    mutating func tick(now: ContinuousClock.Instant) -> [Action] {
+        var actions: [Action] = []
+        for id in sessions.keys.sorted() {
+            let messages = sessions[id]!.script.tick(now: now)
+            actions += messages.map { .send(id, $0) }
+        }
+        return actions
+    }
+
+    /// Sends `tools/call` on the session holding `token` (or the token with fingerprint `tokenId`).
+    /// Returns the session and request id, nil when no session holds it.
+    mutating func callTool(
+        token: String?, tokenId: String?, name: String, arguments: JSONValue, now: ContinuousClock.Instant
+    ) -> (session: SessionID, requestID: JSONValue, actions: [Action])? {
+        guard let session = self.session(token: token, tokenId: tokenId), var record = sessions[session] else { return nil }
+        let (requestID, text) = record.script.callTool(name: name, arguments: arguments, now: now)
+        sessions[session] = record
+        return (session, requestID, [.send(session, text)])
+    }
+
+    /// The answer to request `requestID` on `session`, once it arrived.
+    func answer(session: SessionID, requestID: JSONValue) -> MCPClientScript.Answer? {
+        sessions[session]?.script.answer(to: requestID)
+    }
+
+    /// Closes every session (fault switch "drop all") with 1001.
+    mutating func dropAll() -> [Action] {
+        sessions.keys.sorted().map { .close($0, .goingAway, reason: "dropped by the simulator") }
+    }
+
+    /// The session holding `token`, or the token whose fingerprint is `tokenId`.
+    func session(token: String?, tokenId: String?) -> SessionID? {
+        if let token { return registry.holder(of: token) }
+        if let tokenId {
+            return registry.connectedTokens.first { tokenFingerprint($0) == tokenId }.flatMap { registry.holder(of: $0) }
+        }
+        return nil
+    }
+
+    /// The earliest MCP ping due, for the shell's timer.
+    var nextDeadline: ContinuousClock.Instant? {
+        sessions.values.compactMap(\.script.nextDeadline).min()
+    }
+
+    func status() -> SimulatorStatus {
+        let formatter = ISO8601DateFormatter()
+        let live = sessions.keys.sorted().map { id -> SimulatorStatus.Session in
+            let record = sessions[id]!
+            let script = record.script
+            return SimulatorStatus.Session(
+                sessionId: id, tokenId: tokenFingerprint(record.token), connectedAt: formatter.string(from: record.connectedAt),
+                mcpPhase: script.phase, protocolVersion: script.negotiatedProtocolVersion,
+                serverName: script.serverInfo?["name"]?.stringValue, tools: script.toolNames, pingsSent: script.pingsSent,
+                pingsAnswered: script.pingsAnswered, pendingRequests: script.pendingCount, lastAnswers: script.answers,
+                protocolErrors: script.protocolErrors)
+        }
+        return SimulatorStatus(
+            connectedCount: live.count, connectedTokenIds: live.map(\.tokenId).sorted(), sessions: live, connects: connects,
+            evictions: registry.evictions, handshakeFailures: handshakeFailures, rejectedTokens: rejectedTokens,
+            disconnects: disconnects, faults: faults)
+    }
+}

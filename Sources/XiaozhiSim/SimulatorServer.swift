@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import Synchronization
+import Transport
+import WebSocket
+
+/// The I/O shell of the simulator: a WebSocket server on the Transport session host that feeds the pure
+/// `SimulatorCore` and carries out its actions, plus the fault switches that touch the listener.
+final class SimulatorServer: Sendable {
+    private let core: LockedCore
+    private let sessions = Mutex<[SessionID: WebSocketSession]>([:])
+    private let server = Mutex<WebSocketServer?>(nil)
+    private let host: SessionHost
+    private let bindHost: String
+    private let options: ServerOptions
+    private let logger: Logger
+    private let boundPort: Atomic<Int>
+
+    /// The port served (fixed by the first bind, so a listener closed by `refuseNew` comes back on it).
+    var port: Int { boundPort.load(ordering: .relaxed) }
+
+    init(host: String, port: Int, configuration: SimulatorCore.Configuration, connection: WebSocketConnection.Configuration,
+         logger: Logger) throws {
+        let core = LockedCore(SimulatorCore(configuration: configuration))
+        self.core = core
+        self.host = try SessionHost(threads: 2)
+        self.bindHost = host
+        self.logger = logger
+        // The accept decision runs on a loop thread: a handshake delay holds that loop, like a slow server.
+        options = ServerOptions(connection: connection, accept: { request in
+            let delay = core.withLock { $0.faults.handshakeDelayMilliseconds }
+            if delay > 0 { Thread.sleep(forTimeInterval: Double(delay) / 1000) }
+            switch core.withLock({ $0.decideHandshake(request) }) {
+            case .upgrade: return nil
+            case .refuse(let status): return status
+            }
+        })
+        boundPort = Atomic(port)
+        try startListening()
+    }
+
+    /// Runs the MCP ping timer until cancelled.
+    func run() async {
+        while !Task.isCancelled {
+            let actions = core.withLock { $0.tick(now: .now) }
+            perform(actions)
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    // MARK: Control (status endpoint)
+
+    func status() -> SimulatorStatus {
+        core.withLock { $0.status() }
+    }
+
+    var faults: FaultSwitches {
+        core.withLock { $0.faults }
+    }
+
+    /// Applies new fault switches; `refuseNew` closes or reopens the listener.
+    func setFaults(_ faults: FaultSwitches) throws {
+        core.withLock { $0.faults = faults }
+        if faults.refuseNew {
+            server.withLock { listener in
+                listener?.close()
+                listener = nil
+            }
+            logger.info("fault: refusing new connections")
+        } else if server.withLock({ $0 == nil }) {
+            try startListening()
+            logger.info("fault cleared: accepting connections again")
+        }
+    }
+
+    /// Closes every session with 1001; returns how many.
+    func dropAll() -> Int {
+        let actions = core.withLock { $0.dropAll() }
+        perform(actions)
+        logger.info("fault: dropped \(actions.count) sessions")
+        return actions.count
+    }
+
+    /// Calls a tool on the session holding the token and waits for the answer.
+    func callTool(token: String?, tokenId: String?, name: String, arguments: JSONValue, timeout: Duration) async -> CallOutcome {
+        guard let call = core.withLock({ $0.callTool(token: token, tokenId: tokenId, name: name, arguments: arguments, now: .now) }) else {
+            return .noSession
+        }
+        perform(call.actions)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let answer = core.withLock({ $0.answer(session: call.session, requestID: call.requestID) }) { return .answered(answer) }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return .timedOut
+    }
+
+    enum CallOutcome: Sendable {
+        case answered(MCPClientScript.Answer)
+        case noSession
+        case timedOut
+    }
+
+    func shutdown() {
+        server.withLock { $0?.close() }
+        let open = sessions.withLock { Array($0.values) }
+        for session in open { session.close(code: .goingAway, reason: "simulator stopping") }
+    }
+
+    // MARK: Sessions
+
+    private func startListening() throws {
+        let listener = try host.listen(host: bindHost, port: port, options: options) { [weak self] session, request in
+            guard let self else {
+                session.close(code: .goingAway, reason: "simulator stopping")
+                return
+            }
+            self.opened(session, request: request)
+        }
+        boundPort.store(listener.port, ordering: .relaxed)
+        server.withLock { $0 = listener }
+    }
+
+    private func opened(_ session: WebSocketSession, request: HTTPRequestHead) {
+        let (id, actions) = core.withLock { $0.sessionOpened(request, now: .now, wallClock: Date()) }
+        sessions.withLock { $0[id] = session }
+        logger.info("session \(id) opened from \(session.peer)")
+        perform(actions)
+        Task { [self] in
+            for await event in session.events {
+                switch event {
+                case .message(.text(let text)):
+                    let replies = core.withLock { $0.messageReceived(text, session: id, now: .now) }
+                    perform(replies)
+                case .message(.binary):
+                    break
+                case .closed(let info, _):
+                    core.withLock { $0.sessionClosed(id) }
+                    sessions.withLock { _ = $0.removeValue(forKey: id) }
+                    logger.info("session \(id) \(info)")
+                }
+            }
+        }
+    }
+
+    private func perform(_ actions: [SimulatorCore.Action]) {
+        for action in actions {
+            switch action {
+            case .send(let id, let text):
+                sessions.withLock { $0[id] }?.send(text: text)
+            case .close(let id, let code, let reason):
+                sessions.withLock { $0[id] }?.close(code: code, reason: reason)
+            }
+        }
+    }
+}
+
+/// The simulator core behind a lock, shareable with the accept closure built before the server exists.
+private final class LockedCore: Sendable {
+    private let mutex: Mutex<SimulatorCore>
+
+    init(_ core: SimulatorCore) {
+        mutex = Mutex(core)
+    }
+
+    func withLock<T>(_ body: (inout SimulatorCore) -> T) -> T {
+        mutex.withLock { body(&$0) }
+    }
+}

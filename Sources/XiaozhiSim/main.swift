@@ -1,1 +1,0 @@
-// XiaozhiSim entry point (commands arrive with their issue).
