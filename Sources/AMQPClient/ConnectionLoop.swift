@@ -151,7 +151,10 @@ final class ConnectionLoop {
             let delay = configuration.reconnectBackoff.delay(attempt: reconnectAttempt, random: Double.random(in: 0...1))
             logger.warning(
                 "AMQP reconnect failed",
-                metadata: ["attempt": "\(reconnectAttempt)", "error": "\(error)", "retry.in": "\(delay)"])
+                metadata: [
+                    "attempt": "\(reconnectAttempt)", "error": "\(error)",
+                    "retry.in.ms": "\(Self.milliseconds(delay))",
+                ])
             nextAttempt = .now + delay
         }
     }
@@ -309,8 +312,9 @@ final class ConnectionLoop {
         let error = AMQPError.connectionLost(url: redactedURL, reason: reason)
         lastLoss = error
         complete(confirms.failAll(error))
-        reconnectAttempt = 0
-        nextAttempt = .now + configuration.reconnectBackoff.delay(attempt: 1, random: Double.random(in: 0...1))
+        if reconnectAttempt == 0 {
+            nextAttempt = .now + configuration.reconnectBackoff.delay(attempt: 1, random: Double.random(in: 0...1))
+        }
     }
 
     /// The broker closed `channel`: acknowledge, reopen it, and on the data channel restore consumers.
