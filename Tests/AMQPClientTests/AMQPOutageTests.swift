@@ -34,6 +34,12 @@ import Testing
         let publisher = try await Broker.connect("outage-publisher")
         let consumerConnection = try await Broker.connect("outage-consumer")
         try await publisher.declare(QueueDeclaration.quorum(name: queue))
+        // Transient topology vanishes with the broker; the client must declare it again on reconnect.
+        let transientExchange = Broker.uniqueName("transient-exchange")
+        let transientQueue = Broker.uniqueName("transient-queue")
+        try await publisher.declare(ExchangeDeclaration(name: transientExchange, type: "direct", durable: false))
+        try await publisher.declare(QueueDeclaration(name: transientQueue, durable: false))
+        try await publisher.bind(QueueBinding(queue: transientQueue, exchange: transientExchange, routingKey: "k"))
         try await consumerConnection.setPrefetch(5)
         let consumer = try await consumerConnection.consume(queue: queue)
 
@@ -73,6 +79,10 @@ import Testing
         }
         stop.withLock { $0 = true }
         await steadyPublisher.value
+        let viaReplayedTopology = try await publisher.publish(
+            OutboundMessage(exchange: transientExchange, routingKey: "k", body: bytes("replayed")))
+        #expect(viaReplayedTopology == .confirmed)
+        #expect(try await publisher.inspectQueue(transientQueue).messageCount == 1)
 
         let reported = failures.withLock { $0 }
         #expect(!reported.isEmpty, "publishing during the restart should have reported errors")
@@ -92,6 +102,8 @@ import Testing
 
         try await consumerConnection.cancel(consumer)
         try await publisher.deleteQueue(queue)
+        try await publisher.deleteQueue(transientQueue)
+        try await publisher.deleteExchange(transientExchange)
         await consumerConnection.close()
         await publisher.close()
     }
