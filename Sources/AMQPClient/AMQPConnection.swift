@@ -146,6 +146,12 @@ public final class AMQPConnection: Sendable {
             continuation.finish()
             throw error
         }
+        // A consumer whose reader went away (its task was cancelled) is cancelled at the broker too, so its
+        // prefetch window does not hold messages nobody will read.
+        continuation.onTermination = { [mailbox] termination in
+            guard case .cancelled = termination else { return }
+            mailbox.post(.init(run: { loop in try? loop.cancelConsumer(tag: tag) }, fail: { _ in }))
+        }
         return AMQPConsumer(tag: tag, queue: queue, deliveries: stream)
     }
 
