@@ -96,8 +96,9 @@ struct AMQPPublishBench: AsyncParsableCommand {
     }
 
     private func runPika(url: String, queue: String, mode: String, messages: Int) throws -> PikaResult {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Peers/pika_publish.py").path
+        // Sources/Bench/AMQPBench.swift -> scripts/bench/pika_publish.py
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/bench/pika_publish.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, "--url", url, "--queue", queue, "--messages", "\(messages)",

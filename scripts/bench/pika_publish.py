@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Peer for `bench amqp-publish`: confirmed publishes of persistent messages with the pika client.
+"""Peer for `bench amqp-publish` (Sources/Bench/AMQPBench.swift): confirmed publishes of persistent messages with the pika client.
 
 Modes:
   blocking   BlockingConnection + confirm_delivery: one publish, one confirm round trip (pika's usual use).
