@@ -146,6 +146,12 @@ public final class AMQPConnection: Sendable {
             continuation.finish()
             throw error
         }
+        // A consumer whose reader went away (its task was cancelled) is cancelled at the broker too, so its
+        // prefetch window does not hold messages nobody will read.
+        continuation.onTermination = { [mailbox] termination in
+            guard case .cancelled = termination else { return }
+            mailbox.post(.init(run: { loop in try? loop.cancelConsumer(tag: tag) }, fail: { _ in }))
+        }
         return AMQPConsumer(tag: tag, queue: queue, deliveries: stream)
     }
 
@@ -202,18 +208,5 @@ public final class AMQPConnection: Sendable {
                 },
                 fail: { _ in continuation.resume() }))
         }
-    }
-}
-
-/// The deliveries of one consumer, in arrival order.
-public struct AMQPConsumer: AsyncSequence, Sendable {
-    public typealias Element = AMQPDelivery
-    /// The consumer tag, stable across reconnects.
-    public let tag: String
-    public let queue: String
-    let deliveries: AsyncStream<AMQPDelivery>
-
-    public func makeAsyncIterator() -> AsyncStream<AMQPDelivery>.AsyncIterator {
-        deliveries.makeAsyncIterator()
     }
 }

@@ -101,11 +101,11 @@ struct ConfirmTracker {
     }
 
     private mutating func settleOne(batch: BatchID, index: Int, outcome: PublishOutcome) -> Completion? {
-        guard var state = batches[batch], state.outcomes[index] == nil else { return nil }
-        state.outcomes[index] = outcome
-        state.remaining -= 1
-        batches[batch] = state
-        return state.remaining == 0 ? finish(batch) : nil
+        // Mutated in place: copying the batch out would copy its outcome array for every message.
+        guard batches[batch] != nil, batches[batch]!.outcomes[index] == nil else { return nil }
+        batches[batch]!.outcomes[index] = outcome
+        batches[batch]!.remaining -= 1
+        return batches[batch]!.remaining == 0 ? finish(batch) : nil
     }
 
     private mutating func finish(_ batch: BatchID) -> Completion? {

@@ -25,32 +25,32 @@ final class ConnectionLoop {
     static let dataChannel: amqp_channel_t = 1
     static let controlChannel: amqp_channel_t = 2
 
-    private let configuration: AMQPConfiguration
+    let configuration: AMQPConfiguration
     let redactedURL: String
-    private let mailbox: CommandMailbox
-    private var logger: Logger
-    private let scratch = ScratchPool()
+    let mailbox: CommandMailbox
+    var logger: Logger
+    let scratch = ScratchPool()
 
-    private var connection: amqp_connection_state_t?
-    private var negotiatedHeartbeat = 0
-    private var lastInbound = ContinuousClock.now
-    private var shuttingDown = false
-    private var reconnectAttempt = 0
-    private var nextAttempt = ContinuousClock.now
-    private var lastLoss: AMQPError?
+    var connection: amqp_connection_state_t?
+    var negotiatedHeartbeat = 0
+    var lastInbound = ContinuousClock.now
+    var shuttingDown = false
+    var reconnectAttempt = 0
+    var nextAttempt = ContinuousClock.now
+    var lastLoss: AMQPError?
 
     /// Incremented whenever the data channel is replaced; deliveries of an older epoch are not acked.
     private(set) var epoch: UInt64 = 0
-    private var topology = TopologyRecord()
-    private var prefetch: UInt16 = 0
-    private var consumers: [ConsumerRegistration] = []
-    private var confirms = ConfirmTracker()
-    private var batchWaiters: [ConfirmTracker.BatchID: @Sendable (Result<[PublishOutcome], AMQPError>) -> Void] = [:]
-    private var nextBatch: ConfirmTracker.BatchID = 1
-    private var inbound: InboundContent?
+    var topology = TopologyRecord()
+    var prefetch: UInt16 = 0
+    var consumers: [ConsumerRegistration] = []
+    var confirms = ConfirmTracker()
+    var batchWaiters: [ConfirmTracker.BatchID: @Sendable (Result<[PublishOutcome], AMQPError>) -> Void] = [:]
+    var nextBatch: ConfirmTracker.BatchID = 1
+    var inbound: InboundContent?
 
     /// A message whose method frame has arrived and whose header and body frames are being collected.
-    private struct InboundContent {
+    struct InboundContent {
         enum Kind {
             case delivery(consumerTag: String, deliveryTag: UInt64, redelivered: Bool)
             case returned(replyCode: Int, replyText: String)
@@ -101,7 +101,7 @@ final class ConnectionLoop {
         finish()
     }
 
-    private func serviceOnce() {
+    func serviceOnce() {
         if inbound == nil {
             for command in mailbox.drain() {
                 command.run(self)
@@ -123,7 +123,7 @@ final class ConnectionLoop {
         }
     }
 
-    private func reconnectStep() {
+    func reconnectStep() {
         while !shuttingDown {
             let remaining = nextAttempt - ContinuousClock.now
             if remaining <= .zero { break }
@@ -151,12 +151,15 @@ final class ConnectionLoop {
             let delay = configuration.reconnectBackoff.delay(attempt: reconnectAttempt, random: Double.random(in: 0...1))
             logger.warning(
                 "AMQP reconnect failed",
-                metadata: ["attempt": "\(reconnectAttempt)", "error": "\(error)", "retry.in": "\(delay)"])
+                metadata: [
+                    "attempt": "\(reconnectAttempt)", "error": "\(error)",
+                    "retry.in.ms": "\(Self.milliseconds(delay))",
+                ])
             nextAttempt = .now + delay
         }
     }
 
-    private func finish() {
+    func finish() {
         let error = AMQPError.closed(url: redactedURL)
         mailbox.close(with: error)
         if let conn = connection {
@@ -175,7 +178,7 @@ final class ConnectionLoop {
 
     // MARK: Opening
 
-    private func open() throws(AMQPError) {
+    func open() throws(AMQPError) {
         let url = configuration.url
         guard let conn = amqp_new_connection() else {
             throw .connectionFailed(url: redactedURL, reason: "cannot allocate a connection")
@@ -251,7 +254,7 @@ final class ConnectionLoop {
         }
     }
 
-    private func loginError(_ reply: amqp_rpc_reply_t) -> AMQPError {
+    func loginError(_ reply: amqp_rpc_reply_t) -> AMQPError {
         let url = configuration.url
         switch reply.reply_type {
         case AMQP_RESPONSE_SERVER_EXCEPTION where reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD:
@@ -284,7 +287,7 @@ final class ConnectionLoop {
     }
 
     /// Opens channel 1 and restores confirm mode and qos on it; a new epoch begins.
-    private func openDataChannel() throws(AMQPError) {
+    func openDataChannel() throws(AMQPError) {
         epoch += 1
         try rpc("channel.open", channel: Self.dataChannel) { conn in amqp_channel_open(conn, Self.dataChannel) != nil }
         try rpc("confirm.select", channel: Self.dataChannel) { conn in amqp_confirm_select(conn, Self.dataChannel) != nil }
@@ -309,12 +312,13 @@ final class ConnectionLoop {
         let error = AMQPError.connectionLost(url: redactedURL, reason: reason)
         lastLoss = error
         complete(confirms.failAll(error))
-        reconnectAttempt = 0
-        nextAttempt = .now + configuration.reconnectBackoff.delay(attempt: 1, random: Double.random(in: 0...1))
+        if reconnectAttempt == 0 {
+            nextAttempt = .now + configuration.reconnectBackoff.delay(attempt: 1, random: Double.random(in: 0...1))
+        }
     }
 
     /// The broker closed `channel`: acknowledge, reopen it, and on the data channel restore consumers.
-    private func channelClosedByBroker(_ channel: amqp_channel_t, code: Int, text: String) {
+    func channelClosedByBroker(_ channel: amqp_channel_t, code: Int, text: String) {
         guard let conn = connection else { return }
         var ok = amqp_channel_close_ok_t(dummy: 0)
         guard amqp_send_method(conn, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok) == AMQP_STATUS_OK.rawValue else {
@@ -355,7 +359,7 @@ final class ConnectionLoop {
     /// Reads and handles one frame; `timeout` nil means only what is already available.
     /// Returns false when nothing arrived in time or the connection was lost.
     @discardableResult
-    private func readFrame(timeout: Duration?) -> Bool {
+    func readFrame(timeout: Duration?) -> Bool {
         guard let conn = connection else { return false }
         var frame = amqp_frame_t()
         var tv = timeout.map(Self.timeval) ?? Glibc.timeval(tv_sec: 0, tv_usec: 0)
@@ -375,7 +379,7 @@ final class ConnectionLoop {
 
     /// Finishes any content being received and handles frames the library queued during an RPC,
     /// so a following RPC on the data channel reads its own frames.
-    private func settleInbound() {
+    func settleInbound() {
         let deadline = ContinuousClock.now + configuration.operationTimeout
         while let conn = connection, inbound != nil || amqp_frames_enqueued(conn) != 0 {
             if ContinuousClock.now > deadline {
@@ -386,7 +390,7 @@ final class ConnectionLoop {
         }
     }
 
-    private func handle(_ frame: amqp_frame_t) {
+    func handle(_ frame: amqp_frame_t) {
         switch Int32(frame.frame_type) {
         case AMQP_FRAME_METHOD:
             handleMethod(frame.payload.method, channel: frame.channel)
@@ -409,7 +413,7 @@ final class ConnectionLoop {
         }
     }
 
-    private func handleMethod(_ method: amqp_method_t, channel: amqp_channel_t) {
+    func handleMethod(_ method: amqp_method_t, channel: amqp_channel_t) {
         let decoded = method.decoded
         if channel == 0 {
             switch method.id {
@@ -468,7 +472,7 @@ final class ConnectionLoop {
         }
     }
 
-    private func completeInbound() {
+    func completeInbound() {
         guard let content = inbound else { return }
         inbound = nil
         switch content.kind {
@@ -490,7 +494,7 @@ final class ConnectionLoop {
         }
     }
 
-    private func complete(_ completions: [ConfirmTracker.Completion]) {
+    func complete(_ completions: [ConfirmTracker.Completion]) {
         for completion in completions {
             batchWaiters.removeValue(forKey: completion.batch)?(.success(completion.outcomes))
         }
@@ -500,7 +504,7 @@ final class ConnectionLoop {
 
     /// Runs a synchronous librabbitmq RPC; `call` returns false when the library reports a failure.
     /// A broker channel close becomes a typed error (the channel is reopened); anything else drops the connection.
-    private func rpc(
+    func rpc(
         _ operation: String, channel: amqp_channel_t, subject: (kind: String, name: String)? = nil,
         _ call: (amqp_connection_state_t) -> Bool
     ) throws(AMQPError) {
@@ -511,7 +515,7 @@ final class ConnectionLoop {
         throw failure(of: operation, reply: reply, channel: channel, subject: subject)
     }
 
-    private func failure(
+    func failure(
         of operation: String, reply: amqp_rpc_reply_t, channel: amqp_channel_t, subject: (kind: String, name: String)?
     ) -> AMQPError {
         switch reply.reply_type {
@@ -550,7 +554,7 @@ final class ConnectionLoop {
         }
     }
 
-    private func notConnected() -> AMQPError {
+    func notConnected() -> AMQPError {
         .connectionLost(url: redactedURL, reason: "not connected (reconnecting: \(lastLoss.map { "\($0)" } ?? "connection down"))")
     }
 
@@ -567,223 +571,5 @@ final class ConnectionLoop {
         let (seconds, attoseconds) = duration.components
         return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
     }
-
-    // MARK: Commands (called on the connection thread)
-
-    func apply(_ entry: TopologyRecord.Entry) throws(AMQPError) {
-        scratch.reset()
-        let channel = Self.controlChannel
-        switch entry {
-        case let .exchange(e):
-            let name = scratch.bytes(e.name), type = scratch.bytes(e.type), args = scratch.table(e.arguments)
-            try rpc("exchange.declare", channel: channel, subject: ("exchange", e.name)) { conn in
-                amqp_exchange_declare(conn, channel, name, type, 0, e.durable ? 1 : 0, e.autoDelete ? 1 : 0, e.isInternal ? 1 : 0, args) != nil
-            }
-        case let .queue(q):
-            _ = try declareQueue(q, passive: false)
-        case let .binding(b):
-            let queue = scratch.bytes(b.queue), exchange = scratch.bytes(b.exchange)
-            let key = scratch.bytes(b.routingKey), args = scratch.table(b.arguments)
-            try rpc("queue.bind", channel: channel, subject: ("queue", b.queue)) { conn in
-                amqp_queue_bind(conn, channel, queue, exchange, key, args) != nil
-            }
-        }
-    }
-
-    func declare(_ entry: TopologyRecord.Entry) throws(AMQPError) {
-        try apply(entry)
-        topology.record(entry)
-    }
-
-    func declareQueue(_ q: QueueDeclaration, passive: Bool) throws(AMQPError) -> QueueState {
-        scratch.reset()
-        let channel = Self.controlChannel
-        let name = scratch.bytes(q.name), args = scratch.table(passive ? [:] : q.arguments)
-        var result = QueueState(name: q.name, messageCount: 0, consumerCount: 0)
-        try rpc(passive ? "passive queue.declare" : "queue.declare", channel: channel, subject: ("queue", q.name)) { conn in
-            guard let ok = amqp_queue_declare(
-                conn, channel, name, passive ? 1 : 0, q.durable ? 1 : 0, q.exclusive ? 1 : 0, q.autoDelete ? 1 : 0, args)
-            else { return false }
-            result = QueueState(
-                name: CDecode.string(ok.pointee.queue), messageCount: ok.pointee.message_count,
-                consumerCount: ok.pointee.consumer_count)
-            return true
-        }
-        if !passive { topology.record(.queue(q)) }
-        return result
-    }
-
-    func declareQueueAndRecord(_ q: QueueDeclaration) throws(AMQPError) -> QueueState {
-        try declareQueue(q, passive: false)
-    }
-
-    func deleteQueue(_ name: String) throws(AMQPError) -> UInt32 {
-        scratch.reset()
-        let channel = Self.controlChannel
-        let queue = scratch.bytes(name)
-        var count: UInt32 = 0
-        try rpc("queue.delete", channel: channel, subject: ("queue", name)) { conn in
-            guard let ok = amqp_queue_delete(conn, channel, queue, 0, 0) else { return false }
-            count = ok.pointee.message_count
-            return true
-        }
-        topology.forgetQueue(name)
-        return count
-    }
-
-    func purgeQueue(_ name: String) throws(AMQPError) -> UInt32 {
-        scratch.reset()
-        let channel = Self.controlChannel
-        let queue = scratch.bytes(name)
-        var count: UInt32 = 0
-        try rpc("queue.purge", channel: channel, subject: ("queue", name)) { conn in
-            guard let ok = amqp_queue_purge(conn, channel, queue) else { return false }
-            count = ok.pointee.message_count
-            return true
-        }
-        return count
-    }
-
-    func deleteExchange(_ name: String) throws(AMQPError) {
-        scratch.reset()
-        let channel = Self.controlChannel
-        let exchange = scratch.bytes(name)
-        try rpc("exchange.delete", channel: channel, subject: ("exchange", name)) { conn in
-            amqp_exchange_delete(conn, channel, exchange, 0) != nil
-        }
-        topology.forgetExchange(name)
-    }
-
-    func setPrefetch(_ count: UInt16) throws(AMQPError) {
-        try rpc("basic.qos", channel: Self.dataChannel) { conn in
-            amqp_basic_qos(conn, Self.dataChannel, 0, count, 0) != nil
-        }
-        prefetch = count
-    }
-
-    func addConsumer(_ consumer: ConsumerRegistration) throws(AMQPError) {
-        try startConsumer(consumer)
-        consumers.append(consumer)
-    }
-
-    private func startConsumer(_ consumer: ConsumerRegistration) throws(AMQPError) {
-        scratch.reset()
-        let queue = scratch.bytes(consumer.queue), tag = scratch.bytes(consumer.tag)
-        let args = scratch.table(consumer.arguments)
-        try rpc("basic.consume", channel: Self.dataChannel, subject: ("queue", consumer.queue)) { conn in
-            amqp_basic_consume(conn, Self.dataChannel, queue, tag, 0, 0, consumer.exclusive ? 1 : 0, args) != nil
-        }
-    }
-
-    func cancelConsumer(tag: String) throws(AMQPError) {
-        guard let index = consumers.firstIndex(where: { $0.tag == tag }) else { return }
-        let consumer = consumers.remove(at: index)
-        defer { consumer.continuation.finish() }
-        guard connection != nil else { return }
-        scratch.reset()
-        let tagBytes = scratch.bytes(tag)
-        try rpc("basic.cancel", channel: Self.dataChannel) { conn in
-            amqp_basic_cancel(conn, Self.dataChannel, tagBytes) != nil
-        }
-    }
-
-    func acknowledge(_ delivery: AMQPDelivery, _ kind: AcknowledgementKind) throws(AMQPError) -> AcknowledgementResult {
-        guard let conn = connection, delivery.channelEpoch == epoch else { return .staleDelivery }
-        let status: Int32
-        switch kind {
-        case .ack: status = amqp_basic_ack(conn, Self.dataChannel, delivery.deliveryTag, 0)
-        case let .nack(requeue): status = amqp_basic_nack(conn, Self.dataChannel, delivery.deliveryTag, 0, requeue ? 1 : 0)
-        case let .reject(requeue): status = amqp_basic_reject(conn, Self.dataChannel, delivery.deliveryTag, requeue ? 1 : 0)
-        }
-        guard status == AMQP_STATUS_OK.rawValue else {
-            connectionLost("sending an acknowledgement: \(Self.describe(status))")
-            throw .connectionLost(url: redactedURL, reason: "the acknowledgement could not be sent")
-        }
-        return .sent
-    }
-
-    func get(queue: String) throws(AMQPError) -> AMQPDelivery? {
-        settleInbound()
-        guard let conn = connection else { throw notConnected() }
-        scratch.reset()
-        let queueBytes = scratch.bytes(queue)
-        let reply = amqp_basic_get(conn, Self.dataChannel, queueBytes, 0)
-        guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
-            throw failure(of: "basic.get", reply: reply, channel: Self.dataChannel, subject: ("queue", queue))
-        }
-        guard reply.reply.id == AMQP_BASIC_GET_OK_METHOD else { return nil }
-        let ok = reply.reply.decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
-        var delivery = AMQPDelivery(
-            body: [], properties: AMQPProperties(), exchange: CDecode.string(ok.exchange),
-            routingKey: CDecode.string(ok.routing_key), redelivered: ok.redelivered != 0, deliveryTag: ok.delivery_tag,
-            consumerTag: nil, messageCount: ok.message_count, channelEpoch: epoch)
-        var message = amqp_message_t()
-        let read = amqp_read_message(conn, Self.dataChannel, &message, 0)
-        guard read.reply_type == AMQP_RESPONSE_NORMAL else {
-            throw failure(of: "basic.get content", reply: read, channel: Self.dataChannel, subject: ("queue", queue))
-        }
-        delivery.body = CDecode.bytes(message.body)
-        withUnsafeMutablePointer(to: &message.properties) { delivery.properties = CDecode.properties(UnsafeMutableRawPointer($0)) }
-        amqp_destroy_message(&message)
-        lastInbound = .now
-        return delivery
-    }
-
-    func publish(_ messages: [OutboundMessage], completion: @escaping @Sendable (Result<[PublishOutcome], AMQPError>) -> Void) {
-        guard connection != nil else {
-            completion(.failure(notConnected()))
-            return
-        }
-        let batch = nextBatch
-        nextBatch += 1
-        batchWaiters[batch] = completion
-        complete(confirms.open(batch: batch, count: messages.count).map { [$0] } ?? [])
-        let startEpoch = epoch
-        for (index, message) in messages.enumerated() {
-            guard let conn = connection, epoch == startEpoch else {
-                let error = lastLoss ?? notConnected()
-                for rest in index..<messages.count {
-                    complete(confirms.settle(batch: batch, index: rest, outcome: .unconfirmed(error)).map { [$0] } ?? [])
-                }
-                return
-            }
-            scratch.reset()
-            var properties = scratch.properties(message.properties)
-            let exchange = scratch.bytes(message.exchange), routingKey = scratch.bytes(message.routingKey)
-            let status = message.body.withUnsafeBytes { body in
-                amqp_basic_publish(
-                    conn, Self.dataChannel, exchange, routingKey, message.mandatory ? 1 : 0, 0, &properties,
-                    amqp_bytes_t(len: body.count, bytes: body.count > 0 ? UnsafeMutableRawPointer(mutating: body.baseAddress) : nil))
-            }
-            guard status == AMQP_STATUS_OK.rawValue else {
-                connectionLost("publishing: \(Self.describe(status))")
-                let error = lastLoss ?? notConnected()
-                for rest in index..<messages.count {
-                    complete(confirms.settle(batch: batch, index: rest, outcome: .unconfirmed(error)).map { [$0] } ?? [])
-                }
-                return
-            }
-            confirms.published(
-                batch: batch, index: index, exchange: message.exchange, routingKey: message.routingKey,
-                messageID: message.properties.messageID)
-            if index % 64 == 63 { readAvailableFrames() }
-        }
-    }
-
-    /// Closes gracefully (or, with `abrupt`, drops the socket without the AMQP close handshake) and stops.
-    func shutDown(abrupt: Bool) {
-        if abrupt, let conn = connection {
-            amqp_destroy_connection(conn)
-            connection = nil
-            logger.notice("AMQP connection aborted")
-        }
-        shuttingDown = true
-    }
 }
 
-/// How a delivery is settled.
-enum AcknowledgementKind: Sendable {
-    case ack
-    case nack(requeue: Bool)
-    case reject(requeue: Bool)
-}

@@ -1,17 +1,11 @@
-// Bench entry point (the lead wires the full subcommand list).
+// `bench`: the figures of BENCHMARKS.md, one subcommand each.
 import ArgumentParser
 
-struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", subcommands: [BridgeBench.self])
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks of the pool's parts, each measured beside its peer in the same run.",
+        subcommands: [AMQPPublishBench.self, BridgeBench.self, MaskingBench.self, ReconcileBench.self])
 }
 
-do {
-    var command = try Bench.parseAsRoot()
-    if let bridge = command as? BridgeBench {
-        try await bridge.run()
-    } else {
-        try command.run()
-    }
-} catch {
-    Bench.exit(withError: error)
-}
+await BenchCommand.main()

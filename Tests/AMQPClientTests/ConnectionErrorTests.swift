@@ -57,3 +57,41 @@ import Testing
         #expect(vhost == "no-such-vhost")
     }
 }
+
+@Suite struct HeartbeatAndTLSTests {
+    @Test func idleConnectionKeepsItsUnackedDeliveryAcrossManyHeartbeatIntervals() async throws {
+        var configuration = try Broker.configuration(name: "heartbeat-idle", heartbeatSeconds: 1)
+        configuration.heartbeatSeconds = 1
+        let connection = try await AMQPConnection.connect(configuration: configuration)
+        let queue = Broker.uniqueName("heartbeat")
+        try await connection.declare(QueueDeclaration.quorum(name: queue))
+        let consumer = try await connection.consume(queue: queue)
+        #expect(try await connection.publish(OutboundMessage(routingKey: queue, body: bytes("held"))) == .confirmed)
+        let delivery = try await nextDelivery(consumer)
+        // Idle for several heartbeat intervals: had heartbeats lapsed, the broker would have closed the
+        // connection, requeued the message, and the ack below would be stale.
+        try await Task.sleep(for: .seconds(5))
+        #expect(try await connection.ack(delivery) == .sent)
+        try await connection.cancel(consumer)
+        #expect(try await connection.inspectQueue(queue).messageCount == 0)
+        try await connection.deleteQueue(queue)
+        await connection.close()
+    }
+
+    @Test func amqpsToAPlainPortFailsWithAConnectionErrorNotAHang() async throws {
+        var url = try AMQPURL(parsing: Broker.url())
+        url.usesTLS = true
+        let configuration = AMQPConfiguration(url: url, connectTimeout: .seconds(5))
+        let error = await #expect(throws: AMQPError.self) {
+            try await within(30, "a TLS connect to a plain port") {
+                try await AMQPConnection.connect(configuration: configuration)
+            }
+        }
+        guard case let .connectionFailed(redacted, _) = error else {
+            Issue.record("expected connectionFailed, got \(String(describing: error))")
+            return
+        }
+        #expect(redacted.hasPrefix("amqps://"))
+        #expect(!"\(error!)".contains(url.password))
+    }
+}

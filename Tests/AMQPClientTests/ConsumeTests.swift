@@ -87,6 +87,28 @@ import Testing
         await connection.close()
     }
 
+    @Test func abandonedConsumerSequenceCancelsTheConsumerAtTheBroker() async throws {
+        let connection = try await Broker.connect("consume-abandon")
+        let queue = Broker.uniqueName("abandon")
+        try await connection.declare(QueueDeclaration.quorum(name: queue))
+        let consumer = try await connection.consume(queue: queue)
+        let reader = Task {
+            for await _ in consumer {}
+        }
+        #expect(try await connection.inspectQueue(queue).consumerCount == 1)
+        reader.cancel()
+        await reader.value
+        let consumers = try await within(10, "the broker to drop the abandoned consumer") {
+            while try await connection.inspectQueue(queue).consumerCount != 0 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return 0
+        }
+        #expect(consumers == 0)
+        try await connection.deleteQueue(queue)
+        await connection.close()
+    }
+
     @Test func unackedDeliveryOfAnAbortedConsumerGoesToAnotherConsumerRedelivered() async throws {
         let publisher = try await Broker.connect("redeliver-publisher")
         let first = try await Broker.connect("redeliver-first")

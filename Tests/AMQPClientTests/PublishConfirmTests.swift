@@ -81,4 +81,20 @@ import Testing
         try await connection.deleteQueue(queue)
         await connection.close()
     }
+
+    @Test func publishIntoAFullRejectPublishQueueIsReportedNacked() async throws {
+        let connection = try await Broker.connect("publish-nack")
+        let queue = Broker.uniqueName("full")
+        try await connection.declare(QueueDeclaration.quorum(
+            name: queue, extraArguments: ["x-max-length": .int64(1), "x-overflow": "reject-publish"]))
+        #expect(try await connection.publish(OutboundMessage(routingKey: queue, body: bytes("fits"))) == .confirmed)
+        var later: [PublishOutcome] = []
+        for index in 0..<3 {
+            later.append(try await connection.publish(OutboundMessage(routingKey: queue, body: bytes("overflow \(index)"))))
+        }
+        #expect(later.contains(.nacked))
+        #expect(!later.contains { if case .unconfirmed = $0 { true } else { false } })
+        try await connection.deleteQueue(queue)
+        await connection.close()
+    }
 }

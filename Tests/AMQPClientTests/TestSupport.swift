@@ -35,25 +35,35 @@ enum Broker {
         "test.\(purpose).\(UUID().uuidString.prefix(8).lowercased())"
     }
 
-    /// Runs `scripts/services.sh ARGS` on the private service set named by `XZ_SERVICES_SCRIPT`.
-    @discardableResult
-    static func services(_ arguments: String...) throws -> String {
+    /// Runs `scripts/services.sh ARGS` on the private service set named by `XZ_SERVICES_SCRIPT`, on a thread
+    /// of its own; its output goes to /dev/null so the restarted daemons hold no pipe of ours.
+    static func services(_ arguments: String...) async throws {
         guard let script = ProcessInfo.processInfo.environment["XZ_SERVICES_SCRIPT"], !script.isEmpty else {
             throw TestFailure("XZ_SERVICES_SCRIPT is not set: run `eval \"$(scripts/services.sh start)\"` first")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("services.sh \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        let status: Int32 = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                var actions = posix_spawn_file_actions_t()
+                posix_spawn_file_actions_init(&actions)
+                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+                posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+                let argv = ([script] + arguments).map { strdup($0) } + [nil]
+                defer { argv.forEach { free($0) } }
+                var pid: pid_t = 0
+                var status: Int32 = -1
+                if posix_spawn(&pid, script, &actions, nil, argv, environ) == 0 {
+                    var raw: Int32 = 0
+                    while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+                    status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : -1
+                }
+                posix_spawn_file_actions_destroy(&actions)
+                continuation.resume(returning: status)
+            }
+            thread.start()
         }
-        return String(decoding: data, as: UTF8.self)
+        guard status == 0 else {
+            throw TestFailure("services.sh \(arguments.joined(separator: " ")) exited \(status)")
+        }
     }
 }
 
