@@ -22,6 +22,9 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Concurrent client connections (redis-benchmark's default is 50).")
     var connections = 50
 
+    @Option(help: "Rounds, alternating RedisClient and redis-benchmark (the machine may be busy; medians are printed).")
+    var rounds = 3
+
     @Flag(help: "Skip the redis-benchmark run.")
     var skipReference = false
 
@@ -36,14 +39,35 @@ struct RedisBench: AsyncParsableCommand {
         }
         let key = "bench:redis:key"
         let value = "xxx"
-        print("RedisClient: \(requests) requests per command, pipeline \(pipeline), \(connections) connections, server \(configuration.serverDescription)")
-        for (name, command) in [("SET", RedisCommand("SET", key, value)), ("GET", RedisCommand("GET", key))] {
-            let rate = try await measure(clients: clients, command: command)
-            print(String(format: "  %@: %.0f requests per second", name, rate))
+        var ours: [String: [Double]] = [:]
+        var reference: [String: [Double]] = [:]
+        for round in 1...rounds {
+            print("round \(round): RedisClient, \(requests) requests per command, pipeline \(pipeline), \(connections) connections, server \(configuration.serverDescription)")
+            for (name, command) in [("SET", RedisCommand("SET", key, value)), ("GET", RedisCommand("GET", key))] {
+                let rate = try await measure(clients: clients, command: command)
+                ours[name, default: []].append(rate)
+                print(String(format: "  %@: %.0f requests per second", name, rate))
+            }
+            if !skipReference {
+                for (name, rate) in try await runReference(configuration) {
+                    reference[name, default: []].append(rate)
+                }
+            }
         }
-        if !skipReference {
-            try await runReference(configuration)
+        print("medians over \(rounds) rounds:")
+        for name in ["SET", "GET"] {
+            let mine = median(ours[name] ?? [])
+            if let theirs = reference[name], !theirs.isEmpty {
+                print(String(format: "  %@: RedisClient %.0f/s, redis-benchmark %.0f/s (%.0f %%)", name, mine, median(theirs), 100 * mine / median(theirs)))
+            } else {
+                print(String(format: "  %@: RedisClient %.0f/s", name, mine))
+            }
         }
+    }
+
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
     }
 
     /// Sends `requests` copies of `command` in batches of `pipeline`, spread over the clients.
@@ -70,7 +94,8 @@ struct RedisBench: AsyncParsableCommand {
         return Double(batches * pipeline) / elapsed.seconds
     }
 
-    private func runReference(_ configuration: RedisConfiguration) async throws {
+    /// Runs redis-benchmark with the same settings and returns its rate per command type.
+    private func runReference(_ configuration: RedisConfiguration) async throws -> [(String, Double)] {
         var arguments = ["-h", configuration.host, "-p", String(configuration.port), "--dbnum", String(configuration.database),
                          "-P", String(pipeline), "-t", "set,get", "-n", String(requests), "-q"]
         var shown = arguments
@@ -88,9 +113,16 @@ struct RedisBench: AsyncParsableCommand {
         }
         print("redis-benchmark \(shown.joined(separator: " ")):")
         let output = try await runProcess("/usr/bin/env", ["redis-benchmark"] + arguments)
+        var rates: [(String, Double)] = []
         for line in output.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) where line.contains("requests per second") {
-            print("  " + line.trimmingCharacters(in: .whitespaces))
+            let text = line.trimmingCharacters(in: .whitespaces)
+            print("  " + text)
+            let parts = text.split(separator: " ")
+            if parts.count > 1, let rate = Double(parts[1]) {
+                rates.append((String(parts[0].dropLast()), rate))
+            }
         }
+        return rates
     }
 }
 

@@ -91,31 +91,13 @@ final class RedisConnection: @unchecked Sendable {
         dropContext()
     }
 
+    /// Hands the whole pipeline to hiredis as one protocol buffer (sent at the first `redisGetReply`).
     private func appendAll(_ commands: [RedisCommand], to context: UnsafeMutablePointer<redisContext>) {
-        var storage: [UInt8] = []
-        var offsets: [Int] = []
-        var lengths: [Int] = []
-        for command in commands {
-            for argument in command.arguments {
-                offsets.append(storage.count)
-                lengths.append(argument.count)
-                storage.append(contentsOf: argument)
-            }
-        }
-        storage.append(0)
-        storage.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var pointers: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
-            pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { argvlen in
-                    var index = 0
-                    for command in commands {
-                        let count = command.arguments.count
-                        // Appending only fails on out-of-memory; redisGetReply then reports the context error.
-                        _ = redisAppendCommandArgv(context, Int32(count), argv.baseAddress! + index, argvlen.baseAddress! + index)
-                        index += count
-                    }
-                }
+        let encoded = RedisProtocolEncoder.encode(commands)
+        encoded.withUnsafeBufferPointer { bytes in
+            // Appending only fails on out-of-memory; redisGetReply then reports the context error.
+            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { pointer in
+                _ = redisAppendFormattedCommand(context, pointer, bytes.count)
             }
         }
     }
