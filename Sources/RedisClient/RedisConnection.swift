@@ -1,5 +1,6 @@
 import CHiredis
 import Foundation
+import Logging
 
 /// Writing to a socket the server closed must give an error, not kill the process.
 private let sigpipeIgnored: Void = {
@@ -10,11 +11,15 @@ private let sigpipeIgnored: Void = {
 /// After any I/O error the context is freed and the error thrown; the next call connects afresh.
 final class RedisConnection: @unchecked Sendable {
     let configuration: RedisConfiguration
+    private let logger: Logger
     private var context: UnsafeMutablePointer<redisContext>?
     private var isClosed = false
+    /// Set once a connection broke, so the next successful connect is logged as a recovery.
+    private var lostConnection = false
 
-    init(configuration: RedisConfiguration) {
+    init(configuration: RedisConfiguration, logger: Logger) {
         self.configuration = configuration
+        self.logger = logger
         _ = sigpipeIgnored
     }
 
@@ -58,6 +63,10 @@ final class RedisConnection: @unchecked Sendable {
                 throw .connectFailed(server: server, reason: reason)
             }
             throw error
+        }
+        if lostConnection {
+            lostConnection = false
+            logger.info("Reconnected to Redis", metadata: ["redis.server": "\(server)"])
         }
         return fresh
     }
@@ -107,6 +116,10 @@ final class RedisConnection: @unchecked Sendable {
         let code = context.pointee.err
         let reason = Self.errorText(context)
         dropContext()
+        lostConnection = true
+        logger.warning("Redis connection dropped after an error; the next call reconnects", metadata: [
+            "redis.server": "\(server)", "redis.command": "\(command)", "redis.reason": "\(reason)",
+        ])
         if code == REDIS_ERR_IO && (reason.contains("temporarily unavailable") || reason.contains("timed out")) {
             return .timeout(server: server, command: command)
         }

@@ -14,8 +14,7 @@ import Testing
     func awkwardTextRoundTripsAsData(text: String) async throws {
         let client = try await connectToTestServer()
         let table = uniqueTableName("text")
-        try await client.execute("CREATE TABLE \(table) (id serial PRIMARY KEY, body text)")
-        defer { Task { try? await client.execute("DROP TABLE IF EXISTS \(table)") } }
+        try await client.execute("CREATE TEMP TABLE \(table) (id serial PRIMARY KEY, body text)")
 
         #expect(try await client.execute("INSERT INTO \(table) (body) VALUES ($1)", [.text(text)]) == 1)
         let rows = try await client.query("SELECT body, $1::text = body AS same FROM \(table)", [.text(text)])
@@ -24,6 +23,17 @@ import Testing
         #expect(try rows[0].decode("same", as: Bool.self))
         // The table is still there: the text stayed data.
         #expect(try await client.query("SELECT count(*) AS n FROM \(table)")[0].decode("n", as: Int.self) == 1)
+    }
+
+    @Test func injectionAttemptNamingTheTableStaysData() async throws {
+        let client = try await connectToTestServer()
+        let table = uniqueTableName("injection")
+        try await client.execute("CREATE TEMP TABLE \(table) (body text)")
+        let attack = "'); DROP TABLE \(table); --"
+        try await client.execute("INSERT INTO \(table) (body) VALUES ($1)", [.text(attack)])
+        let matches = try await client.query("SELECT body FROM \(table) WHERE body = $1", [.text(attack)])
+        #expect(matches.count == 1)
+        #expect(try matches[0].decode("body", as: String.self) == attack)
     }
 
     @Test func nullParametersRoundTripAsNil() async throws {
@@ -87,8 +97,7 @@ import Testing
             return error.kind == .queryFailed && error.sqlState == "42601" && error.message.contains("syntax error")
         }
         let table = uniqueTableName("unique")
-        try await client.execute("CREATE TABLE \(table) (id int PRIMARY KEY)")
-        defer { Task { try? await client.execute("DROP TABLE IF EXISTS \(table)") } }
+        try await client.execute("CREATE TEMP TABLE \(table) (id int PRIMARY KEY)")
         try await client.execute("INSERT INTO \(table) VALUES ($1)", [1])
         await #expect {
             try await client.execute("INSERT INTO \(table) VALUES ($1)", [1])
@@ -103,8 +112,7 @@ import Testing
         struct Abort: Error {}
         let client = try await connectToTestServer()
         let table = uniqueTableName("tx")
-        try await client.execute("CREATE TABLE \(table) (name text)")
-        defer { Task { try? await client.execute("DROP TABLE IF EXISTS \(table)") } }
+        try await client.execute("CREATE TEMP TABLE \(table) (name text)")
 
         let inserted = try await client.transaction { tx in
             try tx.execute("INSERT INTO \(table) VALUES ($1)", ["kept"])

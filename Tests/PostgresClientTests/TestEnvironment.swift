@@ -29,7 +29,7 @@ func connectToTestServer(statementTimeout: Duration? = nil) async throws -> Post
     try await PostgresClient.connect(configuration: testConfiguration(statementTimeout: statementTimeout))
 }
 
-/// A table name no other test uses.
+/// A table name no other test uses (tests create them as TEMP tables, dropped with the session).
 func uniqueTableName(_ test: String) -> String {
     "test_pg_\(test)_\(UUID().uuidString.prefix(8).lowercased())"
 }
