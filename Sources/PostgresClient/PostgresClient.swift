@@ -1,3 +1,5 @@
+import Logging
+
 /// An async Postgres client over one libpq connection. Every blocking libpq call runs on the client's
 /// own thread, one at a time, so awaiting callers never block Swift's cooperative pool. Statements are
 /// parameterized only; after a lost connection the next call reconnects (with backoff after failures).
@@ -6,21 +8,21 @@ public final class PostgresClient: Sendable {
     private let connection: PostgresConnection
     private let thread: ConnectionThread
 
-    /// Creates a client that connects on its first call.
-    public init(configuration: PostgresConfiguration) {
+    /// Creates a client that connects on its first call; connection losses and recoveries go to `logger`.
+    public init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "postgres")) {
         self.configuration = configuration
-        self.connection = PostgresConnection(configuration: configuration)
+        self.connection = PostgresConnection(configuration: configuration, logger: logger)
         self.thread = ConnectionThread(name: "postgres \(configuration.serverDescription)")
     }
 
     /// Parses `url` (e.g. `DATABASE_URL`) and connects at once, so a bad URL, password or port fails here.
-    public static func connect(url: String, statementTimeout: Duration? = nil) async throws -> PostgresClient {
-        try await connect(configuration: PostgresConfiguration(url: url, statementTimeout: statementTimeout))
+    public static func connect(url: String, statementTimeout: Duration? = nil, logger: Logger = Logger(label: "postgres")) async throws -> PostgresClient {
+        try await connect(configuration: PostgresConfiguration(url: url, statementTimeout: statementTimeout), logger: logger)
     }
 
     /// Connects at once, so a bad password or port fails here.
-    public static func connect(configuration: PostgresConfiguration) async throws -> PostgresClient {
-        let client = PostgresClient(configuration: configuration)
+    public static func connect(configuration: PostgresConfiguration, logger: Logger = Logger(label: "postgres")) async throws -> PostgresClient {
+        let client = PostgresClient(configuration: configuration, logger: logger)
         try await client.perform { connection in _ = try connection.connectIfNeeded() }
         return client
     }

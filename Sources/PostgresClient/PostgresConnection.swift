@@ -1,19 +1,24 @@
 import CLibPQ
 import Foundation
+import Logging
 
 /// The blocking libpq shell: one `PGconn`, used only from its client's `ConnectionThread`.
 /// A broken connection is reported once and dropped; the next call reconnects, failing fast with the
 /// last connect error during a doubling backoff after failed attempts.
 final class PostgresConnection: @unchecked Sendable {
     let configuration: PostgresConfiguration
+    private let logger: Logger
     private var handle: OpaquePointer?
+    /// Set once a connection broke, so the next successful connect is logged as a recovery.
+    private var lostConnection = false
     private var isClosed = false
     private var lastConnectError: PostgresError?
     private var nextConnectAttempt: ContinuousClock.Instant?
     private var currentBackoff: Duration
 
-    init(configuration: PostgresConfiguration) {
+    init(configuration: PostgresConfiguration, logger: Logger) {
         self.configuration = configuration
+        self.logger = logger
         self.currentBackoff = configuration.reconnectInitialDelay
     }
 
@@ -30,6 +35,7 @@ final class PostgresConnection: @unchecked Sendable {
         if let handle {
             if PQstatus(handle) == CONNECTION_OK { return handle }
             dropConnection()
+            lostConnection = true
         }
         if let nextConnectAttempt, let lastConnectError, ContinuousClock.now < nextConnectAttempt {
             throw lastConnectError
@@ -51,6 +57,9 @@ final class PostgresConnection: @unchecked Sendable {
             if let connection { PQfinish(connection) }
             let error = PostgresError(kind: .connectFailed, server: server, message: message)
             lastConnectError = error
+            logger.warning("Cannot connect to Postgres; retrying after a backoff", metadata: [
+                "postgres.server": "\(server)", "postgres.error": "\(message)", "postgres.backoff": "\(currentBackoff)",
+            ])
             nextConnectAttempt = ContinuousClock.now + currentBackoff
             currentBackoff = min(currentBackoff * 2, configuration.reconnectMaximumDelay)
             throw error
@@ -59,6 +68,10 @@ final class PostgresConnection: @unchecked Sendable {
         nextConnectAttempt = nil
         currentBackoff = configuration.reconnectInitialDelay
         handle = connection
+        if lostConnection {
+            lostConnection = false
+            logger.info("Reconnected to Postgres", metadata: ["postgres.server": "\(server)"])
+        }
         return connection
     }
 
@@ -105,6 +118,10 @@ final class PostgresConnection: @unchecked Sendable {
         let message = redacted(primary ?? Self.connectionMessage(connection))
         if PQstatus(connection) != CONNECTION_OK {
             dropConnection()
+            lostConnection = true
+            logger.warning("Postgres connection lost; the next call reconnects", metadata: [
+                "postgres.server": "\(server)", "postgres.error": "\(message)",
+            ])
             return PostgresError(kind: .connectionLost, server: server, sqlState: sqlState, message: message, detail: detail.map(redacted))
         }
         return PostgresError(kind: .queryFailed, server: server, sqlState: sqlState, message: message, detail: detail.map(redacted))

@@ -1,3 +1,5 @@
+import Logging
+
 /// An async Redis client over one hiredis connection. Every blocking hiredis call runs on the client's
 /// own thread, one at a time, so awaiting callers never block Swift's cooperative pool.
 /// It connects lazily, and after any connection error it reconnects on the next call.
@@ -6,21 +8,21 @@ public final class RedisClient: Sendable {
     private let connection: RedisConnection
     private let thread: ConnectionThread
 
-    /// Creates a client that connects on its first call.
-    public init(configuration: RedisConfiguration) {
+    /// Creates a client that connects on its first call; connection losses and recoveries go to `logger`.
+    public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "redis")) {
         self.configuration = configuration
-        self.connection = RedisConnection(configuration: configuration)
+        self.connection = RedisConnection(configuration: configuration, logger: logger)
         self.thread = ConnectionThread(name: "redis \(configuration.serverDescription)")
     }
 
     /// Parses `url` (e.g. `REDIS_URL`) and connects at once, so a bad URL, password or port fails here.
-    public static func connect(url: String) async throws -> RedisClient {
-        try await connect(configuration: RedisConfiguration(url: url))
+    public static func connect(url: String, logger: Logger = Logger(label: "redis")) async throws -> RedisClient {
+        try await connect(configuration: RedisConfiguration(url: url), logger: logger)
     }
 
     /// Connects at once (TCP, `AUTH`, `SELECT`), so a bad password or port fails here.
-    public static func connect(configuration: RedisConfiguration) async throws -> RedisClient {
-        let client = RedisClient(configuration: configuration)
+    public static func connect(configuration: RedisConfiguration, logger: Logger = Logger(label: "redis")) async throws -> RedisClient {
+        let client = RedisClient(configuration: configuration, logger: logger)
         try await client.perform { connection in _ = try connection.connectIfNeeded() }
         return client
     }

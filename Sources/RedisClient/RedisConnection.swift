@@ -1,5 +1,6 @@
 import CHiredis
 import Foundation
+import Logging
 
 /// Writing to a socket the server closed must give an error, not kill the process.
 private let sigpipeIgnored: Void = {
@@ -10,11 +11,15 @@ private let sigpipeIgnored: Void = {
 /// After any I/O error the context is freed and the error thrown; the next call connects afresh.
 final class RedisConnection: @unchecked Sendable {
     let configuration: RedisConfiguration
+    private let logger: Logger
     private var context: UnsafeMutablePointer<redisContext>?
     private var isClosed = false
+    /// Set once a connection broke, so the next successful connect is logged as a recovery.
+    private var lostConnection = false
 
-    init(configuration: RedisConfiguration) {
+    init(configuration: RedisConfiguration, logger: Logger) {
         self.configuration = configuration
+        self.logger = logger
         _ = sigpipeIgnored
     }
 
@@ -59,6 +64,10 @@ final class RedisConnection: @unchecked Sendable {
             }
             throw error
         }
+        if lostConnection {
+            lostConnection = false
+            logger.info("Reconnected to Redis", metadata: ["redis.server": "\(server)"])
+        }
         return fresh
     }
 
@@ -91,31 +100,13 @@ final class RedisConnection: @unchecked Sendable {
         dropContext()
     }
 
+    /// Hands the whole pipeline to hiredis as one protocol buffer (sent at the first `redisGetReply`).
     private func appendAll(_ commands: [RedisCommand], to context: UnsafeMutablePointer<redisContext>) {
-        var storage: [UInt8] = []
-        var offsets: [Int] = []
-        var lengths: [Int] = []
-        for command in commands {
-            for argument in command.arguments {
-                offsets.append(storage.count)
-                lengths.append(argument.count)
-                storage.append(contentsOf: argument)
-            }
-        }
-        storage.append(0)
-        storage.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var pointers: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
-            pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { argvlen in
-                    var index = 0
-                    for command in commands {
-                        let count = command.arguments.count
-                        // Appending only fails on out-of-memory; redisGetReply then reports the context error.
-                        _ = redisAppendCommandArgv(context, Int32(count), argv.baseAddress! + index, argvlen.baseAddress! + index)
-                        index += count
-                    }
-                }
+        let encoded = RedisProtocolEncoder.encode(commands)
+        encoded.withUnsafeBufferPointer { bytes in
+            // Appending only fails on out-of-memory; redisGetReply then reports the context error.
+            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { pointer in
+                _ = redisAppendFormattedCommand(context, pointer, bytes.count)
             }
         }
     }
@@ -125,6 +116,10 @@ final class RedisConnection: @unchecked Sendable {
         let code = context.pointee.err
         let reason = Self.errorText(context)
         dropContext()
+        lostConnection = true
+        logger.warning("Redis connection dropped after an error; the next call reconnects", metadata: [
+            "redis.server": "\(server)", "redis.command": "\(command)", "redis.reason": "\(reason)",
+        ])
         if code == REDIS_ERR_IO && (reason.contains("temporarily unavailable") || reason.contains("timed out")) {
             return .timeout(server: server, command: command)
         }

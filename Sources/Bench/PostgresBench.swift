@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import PostgresClient
+
+/// `bench postgres`: fetching many rows of ids through `PostgresClient`, beside `psql -c` running the
+/// same query with its output sent to /dev/null.
+struct PostgresBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "postgres",
+        abstract: "Time to fetch rows of ids through PostgresClient beside psql."
+    )
+
+    @Option(help: "Postgres URL (default: $DATABASE_URL).")
+    var url: String?
+
+    @Option(help: "Rows to fetch.")
+    var rows = 100_000
+
+    @Option(help: "Timed runs of each side (the median is printed).")
+    var runs = 5
+
+    @Flag(help: "Skip the psql runs.")
+    var skipReference = false
+
+    func run() async throws {
+        guard let url = url ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {
+            throw ValidationError("pass --url or set DATABASE_URL")
+        }
+        let configuration = try PostgresConfiguration(url: url)
+        let sql = "SELECT gen_random_uuid()::text AS id FROM generate_series(1, \(rows))"
+        let clock = ContinuousClock()
+
+        var queryTimes: [Duration] = []
+        var connectAndQueryTimes: [Duration] = []
+        for _ in 0..<runs {
+            var connected: ContinuousClock.Instant = clock.now
+            let start = clock.now
+            let client = try await PostgresClient.connect(configuration: configuration)
+            connected = clock.now
+            let result = try await client.query(sql)
+            var bytes = 0
+            for row in result {
+                bytes += try row.decode(at: 0, as: String.self).utf8.count
+            }
+            let end = clock.now
+            guard result.count == rows, bytes == rows * 36 else {
+                throw ValidationError("expected \(rows) ids of 36 characters, got \(result.count) rows, \(bytes) bytes")
+            }
+            queryTimes.append(end - connected)
+            connectAndQueryTimes.append(end - start)
+            await client.close()
+        }
+        print("PostgresClient: \(rows) rows of ids, \(runs) runs, server \(configuration.serverDescription)")
+        print("  query \"\(sql)\"")
+        print(String(format: "  query and decode every row: median %.1f ms", median(queryTimes)))
+        print(String(format: "  connect, query and decode:  median %.1f ms", median(connectAndQueryTimes)))
+
+        guard !skipReference else { return }
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGHOST"] = configuration.host
+        environment["PGPORT"] = String(configuration.port)
+        environment["PGUSER"] = configuration.user
+        environment["PGDATABASE"] = configuration.database
+        if let password = configuration.password { environment["PGPASSWORD"] = password }
+        if let sslMode = configuration.sslMode { environment["PGSSLMODE"] = sslMode }
+        var psqlTimes: [Duration] = []
+        for _ in 0..<runs {
+            let start = clock.now
+            _ = try await runProcess("/usr/bin/env", ["psql", "-X", "-q", "-c", sql], environment: environment, discardOutput: true)
+            psqlTimes.append(clock.now - start)
+        }
+        print("PGHOST=\(configuration.host) PGPORT=\(configuration.port) PGUSER=\(configuration.user) PGDATABASE=\(configuration.database) PGPASSWORD=*** psql -X -q -c '\(sql)' > /dev/null:")
+        print(String(format: "  whole process (start, connect, query, print): median %.1f ms", median(psqlTimes)))
+    }
+
+    private func median(_ durations: [Duration]) -> Double {
+        let sorted = durations.map { $0.seconds * 1000 }.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+}
