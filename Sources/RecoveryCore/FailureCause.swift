@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why opening or keeping an endpoint's session failed, in terms the transport layer can map into.
 /// Every detail string must already be free of secrets; addresses are redacted again here.
 public enum FailureCause: Sendable, Equatable, Hashable {
@@ -74,5 +76,22 @@ public enum FailureClassifier {
              .certificateRejected, .protocolViolation, .other:
             return .transient
         }
+    }
+}
+
+extension FailureCause {
+    /// The permanent failure an endpoint address has before any connection is tried: not a URL with a
+    /// host (`malformedAddress`, redacted) or a scheme other than ws/wss (`unsupportedScheme`); nil when usable.
+    public static func addressProblem(_ address: String) -> FailureCause? {
+        let trimmed = address.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let components = URLComponents(string: trimmed), let scheme = components.scheme else {
+            return .malformedAddress(address)
+        }
+        guard ["ws", "wss"].contains(scheme.lowercased()) else {
+            return .unsupportedScheme(String(scheme.prefix(20)))
+        }
+        guard let host = components.host, !host.isEmpty else { return .malformedAddress(address) }
+        if let port = components.port, !(1...65_535).contains(port) { return .malformedAddress(address) }
+        return nil
     }
 }

@@ -14,23 +14,6 @@ public enum JobOutcome: String, Sendable, Equatable, Hashable, CaseIterable, Cod
     case stopped
 }
 
-/// Whether a failure is worth retrying.
-public enum FailureKind: String, Sendable, Equatable, Hashable, CaseIterable, Codable {
-    case transient
-    case permanent
-}
-
-/// `{"kind","message"}`: why a job failed. The message never contains a token or password.
-public struct JobError: Sendable, Equatable, Hashable {
-    public var kind: FailureKind
-    public var message: String
-
-    public init(kind: FailureKind, message: String) {
-        self.kind = kind
-        self.message = message
-    }
-}
-
 /// `{"jobId","serverId","outcome","instanceId","attempt","durationMs","error"}`: published for every job.
 public struct JobResult: Sendable, Equatable, Hashable {
     public var jobId: String

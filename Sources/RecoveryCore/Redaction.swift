@@ -34,7 +34,8 @@ public enum Redaction {
     }
 
     /// A connection URL (`postgres://`, `redis://`, `amqp://`…) with the password of its userinfo replaced
-    /// by `***` (the user name stays, it helps operators) and secret query values hidden.
+    /// by `***` (a user name before `:` stays, it helps operators; a lone userinfo is hidden whole) and
+    /// secret query values hidden.
     public static func connectionURL(_ url: String) -> String {
         var rest = Substring(url)
         var fragment: Substring?
@@ -70,7 +71,8 @@ public enum Redaction {
             if let colon = userinfo.utf8.firstIndex(of: UInt8(ascii: ":")) {
                 replacement = String(userinfo[..<colon]) + ":" + mask
             } else {
-                replacement = String(userinfo)
+                // A lone userinfo may be a password (`redis://secret@host` in several clients): hide it.
+                replacement = mask
             }
         } else {
             replacement = mask

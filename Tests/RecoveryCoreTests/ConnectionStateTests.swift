@@ -126,6 +126,7 @@ import Testing
         ("redis://cache:6379", "redis://cache:6379"),
         ("postgres://db/x?password=s3cret", "postgres://db/x?password=***"),
         ("redis:s3cret@cache", "redis:***@cache"),
+        ("redis://s3cret@cache:6379", "redis://***@cache:6379"),
     ])
     func hidesPasswordsOfConnectionURLs(url: String, expected: String) {
         #expect(Redaction.connectionURL(url) == expected)

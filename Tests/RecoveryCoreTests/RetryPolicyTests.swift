@@ -82,3 +82,21 @@ import Testing
         #expect(message.count < 170)
     }
 }
+
+@Suite struct AddressProblemTests {
+    @Test(arguments: ["wss://api.xiaozhi.me/mcp/?token=abc", "ws://127.0.0.1:9000/mcp", "WSS://Host/x"])
+    func usableAddressesHaveNoProblem(address: String) {
+        #expect(FailureCause.addressProblem(address) == nil)
+    }
+
+    @Test func otherSchemesAreUnsupported() {
+        #expect(FailureCause.addressProblem("https://api.xiaozhi.me/mcp/?token=abc") == .unsupportedScheme("https"))
+    }
+
+    @Test(arguments: ["", "not a url", "wss://", "wss:///path?token=abc", "ws://host:70000/x", "api.xiaozhi.me/mcp"])
+    func malformedAddressesArePermanentAndRedacted(address: String) throws {
+        let problem = try #require(FailureCause.addressProblem(address))
+        #expect(problem.kind == .permanent)
+        #expect(!problem.message.contains("token=abc"))
+    }
+}
