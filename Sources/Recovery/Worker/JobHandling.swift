@@ -74,7 +74,7 @@ extension WorkerRuntime {
         let endpoint: EndpointRecord
         do {
             guard let row = try await directory.endpoint(id: job.serverId), row.isEnabled else {
-                try? await store.releaseLease(serverId: job.serverId, token: token)
+                _ = try? await store.releaseLease(serverId: job.serverId, token: token)
                 logger.info("server \(job.serverId) is disabled or deleted: nothing to recover")
                 return ProcessOutcome(outcome: .stopped)
             }
@@ -122,7 +122,7 @@ extension WorkerRuntime {
 
     /// A failed attempt: released lease, then a delayed retry or a dead letter with the endpoint parked.
     func retryOrDeadLetter(_ job: RecoveryJob, cause: FailureCause, token: String?, endpoint: EndpointRecord?) async -> ProcessOutcome {
-        if let token { try? await store.releaseLease(serverId: job.serverId, token: token) }
+        if let token { _ = try? await store.releaseLease(serverId: job.serverId, token: token) }
         let error = cause.jobError
         let name = endpoint?.name ?? "unknown"
         logger.warning("Failed to recover connection for server \(job.serverId) (\(name))", metadata: ["error": "\(error.message)", "kind": "\(error.kind.rawValue)", "attempt": "\(job.attempt)"])
