@@ -74,7 +74,7 @@ echo "scheduler and $WORKERS workers running; logs in $RUN_DIR; Ctrl-C stops the
 while true; do
   enabled=$(psql "$DATABASE_URL" -tAc 'SELECT count(*) FROM verdure_xiaozhi_mcp_endpoints WHERE "IsEnabled"' 2>/dev/null || echo '?')
   connected=$(curl -fsS "http://127.0.0.1:$SIM_STATUS_PORT/status" 2>/dev/null \
-    | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("connectedTokens", [])))' 2>/dev/null || echo '?')
+    | python3 -c 'import json,sys; print(json.load(sys.stdin).get("connectedCount", 0))' 2>/dev/null || echo '?')
   depth=$("$BIN/scheduler" queues 2>/dev/null | tr '\n' ' ' || true)
   printf '%s connected %s of %s enabled | %s\n' "$(date +%T)" "$connected" "$enabled" "$depth"
   if [ "$UNTIL_CONNECTED" = 1 ] && [ "$connected" = "$enabled" ] && [ "$enabled" != 0 ]; then

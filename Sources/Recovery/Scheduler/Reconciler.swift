@@ -1,10 +1,11 @@
 import Foundation
 import Logging
 import RecoveryCore
+import Synchronization
 
 /// One reconcile pass: read (one query, one pipelined Redis read), plan (pure), act (stale states,
 /// parks, pending markers, confirmed job publishes, stops). `scheduler check` runs the first two only.
-public struct Reconciler: Sendable {
+public final class Reconciler: Sendable {
     let directory: any EndpointDirectory
     let store: SessionStateStore
     let bus: JobBus
@@ -12,6 +13,7 @@ public struct Reconciler: Sendable {
     let pendingTTL: Duration
     let metrics: PoolMetrics
     let logger: Logger
+    private let vanishGrace: Mutex<VanishGrace>
 
     public init(directory: any EndpointDirectory, store: SessionStateStore, bus: JobBus, configuration: PoolConfiguration, metrics: PoolMetrics, logger: Logger) {
         self.directory = directory
@@ -21,7 +23,12 @@ public struct Reconciler: Sendable {
         self.pendingTTL = .seconds(configuration.pendingTtlSeconds)
         self.metrics = metrics
         self.logger = logger
+        let renewal = min(Double(configuration.leaseTtlSeconds) / 3, 2)
+        self.vanishGrace = Mutex(VanishGrace(grace: renewal * 2 + 1))
     }
+
+    /// How long vanished endpoints are held back (see `VanishGrace`).
+    public var vanishGracePeriod: TimeInterval { vanishGrace.withLock { $0.grace } }
 
     /// Reads Postgres and Redis and plans, acting on nothing.
     public func plan(now: Date = Date()) async throws -> ReconcilePlan {
@@ -32,9 +39,17 @@ public struct Reconciler: Sendable {
             parked: observed.parked, lastAttempts: observed.lastAttempts, now: now))
     }
 
-    /// One full pass; returns its report (with `enqueued` holding the jobs actually published).
+    /// What one pass did.
+    public struct CycleOutcome: Sendable {
+        /// The plan's report, with `enqueued` holding the jobs actually published.
+        public var report: ReconcileReport
+        /// Ids held back by the vanish grace: run the next pass when it ends.
+        public var deferred: [String]
+    }
+
+    /// One full pass.
     @discardableResult
-    public func reconcile() async throws -> ReconcileReport {
+    public func reconcile() async throws -> CycleOutcome {
         let clock = ContinuousClock()
         let started = clock.now
         let now = Date()
@@ -49,11 +64,14 @@ public struct Reconciler: Sendable {
         }
         try await store.unpark(serverIds: plan.parkedToClear)
 
-        let missingCount = plan.jobs.count
-        if missingCount > 0 {
-            logger.info("Found \(missingCount) enabled servers in database but missing from Redis - attempting recovery")
+        let (jobs, deferred) = vanishGrace.withLock { $0.filter(plan.jobs, live: report.live, now: now) }
+        if !jobs.isEmpty {
+            logger.info("Found \(jobs.count) enabled servers in database but missing from Redis - attempting recovery")
         }
-        report.enqueued = try await publish(plan.jobs, at: now)
+        if !deferred.isEmpty {
+            logger.notice("\(deferred.count) servers live in the last cycle vanished from Redis; waiting for their holders to restore them")
+        }
+        report.enqueued = try await publish(jobs, at: now)
 
         for stop in plan.stops {
             let delivered = try await bus.send(control: stop.message(at: now))
@@ -67,8 +85,9 @@ public struct Reconciler: Sendable {
         }
         metrics.missingEndpoints(report.missing.count + report.stale.count)
         metrics.cycleDuration(clock.now - started)
-        logger.info("reconcile cycle done", metadata: ["summary": "\(report.summary)", "ms": "\((clock.now - started).components.attoseconds / 1_000_000_000_000_000 + (clock.now - started).components.seconds * 1000)"])
-        return report
+        let elapsed = clock.now - started
+        logger.info("reconcile cycle done", metadata: ["summary": "\(report.summary)", "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
+        return CycleOutcome(report: report, deferred: deferred)
     }
 
     /// Sets each job's pending marker (skipping those already pending), publishes the rest in one

@@ -61,7 +61,10 @@ public final class SchedulerRuntime: Service, Sendable {
                 }
                 if leading, clock.now >= nextCycle {
                     nextCycle = clock.now + interval
-                    try await reconciler.reconcile()
+                    let outcome = try await reconciler.reconcile()
+                    if !outcome.deferred.isEmpty {
+                        nextCycle = min(nextCycle, clock.now + .milliseconds(Int64(reconciler.vanishGracePeriod * 1000) + 100))
+                    }
                     await recordQueueDepths()
                 }
             } catch {

@@ -1,11 +1,10 @@
-// `bench`: the figures of BENCHMARKS.md, one subcommand each.
 import ArgumentParser
 
+/// `bench`: the figures of BENCHMARKS.md, one subcommand each.
+@main
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks of the pool's parts, each measured beside its peer in the same run.",
         subcommands: [AMQPPublishBench.self, BridgeBench.self, MaskingBench.self, PostgresBench.self, ReconcileBench.self, RedisBench.self])
 }
-
-await BenchCommand.main()

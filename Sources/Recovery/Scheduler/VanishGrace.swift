@@ -1,0 +1,39 @@
+import Foundation
+import RecoveryCore
+
+/// Holds back jobs for endpoints that were live in the previous cycle and vanished without a trace (no
+/// state, no lease): Redis lost its data, and the worker holding the session re-takes its lease and
+/// rewrites its state within a renewal interval. Enqueuing at once would open a second session, which
+/// makes Xiaozhi evict the first. After `grace` the endpoint is enqueued like any missing one. Pure.
+struct VanishGrace: Sendable {
+    let grace: TimeInterval
+    private var previouslyLive: Set<String> = []
+    private var vanishedAt: [String: Date] = [:]
+
+    init(grace: TimeInterval) {
+        self.grace = grace
+    }
+
+    /// The jobs to publish now and the ids held back, given this cycle's plan.
+    mutating func filter(_ jobs: [PlannedJob], live: [String], now: Date) -> (publish: [PlannedJob], deferred: [String]) {
+        var publish: [PlannedJob] = []
+        var deferred: [String] = []
+        for job in jobs {
+            guard job.reason == .missing, previouslyLive.contains(job.serverId) || vanishedAt[job.serverId] != nil else {
+                publish.append(job)
+                continue
+            }
+            let since = vanishedAt[job.serverId] ?? now
+            if now.timeIntervalSince(since) < grace {
+                vanishedAt[job.serverId] = since
+                deferred.append(job.serverId)
+            } else {
+                vanishedAt[job.serverId] = nil
+                publish.append(job)
+            }
+        }
+        previouslyLive = Set(live)
+        for id in live { vanishedAt[id] = nil }
+        return (publish, deferred)
+    }
+}
