@@ -283,13 +283,12 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
         phase = .closed
         connection?.close()
         connection = nil
-        if let waiter = connectWaiter {
-            connectWaiter = nil
-            waiter.resume(throwing: error)
-        }
+        let waiter = connectWaiter
+        connectWaiter = nil
         onServerOpen = nil
         acceptRequest = nil
         finishStream(WebSocketCloseInfo(code: .abnormalClosure, reason: "", initiator: .transport, error: .connectionLost), transport: transport)
+        waiter?.resume(throwing: error)
     }
 
     private func finishStream(_ info: WebSocketCloseInfo, transport: TransportError?) {

@@ -1,0 +1,364 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Synchronization
+import Transport
+import WebSocket
+
+/// N concurrent idle WebSocket sessions in one process: memory per session, threads, ping-to-pong
+/// latency and 1 KiB echo throughput, then the same for the PyPI `websockets` asyncio client.
+struct SessionBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "session",
+        abstract: "Idle sessions held (RSS per session, threads), p99 ping-to-pong and 1 KiB echo, vs the websockets client."
+    )
+
+    @Option(help: "Concurrent idle sessions to hold.")
+    var sessions = 10_000
+
+    @Option(help: "Event-loop threads of the session host.")
+    var threads = 2
+
+    @Option(help: "Sessions that run the 1 KiB echo, each one message in flight at a time.")
+    var echoSessions = 50
+
+    @Option(help: "Seconds of echo.")
+    var echoSeconds = 5.0
+
+    @Option(help: "Pings per second while measuring ping-to-pong over every session.")
+    var pingRate = 5_000
+
+    @Option(help: "A ws:// server to use instead of starting this bench's own echo server as a subprocess.")
+    var server: String?
+
+    @Flag(help: "Skip the websockets (Python) client comparison.")
+    var skipPeer = false
+
+    @Option(help: "Internal: serve echo sessions on this port (0 picks one) and print it.")
+    var serve: Int?
+
+    mutating func run() async throws {
+        raiseDescriptorLimit()
+        if let port = serve {
+            try await runServer(port: port)
+            return
+        }
+        guard sessions > 0, echoSessions > 0, echoSessions <= sessions, threads > 0, pingRate > 0 else {
+            throw ValidationError("--sessions, --echo-sessions (<= sessions), --threads and --ping-rate must be positive")
+        }
+        var serverProcess: Process?
+        let url: String
+        if let server {
+            url = server
+        } else {
+            let (process, port) = try startServerProcess()
+            serverProcess = process
+            url = "ws://127.0.0.1:\(port)/bench"
+        }
+        defer { if let serverProcess, serverProcess.isRunning { kill(serverProcess.processIdentifier, SIGKILL) } }
+        print("server: \(serverProcess == nil ? url : "own echo server subprocess at \(url)")")
+        print("descriptor limit: \(descriptorLimit())")
+
+        let ours = try await measureOurs(url: url)
+        print("")
+        print("swift client (\(threads) loop threads), \(sessions) sessions:")
+        ours.printFigures()
+
+        guard !skipPeer else { return }
+        let peer = try await measurePeer(url: url)
+        print("")
+        print("websockets \(peer.version) asyncio client, \(sessions) sessions:")
+        peer.printFigures()
+        print("")
+        print(String(format: "ratio: memory per session %.2fx of the peer's, echo %.2fx the peer's, p99 ping %.2f ms vs %.2f ms",
+                     ours.bytesPerSession / peer.bytesPerSession, ours.echoPerSecond / peer.echoPerSecond,
+                     ours.p99PingMs, peer.p99PingMs))
+    }
+
+    // MARK: Our client
+
+    private func measureOurs(url: String) async throws -> Figures {
+        let host = try SessionHost(threads: threads)
+        let options = SessionOptions(connection: WebSocketConnection.Configuration(pingInterval: .seconds(25), silenceTimeout: .seconds(120)))
+        // Warm up: code paths, the clock, one session's allocations.
+        let warm = try await host.connect(url, options: options)
+        warm.close()
+        _ = await warm.waitUntilClosed()
+        try await Task.sleep(for: .milliseconds(300))
+        let rssBefore = residentBytes()
+        let started = ContinuousClock.now
+        var held: [WebSocketSession] = []
+        held.reserveCapacity(sessions)
+        var next = 0
+        while next < sessions {
+            let batch = min(500, sessions - next)
+            let opened = try await withThrowingTaskGroup(of: WebSocketSession.self) { tasks in
+                for _ in 0..<batch { tasks.addTask { try await host.connect(url, options: options) } }
+                return try await tasks.reduce(into: [WebSocketSession]()) { $0.append($1) }
+            }
+            held += opened
+            next += batch
+        }
+        let connectTime = ContinuousClock.now - started
+        try await Task.sleep(for: .seconds(1))
+        let rssHeld = residentBytes()
+        let threadCount = taskCount()
+
+        // Ping every session once, paced, and time each pong.
+        let rtts = try await pingAll(held)
+
+        // Echo 1 KiB messages on the first sessions, one in flight each.
+        let payload = String(repeating: "x", count: 1024)
+        let deadline = ContinuousClock.now + .milliseconds(Int(echoSeconds * 1000))
+        let echoed = await withTaskGroup(of: Int.self) { tasks in
+            for session in held.prefix(echoSessions) {
+                tasks.addTask {
+                    var iterator = session.events.makeAsyncIterator()
+                    var count = 0
+                    while ContinuousClock.now < deadline {
+                        session.send(text: payload)
+                        guard case .message? = await iterator.next() else { break }
+                        count += 1
+                    }
+                    return count
+                }
+            }
+            return await tasks.reduce(0, +)
+        }
+        let threadsAfter = taskCount()
+        for session in held { session.close() }
+        var waited = 0
+        while host.sessionCount > 0 && waited < 200 {
+            try await Task.sleep(for: .milliseconds(50))
+            waited += 1
+        }
+        host.shutdown()
+        return Figures(
+            version: "", sessions: sessions, connectSeconds: connectTime.seconds,
+            bytesPerSession: Double(rssHeld - rssBefore) / Double(sessions), threads: max(threadCount, threadsAfter),
+            p50PingMs: percentile(rtts, 0.50), p99PingMs: percentile(rtts, 0.99), maxPingMs: rtts.max() ?? 0,
+            echoPerSecond: Double(echoed) / echoSeconds)
+    }
+
+    private func pingAll(_ held: [WebSocketSession]) async throws -> [Double] {
+        let perTick = max(1, pingRate / 100)
+        return try await withThrowingTaskGroup(of: Double.self) { tasks in
+            for (index, session) in held.enumerated() {
+                if index > 0 && index % perTick == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                tasks.addTask { try await session.ping().milliseconds }
+            }
+            return try await tasks.reduce(into: [Double]()) { $0.append($1) }
+        }
+    }
+
+    // MARK: The peer client
+
+    private func measurePeer(url: String) async throws -> Figures {
+        let script = NSTemporaryDirectory() + "session-bench-client-\(getpid()).py"
+        try Self.peerClientScript.write(toFile: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, url, "--sessions", "\(sessions)", "--echo-sessions", "\(echoSessions)",
+                             "--echo-seconds", "\(echoSeconds)", "--ping-rate", "\(pingRate)"]
+        process.standardOutput = output
+        try process.run()
+        let data = try await Self.readAll(output.fileHandleForReading)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        guard process.terminationStatus == 0,
+              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw ValidationError("the websockets client failed (status \(process.terminationStatus))")
+        }
+        func number(_ key: String) -> Double { (json[key] as? NSNumber)?.doubleValue ?? .nan }
+        return Figures(
+            version: json["version"] as? String ?? "?", sessions: sessions, connectSeconds: number("connect_seconds"),
+            bytesPerSession: number("bytes_per_session"), threads: Int(number("threads")),
+            p50PingMs: number("p50_ping_ms"), p99PingMs: number("p99_ping_ms"), maxPingMs: number("max_ping_ms"),
+            echoPerSecond: number("echo_per_second"))
+    }
+
+    private static func readAll(_ handle: FileHandle) async throws -> Data {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(returning: handle.readDataToEndOfFile()) }.start()
+        }
+    }
+
+    // MARK: The echo server subprocess
+
+    private func startServerProcess() throws -> (Process, Int) {
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = ["session", "--serve", "0", "--threads", "\(threads)"]
+        process.standardOutput = output
+        try process.run()
+        var collected = Data()
+        let handle = output.fileHandleForReading
+        while !collected.contains(UInt8(ascii: "\n")) {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            collected.append(chunk)
+        }
+        let line = String(decoding: collected, as: UTF8.self)
+        guard let port = line.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }).flatMap({ Int($0.dropFirst(5)) }) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw ValidationError("the echo server did not start: \(line)")
+        }
+        return (process, port)
+    }
+
+    private func runServer(port: Int) async throws {
+        let host = try SessionHost(threads: threads)
+        let options = ServerOptions(connection: WebSocketConnection.Configuration(pingInterval: nil, silenceTimeout: nil))
+        let server = try host.listen(host: "127.0.0.1", port: port, options: options) { session, _ in
+            Task {
+                for await event in session.events {
+                    if case .message(let message) = event { session.send(message) }
+                }
+            }
+        }
+        print("PORT \(server.port)")
+        fflush(nil)
+        while true { try await Task.sleep(for: .seconds(3600)) }
+    }
+
+    // MARK: Figures
+
+    struct Figures {
+        var version: String
+        var sessions: Int
+        var connectSeconds: Double
+        var bytesPerSession: Double
+        var threads: Int
+        var p50PingMs: Double
+        var p99PingMs: Double
+        var maxPingMs: Double
+        var echoPerSecond: Double
+
+        func printFigures() {
+            print(String(format: "  connect all: %.2f s (%.0f sessions/s)", connectSeconds, Double(sessions) / connectSeconds))
+            print(String(format: "  memory per session: %.0f bytes (RSS delta / N)", bytesPerSession))
+            print("  threads: \(threads)")
+            print(String(format: "  ping-to-pong: p50 %.3f ms, p99 %.3f ms, max %.3f ms", p50PingMs, p99PingMs, maxPingMs))
+            print(String(format: "  echo 1 KiB: %.0f messages/s", echoPerSecond))
+        }
+    }
+
+    // MARK: Process facts
+
+    private func raiseDescriptorLimit() {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    private func descriptorLimit() -> UInt {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        return UInt(limit.rlim_cur)
+    }
+
+    private func residentBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return 0 }
+        return kib * 1024
+    }
+
+    private func taskCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+    }
+
+    private func percentile(_ values: [Double], _ fraction: Double) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * fraction))]
+    }
+
+    /// The same measurement with the PyPI `websockets` asyncio client; prints one JSON line.
+    static let peerClientScript = #"""
+import argparse, asyncio, json, os, resource, time
+import websockets
+from websockets.asyncio.client import connect
+
+def rss():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+def percentile(values, fraction):
+    values = sorted(values)
+    return values[min(len(values) - 1, int((len(values) - 1) * fraction))] if values else float("nan")
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("--sessions", type=int, default=10000)
+    parser.add_argument("--echo-sessions", type=int, default=50)
+    parser.add_argument("--echo-seconds", type=float, default=5.0)
+    parser.add_argument("--ping-rate", type=int, default=5000)
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    options = dict(compression=None, ping_interval=25, ping_timeout=120, open_timeout=60)
+    warm = await connect(args.url, **options)
+    await warm.close()
+    await asyncio.sleep(0.3)
+    before = rss()
+    started = time.monotonic()
+    held = []
+    while len(held) < args.sessions:
+        batch = min(500, args.sessions - len(held))
+        held += await asyncio.gather(*[connect(args.url, **options) for _ in range(batch)])
+    connect_seconds = time.monotonic() - started
+    await asyncio.sleep(1)
+    held_rss = rss()
+    threads = len(os.listdir("/proc/self/task"))
+
+    async def timed_ping(ws):
+        sent = time.monotonic()
+        waiter = await ws.ping()
+        await waiter
+        return (time.monotonic() - sent) * 1000
+
+    per_tick = max(1, args.ping_rate // 100)
+    pings = []
+    for index, ws in enumerate(held):
+        if index and index % per_tick == 0:
+            await asyncio.sleep(0.01)
+        pings.append(asyncio.ensure_future(timed_ping(ws)))
+    rtts = await asyncio.gather(*pings)
+
+    payload = "x" * 1024
+    deadline = time.monotonic() + args.echo_seconds
+    async def echo(ws):
+        count = 0
+        while time.monotonic() < deadline:
+            await ws.send(payload)
+            await ws.recv()
+            count += 1
+        return count
+    echoed = sum(await asyncio.gather(*[echo(ws) for ws in held[:args.echo_sessions]]))
+    await asyncio.gather(*[ws.close() for ws in held])
+    print(json.dumps(dict(
+        version=websockets.__version__, connect_seconds=connect_seconds,
+        bytes_per_session=(held_rss - before) / args.sessions, threads=threads,
+        p50_ping_ms=percentile(rtts, 0.5), p99_ping_ms=percentile(rtts, 0.99), max_ping_ms=max(rtts),
+        echo_per_second=echoed / args.echo_seconds)))
+
+asyncio.run(main())
+"""#
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+    var seconds: Double { milliseconds / 1000 }
+}
