@@ -12,4 +12,16 @@ struct FaultSwitches: Sendable, Hashable, Codable {
         self.handshakeDelayMilliseconds = handshakeDelayMilliseconds
         self.httpStatus = httpStatus
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case refuseNew, handshakeDelayMilliseconds, httpStatus
+    }
+
+    /// Always writes `httpStatus`, as null when off, so the status shows every switch.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(refuseNew, forKey: .refuseNew)
+        try container.encode(handshakeDelayMilliseconds, forKey: .handshakeDelayMilliseconds)
+        try container.encode(httpStatus, forKey: .httpStatus)
+    }
 }

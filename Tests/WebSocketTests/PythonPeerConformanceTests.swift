@@ -151,7 +151,8 @@ struct BlockingClient {
     }
 
     mutating func send(_ message: WebSocketMessage) throws {
-        try perform(try connection.send(message))
+        let actions = try connection.send(message)
+        perform(actions)
     }
 
     mutating func roundTrip(_ message: WebSocketMessage) throws -> WebSocketMessage {

@@ -128,3 +128,14 @@ struct SimulatorCoreTests {
         #expect(decoded == core.status())
     }
 }
+
+@Suite("Fault switches")
+struct FaultSwitchesTests {
+    @Test("every switch appears in the JSON, httpStatus as null when off")
+    func encodesEverySwitch() throws {
+        let text = String(decoding: try JSONEncoder().encode(FaultSwitches()), as: UTF8.self)
+        #expect(JSONValue.parse(text) == ["refuseNew": false, "handshakeDelayMilliseconds": 0, "httpStatus": nil])
+        let on = FaultSwitches(refuseNew: true, handshakeDelayMilliseconds: 250, httpStatus: 503)
+        #expect(try JSONDecoder().decode(FaultSwitches.self, from: JSONEncoder().encode(on)) == on)
+    }
+}

@@ -134,8 +134,15 @@ struct SimulatorServerTests {
         defer { host.shutdown() }
         let port = simulator.port
         try simulator.setFaults(FaultSwitches(refuseNew: true))
-        await #expect(throws: SessionError.self) {
-            _ = try await host.connect("ws://127.0.0.1:\(port)/mcp/?token=x")
+        do {
+            let session = try await host.connect("ws://127.0.0.1:\(port)/mcp/?token=x")
+            session.close()
+            Issue.record("expected the connection to be refused")
+        } catch {
+            guard case .transport(.refused, _) = error else {
+                Issue.record("expected a refused connection, got \(error)")
+                return
+            }
         }
         try simulator.setFaults(FaultSwitches(refuseNew: false))
         #expect(simulator.port == port)
@@ -158,6 +165,46 @@ struct SimulatorServerTests {
         #expect(simulator.dropAll() == 2)
         #expect(await servedA.value.code == .goingAway)
         #expect(await servedB.value.code == .goingAway)
+    }
+
+    @Test("each session's MCP client pings on its interval and the answers are counted")
+    func mcpPings() async throws {
+        let simulator = try Self.makeSimulator(ping: .milliseconds(100))
+        defer { simulator.shutdown() }
+        let run = Task { await simulator.run() }
+        defer { run.cancel() }
+        let host = try SessionHost(threads: 1)
+        defer { host.shutdown() }
+        let session = try await host.connect("ws://127.0.0.1:\(simulator.port)/mcp/?token=p")
+        let served = Task { await Self.serveMCP(session) }
+        try await Self.waitFor { (simulator.status().sessions.first?.pingsAnswered ?? 0) >= 2 }
+        #expect(simulator.status().sessions.first?.protocolErrors == [])
+        session.close()
+        _ = await served.value
+    }
+
+    @Test("a handshake delay longer than the client's handshake timeout fails the connect")
+    func handshakeDelay() async throws {
+        let simulator = try Self.makeSimulator()
+        defer { simulator.shutdown() }
+        try simulator.setFaults(FaultSwitches(handshakeDelayMilliseconds: 1500))
+        let host = try SessionHost(threads: 1)
+        defer { host.shutdown() }
+        do {
+            let session = try await host.connect(
+                "ws://127.0.0.1:\(simulator.port)/mcp/?token=slow", options: SessionOptions(handshakeTimeout: .milliseconds(200)))
+            session.close()
+            Issue.record("expected a handshake timeout")
+        } catch {
+            guard case .handshakeTimeout = error else {
+                Issue.record("expected a handshake timeout, got \(error)")
+                return
+            }
+        }
+        try simulator.setFaults(FaultSwitches())
+        let session = try await host.connect("ws://127.0.0.1:\(simulator.port)/mcp/?token=slow")
+        session.close()
+        _ = await session.waitUntilClosed()
     }
 
     @Test("the status endpoint serves the status and changes the fault switches over HTTP")
