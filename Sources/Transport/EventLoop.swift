@@ -168,7 +168,11 @@ public final class EventLoop: @unchecked Sendable {
                     writable: mask & (EPOLLOUT.rawValue | EPOLLERR.rawValue) != 0,
                     hangup: mask & (EPOLLHUP.rawValue | EPOLLRDHUP.rawValue | EPOLLERR.rawValue) != 0)
             }
-            if !timers.isEmpty { timers.fireDue(now: monotonicNanos()) }
+            if !timers.isEmpty {
+                let due = timers.takeDue(now: monotonicNanos())
+                for timer in due { timer.fire() }
+                timers.dropCancelledHead()
+            }
             if woken {
                 var value: UInt64 = 0
                 _ = Glibc.read(wakeFD, &value, 8)

@@ -12,7 +12,7 @@ final class LoopTimer {
 
     var isCancelled: Bool { body == nil }
     func cancel() { body = nil }
-    fileprivate func fire() {
+    func fire() {
         let run = body
         body = nil
         run?()
@@ -36,14 +36,18 @@ struct TimerHeap {
         return timer
     }
 
-    /// Fires every timer due at `now` (timers scheduled meanwhile for `now` wait for the next call).
-    mutating func fireDue(now: UInt64) {
+    /// Removes and returns every timer due at `now`. The caller fires them after this access ends, so a
+    /// timer that schedules another one (a session's next ping) does not touch the heap while it is borrowed.
+    mutating func takeDue(now: UInt64) -> [LoopTimer] {
         var due: [LoopTimer] = []
         while let first = items.first, first.deadline <= now {
             due.append(popFirst())
         }
-        for timer in due { timer.fire() }
-        // Drop cancelled timers at the top so the next deadline is a live one.
+        return due
+    }
+
+    /// Drops cancelled timers at the top, so the next deadline is a live one.
+    mutating func dropCancelledHead() {
         while let first = items.first, first.isCancelled { _ = popFirst() }
     }
 
