@@ -179,12 +179,6 @@ struct BridgeBench: AsyncParsableCommand {
     }
 }
 
-extension Duration {
-    var milliseconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
-    }
-}
 
 /// Matches replies of the session server to the callers waiting for them, by numeric id.
 final class ReplyWaiters: Sendable {

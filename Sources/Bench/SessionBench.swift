@@ -355,10 +355,3 @@ asyncio.run(main())
 """#
 }
 
-extension Duration {
-    var milliseconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
-    }
-    var seconds: Double { milliseconds / 1000 }
-}
