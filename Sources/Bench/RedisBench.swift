@@ -124,12 +124,6 @@ struct RedisBench: AsyncParsableCommand {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
 
 /// Runs a program to completion without blocking a cooperative thread and returns its standard output.
 func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, discardOutput: Bool = false) async throws -> String {
