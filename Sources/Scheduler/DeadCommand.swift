@@ -9,6 +9,11 @@ struct OperatorInputError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// `1 dead job`, `2 dead jobs`.
+func count(_ number: Int, _ noun: String) -> String {
+    "\(number) \(noun)\(number == 1 ? "" : "s")"
+}
+
 struct DeadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dead",
@@ -95,13 +100,12 @@ struct DeadRetryCommand: AsyncParsableCommand {
         let report = try await queue.retry(selection, limit: limit)
         await holder.close()
         await publisher.close()
-        let endpoints = report.jobs.count == 1 ? "1 endpoint" : "\(report.jobs.count) endpoints"
-        print("retried \(report.retried) dead jobs (\(endpoints) unparked and queued); \(report.remaining) left in the dead queue")
+        print("retried \(count(report.retried, "dead job")) (\(count(report.jobs.count, "endpoint")) unparked and queued); \(report.remaining) left in the dead queue")
         if report.skippedWithoutServer > 0 {
-            print("\(report.skippedWithoutServer) malformed dead jobs name no endpoint and were left (purge them)")
+            print("\(count(report.skippedWithoutServer, "malformed dead job")) naming no endpoint left in place (purge them)")
         }
         if report.notRemoved > 0 {
-            print("\(report.notRemoved) dead jobs were queued again but could not be removed from the dead queue")
+            print("\(count(report.notRemoved, "dead job")) queued again but not removed from the dead queue (the connection was lost)")
         }
         for (server, reason) in report.failed.sorted(by: { $0.key < $1.key }) {
             FileHandle.standardError.write(Data("server \(server) not retried: \(reason)\n".utf8))
@@ -132,7 +136,7 @@ struct DeadPurgeCommand: AsyncParsableCommand {
         let connection = try await PoolConnections(configuration: configuration, logger: logger, waitForServers: false).amqp(name: "scheduler-dead-purge")
         let report = try await DeadLetterQueue(connection: connection, topology: configuration.topology).purge(selection)
         await connection.close()
-        print("purged \(report.purged) dead jobs; \(report.remaining) left in the dead queue")
+        print("purged \(count(report.purged, "dead job")); \(report.remaining) left in the dead queue")
         if report.notRemoved > 0 {
             print("\(report.notRemoved) could not be removed (the connection was lost); run the command again")
             throw ExitCode.failure

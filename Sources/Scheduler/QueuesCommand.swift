@@ -42,11 +42,11 @@ struct QueuesCommand: AsyncParsableCommand {
                 noted = true
                 FileHandle.standardError.write(Data("unacked counts unknown: \(problem)\n".utf8))
             }
+            // Written unbuffered, so a watched report shows at once even through a pipe.
             if json {
-                print(report.json(pretty: watch == nil))
+                write(report.json(pretty: watch == nil) + "\n")
             } else {
-                if watch != nil { print("\(Timestamp.format(report.takenAt))") }
-                print(report.table())
+                write((watch != nil ? Timestamp.format(report.takenAt) + "\n" : "") + report.table() + "\n")
             }
         }
         guard let watch else {
@@ -60,8 +60,12 @@ struct QueuesCommand: AsyncParsableCommand {
             } catch {
                 FileHandle.standardError.write(Data("cannot read the queues: \(error)\n".utf8))
             }
-            if !json { print("") }
+            if !json { write("\n") }
             try await Task.sleep(for: .seconds(watch))
         }
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

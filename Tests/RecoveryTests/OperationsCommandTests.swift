@@ -109,7 +109,7 @@ import Testing
 
             let purge = try Self.scheduler(["dead", "purge", "--server", job.serverId, "--yes", "--set", "Queue:Prefix=\(prefix)"])
             #expect(purge.status == 0, "\(purge.stderr)")
-            #expect(purge.stdout.contains("purged 1 dead jobs"))
+            #expect(purge.stdout.contains("purged 1 dead job;"))
             #expect(try await DeadLetterQueue(connection: declared.connection, topology: configuration.topology).list().isEmpty)
         } catch {
             await declared.tearDown()

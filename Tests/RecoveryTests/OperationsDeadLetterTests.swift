@@ -185,4 +185,43 @@ import Testing
             #expect(try await queue.list().isEmpty)
         }
     }
+
+    @Test func anUnconfirmedRetryKeepsTheLetterAndRestoresThePark() async throws {
+        let id = UUID().uuidString.lowercased()
+        try await withDeadQueue("unroutable", serverIds: [id]) { declared, queue, store in
+            try await declared.publishDead(operationsJob(id), reason: .permanent, error: JobError(kind: .permanent, message: "HTTP 401"), at: Self.diedAt)
+            try await park(store, id)
+            // Without the jobs queue, the broker returns the new job as unroutable.
+            _ = try await declared.connection.deleteQueue(declared.topology.jobsQueue)
+
+            let report = try await queue.retry(.all)
+
+            #expect(report.retried == 0)
+            #expect(report.failed.keys.sorted() == [id])
+            #expect(report.remaining == 1)
+            #expect(try await queue.list().map(\.serverId) == [id])
+            #expect(try await store.parkedEndpoints()[id]?.reason == "HTTP 401 at the handshake")
+            #expect(try await store.redis.get(RedisKeys.pending(id)) == nil)
+        }
+    }
+
+    @Test func aCrashWhileLettersAreHeldLosesNone() async throws {
+        let ids = (0..<3).map { _ in UUID().uuidString.lowercased() }
+        try await withDeadQueue("crash") { declared, _, _ in
+            for id in ids {
+                try await declared.publishDead(operationsJob(id), reason: .permanent, error: JobError(kind: .permanent, message: "HTTP 401"), at: Self.diedAt)
+            }
+            let crashing = try await OperationsServers.amqp("ops-test-crash")
+            let held = try await DeadLetterQueue(connection: crashing, topology: declared.topology).fetchAll()
+            #expect(held.count == 3)
+
+            await crashing.abort()
+
+            let letters = try await operationsPoll {
+                let letters = try await DeadLetterQueue(connection: declared.connection, topology: declared.topology).list()
+                return letters.count == 3 ? letters : nil
+            }
+            #expect(Set(letters.compactMap(\.serverId)) == Set(ids))
+        }
+    }
 }
