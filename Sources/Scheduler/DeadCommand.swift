@@ -10,7 +10,7 @@ struct OperatorInputError: Error, CustomStringConvertible {
 }
 
 /// `1 dead job`, `2 dead jobs`.
-func count(_ number: Int, _ noun: String) -> String {
+func counted(_ number: Int, _ noun: String) -> String {
     "\(number) \(noun)\(number == 1 ? "" : "s")"
 }
 
@@ -100,12 +100,12 @@ struct DeadRetryCommand: AsyncParsableCommand {
         let report = try await queue.retry(selection, limit: limit)
         await holder.close()
         await publisher.close()
-        print("retried \(count(report.retried, "dead job")) (\(count(report.jobs.count, "endpoint")) unparked and queued); \(report.remaining) left in the dead queue")
+        print("retried \(counted(report.retried, "dead job")) (\(counted(report.jobs.count, "endpoint")) unparked and queued); \(report.remaining) left in the dead queue")
         if report.skippedWithoutServer > 0 {
-            print("\(count(report.skippedWithoutServer, "malformed dead job")) naming no endpoint left in place (purge them)")
+            print("\(counted(report.skippedWithoutServer, "malformed dead job")) naming no endpoint left in place (purge them)")
         }
         if report.notRemoved > 0 {
-            print("\(count(report.notRemoved, "dead job")) queued again but not removed from the dead queue (the connection was lost)")
+            print("\(counted(report.notRemoved, "dead job")) queued again but not removed from the dead queue (the connection was lost)")
         }
         for (server, reason) in report.failed.sorted(by: { $0.key < $1.key }) {
             FileHandle.standardError.write(Data("server \(server) not retried: \(reason)\n".utf8))
@@ -136,7 +136,7 @@ struct DeadPurgeCommand: AsyncParsableCommand {
         let connection = try await PoolConnections(configuration: configuration, logger: logger, waitForServers: false).amqp(name: "scheduler-dead-purge")
         let report = try await DeadLetterQueue(connection: connection, topology: configuration.topology).purge(selection)
         await connection.close()
-        print("purged \(count(report.purged, "dead job")); \(report.remaining) left in the dead queue")
+        print("purged \(counted(report.purged, "dead job")); \(report.remaining) left in the dead queue")
         if report.notRemoved > 0 {
             print("\(report.notRemoved) could not be removed (the connection was lost); run the command again")
             throw ExitCode.failure
