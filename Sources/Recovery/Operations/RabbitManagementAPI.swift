@@ -1,0 +1,166 @@
+import AMQPClient
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// What the RabbitMQ management HTTP API reports for one queue; nil where it has no figure yet.
+public struct ManagementQueueCounts: Sendable, Equatable {
+    public var ready: Int?
+    public var unacknowledged: Int?
+    public var consumers: Int?
+    /// The head message's `timestamp` property, when the broker tracks it.
+    public var headMessageTimestamp: Date?
+
+    public init(ready: Int? = nil, unacknowledged: Int? = nil, consumers: Int? = nil, headMessageTimestamp: Date? = nil) {
+        self.ready = ready
+        self.unacknowledged = unacknowledged
+        self.consumers = consumers
+        self.headMessageTimestamp = headMessageTimestamp
+    }
+
+    /// Reads a `GET /api/queues/{vhost}/{name}` reply body.
+    public static func decode(_ data: Data) -> ManagementQueueCounts? {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        func integer(_ key: String) -> Int? {
+            guard let value = object[key], !(value is NSNull) else { return nil }
+            if let number = value as? Int { return number }
+            if let number = value as? Double, number.isFinite, number >= 0 { return Int(number) }
+            return nil
+        }
+        return ManagementQueueCounts(
+            ready: integer("messages_ready"), unacknowledged: integer("messages_unacknowledged"),
+            consumers: integer("consumers"),
+            headMessageTimestamp: integer("head_message_timestamp").map { Date(timeIntervalSince1970: TimeInterval($0)) })
+    }
+}
+
+/// Why the management API gave no counts. Descriptions name the URL without credentials.
+public enum ManagementAPIError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No answer: refused, timed out, not HTTP.
+    case unreachable(url: String, reason: String)
+    /// The API refused the AMQP user's credentials (or the user lacks the management tag).
+    case unauthorized(url: String, status: Int)
+    /// The queue does not exist in the virtual host.
+    case queueNotFound(url: String, queue: String)
+    /// Any other answer.
+    case unexpectedReply(url: String, status: Int)
+
+    public var description: String {
+        switch self {
+        case let .unreachable(url, reason): return "RabbitMQ management API at \(url) is unreachable: \(reason)"
+        case let .unauthorized(url, status): return "RabbitMQ management API at \(url) refused the AMQP user's credentials (HTTP \(status))"
+        case let .queueNotFound(url, queue): return "RabbitMQ management API at \(url) has no queue '\(queue)'"
+        case let .unexpectedReply(url, status): return "RabbitMQ management API at \(url) answered HTTP \(status)"
+        }
+    }
+}
+
+/// A read-only client of the RabbitMQ management HTTP API, for the queue counts AMQP cannot give
+/// (unacknowledged messages). Basic authentication with the AMQP URL's user and password.
+public struct RabbitManagementAPI: Sendable {
+    /// The environment variable naming the API's base URL (e.g. `http://127.0.0.1:15672`).
+    public static let urlVariable = "RABBITMQ_MANAGEMENT_URL"
+    /// The management plugin's default port, used when the variable is unset.
+    public static let defaultPort = 15672
+
+    /// The base URL without credentials (safe to print).
+    public let baseURL: String
+    public let virtualHost: String
+    private let authorization: String
+    private let session: SessionBox
+
+    public init(baseURL: String, user: String, password: String, virtualHost: String, timeout: TimeInterval = 3) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.virtualHost = virtualHost
+        authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout
+        session = SessionBox(URLSession(configuration: configuration))
+    }
+
+    /// The API for the broker of `amqpURL`: base URL from `RABBITMQ_MANAGEMENT_URL`, else
+    /// `http://<amqp host>:15672`; credentials from the management URL's userinfo, else the AMQP URL's.
+    public static func resolve(amqpURL: String, environment: [String: String] = ProcessInfo.processInfo.environment, timeout: TimeInterval = 3) throws(AMQPError) -> RabbitManagementAPI {
+        let amqp = try AMQPURL(parsing: amqpURL)
+        var user = amqp.user
+        var password = amqp.password
+        var base: String
+        if let configured = environment[urlVariable]?.trimmingCharacters(in: .whitespaces), !configured.isEmpty {
+            base = configured
+            if var components = URLComponents(string: configured), components.user != nil || components.password != nil {
+                if let configuredUser = components.user { user = configuredUser }
+                if let configuredPassword = components.password { password = configuredPassword }
+                components.user = nil
+                components.password = nil
+                base = components.string ?? configured
+            }
+        } else {
+            let host = amqp.host.contains(":") ? "[\(amqp.host)]" : amqp.host
+            base = "http://\(host):\(defaultPort)"
+        }
+        return RabbitManagementAPI(baseURL: base, user: user, password: password, virtualHost: amqp.virtualHost, timeout: timeout)
+    }
+
+    /// `GET /api/queues/{vhost}/{name}`.
+    public func queueCounts(_ queue: String) async throws(ManagementAPIError) -> ManagementQueueCounts {
+        let path = "/api/queues/" + Self.pathSegment(virtualHost) + "/" + Self.pathSegment(queue)
+        guard let url = URL(string: baseURL + path) else {
+            throw .unreachable(url: baseURL, reason: "not a valid URL")
+        }
+        var request = URLRequest(url: url)
+        request.setValue(authorization, forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.session.data(for: request)
+        } catch {
+            throw .unreachable(url: baseURL, reason: Self.reason(error))
+        }
+        guard let http = response as? HTTPURLResponse else { throw .unreachable(url: baseURL, reason: "not an HTTP answer") }
+        switch http.statusCode {
+        case 200:
+            guard let counts = ManagementQueueCounts.decode(data) else { throw .unexpectedReply(url: baseURL, status: 200) }
+            return counts
+        case 401, 403: throw .unauthorized(url: baseURL, status: http.statusCode)
+        case 404: throw .queueNotFound(url: baseURL, queue: queue)
+        default: throw .unexpectedReply(url: baseURL, status: http.statusCode)
+        }
+    }
+
+    /// Percent-encodes everything but RFC 3986 unreserved characters (so `/` becomes `%2F`).
+    static func pathSegment(_ text: String) -> String {
+        text.utf8.map { byte in
+            let scalar = Unicode.Scalar(byte)
+            if byte < 0x80, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-._~".unicodeScalars.contains(scalar) {
+                return String(Character(scalar))
+            }
+            return String(format: "%%%02X", byte)
+        }.joined()
+    }
+
+    /// A short reason for a transport failure, without the URL (which the caller names).
+    static func reason(_ error: Error) -> String {
+        if let urlError = error as? URLError {
+            switch urlError.code {
+            case .timedOut: return "timed out"
+            case .cannotConnectToHost: return "connection refused"
+            case .cannotFindHost, .dnsLookupFailed: return "unknown host"
+            case .networkConnectionLost: return "connection lost"
+            default: return "URL error \(urlError.code.rawValue)"
+            }
+        }
+        return "\(type(of: error))"
+    }
+}
+
+/// Holds a `URLSession` (thread-safe, but not declared `Sendable` on every platform).
+private final class SessionBox: @unchecked Sendable {
+    let session: URLSession
+    init(_ session: URLSession) { self.session = session }
+    deinit { session.finishTasksAndInvalidate() }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import RecoveryCore
+import RedisClient
+
+/// What `scheduler status` reads from Redis for a set of endpoints.
+public struct EndpointStateReadings: Sendable, Equatable {
+    /// `mcp:connection:{id}` of each id that has one.
+    public var states: [String: StateReading]
+    /// The readable entries of `mcp:recovery:parked`.
+    public var parked: [String: ParkedEndpoint]
+
+    public init(states: [String: StateReading], parked: [String: ParkedEndpoint]) {
+        self.states = states
+        self.parked = parked
+    }
+}
+
+extension SessionStateStore {
+    /// The states of `serverIds` and every park, in one pipelined round trip.
+    public func statusReadings(serverIds: [String]) async throws -> EndpointStateReadings {
+        var commands = serverIds.map { RedisCommand("GET", RedisKeys.connectionState($0)) }
+        commands.append(RedisCommand("HGETALL", RedisKeys.parked))
+        let replies = try await redis.pipeline(commands)
+        guard replies.count == commands.count else { throw RedisStateError(operation: "status readings", detail: "short pipeline reply") }
+        var states: [String: StateReading] = [:]
+        for (id, reply) in zip(serverIds, replies) {
+            if let message = reply.errorMessage { throw RedisStateError(operation: "status readings", detail: message) }
+            if let bytes = reply.bytes { states[id] = StateReading(stored: String(decoding: bytes, as: UTF8.self)) }
+        }
+        let parked = ReconcileInput.decodeParked(Self.hash(replies[replies.count - 1])).parked
+        return EndpointStateReadings(states: states, parked: parked)
+    }
+
+    /// Before an operator's retry jobs are published: ends the endpoints' parks and points their pending
+    /// markers at the new jobs, in one pipeline; returns the park entries it removed (to undo).
+    public func prepareManualRetry(jobs: [RecoveryJob], pendingTtl: Duration) async throws -> [String: String] {
+        guard !jobs.isEmpty else { return [:] }
+        let ids = jobs.map(\.serverId)
+        var commands = [
+            RedisCommand("HMGET", arguments: [RedisKeys.parked] + ids),
+            RedisCommand("HDEL", arguments: [RedisKeys.parked] + ids),
+        ]
+        for job in jobs {
+            commands.append(RedisCommand("SET", RedisKeys.pending(job.serverId), job.jobId, "PX", Self.milliseconds(pendingTtl)))
+        }
+        let replies = try await redis.pipeline(commands)
+        if let message = replies.compactMap(\.errorMessage).first {
+            throw RedisStateError(operation: "prepare manual retry", detail: message)
+        }
+        var previous: [String: String] = [:]
+        for (id, value) in zip(ids, replies.first?.array ?? []) {
+            if let stored = value.string { previous[id] = stored }
+        }
+        return previous
+    }
+
+    /// Undoes `prepareManualRetry` for jobs that were not published: their parks come back and the
+    /// pending markers that still name those jobs go.
+    public func undoManualRetry(jobs: [RecoveryJob], previousParks: [String: String]) async throws {
+        for job in jobs {
+            try await clearPending(serverId: job.serverId, ifJob: job.jobId)
+            if let park = previousParks[job.serverId] {
+                try await redis.send("HSETNX", RedisKeys.parked, job.serverId, park)
+            }
+        }
+    }
+}
