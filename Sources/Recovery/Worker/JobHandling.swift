@@ -109,7 +109,11 @@ extension WorkerRuntime {
             return ProcessOutcome(outcome: .skipped)
         }
         await keeper.add(held)
-        startServing(held)
+        if !held.session.isOpen {
+            // Closed between the first message and now: the serving task may have ended it before it was held.
+            await endSession(held.serverId, .lost("closed while opening"))
+            return ProcessOutcome(outcome: .recovered, endpointUpdatedAt: endpoint.updatedAt)
+        }
         metrics.connectDuration(ContinuousClock.now - connectStarted)
         do {
             try await directory.markConnected(id: endpoint.id, at: held.connectedAt)

@@ -6,17 +6,43 @@ import Transport
 import WebSocket
 
 extension WorkerRuntime {
-    /// Opens the endpoint's WebSocket session and the MCP server that answers on it.
+    /// Opens the endpoint's WebSocket session and the MCP server that answers on it, and starts serving.
+    /// Xiaozhi speaks first: a session it closes before its first message (a rejected token gets close
+    /// 1008 right after the upgrade) is a failed attempt, not a recovered one.
     func openSession(_ endpoint: EndpointRecord, leaseToken: String, fence: Int) async throws -> HeldSession {
         let session = try await dependencies.host.connect(endpoint.address, options: sessionOptions)
         let catalog = await loadCatalog(endpoint)
         let mcp = MCPSessionServer(
             options: MCPSessionOptions(endpointName: endpoint.name), catalog: catalog, bridge: dependencies.bridge,
             logger: logger, send: { [session] text in session.send(text: text) })
-        return HeldSession(
+        let held = HeldSession(
             serverId: endpoint.id, serverName: endpoint.name, address: endpoint.address, leaseToken: leaseToken, fence: fence,
             connectedAt: Date(), session: session, mcp: mcp)
+        let (firstEvents, first) = AsyncStream.makeStream(of: FirstSessionEvent.self, bufferingPolicy: .bufferingNewest(1))
+        startServing(held, first: first)
+        let event = await withTaskGroup(of: FirstSessionEvent.self) { group in
+            group.addTask {
+                for await event in firstEvents { return event }
+                return .quiet
+            }
+            group.addTask { [firstMessageTimeout] in
+                try? await Task.sleep(for: firstMessageTimeout)
+                return .quiet
+            }
+            let event = await group.next() ?? .quiet
+            group.cancelAll()
+            first.finish()
+            return event
+        }
+        if case .closed(let info) = event {
+            mcp.close()
+            throw SessionError.closed(info)
+        }
+        return held
     }
+
+    /// How long a new session may stay silent before it counts as up anyway.
+    var firstMessageTimeout: Duration { min(.seconds(configuration.connectTimeoutSeconds), .seconds(3)) }
 
     /// The endpoint's tool catalog from its active bindings; an empty one when the tables cannot be read
     /// (the session still answers `initialize` and `ping`, and the catalog is rebuilt later).
@@ -36,20 +62,29 @@ extension WorkerRuntime {
         }
     }
 
-    /// Pumps the session's events into its MCP server until it closes, then ends it as lost.
-    func startServing(_ held: HeldSession) {
+    /// Pumps the session's events into its MCP server until it closes, then ends it as lost. The first
+    /// event (a message, or the close) is also reported to `first`.
+    func startServing(_ held: HeldSession, first: AsyncStream<FirstSessionEvent>.Continuation) {
         Task {
             var closeReason = "closed"
+            var reported = false
             for await event in held.session.events {
                 switch event {
-                case .message(.text(let text)):
-                    held.mcp.receive(text)
-                case .message:
-                    continue
+                case .message(let message):
+                    if !reported {
+                        reported = true
+                        first.yield(.message)
+                    }
+                    if case .text(let text) = message { held.mcp.receive(text) }
                 case .closed(let info, let transportError):
+                    if !reported {
+                        reported = true
+                        first.yield(.closed(info))
+                    }
                     closeReason = transportError.map { "\($0)" } ?? "\(info)"
                 }
             }
+            first.finish()
             await self.endSession(held.serverId, .lost(closeReason))
         }
     }
@@ -131,4 +166,12 @@ extension WorkerRuntime {
         let left = await keeper.count
         if left > 0 { logger.warning("\(left) sessions were not handed off within \(deadline); their leases lapse") }
     }
+}
+
+/// What a new session did first.
+enum FirstSessionEvent: Sendable {
+    case message
+    case closed(WebSocketCloseInfo)
+    /// Nothing within the timeout.
+    case quiet
 }
