@@ -28,7 +28,8 @@ public struct ParkedEndpoint: Sendable, Equatable, Hashable {
     public func isActive(now: Date, endpointUpdatedAt current: Date?, parkPeriod: TimeInterval) -> Bool {
         if let current {
             if let recorded = endpointUpdatedAt {
-                if current != recorded { return false }
+                // Stored times keep milliseconds; Postgres keeps microseconds: compare at the stored precision.
+                if abs(current.timeIntervalSince(recorded)) >= 0.001 { return false }
             } else if current > parkedAt {
                 return false
             }

@@ -58,3 +58,13 @@ import Testing
         }
     }
 }
+
+@Suite struct ParkPrecisionTests {
+    @Test func aRowTimeWithMicrosecondsStillMatchesItsStoredMilliseconds() throws {
+        let rowTime = Date(timeIntervalSince1970: 1_790_000_000.123456)
+        let stored = try ParkedEndpoint.decode(Data(ParkedEndpoint(
+            serverId: "s", reason: "r", kind: .permanent, parkedAt: rowTime, endpointUpdatedAt: rowTime).encoded().utf8))
+        #expect(stored.isActive(now: rowTime.addingTimeInterval(5), endpointUpdatedAt: rowTime, parkPeriod: 60))
+        #expect(!stored.isActive(now: rowTime.addingTimeInterval(5), endpointUpdatedAt: rowTime.addingTimeInterval(0.002), parkPeriod: 60))
+    }
+}

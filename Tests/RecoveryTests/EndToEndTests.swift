@@ -197,7 +197,7 @@ struct EndToEndTests {
             _ = try await cluster.amqp.nack(delivery, requeue: true)
             #expect(worker.isRunning)
 
-            try await cluster.seedEndpoints(3)
+            try await cluster.seedEndpoints(3...3)
             #expect(try await cluster.waitUntilConnected(3, timeout: .seconds(20)))
         }
     }

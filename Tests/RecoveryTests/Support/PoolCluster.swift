@@ -134,8 +134,13 @@ final class PoolCluster: @unchecked Sendable {
 
     /// Inserts `count` enabled endpoints served by the simulator (ids from `endpointId(1)`).
     func seedEndpoints(_ count: Int, tokenPrefix: String = "token") async throws {
+        try await seedEndpoints(1...count, tokenPrefix: tokenPrefix)
+    }
+
+    /// Inserts the enabled endpoints numbered `indices`, served by the simulator.
+    func seedEndpoints(_ indices: ClosedRange<Int>, tokenPrefix: String = "token") async throws {
         try await postgres.transaction { [schema, simulatorPort] tx in
-            for index in 1...count {
+            for index in indices {
                 _ = try tx.execute(
                     "INSERT INTO \(schema.endpoints) (\"Id\", \"Name\", \"Address\", \"UserId\", \"IsEnabled\", \"IsConnected\", \"CreatedAt\", \"UpdatedAt\") VALUES ($1, $2, $3, 'e2e-user', true, false, now(), now())",
                     [.text(Self.endpointId(index)), .text("endpoint-\(index)"), .text("ws://127.0.0.1:\(simulatorPort)/mcp/?token=\(tokenPrefix)-\(index)")])
