@@ -1,3 +1,4 @@
+import AMQPClient
 import Foundation
 import Logging
 import RecoveryCore
@@ -101,7 +102,14 @@ public final class Reconciler: Sendable {
                 jobs.append(job)
             }
         }
-        let outcomes = try await bus.publish(jobs: jobs)
+        let outcomes: [PublishOutcome]
+        do {
+            outcomes = try await bus.publish(jobs: jobs)
+        } catch {
+            // Nothing was published: the markers must not block these endpoints for a whole pending TTL.
+            for job in jobs { try? await store.clearPending(serverId: job.serverId, ifJob: job.jobId) }
+            throw error
+        }
         var enqueued: [String] = []
         var failed: [String] = []
         for (job, outcome) in zip(jobs, outcomes) {
@@ -113,7 +121,9 @@ public final class Reconciler: Sendable {
                 logger.warning("job for server \(job.serverId) not confirmed by the broker: \(outcome)")
             }
         }
-        try await store.clearPending(serverIds: failed)
+        for job in jobs where failed.contains(job.serverId) {
+            try await store.clearPending(serverId: job.serverId, ifJob: job.jobId)
+        }
         try await store.recordAttempts(serverIds: enqueued, at: now)
         return enqueued
     }
