@@ -509,9 +509,16 @@ final class ConnectionLoop {
         _ call: (amqp_connection_state_t) -> Bool
     ) throws(AMQPError) {
         guard let conn = connection else { throw notConnected() }
-        if call(conn) { return }
+        if call(conn) {
+            // The reply (and any heartbeat read with it) came from the broker: the connection is alive.
+            lastInbound = .now
+            return
+        }
         let reply = amqp_get_rpc_reply(conn)
-        if reply.reply_type == AMQP_RESPONSE_NORMAL { return }
+        if reply.reply_type == AMQP_RESPONSE_NORMAL {
+            lastInbound = .now
+            return
+        }
         throw failure(of: operation, reply: reply, channel: channel, subject: subject)
     }
 

@@ -81,6 +81,16 @@ import Testing
         #expect(try await store.observe(enabledIds: [pending]).pending.isEmpty)
     }
 
+    @Test func pendingMarkersAreSetInOneBatchExceptWhereAJobIsPending() async throws {
+        let busy = newId(), free = newId()
+        #expect(try await store.markPending(serverId: busy, jobId: "earlier", ttl: .seconds(10)))
+        _ = try await store.redis.send("SCRIPT", "FLUSH")
+        let marked = try await store.markPending([(busy, "job-a"), (free, "job-b")], ttl: .seconds(10))
+        #expect(marked == [free])
+        #expect(try await store.redis.get(RedisKeys.pending(busy)) == Array("earlier".utf8))
+        #expect(try await store.redis.get(RedisKeys.pending(free)) == Array("job-b".utf8))
+    }
+
     @Test func onlyOneSchedulerLeads() async throws {
         // No scheduler runs on the test servers' default database (the end-to-end suites use their own).
         let a = "leader-a-" + UUID().uuidString, b = "leader-b-" + UUID().uuidString

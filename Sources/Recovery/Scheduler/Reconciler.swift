@@ -95,13 +95,9 @@ public final class Reconciler: Sendable {
     /// confirmed batch, and starts their cooldown clocks. Returns the ids enqueued.
     func publish(_ planned: [PlannedJob], at now: Date) async throws -> [String] {
         guard !planned.isEmpty else { return [] }
-        var jobs: [RecoveryJob] = []
-        for entry in planned {
-            let job = entry.job(jobId: UUID().uuidString.lowercased(), at: now)
-            if try await store.markPending(serverId: job.serverId, jobId: job.jobId, ttl: pendingTTL) {
-                jobs.append(job)
-            }
-        }
+        let candidates = planned.map { $0.job(jobId: UUID().uuidString.lowercased(), at: now) }
+        let marked = try await store.markPending(candidates.map { ($0.serverId, $0.jobId) }, ttl: pendingTTL)
+        let jobs = candidates.filter { marked.contains($0.serverId) }
         let outcomes: [PublishOutcome]
         do {
             outcomes = try await bus.publish(jobs: jobs)

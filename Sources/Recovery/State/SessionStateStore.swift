@@ -166,6 +166,27 @@ public struct SessionStateStore: Sendable {
         return reply.integer == 1
     }
 
+    /// Sets the pending markers of many jobs in one round trip; returns the server ids whose marker was
+    /// set (the others already had a job pending).
+    public func markPending(_ jobs: [(serverId: String, jobId: String)], ttl: Duration) async throws -> Set<String> {
+        guard !jobs.isEmpty else { return [] }
+        let milliseconds = Self.milliseconds(ttl)
+        let commands = jobs.map { job in
+            RedisCommand("EVALSHA", arguments: [Self.setPending.sha1, 1, RedisKeys.pending(job.serverId), job.jobId, milliseconds])
+        }
+        var replies = try await redis.pipeline(commands)
+        if replies.contains(where: { $0.errorMessage?.hasPrefix("NOSCRIPT") == true }) {
+            _ = try await redis.send("SCRIPT", "LOAD", LuaScripts.setPendingMarker)
+            replies = try await redis.pipeline(commands)
+        }
+        var marked = Set<String>()
+        for (job, reply) in zip(jobs, replies) {
+            if let message = reply.errorMessage { throw RedisStateError(operation: "mark pending", detail: message) }
+            if reply.integer == 1 { marked.insert(job.serverId) }
+        }
+        return marked
+    }
+
     /// Sets (or refreshes) the pending marker whatever it held: a job re-published by a worker.
     public func refreshPending(serverId: String, jobId: String, ttl: Duration) async throws {
         try await redis.set(RedisKeys.pending(serverId), jobId, expiry: ttl)

@@ -75,6 +75,7 @@ public final class WorkerRuntime: Service, Sendable {
             group.addTask { await cancelWhenGracefulShutdown { await self.consumeJobs() } }
             group.addTask { await cancelWhenGracefulShutdown { await self.consumeControl(queue: controlQueue) } }
             group.addTask { await cancelWhenGracefulShutdown { await self.maintainSessions() } }
+            group.addTask { await cancelWhenGracefulShutdown { await self.refreshCatalogsPeriodically() } }
         }
         shuttingDown.store(true, ordering: .relaxed)
         await handOffAll()
@@ -139,26 +140,33 @@ public final class WorkerRuntime: Service, Sendable {
 
     // MARK: maintenance
 
-    /// Renews every lease, writes every heartbeat and the worker's own record, on their intervals.
+    /// Renews every lease, writes every heartbeat and the worker's own record, on their intervals. Nothing
+    /// slower shares this loop: a late renewal lets leases lapse, and a lapsed lease invites a duplicate.
     func maintainSessions() async {
         let renewEvery = min(Duration.seconds(configuration.leaseTtlSeconds) / 3, .seconds(2))
         let heartbeatEvery = Duration.seconds(configuration.heartbeatIntervalSeconds)
         let clock = ContinuousClock()
-        let catalogEvery = Duration.seconds(configuration.checkIntervalSeconds)
         var lastHeartbeat = clock.now - heartbeatEvery
-        var lastCatalogRefresh = clock.now
+        var nextRenewal = clock.now
         while !Task.isCancelled {
+            nextRenewal = nextRenewal + renewEvery
             await renewLeases()
             if clock.now - lastHeartbeat >= heartbeatEvery {
                 lastHeartbeat = clock.now
                 await writeHeartbeats()
             }
-            if clock.now - lastCatalogRefresh >= catalogEvery {
-                lastCatalogRefresh = clock.now
-                await refreshCatalogs()
-            }
             metrics.sessionsHeld(await keeper.count)
-            try? await Task.sleep(for: renewEvery)
+            if nextRenewal < clock.now { nextRenewal = clock.now }
+            try? await Task.sleep(until: nextRenewal, clock: clock)
+        }
+    }
+
+    /// Rebuilds the tool catalogs of held sessions every check interval, apart from lease renewal.
+    func refreshCatalogsPeriodically() async {
+        let every = Duration.seconds(configuration.checkIntervalSeconds)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: every)
+            await refreshCatalogs()
         }
     }
 
