@@ -66,6 +66,7 @@ struct PipelineCycleBench: AsyncParsableCommand {
         let reconciler = harness.reconciler()
         let planner = ReconcilePlanner(policy: harness.configuration.reconcilePolicy)
         var query: [Duration] = [], read: [Duration] = [], planning: [Duration] = [], whole: [Duration] = []
+        var rawPipeline: [Duration] = [], decoding: [Duration] = []
         let clock = ContinuousClock()
         for run in 0...max(1, runs) {
             // The split: the three steps `Reconciler.plan` runs, timed one by one.
@@ -90,12 +91,32 @@ struct PipelineCycleBench: AsyncParsableCommand {
             guard outcome.report.enqueued.isEmpty, outcome.report.live.count == count else {
                 throw ValidationError("reconcile published \(outcome.report.enqueued.count) jobs with everything live")
             }
+            // Inside the Redis read: the same pipeline alone, then decoding the state values alone.
+            var commands: [RedisCommand] = []
+            commands.reserveCapacity(enabled.count * 3)
+            for endpoint in enabled {
+                commands.append(RedisCommand("GET", RedisKeys.connectionState(endpoint.id)))
+                commands.append(RedisCommand("EXISTS", RedisKeys.lease(endpoint.id)))
+                commands.append(RedisCommand("EXISTS", RedisKeys.pending(endpoint.id)))
+            }
+            start = clock.now
+            let replies = try await harness.redis.pipeline(commands)
+            let piped = clock.now - start
+            start = clock.now
+            var decoded = 0
+            for index in stride(from: 0, to: replies.count, by: 3) {
+                if case .decoded = StateReading(stored: replies[index].bytes.map { String(decoding: $0, as: UTF8.self) }) { decoded += 1 }
+            }
+            let decodeTime = clock.now - start
+            guard decoded == count else { throw ValidationError("decoded \(decoded) of \(count) states") }
             if run == 0 { continue }
+            rawPipeline.append(piped); decoding.append(decodeTime)
             query.append(queried); read.append(readTime); planning.append(planned); whole.append(cycle)
         }
         print(String(
             format: "endpoints=%7d  reconcile() %@ | postgres query %@ | redis pipelined read %@ | planning %@ | load %@",
             count, Self.figure(whole), Self.figure(query), Self.figure(read), Self.figure(planning), LoadAverage.current()))
+        print("                   inside the redis read: \(3 * count) pipelined commands alone \(Self.figure(rawPipeline)) | decoding \(count) state values alone \(Self.figure(decoding))")
     }
 
     static func figure(_ samples: [Duration]) -> String {
