@@ -7,7 +7,9 @@
 #   eval "$(XZ_PORT_BASE=32000 scripts/services.sh start)"; scripts/bench/pool-recovery.sh
 # Settings (environment): BENCH_ENDPOINTS (10000), BENCH_WORKERS (4), BENCH_MAX_SESSIONS (5000),
 # BENCH_REDIS_DB (13), BENCH_SIM_PORT (32110), BENCH_SIM_STATUS_PORT (32111), BENCH_TIMEOUT (120 s per
-# wait), and the pool's own keys (Recovery__LeaseTtlSeconds etc., defaults below).
+# wait), BENCH_WORKER_CHECK_INTERVAL (the workers' ConnectionMonitor:CheckIntervalSeconds, which paces
+# their tool-catalog refresh; default 600 so the refresh of thousands of sessions does not hold up the
+# lease renewal that shares its loop), and the pool's own keys (Recovery__LeaseTtlSeconds etc., defaults below).
 set -euo pipefail
 
 for name in DATABASE_URL REDIS_URL AMQP_URL; do
@@ -28,6 +30,7 @@ sim_port="${BENCH_SIM_PORT:-32110}"
 status_port="${BENCH_SIM_STATUS_PORT:-32111}"
 timeout="${BENCH_TIMEOUT:-120}"
 prefix="benchpool_"
+worker_check_interval="${BENCH_WORKER_CHECK_INTERVAL:-600}"
 
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -49,7 +52,12 @@ export Log__Format=text
 logs="$(mktemp -d /tmp/pool-recovery-bench.XXXXXX)"
 pids=()
 
-redis() { redis-cli --no-auth-warning -u "$REDIS_URL" "$@"; }
+# redis-cli from the URL's parts (its own -u parser rejects an empty user name before the password).
+redis_rest="${REDIS_URL#redis://}"
+redis_password=""
+if [[ "$redis_rest" == *@* ]]; then redis_password="${redis_rest%%@*}"; redis_password="${redis_password#*:}"; redis_rest="${redis_rest#*@}"; fi
+redis_hostport="${redis_rest%%/*}"
+redis() { REDISCLI_AUTH="$redis_password" redis-cli -h "${redis_hostport%:*}" -p "${redis_hostport##*:}" -n "$redis_db" "$@"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -93,17 +101,13 @@ wait_all_connected() {
   return 1
 }
 
-# First time (epoch seconds) a line matching $2 appears in file $1 after line $3.
+# Epoch seconds of the first line of log $1 after line $3 matching $2 (its own timestamp), or "never".
 first_line_time() {
-  local file="$1" pattern="$2" after="$3" deadline=$(( $(date +%s) + timeout ))
-  while (( $(date +%s) < deadline )); do
-    if tail -n +"$((after + 1))" "$file" | grep -q "$pattern"; then now; return 0; fi
-    sleep 0.05
-  done
-  echo "never"
+  local line; line="$(tail -n +"$(( $3 + 1 ))" "$1" | grep -m1 -E "$2" || true)"
+  [[ -n "$line" ]] && date -d "${line%% *}" +%s.%N || echo never
 }
 
-echo "pool recovery: $endpoints endpoints, $worker_count workers (--max-sessions $max_sessions), lease TTL ${Recovery__LeaseTtlSeconds} s, check interval ${ConnectionMonitor__CheckIntervalSeconds} s, load $(load)"
+echo "pool recovery: $endpoints endpoints, $worker_count workers (--max-sessions $max_sessions), lease TTL ${Recovery__LeaseTtlSeconds} s, check interval ${ConnectionMonitor__CheckIntervalSeconds} s (workers' catalog refresh every $worker_check_interval s), load $(load)"
 redis FLUSHDB >/dev/null
 "$bin/scheduler" migrate >"$logs/migrate.log" 2>&1
 psql -q "$DATABASE_URL" -c "DELETE FROM ${prefix}xiaozhi_mcp_endpoints" >/dev/null
@@ -118,7 +122,7 @@ for _ in $(seq 50); do grep -q "listening on ws://" "$logs/sim.log" && break; sl
 pids+=($!)
 worker_pids=()
 for index in $(seq "$worker_count"); do
-  "$bin/worker" run --max-sessions "$max_sessions" >"$logs/worker$index.log" 2>&1 &
+  ConnectionMonitor__CheckIntervalSeconds="$worker_check_interval" "$bin/worker" run --max-sessions "$max_sessions" >"$logs/worker$index.log" 2>&1 &
   pids+=($!); worker_pids+=($!)
 done
 
@@ -129,13 +133,15 @@ sleep 3
 
 # 1. Redis flushed.
 evictions_before="$(sim_field evictions)"
+restored_before="$(cat "$logs"/worker*.log | grep -c "lease was gone and is taken again" || true)"
 lines="$(wc -l <"$logs/scheduler.log")"
 flushed="$(now)"
 redis FLUSHDB >/dev/null
-seen="$(first_line_time "$logs/scheduler.log" "missing from Redis - attempting recovery" "$lines")"
 wait_all_connected
 done_at="$(now)"
-echo "redis flushed: all $endpoints connected again $(since "$flushed" "$done_at") s after the flush, $( [[ "$seen" == never ]] && echo "no cycle found them missing" || echo "$(since "$seen" "$done_at") s after the cycle that found them missing ($(since "$flushed" "$seen") s after the flush)"); simulator evictions $(( $(sim_field evictions) - evictions_before )) (load $(load))"
+seen="$(first_line_time "$logs/scheduler.log" "missing from Redis - attempting recovery|vanished from Redis" "$lines")"
+restored="$(( $(cat "$logs"/worker*.log | grep -c "lease was gone and is taken again" || true) - restored_before ))"
+echo "redis flushed: all $endpoints connected again $(since "$flushed" "$done_at") s after the flush, $( [[ "$seen" == never ]] && echo "no cycle found them missing" || echo "$(since "$seen" "$done_at") s after the cycle that found them gone ($(since "$flushed" "$seen") s after the flush)"); leases re-taken by their holders $restored; simulator evictions $(( $(sim_field evictions) - evictions_before )) (load $(load))"
 sleep 3
 
 # 2. One worker killed with SIGKILL.
