@@ -137,6 +137,7 @@ restored_before="$(cat "$logs"/worker*.log | grep -c "lease was gone and is take
 lines="$(wc -l <"$logs/scheduler.log")"
 flushed="$(now)"
 redis FLUSHDB >/dev/null
+echo "flushed Redis database $redis_db at $(date -u -d "@$flushed" +%H:%M:%S.%3N) UTC"
 wait_all_connected
 done_at="$(now)"
 seen="$(first_line_time "$logs/scheduler.log" "missing from Redis - attempting recovery|vanished from Redis" "$lines")"
@@ -150,6 +151,6 @@ evictions_before="$(sim_field evictions)"
 killed="$(now)"
 kill -KILL "$victim"
 sleep 0.5
-echo "killed worker pid $victim: simulator connectedCount $(sim_field connectedCount) just after"
+echo "killed worker pid $victim at $(date -u -d "@$killed" +%H:%M:%S.%3N) UTC: simulator connectedCount $(sim_field connectedCount) just after"
 wait_all_connected
 echo "worker killed: all $endpoints connected again (simulator and Redis leases) $(since "$killed" "$(now)") s after SIGKILL (lease TTL ${Recovery__LeaseTtlSeconds} s, goal TTL + 5 s); simulator evictions $(( $(sim_field evictions) - evictions_before )) (load $(load))"
