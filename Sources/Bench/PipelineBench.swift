@@ -1,0 +1,329 @@
+import AMQPClient
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresClient
+import Recovery
+import RecoveryCore
+import RedisClient
+
+/// `bench pipeline`: the recovery pipeline's scheduler side against the real servers: one reconcile
+/// cycle with every endpoint live, and publishing the jobs of endpoints that are all missing.
+struct PipelineBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "The scheduler's reconcile cycle and job publishing against Postgres, Redis and RabbitMQ.",
+        subcommands: [PipelineCycleBench.self, PipelinePublishBench.self])
+}
+
+/// The options both pipeline benchmarks share: where to put their data.
+struct PipelineNamespaceOptions: ParsableArguments {
+    @Option(help: "Redis database the benchmark owns (flushed before and after).")
+    var redisDatabase = 14
+
+    @Option(help: "Table prefix of the benchmark's endpoint tables (dropped afterwards).")
+    var tablePrefix = "benchpipe_"
+
+    @Option(help: "Queue name prefix of the benchmark's topology (deleted afterwards).")
+    var queuePrefix = "bench.pipeline"
+}
+
+/// One cycle with N enabled endpoints, all live: Postgres query, pipelined Redis read, planning, and the
+/// whole `Reconciler.reconcile()` (nothing to act on).
+struct PipelineCycleBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cycle",
+        abstract: "Time Reconciler.reconcile() with N enabled endpoints, all live, split into its reads and planning.")
+
+    @OptionGroup var namespace: PipelineNamespaceOptions
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Enabled endpoint counts.")
+    var endpoints: [Int] = [1_000, 10_000, 100_000]
+
+    @Option(help: "Timed cycles per count (after one warm-up).")
+    var runs = 5
+
+    func run() async throws {
+        let harness = try await PipelineHarness(namespace: namespace)
+        do {
+            print("reconcile cycle, all endpoints live, \(runs) timed cycles after one warm-up (median, min, max)")
+            for count in endpoints {
+                try await harness.reset()
+                let seedStart = ContinuousClock.now
+                try await harness.seedEndpoints(count)
+                try await harness.seedLiveStates(count)
+                print(String(format: "endpoints=%d seeded in %.1f s", count, (ContinuousClock.now - seedStart).seconds))
+                try await measureCycle(harness: harness, count: count)
+            }
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    private func measureCycle(harness: PipelineHarness, count: Int) async throws {
+        let reconciler = harness.reconciler()
+        let planner = ReconcilePlanner(policy: harness.configuration.reconcilePolicy)
+        var query: [Duration] = [], read: [Duration] = [], planning: [Duration] = [], whole: [Duration] = []
+        var rawPipeline: [Duration] = [], decoding: [Duration] = []
+        let clock = ContinuousClock()
+        for run in 0...max(1, runs) {
+            // The split: the three steps `Reconciler.plan` runs, timed one by one.
+            var start = clock.now
+            let enabled = try await harness.directory.enabledEndpoints()
+            let queried = clock.now - start
+            start = clock.now
+            let observed = try await harness.store.observe(enabledIds: enabled.map(\.id))
+            let readTime = clock.now - start
+            start = clock.now
+            let plan = planner.plan(ReconcileInput(
+                enabled: enabled, observations: observed.observations, pending: observed.pending,
+                parked: observed.parked, lastAttempts: observed.lastAttempts, now: Date()))
+            let planned = clock.now - start
+            guard plan.jobs.isEmpty, plan.report.live.count == count else {
+                throw ValidationError("expected \(count) live and no job, planned \(plan.report.live.count) live and \(plan.jobs.count) jobs")
+            }
+            // The whole cycle, as the scheduler runs it.
+            start = clock.now
+            let outcome = try await reconciler.reconcile()
+            let cycle = clock.now - start
+            guard outcome.report.enqueued.isEmpty, outcome.report.live.count == count else {
+                throw ValidationError("reconcile published \(outcome.report.enqueued.count) jobs with everything live")
+            }
+            // Inside the Redis read: the same pipeline alone, then decoding the state values alone.
+            var commands: [RedisCommand] = []
+            commands.reserveCapacity(enabled.count * 3)
+            for endpoint in enabled {
+                commands.append(RedisCommand("GET", RedisKeys.connectionState(endpoint.id)))
+                commands.append(RedisCommand("EXISTS", RedisKeys.lease(endpoint.id)))
+                commands.append(RedisCommand("EXISTS", RedisKeys.pending(endpoint.id)))
+            }
+            start = clock.now
+            let replies = try await harness.redis.pipeline(commands)
+            let piped = clock.now - start
+            start = clock.now
+            var decoded = 0
+            for index in stride(from: 0, to: replies.count, by: 3) {
+                if case .decoded = StateReading(stored: replies[index].bytes.map { String(decoding: $0, as: UTF8.self) }) { decoded += 1 }
+            }
+            let decodeTime = clock.now - start
+            guard decoded == count else { throw ValidationError("decoded \(decoded) of \(count) states") }
+            if run == 0 { continue }
+            rawPipeline.append(piped); decoding.append(decodeTime)
+            query.append(queried); read.append(readTime); planning.append(planned); whole.append(cycle)
+        }
+        print(String(
+            format: "endpoints=%7d  reconcile() %@ | postgres query %@ | redis pipelined read %@ | planning %@ | load %@",
+            count, Self.figure(whole), Self.figure(query), Self.figure(read), Self.figure(planning), LoadAverage.current()))
+        print("                   inside the redis read: \(3 * count) pipelined commands alone \(Self.figure(rawPipeline)) | decoding \(count) state values alone \(Self.figure(decoding))")
+    }
+
+    static func figure(_ samples: [Duration]) -> String {
+        let sorted = samples.sorted()
+        return String(format: "%.1f ms (%.1f-%.1f)", sorted[sorted.count / 2].milliseconds, sorted.first!.milliseconds, sorted.last!.milliseconds)
+    }
+}
+
+/// N missing endpoints: time to publish all their jobs with confirms, through `Reconciler.reconcile()`,
+/// then split into its steps (pending markers one script call each, the confirmed batch publish, the
+/// cooldown clocks), plus the pending markers as one pipeline for comparison.
+struct PipelinePublishBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Time publishing the jobs of N missing endpoints with confirms and pending markers.")
+
+    @OptionGroup var namespace: PipelineNamespaceOptions
+
+    @Option(help: "Missing endpoints.")
+    var endpoints = 10_000
+
+    @Option(help: "Timed rounds (the jobs queue is purged and Redis flushed between them).")
+    var runs = 3
+
+    func run() async throws {
+        let harness = try await PipelineHarness(namespace: namespace)
+        do {
+            try await harness.reset()
+            try await harness.seedEndpoints(endpoints)
+            print("publishing the jobs of \(endpoints) missing endpoints, \(runs) rounds (median, min, max)")
+            try await measure(harness: harness)
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    private func measure(harness: PipelineHarness) async throws {
+        let clock = ContinuousClock()
+        let pendingTTL = Duration.seconds(harness.configuration.pendingTtlSeconds)
+        let setPending = RedisScript(LuaScripts.setPendingMarker)
+        var cycles: [Duration] = [], marks: [Duration] = [], publishes: [Duration] = [], clocks: [Duration] = [], pipelined: [Duration] = []
+        for _ in 0..<max(1, runs) {
+            // Whole: one cycle that finds every endpoint missing and publishes.
+            try await harness.clearRound()
+            var start = clock.now
+            let outcome = try await harness.reconciler().reconcile()
+            cycles.append(clock.now - start)
+            guard outcome.report.enqueued.count == endpoints else {
+                throw ValidationError("reconcile enqueued \(outcome.report.enqueued.count) of \(endpoints)")
+            }
+
+            // Split: the same steps as `Reconciler.publish`, one at a time.
+            try await harness.clearRound()
+            let now = Date()
+            let plan = try await harness.reconciler().plan(now: now)
+            let jobs = plan.jobs.map { $0.job(jobId: UUID().uuidString.lowercased(), at: now) }
+            start = clock.now
+            var marked: [RecoveryJob] = []
+            for job in jobs where try await harness.store.markPending(serverId: job.serverId, jobId: job.jobId, ttl: pendingTTL) {
+                marked.append(job)
+            }
+            marks.append(clock.now - start)
+            start = clock.now
+            let outcomes = try await harness.bus.publish(jobs: marked)
+            publishes.append(clock.now - start)
+            let confirmed = outcomes.filter(\.isConfirmed).count
+            guard confirmed == endpoints else { throw ValidationError("\(confirmed) of \(endpoints) publishes confirmed") }
+            start = clock.now
+            try await harness.store.recordAttempts(serverIds: marked.map(\.serverId), at: now)
+            clocks.append(clock.now - start)
+
+            // The pending markers as one pipeline of EVALSHA (a proposal, same script and keys).
+            _ = try await harness.redis.send("FLUSHDB")
+            _ = try await harness.redis.send("SCRIPT", "LOAD", LuaScripts.setPendingMarker)
+            let ttl = pendingTTL.components.seconds * 1000
+            start = clock.now
+            let replies = try await harness.redis.pipeline(jobs.map { job in
+                RedisCommand("EVALSHA", arguments: [setPending.sha1, 1, RedisKeys.pending(job.serverId), job.jobId, Int(ttl)])
+            })
+            pipelined.append(clock.now - start)
+            guard replies.allSatisfy({ $0.integer == 1 }) else { throw ValidationError("pipelined pending markers not all set") }
+        }
+        let rate = Double(endpoints) / cycles.sorted()[cycles.count / 2].seconds
+        print(String(format: "reconcile() publishing %d jobs: %@  = %.0f jobs/s  | load %@", endpoints, PipelineCycleBench.figure(cycles), rate, LoadAverage.current()))
+        print("  pending markers, one EVALSHA round trip each: \(PipelineCycleBench.figure(marks))")
+        print("  JobBus.publish(jobs:) confirmed batch:        \(PipelineCycleBench.figure(publishes))")
+        print("  cooldown clocks (one HSET):                   \(PipelineCycleBench.figure(clocks))")
+        print("  pending markers as one EVALSHA pipeline:      \(PipelineCycleBench.figure(pipelined))  (proposal)")
+    }
+}
+
+/// The servers and the benchmark's own namespace on them: a Redis database, a table prefix, a queue prefix.
+final class PipelineHarness: Sendable {
+    let configuration: PoolConfiguration
+    let redis: RedisClient
+    let postgres: PostgresClient
+    let amqp: AMQPConnection
+    let schema: EndpointSchema
+    let directory: PostgresEndpointDirectory
+    let store: SessionStateStore
+    let bus: JobBus
+    let logger: Logger
+
+    init(namespace: PipelineNamespaceOptions) async throws {
+        let environment = ProcessInfo.processInfo.environment
+        for name in ["DATABASE_URL", "REDIS_URL", "AMQP_URL"] where (environment[name] ?? "").isEmpty {
+            throw ValidationError("\(name) is not set (eval \"$(scripts/services.sh start)\")")
+        }
+        guard var redisURL = URLComponents(string: environment["REDIS_URL"]!) else {
+            throw ValidationError("REDIS_URL is not a URL")
+        }
+        redisURL.path = "/\(namespace.redisDatabase)"
+        var settings = environment
+        settings["REDIS_URL"] = redisURL.string
+        settings["Database__TablePrefix"] = namespace.tablePrefix
+        settings["Queue__Prefix"] = namespace.queuePrefix
+        configuration = try ConfigurationLoader.load(fileContents: nil, environment: settings, overrides: [])
+        var logger = Logger(label: "bench.pipeline")
+        logger.logLevel = .warning
+        self.logger = logger
+        redis = try await RedisClient.connect(url: redisURL.string!)
+        postgres = try await PostgresClient.connect(url: environment["DATABASE_URL"]!)
+        amqp = try await AMQPConnection.connect(url: environment["AMQP_URL"]!, connectionName: "bench-pipeline", logger: logger)
+        schema = try EndpointSchema(prefix: namespace.tablePrefix)
+        directory = PostgresEndpointDirectory(client: postgres, schema: schema)
+        store = SessionStateStore(redis: redis)
+        bus = JobBus(connection: amqp, topology: configuration.topology)
+        try await TopologyDeclarer.declare(configuration.topology, on: amqp)
+    }
+
+    /// A reconciler over the benchmark's namespace (fresh: no vanish-grace memory).
+    func reconciler() -> Reconciler {
+        Reconciler(directory: directory, store: store, bus: bus, configuration: configuration, metrics: PoolMetrics(), logger: logger)
+    }
+
+    /// Empty tables, an empty Redis database and empty queues.
+    func reset() async throws {
+        try await dropTables()
+        try await directory.migrate()
+        try await clearRound()
+    }
+
+    /// Flushes Redis and purges the jobs queue.
+    func clearRound() async throws {
+        _ = try await redis.send("FLUSHDB")
+        _ = try await amqp.purgeQueue(configuration.topology.jobsQueue)
+    }
+
+    /// Inserts `count` enabled endpoints in one statement.
+    func seedEndpoints(_ count: Int) async throws {
+        _ = try await postgres.execute("""
+            INSERT INTO \(schema.endpoints) ("Id", "Name", "Address", "UserId", "IsEnabled", "IsConnected", "CreatedAt", "UpdatedAt")
+            SELECT '00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'), 'endpoint-' || i,
+                   'ws://127.0.0.1:9/mcp/?token=bench-' || i, 'bench-user', true, true, now() - interval '1 day', now() - interval '1 day'
+            FROM generate_series(1, $1::int) AS i
+            """, [.text(String(count))])
+    }
+
+    /// Writes a connected state, an index entry and a lease for endpoints 1...count, pipelined.
+    func seedLiveStates(_ count: Int) async throws {
+        let now = Date()
+        var commands: [RedisCommand] = []
+        commands.reserveCapacity(10_000)
+        for index in 1...count {
+            let id = String(format: "00000000-0000-4000-8000-%012x", index)
+            let state = ConnectionState(
+                serverId: id, instanceId: "bench-worker-\(index % 4)", status: .connected,
+                lastConnectedTime: now.addingTimeInterval(-600), lastHeartbeat: now,
+                serverName: "endpoint-\(index)", webSocketEndpoint: "ws://127.0.0.1:9/mcp/?token=bench-\(index)", fence: index)
+            commands.append(RedisCommand("SET", arguments: [RedisKeys.connectionState(id), state.encoded()]))
+            commands.append(RedisCommand("SET", arguments: [RedisKeys.lease(id), "bench-token-\(index)", "PX", 3_600_000]))
+            commands.append(RedisCommand("SADD", arguments: [RedisKeys.connectionIndex, id]))
+            if commands.count >= 9_999 || index == count {
+                let replies = try await redis.pipeline(commands)
+                if let failure = replies.first(where: { $0.errorMessage != nil }) {
+                    throw ValidationError("seeding Redis failed: \(failure.errorMessage ?? "")")
+                }
+                commands.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+
+    private func dropTables() async throws {
+        for table in [schema.tools, schema.bindings, schema.serviceConfigs, schema.endpoints] {
+            _ = try await postgres.execute("DROP TABLE IF EXISTS \(table)")
+        }
+    }
+
+    /// Drops the tables, flushes the Redis database, deletes the topology, closes the connections.
+    func tearDown() async {
+        try? await dropTables()
+        _ = try? await redis.send("FLUSHDB")
+        let topology = configuration.topology
+        for queue in topology.queueNames { _ = try? await amqp.deleteQueue(queue) }
+        for exchange in topology.exchanges { try? await amqp.deleteExchange(exchange.name) }
+        await amqp.close()
+        await postgres.close()
+        await redis.close()
+    }
+}
+
+/// The machine's load averages, printed next to every figure (the machine is shared).
+enum LoadAverage {
+    static func current() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "?" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+}

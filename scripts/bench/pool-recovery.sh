@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Recovery of a whole pool, as processes: N endpoints on xiaozhi-sim, one scheduler, W workers.
+#   1. Redis flushed: time from the flush (and from the scheduler cycle that finds the endpoints
+#      missing) until all N are connected again (simulator /status connectedCount and Redis states).
+#   2. One worker killed with SIGKILL: time until its sessions run elsewhere.
+# Needs the release build (swift build -c release) and the servers:
+#   eval "$(XZ_PORT_BASE=32000 scripts/services.sh start)"; scripts/bench/pool-recovery.sh
+# Settings (environment): BENCH_ENDPOINTS (10000), BENCH_WORKERS (4), BENCH_MAX_SESSIONS (5000),
+# BENCH_REDIS_DB (13), BENCH_SIM_PORT (32110), BENCH_SIM_STATUS_PORT (32111), BENCH_TIMEOUT (120 s per
+# wait), BENCH_WORKER_CHECK_INTERVAL (the workers' ConnectionMonitor:CheckIntervalSeconds, which paces
+# their tool-catalog refresh; default 600 so the refresh of thousands of sessions does not hold up the
+# lease renewal that shares its loop), and the pool's own keys (Recovery__LeaseTtlSeconds etc., defaults below).
+set -euo pipefail
+
+for name in DATABASE_URL REDIS_URL AMQP_URL; do
+  [[ -n "${!name:-}" ]] || { echo "$name is not set (eval \"\$(scripts/services.sh start)\")" >&2; exit 2; }
+done
+
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+bin="$root/.build/release"
+for product in scheduler worker xiaozhi-sim; do
+  [[ -x "$bin/$product" ]] || { echo "missing $bin/$product: run swift build -c release" >&2; exit 2; }
+done
+
+endpoints="${BENCH_ENDPOINTS:-10000}"
+worker_count="${BENCH_WORKERS:-4}"
+max_sessions="${BENCH_MAX_SESSIONS:-5000}"
+redis_db="${BENCH_REDIS_DB:-13}"
+sim_port="${BENCH_SIM_PORT:-32110}"
+status_port="${BENCH_SIM_STATUS_PORT:-32111}"
+timeout="${BENCH_TIMEOUT:-120}"
+prefix="benchpool_"
+worker_check_interval="${BENCH_WORKER_CHECK_INTERVAL:-600}"
+
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+export REDIS_URL="${REDIS_URL%/*}/$redis_db"
+export Database__TablePrefix="$prefix"
+export Queue__Prefix="bench.pool"
+export ConnectionMonitor__CheckIntervalSeconds="${ConnectionMonitor__CheckIntervalSeconds:-2}"
+export ConnectionMonitor__HeartbeatTimeoutSeconds="${ConnectionMonitor__HeartbeatTimeoutSeconds:-20}"
+export ConnectionMonitor__ReconnectCooldownSeconds="${ConnectionMonitor__ReconnectCooldownSeconds:-1}"
+export Recovery__LeaseTtlSeconds="${Recovery__LeaseTtlSeconds:-4}"
+export Recovery__HeartbeatIntervalSeconds="${Recovery__HeartbeatIntervalSeconds:-2}"
+export Recovery__ShutdownGraceSeconds="${Recovery__ShutdownGraceSeconds:-10}"
+export Retry__DelaysSeconds="${Retry__DelaysSeconds:-1,2,3}"
+export Retry__MaxAttempts="${Retry__MaxAttempts:-4}"
+export Worker__ConnectTimeoutSeconds="${Worker__ConnectTimeoutSeconds:-5}"
+export Metrics__Port=0
+export Log__Format=text
+
+logs="$(mktemp -d /tmp/pool-recovery-bench.XXXXXX)"
+pids=()
+
+# redis-cli from the URL's parts (its own -u parser rejects an empty user name before the password).
+redis_rest="${REDIS_URL#redis://}"
+redis_password=""
+if [[ "$redis_rest" == *@* ]]; then redis_password="${redis_rest%%@*}"; redis_password="${redis_password#*:}"; redis_rest="${redis_rest#*@}"; fi
+redis_hostport="${redis_rest%%/*}"
+redis() { REDISCLI_AUTH="$redis_password" redis-cli -h "${redis_hostport%:*}" -p "${redis_hostport##*:}" -n "$redis_db" "$@"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  sleep 2
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  psql -q "$DATABASE_URL" -c "DROP TABLE IF EXISTS ${prefix}mcp_tools, ${prefix}mcp_service_bindings, ${prefix}mcp_service_configs, ${prefix}xiaozhi_mcp_endpoints" >/dev/null 2>&1 || true
+  redis FLUSHDB >/dev/null 2>&1 || true
+  echo "logs kept in $logs"
+}
+trap cleanup EXIT
+
+# Connected states in Redis, and those of them whose lease is held.
+count_script='local c, l = 0, 0
+for _, id in ipairs(redis.call("SMEMBERS", "mcp:connections:all")) do
+  local v = redis.call("GET", "mcp:connection:" .. id)
+  if v and string.find(v, "\"Status\"%s*:%s*0[^%d]") then
+    c = c + 1
+    if redis.call("EXISTS", "redlock:mcp:lock:connection:" .. id) == 1 then l = l + 1 end
+  end
+end
+return {c, l}'
+redis_counts() { redis EVAL "$count_script" 0 | tr '\n' ' '; }
+sim_field() { curl -s --max-time 5 "http://127.0.0.1:$status_port/status" | python3 -c "import json,sys; s=json.load(sys.stdin); print(' '.join(str(s[k]) for k in sys.argv[1:]))" "$@"; }
+
+# Waits until the simulator holds all endpoints and Redis has all of them connected with a lease.
+wait_all_connected() {
+  local deadline=$(( $(date +%s) + timeout ))
+  while (( $(date +%s) < deadline )); do
+    local sim; sim="$(sim_field connectedCount 2>/dev/null || echo 0)"
+    if [[ "$sim" == "$endpoints" ]]; then
+      read -r connected leased <<<"$(redis_counts)"
+      [[ "$connected" == "$endpoints" && "$leased" == "$endpoints" ]] && return 0
+    fi
+    sleep 0.2
+  done
+  echo "timed out: simulator $(sim_field connectedCount), redis connected/leased $(redis_counts)" >&2
+  return 1
+}
+
+# Epoch seconds of the first line of log $1 after line $3 matching $2 (its own timestamp), or "never".
+first_line_time() {
+  local line; line="$(tail -n +"$(( $3 + 1 ))" "$1" | grep -m1 -E "$2" || true)"
+  [[ -n "$line" ]] && date -d "${line%% *}" +%s.%N || echo never
+}
+
+echo "pool recovery: $endpoints endpoints, $worker_count workers (--max-sessions $max_sessions), lease TTL ${Recovery__LeaseTtlSeconds} s, check interval ${ConnectionMonitor__CheckIntervalSeconds} s (workers' catalog refresh every $worker_check_interval s), load $(load)"
+redis FLUSHDB >/dev/null
+"$bin/scheduler" migrate >"$logs/migrate.log" 2>&1
+psql -q "$DATABASE_URL" -c "DELETE FROM ${prefix}xiaozhi_mcp_endpoints" >/dev/null
+psql -q "$DATABASE_URL" -c "INSERT INTO ${prefix}xiaozhi_mcp_endpoints (\"Id\", \"Name\", \"Address\", \"UserId\", \"IsEnabled\", \"IsConnected\", \"CreatedAt\", \"UpdatedAt\")
+  SELECT '00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'), 'endpoint-' || i, 'ws://127.0.0.1:$sim_port/mcp/?token=bench-' || i,
+         'bench-user', true, false, now(), now() FROM generate_series(1, $endpoints) AS i" >/dev/null
+
+"$bin/xiaozhi-sim" --port "$sim_port" --status-port "$status_port" --ping-interval 20 >"$logs/sim.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do grep -q "listening on ws://" "$logs/sim.log" && break; sleep 0.2; done
+"$bin/scheduler" run >"$logs/scheduler.log" 2>&1 &
+pids+=($!)
+worker_pids=()
+for index in $(seq "$worker_count"); do
+  ConnectionMonitor__CheckIntervalSeconds="$worker_check_interval" "$bin/worker" run --max-sessions "$max_sessions" >"$logs/worker$index.log" 2>&1 &
+  pids+=($!); worker_pids+=($!)
+done
+
+start="$(now)"
+wait_all_connected
+echo "cold start: all $endpoints connected in $(since "$start" "$(now)") s after the processes started (load $(load))"
+sleep 3
+
+# 1. Redis flushed.
+evictions_before="$(sim_field evictions)"
+restored_before="$(cat "$logs"/worker*.log | grep -c "lease was gone and is taken again" || true)"
+lines="$(wc -l <"$logs/scheduler.log")"
+flushed="$(now)"
+redis FLUSHDB >/dev/null
+echo "flushed Redis database $redis_db at $(date -u -d "@$flushed" +%H:%M:%S.%3N) UTC"
+wait_all_connected
+done_at="$(now)"
+seen="$(first_line_time "$logs/scheduler.log" "missing from Redis - attempting recovery|vanished from Redis" "$lines")"
+restored="$(( $(cat "$logs"/worker*.log | grep -c "lease was gone and is taken again" || true) - restored_before ))"
+echo "redis flushed: all $endpoints connected again $(since "$flushed" "$done_at") s after the flush, $( [[ "$seen" == never ]] && echo "no cycle found them missing" || echo "$(since "$seen" "$done_at") s after the cycle that found them gone ($(since "$flushed" "$seen") s after the flush)"); leases re-taken by their holders $restored; simulator evictions $(( $(sim_field evictions) - evictions_before )) (load $(load))"
+sleep 3
+
+# 2. One worker killed with SIGKILL.
+victim="${worker_pids[0]}"
+evictions_before="$(sim_field evictions)"
+killed="$(now)"
+kill -KILL "$victim"
+sleep 0.5
+echo "killed worker pid $victim at $(date -u -d "@$killed" +%H:%M:%S.%3N) UTC: simulator connectedCount $(sim_field connectedCount) just after"
+wait_all_connected
+echo "worker killed: all $endpoints connected again (simulator and Redis leases) $(since "$killed" "$(now)") s after SIGKILL (lease TTL ${Recovery__LeaseTtlSeconds} s, goal TTL + 5 s); simulator evictions $(( $(sim_field evictions) - evictions_before )) (load $(load))"
