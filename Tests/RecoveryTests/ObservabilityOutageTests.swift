@@ -40,6 +40,8 @@ struct ProcessMetricsTests {
             #expect(scheduler.value("mcp_recovery_is_leader") == 1)
             #expect(scheduler.value("mcp_recovery_success_ratio") == 1)
             #expect(scheduler.sum("mcp_recovery_cycle_duration_seconds_count") >= 1, "no cycle timed:\n\(scheduler.text)")
+            let jobsQueue = cluster.configuration.topology.jobsQueue
+            #expect(scheduler.value("mcp_recovery_queue_depth", ["queue": jobsQueue]) != nil, "no depth of \(jobsQueue):\n\(scheduler.text)")
 
             // The worker: it holds the 6 sessions and settled 6 jobs as recovered.
             let workerCounted = try await eventually(timeout: .seconds(20)) {
@@ -96,7 +98,7 @@ struct ObservabilityOutageTests {
                 #expect(ready, "port \(port): /readyz is not 200 with every server up")
             }
 
-            try runServices(services, "stop-one", "redis")
+            try await runServices(services, "stop-one", "redis")
             redisStopped = true
             for (name, port) in [("scheduler", probes.schedulerPort), ("worker", probes.workerPort)] {
                 var last = ""
@@ -115,7 +117,7 @@ struct ObservabilityOutageTests {
                 #expect(metrics.status == 200, "\(name) /metrics with Redis stopped")
             }
 
-            try runServices(services, "start-one", "redis")
+            try await runServices(services, "start-one", "redis")
             redisStopped = false
             for (name, port) in [("scheduler", probes.schedulerPort), ("worker", probes.workerPort)] {
                 var last = ""
@@ -130,31 +132,44 @@ struct ObservabilityOutageTests {
             #expect(probes.worker?.isRunning == true, "the worker died during the outage")
         } catch {
             Issue.record("logs:\n\(probes.logs)\n\(cluster.logs)")
-            if redisStopped { try? runServices(services, "start-one", "redis") }
+            if redisStopped { try? await runServices(services, "start-one", "redis") }
             await probes.stop()
             await cluster.shutdown()
             throw error
         }
-        if redisStopped { try runServices(services, "start-one", "redis") }
+        if redisStopped { try await runServices(services, "start-one", "redis") }
         await probes.stop()
         await cluster.shutdown()
     }
 
-    /// `services.sh ACTION NAME`, output to /dev/null (a daemon it starts inherits its descriptors, so a
-    /// pipe would never close).
-    func runServices(_ script: String, _ action: String, _ name: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["bash", script, action, name]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw HarnessError("\(script) \(action) \(name) exited \(process.terminationStatus)")
+    /// `services.sh ACTION NAME`, spawned on a thread of its own with its output to /dev/null and every
+    /// descriptor above stderr closed: the Redis daemon it starts must inherit none of this process's
+    /// pipes (Foundation's `Process` would then wait for them forever).
+    func runServices(_ script: String, _ action: String, _ name: String) async throws {
+        let argv = ["/bin/bash", "-c",
+                    "for fd in /proc/$$/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\"; done 2>/dev/null; exec \"$@\"",
+                    "services", script, action, name]
+        let status: Int32 = await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: spawnAndWait(argv)) }
         }
+        guard status == 0 else { throw HarnessError("\(script) \(action) \(name) exited \(status)") }
     }
+}
+
+/// posix_spawn `argv` with stdout and stderr on /dev/null and wait for it; its exit status.
+private func spawnAndWait(_ argv: [String]) -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var arguments = argv.map { strdup($0) } + [nil]
+    defer { arguments.forEach { free($0) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, argv[0], &actions, nil, &arguments, environ) == 0 else { return -1 }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return (status >> 8) & 0xff
 }
 
 /// A scheduler and a worker of a `PoolCluster`, each with its probe server on a free port of its own.
