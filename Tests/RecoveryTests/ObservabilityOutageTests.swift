@@ -137,7 +137,6 @@ struct ObservabilityOutageTests {
             await cluster.shutdown()
             throw error
         }
-        if redisStopped { try await runServices(services, "start-one", "redis") }
         await probes.stop()
         await cluster.shutdown()
     }
