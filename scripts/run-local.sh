@@ -39,7 +39,9 @@ METRICS_BASE=$((XZ_PORT_BASE + 900))
 RUN_DIR=${XZ_RUN_DIR:-$ROOT/.local/run}
 mkdir -p "$RUN_DIR"
 
-eval "$(scripts/services.sh start)"
+# (eval of a failed command substitution would not stop the script: check it first.)
+services_env=$(scripts/services.sh start) || { echo "run-local: starting the local servers failed (see above)" >&2; exit 1; }
+eval "$services_env"
 echo "building ($CONFIGURATION)..."
 for product in scheduler worker xiaozhi-sim; do
   if ! swift build -c "$CONFIGURATION" --product "$product" >"$RUN_DIR/build.log" 2>&1; then
