@@ -5,13 +5,13 @@
 #  2. `scripts/run-local.sh --workers 2 --endpoints 20 --debug` in the background: once it shows every
 #     endpoint connected, Ctrl-C (SIGINT to its process group) stops it within a bound, with exit 0 and
 #     no scheduler, worker or xiaozhi-sim of the clone left running.
-# Its servers run on a port base of their own (XZ_RUN_LOCAL_PORT_BASE, default 27000: below the kernel's
+# Its servers run on a port base of their own (XZ_RUN_LOCAL_PORT_BASE, default 25000: below the kernel's
 # ephemeral range, so no outgoing connection can hold one of its ports) and are stopped at the end. Debug builds keep it within CI's budget; the clone reuses the fetched dependencies only.
 #   scripts/test-run-local.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-export XZ_PORT_BASE=${XZ_RUN_LOCAL_PORT_BASE:-27000}
+export XZ_PORT_BASE=${XZ_RUN_LOCAL_PORT_BASE:-25000}
 # A server set of its own: forget the one the Swift tests used.
 unset XZ_SERVICES_DIR XZ_SERVICES_SCRIPT DATABASE_URL REDIS_URL AMQP_URL
 BUILD_BOUND=${XZ_RUN_LOCAL_BUILD_SECONDS:-1800}   # the first run builds in debug mode from scratch
