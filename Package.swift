@@ -73,5 +73,6 @@ let package = Package(
         .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore"]),
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "XiaozhiSimTests", dependencies: ["XiaozhiSim", "Transport", "WebSocket"]),
+        .testTarget(name: "DeploymentTests", dependencies: []),
     ]
 )

@@ -3,9 +3,11 @@
 # loopback, builds in release mode, creates the tables, seeds a demo fleet served by xiaozhi-sim, starts
 # the scheduler and N workers, and shows progress until Ctrl-C, which stops everything it started.
 #
-#   scripts/run-local.sh [--workers N] [--endpoints N] [--check-interval S] [--until-connected]
+#   scripts/run-local.sh [--workers N] [--endpoints N] [--check-interval S] [--until-connected] [--debug]
 #
 # --until-connected exits 0 once every demo endpoint is connected (used by the tests of this script).
+# --debug builds in debug mode (much faster to build, slower to run). XZ_PORT_BASE picks the servers'
+# ports (default 24000), XZ_RUN_DIR the folder of the logs (default .local/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -14,13 +16,15 @@ WORKERS=3
 ENDPOINTS=50
 CHECK_INTERVAL=5
 UNTIL_CONNECTED=0
+CONFIGURATION=release
 while [ $# -gt 0 ]; do
   case "$1" in
     --workers) WORKERS=$2; shift 2 ;;
     --endpoints) ENDPOINTS=$2; shift 2 ;;
     --check-interval) CHECK_INTERVAL=$2; shift 2 ;;
     --until-connected) UNTIL_CONNECTED=1; shift ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --debug) CONFIGURATION=debug; shift ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-local: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -35,26 +39,36 @@ METRICS_BASE=$((XZ_PORT_BASE + 900))
 RUN_DIR=${XZ_RUN_DIR:-$ROOT/.local/run}
 mkdir -p "$RUN_DIR"
 
-eval "$(scripts/services.sh start)"
-echo "building (release)..."
-swift build -c release --product scheduler >/dev/null
-swift build -c release --product worker >/dev/null
-swift build -c release --product xiaozhi-sim >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+# (eval of a failed command substitution would not stop the script: check it first.)
+services_env=$(scripts/services.sh start) || { echo "run-local: starting the local servers failed (see above)" >&2; exit 1; }
+eval "$services_env"
+echo "building ($CONFIGURATION)..."
+for product in scheduler worker xiaozhi-sim; do
+  if ! swift build -c "$CONFIGURATION" --product "$product" >"$RUN_DIR/build.log" 2>&1; then
+    tail -n 30 "$RUN_DIR/build.log" >&2
+    echo "run-local: building $product failed (whole log: $RUN_DIR/build.log)" >&2
+    exit 1
+  fi
+done
+BIN=$(swift build -c "$CONFIGURATION" --show-bin-path)
 
 export ConnectionMonitor__CheckIntervalSeconds=$CHECK_INTERVAL
 "$BIN/scheduler" migrate
 
 pids=()
+# Stops every process this script started; on Ctrl-C or SIGTERM the script then exits (0 when all stopped).
 stop_all() {
+  local status=$?
   trap - INT TERM EXIT
   echo
   echo "stopping..."
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  echo "stopped (the local servers keep running: scripts/services.sh stop)"
+  echo "stopped (the local servers keep running: XZ_PORT_BASE=$XZ_PORT_BASE scripts/services.sh stop)"
+  exit "$status"
 }
-trap stop_all INT TERM EXIT
+trap stop_all EXIT
+trap 'exit 0' INT TERM
 
 "$BIN/xiaozhi-sim" --host 127.0.0.1 --port "$SIM_PORT" --status-port "$SIM_STATUS_PORT" >"$RUN_DIR/sim.log" 2>&1 &
 pids+=($!)

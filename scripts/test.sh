@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # The test command: starts the local servers (idempotent), installs the Python peers the tests talk to,
 # then runs the Swift tests in two passes: everything that shares the servers in parallel, then the
-# outage suites (which stop and restart servers) one at a time.
+# outage suites (which stop and restart servers) one at a time; last, the README's first command from a
+# clean clone (scripts/test-run-local.sh, its own servers; skipped with XZ_SKIP_RUN_LOCAL=1).
 #   scripts/test.sh [extra swift test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 eval "$(scripts/services.sh start)"
-python3 -c 'import websockets, mcp' 2>/dev/null \
+python3 -c 'import websockets, mcp, compose' 2>/dev/null \
   || python3 -m pip install -q --disable-pip-version-check -r scripts/test-requirements.txt
 
 swift build --build-tests "$@"
 swift test --skip-build --skip 'OutageTests' "$@"
 swift test --skip-build --no-parallel --filter 'OutageTests' "$@"
+if [ "${XZ_SKIP_RUN_LOCAL:-0}" != 1 ]; then
+  timeout -k 30 2700 scripts/test-run-local.sh
+fi
