@@ -22,7 +22,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
         do {
             return try ConfigurationLoader.load(fileContents: contents, environment: environment, overrides: overrides)
         } catch {
-            throw ValidationError("invalid configuration: \(error)")
+            throw StartupError("\(error)")
         }
     }
 
@@ -30,7 +30,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
         let explicit = configFile ?? environment["POOL_CONFIG_FILE"]
         if let explicit {
             guard let data = FileManager.default.contents(atPath: explicit) else {
-                throw ValidationError("config file '\(explicit)' does not exist or cannot be read")
+                throw StartupError("config file '\(explicit)' does not exist or cannot be read")
             }
             return String(decoding: data, as: UTF8.self)
         }
@@ -53,5 +53,14 @@ public struct CommonOptions: ParsableArguments, Sendable {
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         PoolLogHandler.bootstrap(format: configuration.logFormat, level: level)
         return (configuration, Logger(label: label))
+    }
+}
+
+/// A startup problem (bad configuration, unreadable config file): printed as one `Error:` line, exit 1.
+public struct StartupError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
     }
 }
