@@ -26,11 +26,12 @@ let package = Package(
 
         // Clients: the only modules that import a C module.
         .target(name: "AMQPClient", dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "RedisClient", dependencies: ["CHiredis", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "PostgresClient", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "ClientSupport"),
+        .target(name: "RedisClient", dependencies: ["CHiredis", "ClientSupport", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", "ClientSupport", .product(name: "Logging", package: "swift-log")]),
 
         // WebSocket: the pure RFC 6455 codec and handshake; Transport: sockets, TLS, the event loop, sessions.
-        .target(name: "WebSocket"),
+        .target(name: "WebSocket", dependencies: ["ClientSupport"]),
         .target(name: "Transport", dependencies: ["WebSocket", "COpenSSL", .product(name: "Logging", package: "swift-log")]),
 
         // MCP: the pure JSON-RPC server side of a Xiaozhi session and the upstream bridge.
@@ -54,7 +55,7 @@ let package = Package(
         .executableTarget(name: "Worker", dependencies: ["Recovery", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "XiaozhiSim",
-            dependencies: ["Transport", "WebSocket", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Transport", "WebSocket", "ClientSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "Bench",
@@ -65,9 +66,9 @@ let package = Package(
         ),
 
         .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient"]),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "ClientSupport"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
-        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "ClientSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket"]),
         .testTarget(name: "MCPTests", dependencies: ["MCP"]),
         .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore"]),

@@ -1,3 +1,4 @@
+import ClientSupport
 import Logging
 
 /// An async Postgres client over one libpq connection. Every blocking libpq call runs on the client's

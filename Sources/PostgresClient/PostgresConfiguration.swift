@@ -1,3 +1,5 @@
+import ClientSupport
+
 /// Where and how to reach Postgres: parsed from `DATABASE_URL`
 /// (`postgres://user:pass@host:port/db?sslmode=...`, or `postgresql://`), plus timeouts and backoff.
 /// It becomes libpq keyword/value pairs, never a concatenated conninfo string.

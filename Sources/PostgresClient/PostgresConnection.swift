@@ -1,3 +1,4 @@
+import ClientSupport
 import CLibPQ
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import ClientSupport
 import Logging
 
 /// An async Redis client over one hiredis connection. Every blocking hiredis call runs on the client's

@@ -1,3 +1,5 @@
+import ClientSupport
+
 /// Where and how to reach a Redis server: parsed from `REDIS_URL`
 /// (`redis://[[user]:password@]host[:port][/db]`), plus connect and command timeouts.
 public struct RedisConfiguration: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import ClientSupport
 import CHiredis
 import Foundation
 import Logging

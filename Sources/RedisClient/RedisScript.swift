@@ -1,3 +1,4 @@
+import ClientSupport
 /// A Lua script run with `EVALSHA`, falling back to `EVAL` when the server answers `NOSCRIPT`.
 public struct RedisScript: Sendable, Equatable {
     public let source: String

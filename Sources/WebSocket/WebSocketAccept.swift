@@ -1,3 +1,4 @@
+import ClientSupport
 import Foundation
 
 /// The `Sec-WebSocket-Key` / `Sec-WebSocket-Accept` pair of the opening handshake (RFC 6455 section 4).

@@ -1,3 +1,4 @@
+import ClientSupport
 import WebSocket
 
 /// Identifies one WebSocket session of the simulator.
@@ -61,5 +62,5 @@ struct TokenRegistry: Sendable {
 /// A short, stable, non-reversible name for a token, safe to show in status output and logs:
 /// the first 12 hex digits of its SHA-1.
 func tokenFingerprint(_ token: String) -> String {
-    SHA1.hash(Array(token.utf8)).prefix(6).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    String(SHA1.hexDigest(of: Array(token.utf8)).prefix(12))
 }

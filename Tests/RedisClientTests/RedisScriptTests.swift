@@ -1,4 +1,5 @@
 @testable import RedisClient
+import ClientSupport
 import Testing
 
 @Suite struct RedisScriptTests {

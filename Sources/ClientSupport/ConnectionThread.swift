@@ -2,10 +2,10 @@ import Foundation
 
 /// A dedicated OS thread that runs submitted blocking jobs one at a time, in order, so that blocking
 /// hiredis calls never occupy a thread of Swift's cooperative pool. Callers `await` the job's result.
-final class ConnectionThread: Sendable {
+public final class ConnectionThread: Sendable {
     private let queue: JobQueue
 
-    init(name: String) {
+    public init(name: String) {
         let queue = JobQueue()
         self.queue = queue
         let thread = Thread { queue.drain() }
@@ -18,7 +18,7 @@ final class ConnectionThread: Sendable {
     }
 
     /// Runs `job` on the thread and returns its result; throws `closedError` if the thread has stopped.
-    func run<T: Sendable>(
+    public func run<T: Sendable>(
         closedError: @escaping @autoclosure @Sendable () -> any Error,
         _ job: @escaping @Sendable () throws -> T
     ) async throws -> T {
@@ -33,12 +33,12 @@ final class ConnectionThread: Sendable {
     }
 
     /// Queues `job` without waiting for it (used for the final close).
-    func submit(_ job: @escaping @Sendable () -> Void) {
+    public func submit(_ job: @escaping @Sendable () -> Void) {
         _ = queue.enqueue(job)
     }
 
     /// Lets the queued jobs run, then stops the thread.
-    func finish() {
+    public func finish() {
         queue.finish()
     }
 }

@@ -1,6 +1,6 @@
 /// Replaces the password part of a URL's user information with `***`, even when the URL is malformed,
 /// so that error messages can name the URL without leaking the secret.
-func redactingPassword(in url: String) -> String {
+public func redactingPassword(in url: String) -> String {
     guard let schemeEnd = url.range(of: "://") else {
         // Not a URL at all: show nothing that could be a secret after an '@'.
         if let at = url.lastIndex(of: "@") {
@@ -21,7 +21,7 @@ func redactingPassword(in url: String) -> String {
 }
 
 /// Decodes `%XX` escapes; returns nil when an escape is malformed or the result is not UTF-8.
-func percentDecoded(_ text: Substring) -> String? {
+public func percentDecoded(_ text: Substring) -> String? {
     guard text.contains("%") else { return String(text) }
     var bytes: [UInt8] = []
     bytes.reserveCapacity(text.utf8.count)

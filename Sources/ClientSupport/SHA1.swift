@@ -96,3 +96,13 @@ public struct SHA1: Sendable {
         (value << count) | (value >> (32 - count))
     }
 }
+
+extension SHA1 {
+    /// The digest of `message` as 40 lowercase hex digits (how Redis names a script).
+    public static func hexDigest(of message: some Sequence<UInt8>) -> String {
+        hash(message).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}
