@@ -37,6 +37,20 @@ struct EndToEndToolCallTests {
 
             let unbound = try await call(cluster, #"{"token":"token-1","name":"sleep","arguments":{"seconds":0}}"#)
             #expect(unbound["ok"] as? Bool == false || ((unbound["body"] as? [String: Any])?["isError"] as? Bool) == true)
+
+            // A change in the tables reaches the live session without dropping it.
+            _ = try await cluster.postgres.execute(
+                "UPDATE \(cluster.schema.bindings) SET \"SelectedToolNames\" = '[\"echo\",\"add\",\"sleep\"]', \"UpdatedAt\" = now() WHERE \"Id\" = 'bind-1'")
+            let relisted = await eventually(timeout: .seconds(15)) {
+                guard let data = try? await cluster.httpRaw("GET", "/status"),
+                      let status = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                      let sessions = status["sessions"] as? [[String: Any]], let tools = sessions.first?["tools"] as? [String] else { return false }
+                return tools == ["add", "echo", "sleep"]
+            }
+            #expect(relisted, "\(cluster.logs)")
+            let slept = try await call(cluster, #"{"token":"token-1","name":"sleep","arguments":{"seconds":0}}"#)
+            #expect(slept["ok"] as? Bool == true)
+            #expect(try await cluster.simulatorStatus().connects == 1)
             #expect(!cluster.logs.contains("e2e-upstream-secret"))
         } catch {
             Issue.record("cluster logs:\n\(cluster.logs)")
