@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: starts the local servers (idempotent), installs the Python peers the tests talk to,
-# then runs the Swift tests in two passes: everything that shares the servers in parallel, then the
+# then runs the Swift tests in two passes, one test at a time: everything that shares the servers, then the
 # outage suites (which stop and restart servers) one at a time; last, the README's first command from a
 # clean clone (scripts/test-run-local.sh, its own servers; skipped with XZ_SKIP_RUN_LOCAL=1).
 #   scripts/test.sh [extra swift test arguments]
