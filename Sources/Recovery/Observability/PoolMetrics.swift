@@ -89,11 +89,6 @@ public struct PoolMetrics: Sendable {
     public func sessionLost(cause: String) {
         Counter(label: "mcp_recovery_sessions_lost_total", dimensions: [("cause", cause)], factory: factory).increment()
     }
-
-    /// `mcp_recovery_tool_calls_total{result}`: `tools/call` requests bridged upstream, by result.
-    public func toolCall(result: String) {
-        Counter(label: "mcp_recovery_tool_calls_total", dimensions: [("result", result)], factory: factory).increment()
-    }
 }
 
 extension Duration {
