@@ -25,7 +25,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Clients: the only modules that import a C module.
-        .target(name: "AMQPClient", dependencies: ["CRabbitMQ", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "AMQPClient", dependencies: ["CRabbitMQ", "ClientSupport", .product(name: "Logging", package: "swift-log")]),
         .target(name: "ClientSupport"),
         .target(name: "RedisClient", dependencies: ["CHiredis", "ClientSupport", .product(name: "Logging", package: "swift-log")]),
         .target(name: "PostgresClient", dependencies: ["CLibPQ", "ClientSupport", .product(name: "Logging", package: "swift-log")]),

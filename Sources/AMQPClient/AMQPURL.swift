@@ -1,3 +1,4 @@
+import ClientSupport
 /// A parsed `amqp://` or `amqps://` URL: where to connect, as whom, and to which virtual host.
 ///
 /// Follows the RabbitMQ URI specification: user, password and vhost are percent-decoded (`%2f` is `/`),
@@ -55,14 +56,14 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
             let userInfo = authority[..<at]
             hostPort = authority[authority.index(after: at)...]
             if let colon = userInfo.firstIndex(of: ":") {
-                guard let u = AMQPURL.percentDecoded(userInfo[..<colon]) else { throw fail("bad percent-encoding in user") }
-                guard let p = AMQPURL.percentDecoded(userInfo[userInfo.index(after: colon)...]) else {
+                guard let u = percentDecoded(userInfo[..<colon]) else { throw fail("bad percent-encoding in user") }
+                guard let p = percentDecoded(userInfo[userInfo.index(after: colon)...]) else {
                     throw fail("bad percent-encoding in password")
                 }
                 user = u
                 password = p
             } else {
-                guard let u = AMQPURL.percentDecoded(userInfo) else { throw fail("bad percent-encoding in user") }
+                guard let u = percentDecoded(userInfo) else { throw fail("bad percent-encoding in user") }
                 user = u
             }
         }
@@ -83,7 +84,7 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         } else {
             hostText = hostPort
         }
-        guard let decodedHost = AMQPURL.percentDecoded(hostText) else { throw fail("bad percent-encoding in host") }
+        guard let decodedHost = percentDecoded(hostText) else { throw fail("bad percent-encoding in host") }
         if decodedHost.contains(where: { $0 == " " || $0 == "@" || $0 == ":" && !hostPort.hasPrefix("[") }) {
             throw fail("invalid host '\(decodedHost)'")
         }
@@ -97,7 +98,7 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
             port = defaultPort
         }
         if path.contains("/") { throw fail("the vhost must percent-encode '/' as %2f") }
-        guard let vhost = AMQPURL.percentDecoded(path) else { throw fail("bad percent-encoding in vhost") }
+        guard let vhost = percentDecoded(path) else { throw fail("bad percent-encoding in vhost") }
         virtualHost = vhost.isEmpty ? "/" : vhost
         heartbeatSeconds = nil
         connectionTimeoutMilliseconds = nil
@@ -106,7 +107,7 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(parts[0])
-            guard parts.count == 2, let value = AMQPURL.percentDecoded(parts[1]) else {
+            guard parts.count == 2, let value = percentDecoded(parts[1]) else {
                 throw fail("query parameter '\(key)' needs a value")
             }
             switch key {
@@ -154,33 +155,8 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         }
         return String(text[..<tail.index(after: colon)]) + "***" + String(text[at...])
     }
-
-    static func percentDecoded(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    return nil
-                }
-                bytes.append(high << 4 | low)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
 }
 
-private func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-    default: nil
-    }
-}
 
 private func hex(_ byte: UInt8) -> String {
     let digits = Array("0123456789abcdef")
