@@ -89,7 +89,12 @@ while true; do
   enabled=$(psql "$DATABASE_URL" -tAc 'SELECT count(*) FROM verdure_xiaozhi_mcp_endpoints WHERE "IsEnabled"' 2>/dev/null || echo '?')
   connected=$(curl -fsS "http://127.0.0.1:$SIM_STATUS_PORT/status" 2>/dev/null \
     | python3 -c 'import json,sys; print(json.load(sys.stdin).get("connectedCount", 0))' 2>/dev/null || echo '?')
-  depth=$("$BIN/scheduler" queues 2>/dev/null | tr '\n' ' ' || true)
+  depth=$("$BIN/scheduler" queues --json 2>/dev/null | python3 -c '
+import json, sys
+queues = {q["role"]: q for q in json.load(sys.stdin) if q.get("role") in ("jobs", "dead")}
+jobs, dead = queues.get("jobs", {}), queues.get("dead", {})
+print("jobs ready {} unacked {} | dead {}".format(jobs.get("ready", "?"), jobs.get("unacked", "?"), dead.get("ready", "?")))
+' 2>/dev/null || echo "queues unavailable")
   printf '%s connected %s of %s enabled | %s\n' "$(date +%T)" "$connected" "$enabled" "$depth"
   if [ "$UNTIL_CONNECTED" = 1 ] && [ "$connected" = "$enabled" ] && [ "$enabled" != 0 ]; then
     echo "all demo endpoints connected"

@@ -79,6 +79,8 @@ public struct PostgresEndpointDirectory: EndpointDirectory {
     public func migrate() async throws {
         let statements = schema.createStatements
         try await client.transaction { transaction in
+            // "already exists, skipping" notices are the normal case of an idempotent migration.
+            _ = try transaction.execute("SET LOCAL client_min_messages = warning")
             for statement in statements { _ = try transaction.execute(statement) }
         }
     }
