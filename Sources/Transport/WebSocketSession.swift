@@ -296,11 +296,12 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
         tickTimer = nil
         for entry in pendingPings { entry.waiter.resume(throwing: SessionError.closed(info)) }
         pendingPings.removeAll()
-        eventSink.yield(.closed(info, transportError: transport))
-        eventSink.finish()
+        // The host's bookkeeping first, so that whoever sees the close also sees the session gone.
         let finished = onFinished
         onFinished = nil
         finished?()
+        eventSink.yield(.closed(info, transportError: transport))
+        eventSink.finish()
     }
 
     // MARK: API (any thread)
