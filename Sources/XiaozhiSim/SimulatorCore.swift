@@ -133,7 +133,7 @@ struct SimulatorCore: Sendable {
     func session(token: String?, tokenId: String?) -> SessionID? {
         if let token { return registry.holder(of: token) }
         if let tokenId {
-            return registry.connectedTokens.first { tokenFingerprint($0) == tokenId }.flatMap { registry.holder(of: $0) }
+            return registry.connectedTokens.first { fingerprintOf($0) == tokenId }.flatMap { registry.holder(of: $0) }
         }
         return nil
     }
@@ -149,7 +149,7 @@ struct SimulatorCore: Sendable {
             let record = sessions[id]!
             let script = record.script
             return SimulatorStatus.Session(
-                sessionId: id, tokenId: tokenFingerprint(record.token), connectedAt: formatter.string(from: record.connectedAt),
+                sessionId: id, tokenId: fingerprintOf(record.token), connectedAt: formatter.string(from: record.connectedAt),
                 mcpPhase: script.phase, protocolVersion: script.negotiatedProtocolVersion,
                 serverName: script.serverInfo?["name"]?.stringValue, tools: script.toolNames, pingsSent: script.pingsSent,
                 pingsAnswered: script.pingsAnswered, pendingRequests: script.pendingCount, lastAnswers: script.answers,

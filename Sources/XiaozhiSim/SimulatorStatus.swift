@@ -3,7 +3,7 @@ struct SimulatorStatus: Sendable, Hashable, Codable {
     /// One live session.
     struct Session: Sendable, Hashable, Codable {
         var sessionId: UInt64
-        /// `tokenFingerprint(token)`: the first 12 hex digits of the token's SHA-1.
+        /// `fingerprintOf(token)`: the first 12 hex digits of the token's SHA-1.
         var tokenId: String
         /// ISO-8601 UTC.
         var connectedAt: String

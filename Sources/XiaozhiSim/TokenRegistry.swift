@@ -61,6 +61,6 @@ struct TokenRegistry: Sendable {
 
 /// A short, stable, non-reversible name for a token, safe to show in status output and logs:
 /// the first 12 hex digits of its SHA-1.
-func tokenFingerprint(_ token: String) -> String {
+func fingerprintOf(_ token: String) -> String {
     String(SHA1.hexDigest(of: Array(token.utf8)).prefix(12))
 }

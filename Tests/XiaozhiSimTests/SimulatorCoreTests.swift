@@ -104,7 +104,7 @@ struct SimulatorCoreTests {
         let (id, _) = core.sessionOpened(request("/mcp/?token=t2"), now: t0, wallClock: Date())
         let byToken = core.callTool(token: "t2", tokenId: nil, name: "x", arguments: [:], now: t0)
         #expect(byToken?.session == id)
-        let byFingerprint = core.callTool(token: nil, tokenId: tokenFingerprint("t2"), name: "x", arguments: [:], now: t0)
+        let byFingerprint = core.callTool(token: nil, tokenId: fingerprintOf("t2"), name: "x", arguments: [:], now: t0)
         #expect(byFingerprint?.session == id)
         #expect(core.callTool(token: "t1", tokenId: nil, name: "x", arguments: [:], now: t0) == nil)
     }
@@ -123,7 +123,7 @@ struct SimulatorCoreTests {
         _ = core.sessionOpened(request("/mcp/?token=very-secret-token"), now: t0, wallClock: Date())
         let text = String(decoding: try JSONEncoder().encode(core.status()), as: UTF8.self)
         #expect(!text.contains("very-secret-token"))
-        #expect(text.contains(tokenFingerprint("very-secret-token")))
+        #expect(text.contains(fingerprintOf("very-secret-token")))
         let decoded = try JSONDecoder().decode(SimulatorStatus.self, from: Data(text.utf8))
         #expect(decoded == core.status())
     }

@@ -57,8 +57,8 @@ struct TokenRegistryTests {
 
     @Test("a fingerprint is 12 hex digits of the token's SHA-1 and does not contain the token")
     func fingerprint() {
-        #expect(tokenFingerprint("abc") == "a9993e364706")
-        #expect(!tokenFingerprint("secret-token").contains("secret"))
+        #expect(fingerprintOf("abc") == "a9993e364706")
+        #expect(!fingerprintOf("secret-token").contains("secret"))
     }
 
     @Test("the token file skips blank lines and comments and trims whitespace")
