@@ -20,6 +20,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("instance-id"), help: "This worker's instance id (Worker:InstanceId); default host:pid:random.")
     var instanceId: String?
 
+    /// Redis and Postgres connections for job handling, besides the ones for lease renewal and the rest.
+    static let jobConnectionCount = 2
+
     func run() async throws {
         var options = common
         if let maxSessions { options.overrides.append("Worker:MaxSessions=\(maxSessions)") }
@@ -31,6 +34,14 @@ struct RunCommand: AsyncParsableCommand {
         let connections = PoolConnections(configuration: configuration, logger: logger, waitForServers: true)
         let redis = try await connections.redis()
         let directory = try await connections.directory()
+        // Jobs get connections of their own, used in turn, so that concurrent jobs do not queue behind one
+        // connection and lease renewals never wait behind jobs.
+        var jobStores: [SessionStateStore] = []
+        var jobDirectories: [any EndpointDirectory] = []
+        for _ in 0..<Self.jobConnectionCount {
+            jobStores.append(SessionStateStore(redis: try await connections.redis()))
+            jobDirectories.append(try await connections.directory())
+        }
         let publisher = try await connections.amqp(name: "worker-publish")
         let consumer = try await connections.amqp(name: "worker-consume")
         let metrics = PoolMetrics()
@@ -55,7 +66,9 @@ struct RunCommand: AsyncParsableCommand {
 
         let runtime = WorkerRuntime(
             configuration: configuration, instanceId: instance,
-            dependencies: .init(store: SessionStateStore(redis: redis), directory: directory, publisher: publisher, consumer: consumer, host: host, bridge: bridge),
+            dependencies: .init(
+                store: SessionStateStore(redis: redis), directory: directory, jobStores: jobStores, jobDirectories: jobDirectories,
+                publisher: publisher, consumer: consumer, host: host, bridge: bridge),
             sessionOptions: sessionOptions, metrics: metrics, logger: logger)
         var group = ServiceGroupConfiguration(services: [.init(service: runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGraceSeconds + 5)

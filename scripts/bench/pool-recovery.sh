@@ -9,7 +9,13 @@
 # BENCH_REDIS_DB (13), BENCH_SIM_PORT (32110), BENCH_SIM_STATUS_PORT (32111), BENCH_TIMEOUT (120 s per
 # wait), BENCH_WORKER_CHECK_INTERVAL (the workers' ConnectionMonitor:CheckIntervalSeconds, which paces
 # their tool-catalog refresh; default 600 so the refresh of thousands of sessions does not hold up the
-# lease renewal that shares its loop), and the pool's own keys (Recovery__LeaseTtlSeconds etc., defaults below).
+# lease renewal that shares its loop), BENCH_BIN (the directory of the executables, default .build/release:
+# point it at a copy to compare two builds), and the pool's own keys (Recovery__LeaseTtlSeconds etc.,
+# defaults below).
+# Besides wall times, step 2 prints the rate at which the surviving workers re-opened the killed worker's
+# sessions (from their log lines) and the CPU time every process of the pool spent per re-opened session
+# (workers, scheduler, simulator and, when XZ_SERVICES_DIR is exported, Redis, Postgres and RabbitMQ):
+# both are less noisy than wall time on a shared machine.
 set -euo pipefail
 
 for name in DATABASE_URL REDIS_URL AMQP_URL; do
@@ -17,7 +23,7 @@ for name in DATABASE_URL REDIS_URL AMQP_URL; do
 done
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-bin="$root/.build/release"
+bin="${BENCH_BIN:-$root/.build/release}"
 for product in scheduler worker xiaozhi-sim; do
   [[ -x "$bin/$product" ]] || { echo "missing $bin/$product: run swift build -c release" >&2; exit 2; }
 done
@@ -84,21 +90,55 @@ for _, id in ipairs(redis.call("SMEMBERS", "mcp:connections:all")) do
 end
 return {c, l}'
 redis_counts() { redis EVAL "$count_script" 0 | tr '\n' ' '; }
-sim_field() { curl -s --max-time 5 "http://127.0.0.1:$status_port/status" | python3 -c "import json,sys; s=json.load(sys.stdin); print(' '.join(str(s[k]) for k in sys.argv[1:]))" "$@"; }
+# A top-level number of the simulator's /status. The document lists every session and building it holds
+# the simulator's lock (seconds for 10,000 sessions under load), so it is read only once Redis says
+# everything is connected, and never abandoned half way (an abandoned request still costs its building).
+sim_field() {
+  local body match
+  body="$(curl -s --max-time 120 "http://127.0.0.1:$status_port/status" || true)"
+  match="$(grep -o -m1 "\"$1\" *: *[0-9]*" <<<"$body" || true)"
+  match="${match%%$'\n'*}"
+  match="${match##*[: ]}"
+  echo "${match:-0}"
+}
 
-# Waits until the simulator holds all endpoints and Redis has all of them connected with a lease.
+# Waits until Redis has all endpoints connected with a lease and the simulator holds all of them.
 wait_all_connected() {
   local deadline=$(( $(date +%s) + timeout ))
   while (( $(date +%s) < deadline )); do
-    local sim; sim="$(sim_field connectedCount 2>/dev/null || echo 0)"
-    if [[ "$sim" == "$endpoints" ]]; then
-      read -r connected leased <<<"$(redis_counts)"
-      [[ "$connected" == "$endpoints" && "$leased" == "$endpoints" ]] && return 0
+    read -r connected leased <<<"$(redis_counts)"
+    if [[ "$connected" == "$endpoints" && "$leased" == "$endpoints" ]]; then
+      [[ "$(sim_field connectedCount)" == "$endpoints" ]] && return 0
     fi
     sleep 0.2
   done
   echo "timed out: simulator $(sim_field connectedCount), redis connected/leased $(redis_counts)" >&2
   return 1
+}
+
+# CPU seconds (user + system) spent so far by the given processes, their threads and reaped children.
+cpu_seconds() {
+  local ticks=0 pid fields
+  for pid in "$@"; do
+    [[ -r /proc/$pid/stat ]] || continue
+    read -r -a fields <<<"$(sed 's/^.*) //' "/proc/$pid/stat")"
+    ticks=$(( ticks + fields[11] + fields[12] + fields[13] + fields[14] ))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+# The servers' processes (Redis, the Postgres postmaster and its backends, RabbitMQ), when XZ_SERVICES_DIR is known.
+server_pids() {
+  [[ -n "${XZ_SERVICES_DIR:-}" ]] || return 0
+  local pid args
+  for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+    args="$( { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null || true)"
+    case "$args" in
+      *"$XZ_SERVICES_DIR"*beam.smp*|*beam.smp*"$XZ_SERVICES_DIR"*|*"postgres -D $XZ_SERVICES_DIR"*) echo "$pid" ;;
+      "redis-server 127.0.0.1:${redis_hostport##*:}"*) echo "$pid" ;;
+    esac
+  done
+  local postmaster; postmaster="$(head -n1 "$XZ_SERVICES_DIR/postgres/data/postmaster.pid" 2>/dev/null || true)"
+  [[ -n "$postmaster" ]] && pgrep -P "$postmaster" || true
 }
 
 # Epoch seconds of the first line of log $1 after line $3 matching $2 (its own timestamp), or "never".
@@ -147,10 +187,33 @@ sleep 3
 
 # 2. One worker killed with SIGKILL.
 victim="${worker_pids[0]}"
+survivors=("${worker_pids[@]:1}")
+others=()
+for pid in "${pids[@]}"; do [[ "$pid" == "$victim" ]] || others+=("$pid"); done
+servers=($(server_pids))
 evictions_before="$(sim_field evictions)"
+recovered_before=()
+for index in $(seq 2 "$worker_count"); do
+  recovered_before+=("$(grep -c "Successfully recovered connection" "$logs/worker$index.log" || true)")
+done
+cpu_workers_before="$(cpu_seconds "${survivors[@]}")"; cpu_pool_before="$(cpu_seconds "${others[@]}")"; cpu_servers_before="$(cpu_seconds "${servers[@]}")"
 killed="$(now)"
 kill -KILL "$victim"
 sleep 0.5
-echo "killed worker pid $victim at $(date -u -d "@$killed" +%H:%M:%S.%3N) UTC: simulator connectedCount $(sim_field connectedCount) just after"
+left="$(sim_field connectedCount)"
+echo "killed worker pid $victim at $(date -u -d "@$killed" +%H:%M:%S.%3N) UTC: simulator connectedCount $left just after"
 wait_all_connected
-echo "worker killed: all $endpoints connected again (simulator and Redis leases) $(since "$killed" "$(now)") s after SIGKILL (lease TTL ${Recovery__LeaseTtlSeconds} s, goal TTL + 5 s); simulator evictions $(( $(sim_field evictions) - evictions_before )) (load $(load))"
+back="$(now)"
+cpu_workers="$(awk -v a="$cpu_workers_before" -v b="$(cpu_seconds "${survivors[@]}")" 'BEGIN { printf "%.2f", b - a }')"
+cpu_pool="$(awk -v a="$cpu_pool_before" -v b="$(cpu_seconds "${others[@]}")" 'BEGIN { printf "%.2f", b - a }')"
+cpu_servers="$(awk -v a="$cpu_servers_before" -v b="$(cpu_seconds "${servers[@]}")" 'BEGIN { printf "%.2f", b - a }')"
+echo "worker killed: all $endpoints connected again (simulator and Redis leases) $(since "$killed" "$back") s after SIGKILL (lease TTL ${Recovery__LeaseTtlSeconds} s, goal TTL + 5 s); simulator evictions $(( $(sim_field evictions) - evictions_before )) (load $(load))"
+# The re-opening phase: the survivors' "Successfully recovered" lines after the kill, first to last.
+moved=$(( endpoints - left ))
+stamps="$(for index in $(seq 2 "$worker_count"); do tail -n +1 "$logs/worker$index.log" | grep "Successfully recovered connection" | tail -n +"$(( recovered_before[index - 2] + 1 ))" | cut -d' ' -f1; done | sort)"
+reopened="$(grep -c . <<<"$stamps" || true)"
+if (( reopened > 1 )); then
+  first="$(date -d "$(head -n1 <<<"$stamps")" +%s.%N)"; last="$(date -d "$(tail -n1 <<<"$stamps")" +%s.%N)"
+  echo "re-opening: $reopened sessions re-opened by the $(( worker_count - 1 )) survivors from $(since "$killed" "$first") s to $(since "$killed" "$last") s after SIGKILL: $(awk -v n="$reopened" -v a="$first" -v b="$last" 'BEGIN { printf "%.0f", n / (b - a) }') sessions/s"
+fi
+(( moved > 0 )) && echo "cpu per moved session ($moved moved): survivors $(awk -v c="$cpu_workers" -v n="$moved" 'BEGIN { printf "%.2f", c * 1000 / n }') ms (${cpu_workers} s), survivors, scheduler and simulator $(awk -v c="$cpu_pool" -v n="$moved" 'BEGIN { printf "%.2f", c * 1000 / n }') ms (${cpu_pool} s), servers $(awk -v c="$cpu_servers" -v n="$moved" 'BEGIN { printf "%.2f", c * 1000 / n }') ms (${cpu_servers} s, ${#servers[@]} processes), over $(since "$killed" "$back") s"

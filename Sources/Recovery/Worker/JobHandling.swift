@@ -30,7 +30,8 @@ extension WorkerRuntime {
             }
             return
         }
-        let outcome = await process(job)
+        let connections = jobConnections()
+        let outcome = await process(job, store: connections.store, directory: connections.directory)
         if outcome.outcome != .recovered { await keeper.cancelReservation(job.serverId) }
         if outcome.requeue {
             _ = try? await dependencies.consumer.nack(delivery, requeue: true)
@@ -41,8 +42,17 @@ extension WorkerRuntime {
             jobId: job.jobId, serverId: job.serverId, outcome: outcome.outcome, instanceId: instanceId,
             attempt: job.attempt, durationMs: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
             error: outcome.error)
-        await apply(ResultDisposition.of(result, at: Date(), endpointUpdatedAt: outcome.endpointUpdatedAt, parkPeriod: TimeInterval(configuration.parkSeconds)), of: job)
+        if !outcome.settledInRedis {
+            await apply(ResultDisposition.of(result, at: Date(), endpointUpdatedAt: outcome.endpointUpdatedAt, parkPeriod: TimeInterval(configuration.parkSeconds)), of: job, store: connections.store)
+        }
+        guard let connectedAt = outcome.connectedAt else {
+            await settle(delivery, result, job: job)
+            return
+        }
+        // The table's mark is no part of the outcome: it is written while the result is published.
+        async let marked: Void = markConnected(job.serverId, at: connectedAt, directory: connections.directory)
         await settle(delivery, result, job: job)
+        await marked
     }
 
     /// What `process` decided.
@@ -53,79 +63,97 @@ extension WorkerRuntime {
         var endpointUpdatedAt: Date?
         /// Nothing could be settled (the broker refused a retry or dead letter): the delivery goes back.
         var requeue = false
+        /// The pending marker and park were already settled in Redis, with the state write.
+        var settledInRedis = false
+        /// The session came up at this time: `"IsConnected"` is to be marked in the table.
+        var connectedAt: Date?
     }
 
-    /// Lease, row, session, state, row update; or the retry or dead letter that failure calls for.
-    func process(_ job: RecoveryJob) async -> ProcessOutcome {
+    /// Lease (while the row is read), session (while its catalog is read), then the state write that also
+    /// settles the job in Redis; or the retry or dead letter that failure calls for.
+    func process(_ job: RecoveryJob, store: SessionStateStore, directory: any EndpointDirectory) async -> ProcessOutcome {
         let token = UUID().uuidString.lowercased() + "-" + UUID().uuidString.lowercased()
+        // Reading the row needs no lease; the lease is still taken before the session opens.
+        async let rowRead = Self.result { try await directory.endpoint(id: job.serverId) }
         let fence: Int
         do {
             guard let acquired = try await store.acquireLease(serverId: job.serverId, token: token, ttl: leaseTTL) else {
-                let name = (try? await directory.endpoint(id: job.serverId))?.name ?? "unknown"
+                let name = (try? await rowRead.get())??.name ?? "unknown"
                 logger.info("Failed to recover connection for server \(job.serverId) (\(name)) - may be handled by another instance")
                 return ProcessOutcome(outcome: .skipped)
             }
             fence = acquired
         } catch {
-            return await retryOrDeadLetter(job, cause: .other("lease unavailable: \(error)"), token: nil, endpoint: nil)
+            _ = await rowRead
+            return await retryOrDeadLetter(job, cause: .other("lease unavailable: \(error)"), token: nil, endpoint: nil, store: store)
         }
         logger.info("Acquired distributed lock for server \(job.serverId)", metadata: ["fence": "\(fence)", "attempt": "\(job.attempt)"])
 
         let endpoint: EndpointRecord
-        do {
-            guard let row = try await directory.endpoint(id: job.serverId), row.isEnabled else {
-                _ = try? await store.releaseLease(serverId: job.serverId, token: token)
-                logger.info("server \(job.serverId) is disabled or deleted: nothing to recover")
-                return ProcessOutcome(outcome: .stopped)
-            }
+        switch await rowRead {
+        case .success(let row?) where row.isEnabled:
             endpoint = row
-        } catch {
-            return await retryOrDeadLetter(job, cause: .other("endpoint row unavailable: \(error)"), token: token, endpoint: nil)
+        case .success:
+            _ = try? await store.releaseLease(serverId: job.serverId, token: token)
+            logger.info("server \(job.serverId) is disabled or deleted: nothing to recover")
+            return ProcessOutcome(outcome: .stopped)
+        case .failure(let error):
+            return await retryOrDeadLetter(job, cause: .other("endpoint row unavailable: \(error)"), token: token, endpoint: nil, store: store)
         }
         logger.info("Recovering missing connection for enabled server \(endpoint.id) (\(endpoint.name))", metadata: ["reason": "\(job.reason.rawValue)", "attempt": "\(job.attempt)"])
 
         let connectStarted = ContinuousClock.now
         let held: HeldSession
         do {
-            held = try await openSession(endpoint, leaseToken: token, fence: fence)
+            held = try await openSession(endpoint, leaseToken: token, fence: fence, directory: directory)
         } catch let error as SessionError {
-            return await retryOrDeadLetter(job, cause: FailureCause(error), token: token, endpoint: endpoint)
+            return await retryOrDeadLetter(job, cause: FailureCause(error), token: token, endpoint: endpoint, store: store)
         } catch {
-            return await retryOrDeadLetter(job, cause: .other("\(error)"), token: token, endpoint: endpoint)
+            return await retryOrDeadLetter(job, cause: .other("\(error)"), token: token, endpoint: endpoint, store: store)
         }
 
         let stateWritten: Bool
         do {
-            stateWritten = try await store.writeState(state(for: held, status: .connected), token: token)
+            stateWritten = try await store.commitRecovered(state(for: held, status: .connected), token: token, jobId: job.jobId)
         } catch {
             held.session.close(code: .goingAway, reason: "state unavailable")
             held.mcp.close()
-            return await retryOrDeadLetter(job, cause: .other("state write failed: \(error)"), token: token, endpoint: endpoint)
+            return await retryOrDeadLetter(job, cause: .other("state write failed: \(error)"), token: token, endpoint: endpoint, store: store)
         }
         guard stateWritten else {
             held.session.close(code: .goingAway, reason: "lease lost")
             held.mcp.close()
             logger.info("Failed to recover connection for server \(endpoint.id) (\(endpoint.name)) - may be handled by another instance")
-            return ProcessOutcome(outcome: .skipped)
+            return ProcessOutcome(outcome: .skipped, settledInRedis: true)
         }
         await keeper.add(held)
         if !held.session.isOpen {
             // Closed between the first message and now: the serving task may have ended it before it was held.
             await endSession(held.serverId, .lost("closed while opening"))
-            return ProcessOutcome(outcome: .recovered, endpointUpdatedAt: endpoint.updatedAt)
+            return ProcessOutcome(outcome: .recovered, endpointUpdatedAt: endpoint.updatedAt, settledInRedis: true)
         }
         metrics.connectDuration(ContinuousClock.now - connectStarted)
-        do {
-            try await directory.markConnected(id: endpoint.id, at: held.connectedAt)
-        } catch {
-            logger.warning("could not mark server \(endpoint.id) connected in the table", metadata: ["error": "\(error)"])
-        }
         logger.info("Successfully recovered connection for server \(endpoint.id) (\(endpoint.name))", metadata: ["fence": "\(fence)"])
-        return ProcessOutcome(outcome: .recovered, endpointUpdatedAt: endpoint.updatedAt)
+        return ProcessOutcome(outcome: .recovered, endpointUpdatedAt: endpoint.updatedAt, settledInRedis: true, connectedAt: held.connectedAt)
+    }
+
+    /// `"IsConnected" = true` for a session that came up; a failure is only logged (the next change of
+    /// the session writes the row again).
+    func markConnected(_ serverId: String, at date: Date, directory: any EndpointDirectory) async {
+        do {
+            try await directory.markConnected(id: serverId, at: date)
+        } catch {
+            logger.warning("could not mark server \(serverId) connected in the table", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The outcome of `body` as a value, so that it can run beside other work in an `async let`.
+    static func result<T: Sendable>(_ body: @Sendable () async throws -> T) async -> Result<T, any Error> {
+        do { return .success(try await body()) } catch { return .failure(error) }
     }
 
     /// A failed attempt: released lease, then a delayed retry or a dead letter with the endpoint parked.
-    func retryOrDeadLetter(_ job: RecoveryJob, cause: FailureCause, token: String?, endpoint: EndpointRecord?) async -> ProcessOutcome {
+    func retryOrDeadLetter(_ job: RecoveryJob, cause: FailureCause, token: String?, endpoint: EndpointRecord?, store: SessionStateStore) async -> ProcessOutcome {
         if let token { _ = try? await store.releaseLease(serverId: job.serverId, token: token) }
         let error = cause.jobError
         let name = endpoint?.name ?? "unknown"
@@ -160,15 +188,10 @@ extension WorkerRuntime {
         return ProcessOutcome(outcome: .dead, error: error, endpointUpdatedAt: endpoint?.updatedAt)
     }
 
-    /// Applies what a settled job means for the endpoint's pending marker and park.
-    func apply(_ disposition: ResultDisposition, of job: RecoveryJob) async {
+    /// Applies what a settled job means for the endpoint's pending marker and park, in one round trip.
+    func apply(_ disposition: ResultDisposition, of job: RecoveryJob, store: SessionStateStore) async {
         do {
-            if disposition.clearPending { try await store.clearPending(serverId: job.serverId, ifJob: job.jobId) }
-            if let park = disposition.park { try await store.park(park) }
-            if disposition.clearPark {
-                try await store.unpark(serverIds: [job.serverId])
-                try await store.clearAttempts(serverIds: [job.serverId])
-            }
+            try await store.settle(disposition, serverId: job.serverId, jobId: job.jobId)
         } catch {
             logger.warning("could not update the pending marker or park of server \(job.serverId)", metadata: ["error": "\(error)"])
         }

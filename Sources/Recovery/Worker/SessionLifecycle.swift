@@ -9,9 +9,11 @@ extension WorkerRuntime {
     /// Opens the endpoint's WebSocket session and the MCP server that answers on it, and starts serving.
     /// Xiaozhi speaks first: a session it closes before its first message (a rejected token gets close
     /// 1008 right after the upgrade) is a failed attempt, not a recovered one.
-    func openSession(_ endpoint: EndpointRecord, leaseToken: String, fence: Int) async throws -> HeldSession {
+    /// The tool catalog is read from `directory` while the connection is made.
+    func openSession(_ endpoint: EndpointRecord, leaseToken: String, fence: Int, directory: any EndpointDirectory) async throws -> HeldSession {
+        async let catalogRead = loadCatalog(endpoint, from: directory)
         let session = try await dependencies.host.connect(endpoint.address, options: sessionOptions)
-        let catalog = await loadCatalog(endpoint)
+        let catalog = await catalogRead
         let mcp = MCPSessionServer(
             options: MCPSessionOptions(endpointName: endpoint.name), catalog: catalog, bridge: dependencies.bridge,
             logger: logger, send: { [session] text in session.send(text: text) })
@@ -46,7 +48,7 @@ extension WorkerRuntime {
 
     /// The endpoint's tool catalog from its active bindings; an empty one when the tables cannot be read
     /// (the session still answers `initialize` and `ping`, and the catalog is rebuilt later).
-    func loadCatalog(_ endpoint: EndpointRecord) async -> ToolCatalog {
+    func loadCatalog(_ endpoint: EndpointRecord, from directory: any EndpointDirectory) async -> ToolCatalog {
         do {
             let rows = try await directory.catalogRows(endpointId: endpoint.id)
             let built = ToolCatalog.build(

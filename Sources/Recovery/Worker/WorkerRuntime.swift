@@ -12,8 +12,14 @@ import Transport
 /// every session off to the rest of the pool.
 public final class WorkerRuntime: Service, Sendable {
     public struct Dependencies: Sendable {
+        /// Lease renewals, heartbeats and releases: a connection of their own, so that a renewal never
+        /// waits behind job traffic.
         public var store: SessionStateStore
         public var directory: any EndpointDirectory
+        /// The stores jobs use, in turn (one Redis connection each); `[store]` when none are given.
+        public var jobStores: [SessionStateStore]
+        /// The directories jobs use, in turn (one Postgres connection each); `[directory]` when none are given.
+        public var jobDirectories: [any EndpointDirectory]
         /// Publishing connection.
         public var publisher: AMQPConnection
         /// Consuming connection (jobs and control).
@@ -21,9 +27,15 @@ public final class WorkerRuntime: Service, Sendable {
         public var host: SessionHost
         public var bridge: any ToolCallBridge
 
-        public init(store: SessionStateStore, directory: any EndpointDirectory, publisher: AMQPConnection, consumer: AMQPConnection, host: SessionHost, bridge: any ToolCallBridge) {
+        public init(
+            store: SessionStateStore, directory: any EndpointDirectory, jobStores: [SessionStateStore] = [],
+            jobDirectories: [any EndpointDirectory] = [], publisher: AMQPConnection, consumer: AMQPConnection,
+            host: SessionHost, bridge: any ToolCallBridge
+        ) {
             self.store = store
             self.directory = directory
+            self.jobStores = jobStores.isEmpty ? [store] : jobStores
+            self.jobDirectories = jobDirectories.isEmpty ? [directory] : jobDirectories
             self.publisher = publisher
             self.consumer = consumer
             self.host = host
@@ -44,8 +56,17 @@ public final class WorkerRuntime: Service, Sendable {
     let startedAt = Date()
     let shuttingDown = Atomic<Bool>(false)
 
+    let nextJobConnection = Atomic<Int>(0)
+
     var store: SessionStateStore { dependencies.store }
     var directory: any EndpointDirectory { dependencies.directory }
+
+    /// The Redis store and Postgres directory for one job, taken in turn from the job connections.
+    func jobConnections() -> (store: SessionStateStore, directory: any EndpointDirectory) {
+        let index = nextJobConnection.wrappingAdd(1, ordering: .relaxed).oldValue
+        let stores = dependencies.jobStores, directories = dependencies.jobDirectories
+        return (stores[index % stores.count], directories[index % directories.count])
+    }
     var leaseTTL: Duration { .seconds(configuration.leaseTtlSeconds) }
 
     public init(configuration: PoolConfiguration, instanceId: String, dependencies: Dependencies, sessionOptions: SessionOptions, metrics: PoolMetrics, logger: Logger) {
@@ -177,15 +198,28 @@ public final class WorkerRuntime: Service, Sendable {
         guard !tokens.isEmpty else { return }
         do {
             let lost = try await store.renewLeases(tokens, ttl: leaseTTL)
-            for serverId in lost.sorted() {
-                guard let held = await keeper.session(serverId) else { continue }
-                if let fence = try await store.acquireLease(serverId: serverId, token: held.leaseToken, ttl: leaseTTL) {
+            guard !lost.isEmpty else { return }
+            // Still held here (a session may have ended since the snapshot): re-take them all in one
+            // pipeline, rewrite the states of those taken in another, end the others.
+            var lapsed: [String: HeldSession] = [:]
+            for serverId in lost {
+                if let held = await keeper.session(serverId) { lapsed[serverId] = held }
+            }
+            let fences = try await store.reacquireLeases(lapsed.mapValues(\.leaseToken), ttl: leaseTTL)
+            var rewrites: [(state: ConnectionState, token: String)] = []
+            for serverId in lapsed.keys.sorted() {
+                guard let held = lapsed[serverId] else { continue }
+                if let fence = fences[serverId] {
                     logger.notice("lease was gone and is taken again", metadata: ["server": "\(serverId)", "fence": "\(fence)"])
-                    _ = try await store.writeState(state(for: held, status: .connected), token: held.leaseToken)
+                    rewrites.append((state(for: held, status: .connected), held.leaseToken))
                 } else {
                     logger.warning("lease lost to another holder, closing the session", metadata: ["server": "\(serverId)"])
                     await endSession(serverId, .leaseLost)
                 }
+            }
+            let refused = try await store.writeStates(rewrites)
+            for serverId in refused.sorted() {
+                logger.warning("state rewrite refused: lease not held", metadata: ["server": "\(serverId)"])
             }
         } catch {
             logger.warning("renewing leases failed", metadata: ["error": "\(error)", "sessions": "\(tokens.count)"])
@@ -214,7 +248,7 @@ public final class WorkerRuntime: Service, Sendable {
     func refreshCatalogs() async {
         for held in await keeper.snapshot() {
             guard let endpoint = try? await directory.endpoint(id: held.serverId) else { continue }
-            let catalog = await loadCatalog(endpoint)
+            let catalog = await loadCatalog(endpoint, from: directory)
             if catalog != held.mcp.catalog {
                 held.mcp.replaceCatalog(catalog)
                 logger.info("tool catalog of server \(held.serverId) changed", metadata: ["tools": "\(catalog.tools.count)"])
