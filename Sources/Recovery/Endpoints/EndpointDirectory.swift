@@ -13,6 +13,10 @@ public protocol EndpointDirectory: Sendable {
     func statusRows() async throws -> [EndpointStatusRow]
     /// The rows the endpoint's tool catalog is built from.
     func catalogRows(endpointId: String) async throws -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow])
+    /// The endpoints of `ids` that exist (a worker's catalog refresh of every held session).
+    func endpoints(ids: [String]) async throws -> [EndpointRecord]
+    /// The catalog rows of many endpoints, one query per table.
+    func catalogRows(endpointIds: [String]) async throws -> CatalogRowSet
     /// `"IsConnected" = true, "LastConnectedAt" = at`.
     func markConnected(id: String, at: Date) async throws
     /// `"IsConnected" = false, "LastDisconnectedAt" = at`.

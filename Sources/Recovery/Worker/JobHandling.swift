@@ -23,8 +23,11 @@ extension WorkerRuntime {
         }
         guard await keeper.reserve(job.serverId) else {
             if await keeper.session(job.serverId) != nil {
-                // Already held here: the job is settled by the session that exists.
-                await settle(delivery, JobResult(jobId: job.jobId, serverId: job.serverId, outcome: .skipped, instanceId: instanceId, attempt: job.attempt, durationMs: 0), job: job)
+                // Already held here: the job is settled by the session that exists, and its pending
+                // marker goes (left behind, it would hold back every job for the endpoint until it expires).
+                let result = JobResult(jobId: job.jobId, serverId: job.serverId, outcome: .skipped, instanceId: instanceId, attempt: job.attempt, durationMs: 0)
+                await apply(ResultDisposition.of(result, at: Date(), endpointUpdatedAt: nil, parkPeriod: TimeInterval(configuration.parkSeconds)), of: job, store: jobConnections().store)
+                await settle(delivery, result, job: job)
             } else {
                 _ = try? await dependencies.consumer.nack(delivery, requeue: true)
             }

@@ -50,18 +50,22 @@ extension WorkerRuntime {
     /// (the session still answers `initialize` and `ping`, and the catalog is rebuilt later).
     func loadCatalog(_ endpoint: EndpointRecord, from directory: any EndpointDirectory) async -> ToolCatalog {
         do {
-            let rows = try await directory.catalogRows(endpointId: endpoint.id)
-            let built = ToolCatalog.build(
-                endpointId: endpoint.id, ownerUserId: endpoint.userId, bindings: rows.bindings,
-                serviceConfigs: rows.configs, tools: rows.tools)
-            for issue in built.issues {
-                logger.notice("tool catalog of server \(endpoint.id): \(issue)")
-            }
-            return built.catalog
+            return buildCatalog(endpoint, rows: try await directory.catalogRows(endpointId: endpoint.id))
         } catch {
             logger.warning("could not load the tools of server \(endpoint.id)", metadata: ["error": "\(error)"])
             return ToolCatalog(tools: [])
         }
+    }
+
+    /// The endpoint's tool catalog from its rows; what is wrong with them is logged.
+    func buildCatalog(_ endpoint: EndpointRecord, rows: (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow])) -> ToolCatalog {
+        let built = ToolCatalog.build(
+            endpointId: endpoint.id, ownerUserId: endpoint.userId, bindings: rows.bindings,
+            serviceConfigs: rows.configs, tools: rows.tools)
+        for issue in built.issues {
+            logger.notice("tool catalog of server \(endpoint.id): \(issue)")
+        }
+        return built.catalog
     }
 
     /// Pumps the session's events into its MCP server until it closes, then ends it as lost. The first

@@ -244,17 +244,37 @@ public final class WorkerRuntime: Service, Sendable {
     }
 
     /// Rebuilds every held session's tool catalog from the tables and swaps it in where it changed, so
-    /// bindings, selections and service settings reach live sessions without dropping them.
+    /// bindings, selections and service settings reach live sessions without dropping them. The rows are
+    /// read in chunks of `catalogRefreshChunk` sessions, one query per table each.
     func refreshCatalogs() async {
-        for held in await keeper.snapshot() {
-            guard let endpoint = try? await directory.endpoint(id: held.serverId) else { continue }
-            let catalog = await loadCatalog(endpoint, from: directory)
-            if catalog != held.mcp.catalog {
-                held.mcp.replaceCatalog(catalog)
-                logger.info("tool catalog of server \(held.serverId) changed", metadata: ["tools": "\(catalog.tools.count)"])
+        let held = await keeper.snapshot()
+        var start = 0
+        while start < held.count, !Task.isCancelled {
+            let chunk = held[start..<min(start + Self.catalogRefreshChunk, held.count)]
+            start += Self.catalogRefreshChunk
+            let ids = chunk.map(\.serverId)
+            let endpoints: [String: EndpointRecord]
+            let rows: CatalogRowSet
+            do {
+                endpoints = Dictionary(try await directory.endpoints(ids: ids).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                rows = try await directory.catalogRows(endpointIds: ids)
+            } catch {
+                logger.warning("could not read the tool catalogs of \(ids.count) held sessions", metadata: ["error": "\(error)"])
+                continue
+            }
+            for session in chunk {
+                guard let endpoint = endpoints[session.serverId] else { continue }
+                let catalog = buildCatalog(endpoint, rows: rows.rows(for: endpoint.id))
+                if catalog != session.mcp.catalog {
+                    session.mcp.replaceCatalog(catalog)
+                    logger.info("tool catalog of server \(session.serverId) changed", metadata: ["tools": "\(catalog.tools.count)"])
+                }
             }
         }
     }
+
+    /// Sessions whose catalog rows one refresh query covers.
+    static let catalogRefreshChunk = 1000
 
     /// The state value of a held session.
     func state(for held: HeldSession, status: ConnectionStatus, now: Date = Date()) -> ConnectionState {
