@@ -126,19 +126,19 @@ cpu_seconds() {
   done
   awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
 }
-# The servers' processes (Redis, the Postgres postmaster and its backends, RabbitMQ), when XZ_SERVICES_DIR is known.
+# The processes of one server ($1: redis, postgres (the postmaster and its backends) or rabbitmq), when
+# XZ_SERVICES_DIR is known.
 server_pids() {
   [[ -n "${XZ_SERVICES_DIR:-}" ]] || return 0
   local pid args
   for pid in $(ls /proc | grep -E '^[0-9]+$'); do
     args="$( { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null || true)"
-    case "$args" in
-      *"$XZ_SERVICES_DIR"*beam.smp*|*beam.smp*"$XZ_SERVICES_DIR"*|*"postgres -D $XZ_SERVICES_DIR"*) echo "$pid" ;;
-      "redis-server 127.0.0.1:${redis_hostport##*:}"*) echo "$pid" ;;
+    case "$1:$args" in
+      rabbitmq:*"$XZ_SERVICES_DIR"*beam.smp*|rabbitmq:*beam.smp*"$XZ_SERVICES_DIR"*) echo "$pid" ;;
+      postgres:*"postgres -D $XZ_SERVICES_DIR"*) echo "$pid"; pgrep -P "$pid" || true ;;
+      "redis:redis-server 127.0.0.1:${redis_hostport##*:}"*) echo "$pid" ;;
     esac
   done
-  local postmaster; postmaster="$(head -n1 "$XZ_SERVICES_DIR/postgres/data/postmaster.pid" 2>/dev/null || true)"
-  [[ -n "$postmaster" ]] && pgrep -P "$postmaster" || true
 }
 
 # Epoch seconds of the first line of log $1 after line $3 matching $2 (its own timestamp), or "never".
@@ -188,15 +188,16 @@ sleep 3
 # 2. One worker killed with SIGKILL.
 victim="${worker_pids[0]}"
 survivors=("${worker_pids[@]:1}")
-others=()
-for pid in "${pids[@]}"; do [[ "$pid" == "$victim" ]] || others+=("$pid"); done
-servers=($(server_pids))
+# CPU accounting over the recovery, by part: name, then its processes.
+parts=("survivors:${survivors[*]}" "scheduler:${pids[1]}" "simulator:${pids[0]}"
+       "redis:$(server_pids redis | tr '\n' ' ')" "postgres:$(server_pids postgres | tr '\n' ' ')" "rabbitmq:$(server_pids rabbitmq | tr '\n' ' ')")
+cpu_before=()
+for part in "${parts[@]}"; do read -r -a part_pids <<<"${part#*:}"; cpu_before+=("$(cpu_seconds "${part_pids[@]}")"); done
 evictions_before="$(sim_field evictions)"
 recovered_before=()
 for index in $(seq 2 "$worker_count"); do
   recovered_before+=("$(grep -c "Successfully recovered connection" "$logs/worker$index.log" || true)")
 done
-cpu_workers_before="$(cpu_seconds "${survivors[@]}")"; cpu_pool_before="$(cpu_seconds "${others[@]}")"; cpu_servers_before="$(cpu_seconds "${servers[@]}")"
 killed="$(now)"
 kill -KILL "$victim"
 sleep 0.5
@@ -204,9 +205,15 @@ left="$(sim_field connectedCount)"
 echo "killed worker pid $victim at $(date -u -d "@$killed" +%H:%M:%S.%3N) UTC: simulator connectedCount $left just after"
 wait_all_connected
 back="$(now)"
-cpu_workers="$(awk -v a="$cpu_workers_before" -v b="$(cpu_seconds "${survivors[@]}")" 'BEGIN { printf "%.2f", b - a }')"
-cpu_pool="$(awk -v a="$cpu_pool_before" -v b="$(cpu_seconds "${others[@]}")" 'BEGIN { printf "%.2f", b - a }')"
-cpu_servers="$(awk -v a="$cpu_servers_before" -v b="$(cpu_seconds "${servers[@]}")" 'BEGIN { printf "%.2f", b - a }')"
+cpu_report="" cpu_total=0 index=0
+for part in "${parts[@]}"; do
+  read -r -a part_pids <<<"${part#*:}"
+  if (( ${#part_pids[@]} > 0 )); then
+    spent="$(awk -v a="${cpu_before[index]}" -v b="$(cpu_seconds "${part_pids[@]}")" 'BEGIN { printf "%.2f", b - a }')"
+    cpu_report+=" ${part%%:*} $spent s,"; cpu_total="$(awk -v a="$cpu_total" -v b="$spent" 'BEGIN { printf "%.2f", a + b }')"
+  fi
+  index=$(( index + 1 ))
+done
 echo "worker killed: all $endpoints connected again (simulator and Redis leases) $(since "$killed" "$back") s after SIGKILL (lease TTL ${Recovery__LeaseTtlSeconds} s, goal TTL + 5 s); simulator evictions $(( $(sim_field evictions) - evictions_before )) (load $(load))"
 # The re-opening phase: the survivors' "Successfully recovered" lines after the kill, first to last.
 moved=$(( endpoints - left ))
@@ -216,4 +223,8 @@ if (( reopened > 1 )); then
   first="$(date -d "$(head -n1 <<<"$stamps")" +%s.%N)"; last="$(date -d "$(tail -n1 <<<"$stamps")" +%s.%N)"
   echo "re-opening: $reopened sessions re-opened by the $(( worker_count - 1 )) survivors from $(since "$killed" "$first") s to $(since "$killed" "$last") s after SIGKILL: $(awk -v n="$reopened" -v a="$first" -v b="$last" 'BEGIN { printf "%.0f", n / (b - a) }') sessions/s"
 fi
-(( moved > 0 )) && echo "cpu per moved session ($moved moved): survivors $(awk -v c="$cpu_workers" -v n="$moved" 'BEGIN { printf "%.2f", c * 1000 / n }') ms (${cpu_workers} s), survivors, scheduler and simulator $(awk -v c="$cpu_pool" -v n="$moved" 'BEGIN { printf "%.2f", c * 1000 / n }') ms (${cpu_pool} s), servers $(awk -v c="$cpu_servers" -v n="$moved" 'BEGIN { printf "%.2f", c * 1000 / n }') ms (${cpu_servers} s, ${#servers[@]} processes), over $(since "$killed" "$back") s"
+if (( moved > 0 )); then
+  survivors_cpu="${cpu_report#* survivors }"; survivors_cpu="${survivors_cpu%% s,*}"
+  echo "cpu over the $(since "$killed" "$back") s:${cpu_report%,}; total $cpu_total s"
+  echo "cpu per moved session ($moved moved): survivors $(awk -v c="$survivors_cpu" -v n="$moved" 'BEGIN { printf "%.2f", c * 1000 / n }') ms, everything measured $(awk -v c="$cpu_total" -v n="$moved" 'BEGIN { printf "%.2f", c * 1000 / n }') ms"
+fi
