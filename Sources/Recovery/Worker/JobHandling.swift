@@ -77,10 +77,10 @@ extension WorkerRuntime {
     func process(_ job: RecoveryJob, store: SessionStateStore, directory: any EndpointDirectory) async -> ProcessOutcome {
         let token = UUID().uuidString.lowercased() + "-" + UUID().uuidString.lowercased()
         // Reading the row needs no lease; the lease is still taken before the session opens.
-        async let rowRead = Self.result { try await directory.endpoint(id: job.serverId) }
+        async let rowRead = Self.result { try await StaleConnectionRetry.run { try await directory.endpoint(id: job.serverId) } }
         let fence: Int
         do {
-            guard let acquired = try await store.acquireLease(serverId: job.serverId, token: token, ttl: leaseTTL) else {
+            guard let acquired = try await StaleConnectionRetry.run({ try await store.acquireLease(serverId: job.serverId, token: token, ttl: leaseTTL) }) else {
                 let name = (try? await rowRead.get())??.name ?? "unknown"
                 logger.info("Failed to recover connection for server \(job.serverId) (\(name)) - may be handled by another instance")
                 return ProcessOutcome(outcome: .skipped)
@@ -97,7 +97,7 @@ extension WorkerRuntime {
         case .success(let row?) where row.isEnabled:
             endpoint = row
         case .success:
-            _ = try? await store.releaseLease(serverId: job.serverId, token: token)
+            _ = try? await StaleConnectionRetry.run { try await store.releaseLease(serverId: job.serverId, token: token) }
             logger.info("server \(job.serverId) is disabled or deleted: nothing to recover")
             return ProcessOutcome(outcome: .stopped)
         case .failure(let error):
@@ -117,7 +117,8 @@ extension WorkerRuntime {
 
         let stateWritten: Bool
         do {
-            stateWritten = try await store.commitRecovered(state(for: held, status: .connected), token: token, jobId: job.jobId)
+            let value = state(for: held, status: .connected)
+            stateWritten = try await StaleConnectionRetry.run { try await store.commitRecovered(value, token: token, jobId: job.jobId) }
         } catch {
             held.session.close(code: .goingAway, reason: "state unavailable")
             held.mcp.close()
@@ -144,7 +145,7 @@ extension WorkerRuntime {
     /// the session writes the row again).
     func markConnected(_ serverId: String, at date: Date, directory: any EndpointDirectory) async {
         do {
-            try await directory.markConnected(id: serverId, at: date)
+            try await StaleConnectionRetry.run { try await directory.markConnected(id: serverId, at: date) }
         } catch {
             logger.warning("could not mark server \(serverId) connected in the table", metadata: ["error": "\(error)"])
         }
@@ -157,7 +158,7 @@ extension WorkerRuntime {
 
     /// A failed attempt: released lease, then a delayed retry or a dead letter with the endpoint parked.
     func retryOrDeadLetter(_ job: RecoveryJob, cause: FailureCause, token: String?, endpoint: EndpointRecord?, store: SessionStateStore) async -> ProcessOutcome {
-        if let token { _ = try? await store.releaseLease(serverId: job.serverId, token: token) }
+        if let token { _ = try? await StaleConnectionRetry.run { try await store.releaseLease(serverId: job.serverId, token: token) } }
         let error = cause.jobError
         let name = endpoint?.name ?? "unknown"
         logger.warning("Failed to recover connection for server \(job.serverId) (\(name))", metadata: ["error": "\(error.message)", "kind": "\(error.kind.rawValue)", "attempt": "\(job.attempt)"])
@@ -165,7 +166,7 @@ extension WorkerRuntime {
         case .retry(_, let step, let delay):
             let next = job.retried(jobId: UUID().uuidString.lowercased(), at: Date())
             do {
-                try await store.refreshPending(serverId: job.serverId, jobId: next.jobId, ttl: .seconds(delay + configuration.pendingTtlSeconds))
+                try await StaleConnectionRetry.run { try await store.refreshPending(serverId: job.serverId, jobId: next.jobId, ttl: .seconds(delay + configuration.pendingTtlSeconds)) }
                 try await bus.publish(retry: next, step: step)
                 return ProcessOutcome(outcome: .retrying, error: error, endpointUpdatedAt: endpoint?.updatedAt)
             } catch {
@@ -194,7 +195,7 @@ extension WorkerRuntime {
     /// Applies what a settled job means for the endpoint's pending marker and park, in one round trip.
     func apply(_ disposition: ResultDisposition, of job: RecoveryJob, store: SessionStateStore) async {
         do {
-            try await store.settle(disposition, serverId: job.serverId, jobId: job.jobId)
+            try await StaleConnectionRetry.run { try await store.settle(disposition, serverId: job.serverId, jobId: job.jobId) }
         } catch {
             logger.warning("could not update the pending marker or park of server \(job.serverId)", metadata: ["error": "\(error)"])
         }

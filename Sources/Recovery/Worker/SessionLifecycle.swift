@@ -50,7 +50,7 @@ extension WorkerRuntime {
     /// (the session still answers `initialize` and `ping`, and the catalog is rebuilt later).
     func loadCatalog(_ endpoint: EndpointRecord, from directory: any EndpointDirectory) async -> ToolCatalog {
         do {
-            return buildCatalog(endpoint, rows: try await directory.catalogRows(endpointId: endpoint.id))
+            return buildCatalog(endpoint, rows: try await StaleConnectionRetry.run { try await directory.catalogRows(endpointId: endpoint.id) })
         } catch {
             logger.warning("could not load the tools of server \(endpoint.id)", metadata: ["error": "\(error)"])
             return ToolCatalog(tools: [])
