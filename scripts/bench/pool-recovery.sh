@@ -102,12 +102,17 @@ sim_field() {
   echo "${match:-0}"
 }
 
-# Waits until Redis has all endpoints connected with a lease and the simulator holds all of them.
+# Waits until Redis has all endpoints connected with a lease and the simulator holds all of them; sets
+# all_back_at to when Redis first said so in the poll the simulator confirmed (a worker writes the state
+# only once the session is open, and reading the simulator's status can take seconds).
 wait_all_connected() {
-  local deadline=$(( $(date +%s) + timeout ))
+  local deadline=$(( $(date +%s) + timeout )) polled
   while (( $(date +%s) < deadline )); do
+    polled="$(now)"
     read -r connected leased <<<"$(redis_counts)"
     if [[ "$connected" == "$endpoints" && "$leased" == "$endpoints" ]]; then
+      all_back_at="$polled"
+      [[ -n "${parts+set}" ]] && snapshot_cpu cpu_after
       [[ "$(sim_field connectedCount)" == "$endpoints" ]] && return 0
     fi
     sleep 0.2
@@ -168,7 +173,7 @@ done
 
 start="$(now)"
 wait_all_connected
-echo "cold start: all $endpoints connected in $(since "$start" "$(now)") s after the processes started (load $(load))"
+echo "cold start: all $endpoints connected in $(since "$start" "$all_back_at") s after the processes started (load $(load))"
 sleep 3
 
 # 1. Redis flushed.
@@ -179,7 +184,7 @@ flushed="$(now)"
 redis FLUSHDB >/dev/null
 echo "flushed Redis database $redis_db at $(date -u -d "@$flushed" +%H:%M:%S.%3N) UTC"
 wait_all_connected
-done_at="$(now)"
+done_at="$all_back_at"
 seen="$(first_line_time "$logs/scheduler.log" "missing from Redis - attempting recovery|vanished from Redis" "$lines")"
 restored="$(( $(cat "$logs"/worker*.log | grep -c "lease was gone and is taken again" || true) - restored_before ))"
 echo "redis flushed: all $endpoints connected again $(since "$flushed" "$done_at") s after the flush, $( [[ "$seen" == never ]] && echo "no cycle found them missing" || echo "$(since "$seen" "$done_at") s after the cycle that found them gone ($(since "$flushed" "$seen") s after the flush)"); leases re-taken by their holders $restored; simulator evictions $(( $(sim_field evictions) - evictions_before )) (load $(load))"
@@ -191,32 +196,44 @@ survivors=("${worker_pids[@]:1}")
 # CPU accounting over the recovery, by part: name, then its processes.
 parts=("survivors:${survivors[*]}" "scheduler:${pids[1]}" "simulator:${pids[0]}"
        "redis:$(server_pids redis | tr '\n' ' ')" "postgres:$(server_pids postgres | tr '\n' ' ')" "rabbitmq:$(server_pids rabbitmq | tr '\n' ' ')")
-cpu_before=()
-for part in "${parts[@]}"; do read -r -a part_pids <<<"${part#*:}"; cpu_before+=("$(cpu_seconds "${part_pids[@]}")"); done
+# snapshot_cpu NAME: the CPU seconds of every part, into the array NAME.
+snapshot_cpu() {
+  local -n into="$1"
+  into=()
+  local part part_pids
+  for part in "${parts[@]}"; do read -r -a part_pids <<<"${part#*:}"; into+=("$(cpu_seconds "${part_pids[@]}")"); done
+}
 evictions_before="$(sim_field evictions)"
 recovered_before=()
 for index in $(seq 2 "$worker_count"); do
   recovered_before+=("$(grep -c "Successfully recovered connection" "$logs/worker$index.log" || true)")
 done
+# The sessions the victim holds, from the states in Redis that name it (the simulator's status is not
+# read between the kill and the end: building it costs the simulator seconds of CPU).
+victim_instance="$(grep -o -m1 'instance=[^ ]*' "$logs/worker1.log" | cut -d= -f2)"
+moved="$(redis EVAL 'local n = 0
+for _, id in ipairs(redis.call("SMEMBERS", "mcp:connections:all")) do
+  local v = redis.call("GET", "mcp:connection:" .. id)
+  if v and string.find(v, "\"InstanceId\":\"" .. ARGV[1] .. "\"", 1, true) then n = n + 1 end
+end
+return n' 0 "$victim_instance")"
+snapshot_cpu cpu_before
 killed="$(now)"
 kill -KILL "$victim"
-sleep 0.5
-left="$(sim_field connectedCount)"
-echo "killed worker pid $victim at $(date -u -d "@$killed" +%H:%M:%S.%3N) UTC: simulator connectedCount $left just after"
+echo "killed worker pid $victim ($victim_instance, holding $moved sessions) at $(date -u -d "@$killed" +%H:%M:%S.%3N) UTC"
 wait_all_connected
-back="$(now)"
+back="$all_back_at"
 cpu_report="" cpu_total=0 index=0
 for part in "${parts[@]}"; do
   read -r -a part_pids <<<"${part#*:}"
   if (( ${#part_pids[@]} > 0 )); then
-    spent="$(awk -v a="${cpu_before[index]}" -v b="$(cpu_seconds "${part_pids[@]}")" 'BEGIN { printf "%.2f", b - a }')"
+    spent="$(awk -v a="${cpu_before[index]}" -v b="${cpu_after[index]}" 'BEGIN { printf "%.2f", b - a }')"
     cpu_report+=" ${part%%:*} $spent s,"; cpu_total="$(awk -v a="$cpu_total" -v b="$spent" 'BEGIN { printf "%.2f", a + b }')"
   fi
   index=$(( index + 1 ))
 done
 echo "worker killed: all $endpoints connected again (simulator and Redis leases) $(since "$killed" "$back") s after SIGKILL (lease TTL ${Recovery__LeaseTtlSeconds} s, goal TTL + 5 s); simulator evictions $(( $(sim_field evictions) - evictions_before )) (load $(load))"
 # The re-opening phase: the survivors' "Successfully recovered" lines after the kill, first to last.
-moved=$(( endpoints - left ))
 stamps="$(for index in $(seq 2 "$worker_count"); do tail -n +1 "$logs/worker$index.log" | grep "Successfully recovered connection" | tail -n +"$(( recovered_before[index - 2] + 1 ))" | cut -d' ' -f1; done | sort)"
 reopened="$(grep -c . <<<"$stamps" || true)"
 if (( reopened > 1 )); then
