@@ -21,7 +21,12 @@ public enum PostgresTimestamp {
     /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff][±HH[:MM[:SS]]]` (a missing offset means UTC);
     /// nil for anything else, including `infinity` and BC dates.
     public static func parse(_ text: some StringProtocol) -> Date? {
-        let bytes = Array(text.utf8)
+        var text = String(text)
+        return text.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `parse(_:)` over the text's UTF-8 bytes, without copying them (a result cell's bytes as libpq holds them).
+    public static func parse(utf8 bytes: UnsafeRawBufferPointer) -> Date? {
         var index = 0
         func number(_ digits: Int) -> Int64? {
             guard index + digits <= bytes.count else { return nil }

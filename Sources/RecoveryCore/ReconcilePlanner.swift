@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Rules:
 /// - live: a decoded state with status Connected or Connecting, `LastHeartbeat` not older than the
-///   heartbeat timeout, and, when written by the pool, a lease present. A state written by the original
+///   heartbeat timeout, and, when written by the pool, a lease present; or, for an id not read key by
+///   key, the held-sessions index vouching for it (see `HeldSessions.vouchesFor`). A state written by the original
 ///   platform (no lease) with a fresh heartbeat counts as live.
 /// - stale: a state that is not live (reason in `StaleReason`); it is deleted, and re-enqueued if enabled.
 /// - connecting: no state but a lease (a worker is opening the session): nothing to do.
@@ -60,13 +61,21 @@ public struct ReconcilePlanner: Sendable {
         let checkPending = !input.pending.isEmpty
         let checkParked = !input.parked.isEmpty
         let checkAttempts = !input.lastAttempts.isEmpty
+        let checkHeld = !input.held.members.isEmpty
+        let checkObservations = !input.observations.isEmpty
         var observedEnabled = 0
 
         for endpoint in input.enabled {
             guard enabledIds.insert(endpoint.id).inserted else { continue }
             report.enabled.append(endpoint.id)
-            let observation = input.observations[endpoint.id]
-            if observation != nil { observedEnabled += 1 }
+            let observation = checkObservations ? input.observations[endpoint.id] : nil
+            if observation != nil {
+                observedEnabled += 1
+            } else if checkHeld, input.held.vouchesFor(endpoint.id) {
+                report.live.append(endpoint.id)
+                if checkParked, input.parked[endpoint.id] != nil { plan.parkedToClear.append(endpoint.id) }
+                continue
+            }
             if let observation, observation.indexed, case .absent = observation.state {
                 plan.indexEntriesToRemove.append(endpoint.id)
             }
@@ -146,6 +155,16 @@ public struct ReconcilePlanner: Sendable {
             parkedElsewhere.append(id)
         }
         plan.parkedToClear.append(contentsOf: parkedElsewhere.sorted())
+
+        // Lapsed index entries whose lease is gone or whose state is not the pool's any more.
+        for id in input.held.lapsed.sorted() {
+            let observation = input.observations[id]
+            var stillOurs = false
+            if let observation, observation.leaseHeld, case .decoded(let state, _) = observation.state {
+                stillOurs = state.isWrittenByPool
+            }
+            if !stillOurs { plan.heldToForget.append(id) }
+        }
 
         plan.report = report
         return plan

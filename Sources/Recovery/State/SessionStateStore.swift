@@ -11,6 +11,10 @@ public struct SessionStateStore: Sendable {
     static let acquireLease = RedisScript(LuaScripts.acquireLease)
     static let renewLeases = RedisScript(LuaScripts.renewLeases)
     static let releaseLease = RedisScript(LuaScripts.releaseLease)
+    static let renewSessionLeases = RedisScript(LuaScripts.renewSessionLeases)
+    static let releaseSessionLease = RedisScript(LuaScripts.releaseSessionLease)
+    static let observeHeld = RedisScript(LuaScripts.observeHeldSessions)
+    static let forgetLapsed = RedisScript(LuaScripts.forgetLapsedSessions)
     static let writeState = RedisScript(LuaScripts.writeStateIfLeaseHeld)
     static let deleteState = RedisScript(LuaScripts.deleteStateIfLeaseHeld)
     static let deleteStateIfUnchanged = RedisScript(LuaScripts.deleteStateIfUnchanged)
@@ -33,22 +37,29 @@ public struct SessionStateStore: Sendable {
         return fence > 0 ? Int(fence) : nil
     }
 
-    /// Renews every lease in `leases` (server id → token) in one script; returns the ids whose lease is lost.
+    /// Renews every lease in `leases` (server id → token) in one script, moving their deadlines in the
+    /// held-sessions index; returns the ids whose lease is lost.
     public func renewLeases(_ leases: [String: String], ttl: Duration) async throws -> Set<String> {
         guard !leases.isEmpty else { return [] }
         let ordered = leases.sorted { $0.key < $1.key }
+        var arguments: [any RedisArgumentConvertible] = [Self.milliseconds(ttl)]
+        arguments.reserveCapacity(1 + ordered.count * 2)
+        for (serverId, token) in ordered { arguments += [token, serverId] }
         let reply = try await redis.evaluate(
-            Self.renewLeases, keys: ordered.map { RedisKeys.lease($0.key) },
-            arguments: [Self.milliseconds(ttl)] + ordered.map(\.value))
+            Self.renewSessionLeases, keys: [RedisKeys.heldSessions] + ordered.map { RedisKeys.lease($0.key) },
+            arguments: arguments)
         guard let lost = reply.array else { throw unexpected("renew leases", reply) }
         let prefix = RedisKeys.lease("")
         return Set(lost.compactMap(\.string).map { String($0.dropFirst(prefix.count)) })
     }
 
-    /// Releases the lease if `token` still holds it; returns whether it did.
+    /// Releases the lease if `token` still holds it (and drops the session from the held-sessions index);
+    /// returns whether it did.
     @discardableResult
     public func releaseLease(serverId: String, token: String) async throws -> Bool {
-        let reply = try await redis.evaluate(Self.releaseLease, keys: [RedisKeys.lease(serverId)], arguments: [token])
+        let reply = try await redis.evaluate(
+            Self.releaseSessionLease, keys: [RedisKeys.lease(serverId), RedisKeys.heldSessions, RedisKeys.heldSessionsVersion],
+            arguments: [token, serverId])
         return reply.integer == 1
     }
 
@@ -58,7 +69,10 @@ public struct SessionStateStore: Sendable {
     public func writeState(_ state: ConnectionState, token: String) async throws -> Bool {
         let reply = try await redis.evaluate(
             Self.writeState,
-            keys: [RedisKeys.lease(state.serverId), RedisKeys.connectionState(state.serverId), RedisKeys.connectionIndex],
+            keys: [
+                RedisKeys.lease(state.serverId), RedisKeys.connectionState(state.serverId), RedisKeys.connectionIndex,
+                RedisKeys.heldSessions, RedisKeys.heldSessionsVersion,
+            ],
             arguments: [token, state.encoded(), state.serverId])
         return reply.integer == 1
     }
@@ -68,8 +82,9 @@ public struct SessionStateStore: Sendable {
         guard !states.isEmpty else { return [] }
         let commands = states.map { entry in
             RedisCommand("EVALSHA", arguments: [
-                Self.writeState.sha1, 3, RedisKeys.lease(entry.state.serverId), RedisKeys.connectionState(entry.state.serverId),
-                RedisKeys.connectionIndex, entry.token, entry.state.encoded(), entry.state.serverId,
+                Self.writeState.sha1, 5, RedisKeys.lease(entry.state.serverId), RedisKeys.connectionState(entry.state.serverId),
+                RedisKeys.connectionIndex, RedisKeys.heldSessions, RedisKeys.heldSessionsVersion,
+                entry.token, entry.state.encoded(), entry.state.serverId,
             ])
         }
         var replies = try await redis.pipeline(commands)
@@ -89,7 +104,11 @@ public struct SessionStateStore: Sendable {
     @discardableResult
     public func deleteState(serverId: String, token: String) async throws -> Bool {
         let reply = try await redis.evaluate(
-            Self.deleteState, keys: [RedisKeys.lease(serverId), RedisKeys.connectionState(serverId), RedisKeys.connectionIndex],
+            Self.deleteState,
+            keys: [
+                RedisKeys.lease(serverId), RedisKeys.connectionState(serverId), RedisKeys.connectionIndex,
+                RedisKeys.heldSessions, RedisKeys.heldSessionsVersion,
+            ],
             arguments: [token, serverId])
         return reply.integer == 1
     }
@@ -98,7 +117,8 @@ public struct SessionStateStore: Sendable {
     @discardableResult
     public func deleteStaleState(_ stale: StaleState) async throws -> Bool {
         let reply = try await redis.evaluate(
-            Self.deleteStateIfUnchanged, keys: [RedisKeys.connectionState(stale.serverId), RedisKeys.connectionIndex],
+            Self.deleteStateIfUnchanged,
+            keys: [RedisKeys.connectionState(stale.serverId), RedisKeys.connectionIndex, RedisKeys.heldSessions, RedisKeys.heldSessionsVersion],
             arguments: [stale.storedValue, stale.serverId])
         return reply.integer == 1
     }
@@ -117,15 +137,29 @@ public struct SessionStateStore: Sendable {
 
     // MARK: reconcile reads
 
-    /// Everything a reconcile pass needs from Redis for `enabledIds`, in a fixed number of round trips:
-    /// the index, then one pipeline of GET state + EXISTS lease + EXISTS pending per id, then the parks
-    /// and the cooldown clocks.
-    public func observe(enabledIds: [String]) async throws -> (observations: [String: LiveObservation], pending: Set<String>, parked: [String: ParkedEndpoint], lastAttempts: [String: Date]) {
-        let indexReply = try await redis.send("SMEMBERS", RedisKeys.connectionIndex)
-        let indexed = Set((indexReply.array ?? []).compactMap(\.string))
-        var ids = enabledIds
-        let enabledSet = Set(enabledIds)
-        ids.append(contentsOf: indexed.subtracting(enabledSet).sorted())
+    /// Everything a reconcile pass needs from Redis for `enabledIds`, in a fixed number of round trips: the
+    /// held-sessions index (its members only when they changed since `cache`), on a full read the index of
+    /// states, then one pipeline of GET state + EXISTS lease + EXISTS pending per id read key by key, with
+    /// the parks and the cooldown clocks. A full read reads every enabled id and every member of both
+    /// indexes; otherwise the enabled ids the held-sessions index vouches for are not read.
+    public func observe(enabledIds: [String], cache: inout HeldSessionsCache, fullRead: Bool) async throws -> RedisObservation {
+        let heldReply = try await redis.evaluate(
+            Self.observeHeld, keys: [RedisKeys.heldSessions, RedisKeys.heldSessionsVersion], arguments: [cache.version])
+        let vouching = cache.apply(try Self.heldReading(heldReply))
+
+        var ids: [String]
+        var indexed = Set<String>()
+        let held: HeldSessions
+        if fullRead {
+            let indexReply = try await redis.send("SMEMBERS", RedisKeys.connectionIndex)
+            indexed = Set((indexReply.array ?? []).compactMap(\.string))
+            held = HeldSessions(members: [], lapsed: vouching.lapsed)
+            ids = enabledIds
+            ids.append(contentsOf: indexed.union(vouching.members).subtracting(enabledIds).sorted())
+        } else {
+            held = vouching
+            ids = vouching.idsToRead(enabled: enabledIds)
+        }
 
         var commands: [RedisCommand] = []
         commands.reserveCapacity(ids.count * 3 + 2)
@@ -154,7 +188,27 @@ public struct SessionStateStore: Sendable {
         }
         let parked = ReconcileInput.decodeParked(Self.hash(replies[replies.count - 2])).parked
         let lastAttempts = ReconcileInput.decodeLastAttempts(Self.hash(replies[replies.count - 1]))
-        return (observations, pending, parked, lastAttempts)
+        return RedisObservation(
+            observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts,
+            held: held, keysRead: ids.count, fullRead: fullRead)
+    }
+
+    /// Decodes the reply of `LuaScripts.observeHeldSessions`.
+    static func heldReading(_ reply: RedisReply) throws -> HeldSessionsReading {
+        guard let items = reply.array, items.count >= 2, let lapsed = items[1].array else {
+            throw RedisStateError(operation: "observe held sessions", detail: reply.errorMessage ?? "unexpected reply")
+        }
+        let members = items.count > 2 ? Set((items[2].array ?? []).compactMap(\.string)) : nil
+        return HeldSessionsReading(version: items[0].string ?? "", lapsed: Set(lapsed.compactMap(\.string)), members: members)
+    }
+
+    /// Drops lapsed members from the held-sessions index (those still past their deadline); returns how many.
+    @discardableResult
+    public func forgetLapsedSessions(_ serverIds: [String]) async throws -> Int {
+        guard !serverIds.isEmpty else { return 0 }
+        let reply = try await redis.evaluate(
+            Self.forgetLapsed, keys: [RedisKeys.heldSessions, RedisKeys.heldSessionsVersion], arguments: serverIds)
+        return Int(reply.integer ?? 0)
     }
 
     // MARK: pending markers, parks, cooldowns
