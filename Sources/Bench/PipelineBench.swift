@@ -72,15 +72,17 @@ struct PipelineCycleBench: AsyncParsableCommand {
         let everyKey = try harness.reconciler(fullReadEveryCycles: 1)
         let planner = ReconcilePlanner(policy: harness.configuration.reconcilePolicy)
         var query: [Duration] = [], indexRead: [Duration] = [], fullReads: [Duration] = [], planning: [Duration] = []
-        var steadyCycles: [Duration] = [], fullCycles: [Duration] = []
+        var steadyCycles: [Duration] = [], fullCycles: [Duration] = [], steadyCPU: [Double] = []
         var keysRead = 0
         var cache = HeldSessionsCache()
         let clock = ContinuousClock()
         for run in 0...max(1, runs) {
             // The whole cycle, as the leading scheduler runs it between full reads.
             var start = clock.now
+            let cpuBefore = Self.processCPUMilliseconds()
             let outcome = try await steady.reconcile()
             let cycle = clock.now - start
+            let cycleCPU = Self.processCPUMilliseconds() - cpuBefore
             try Self.expectAllLive(outcome.report, count: count, what: "reconcile()")
             // A cycle that reads every key.
             var fullCycle = Duration.zero
@@ -97,26 +99,35 @@ struct PipelineCycleBench: AsyncParsableCommand {
             var fullReadTime = Duration.zero
             if fullRead {
                 start = clock.now
-                _ = try await harness.store.observe(enabledIds: enabled.map(\.id), cache: &cache, fullRead: true)
+                _ = try await harness.store.observe(enabled: enabled, cache: &cache, fullRead: true)
                 fullReadTime = clock.now - start
             }
             start = clock.now
-            let observed = try await harness.store.observe(enabledIds: enabled.map(\.id), cache: &cache, fullRead: false)
+            let observed = try await harness.store.observe(enabled: enabled, cache: &cache, fullRead: false)
             let indexReadTime = clock.now - start
             start = clock.now
-            let plan = planner.plan(observed.input(enabled: enabled, now: Date()))
+            let plan = planner.plan(observed.input(now: Date()))
             let planned = clock.now - start
             try Self.expectAllLive(plan.report, count: count, what: "the planner")
             keysRead = observed.keysRead
             if run == 0 { continue }
-            steadyCycles.append(cycle); fullCycles.append(fullCycle)
+            steadyCycles.append(cycle); fullCycles.append(fullCycle); steadyCPU.append(cycleCPU)
             query.append(queried); indexRead.append(indexReadTime); fullReads.append(fullReadTime); planning.append(planned)
         }
+        steadyCPU.sort()
         print(String(
-            format: "endpoints=%7d  reconcile() %@ | postgres query %@ | redis read via the held index %@ (%d keys read) | planning %@ | load %@",
-            count, Self.figure(steadyCycles), Self.figure(query), Self.figure(indexRead), keysRead, Self.figure(planning), LoadAverage.current()))
+            format: "endpoints=%7d  reconcile() %@, cpu %.1f ms | postgres query %@ | redis read via the held index %@ (%d keys read) | planning %@ | load %@",
+            count, Self.figure(steadyCycles), steadyCPU[steadyCPU.count / 2], Self.figure(query), Self.figure(indexRead), keysRead,
+            Self.figure(planning), LoadAverage.current()))
         guard fullRead else { return }
         print("                   full-read cycle (every key, each Scheduler:FullReadEveryCycles-th cycle) \(Self.figure(fullCycles)) | its redis read alone \(Self.figure(fullReads))")
+    }
+
+    /// CPU time of this process, all threads (less sensitive than wall time to other load on the machine).
+    static func processCPUMilliseconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) * 1000 + Double(spec.tv_nsec) / 1e6
     }
 
     private static func expectAllLive(_ report: ReconcileReport, count: Int, what: String) throws {

@@ -17,10 +17,10 @@ public struct HeldSessionsReading: Sendable, Equatable {
 /// The scheduler's copy of the held-sessions index between cycles: the members as of `version`. A cycle
 /// passes the version to the read and gets the members back only when they changed, so a fleet whose
 /// sessions stay put costs one small script call, not a read per endpoint.
-public struct HeldSessionsCache: Sendable, Equatable {
+public struct HeldSessionsCache: Sendable {
     /// The version the members are from; empty before the first read.
     public private(set) var version = ""
-    public private(set) var members: Set<String> = []
+    private var members = HeldSessions.none
 
     public init() {}
 
@@ -28,57 +28,47 @@ public struct HeldSessionsCache: Sendable, Equatable {
     /// for a version other than the cached one (it cannot come from the script) empties the cache and
     /// vouches for nothing, so the cycle reads every key.
     public mutating func apply(_ reading: HeldSessionsReading) -> HeldSessions {
-        if let members = reading.members {
-            self.members = members
+        if let fresh = reading.members {
+            members = HeldSessions(members: fresh, lapsed: [])
             version = reading.version
         } else if reading.version != version || version.isEmpty {
             self = HeldSessionsCache()
             return .none
         }
-        return HeldSessions(members: members, lapsed: reading.lapsed)
+        var held = members
+        held.lapsed = reading.lapsed
+        return held
     }
 }
 
 /// What the held-sessions index says in one cycle: the sessions the pool holds with a state written,
 /// and which of them are past their lease deadline.
-public struct HeldSessions: Sendable, Equatable {
-    public var members: Set<String>
+public struct HeldSessions: Sendable {
+    /// Each member with a slot number from 0 (for per-cycle bookkeeping in an array, see `ReconcileScope`).
+    public private(set) var slots: [String: Int]
     public var lapsed: Set<String>
 
     /// Vouches for nothing (every endpoint is read key by key).
     public static let none = HeldSessions(members: [], lapsed: [])
 
     public init(members: Set<String>, lapsed: Set<String>) {
-        self.members = members
+        var slots: [String: Int] = [:]
+        slots.reserveCapacity(members.count)
+        for (slot, id) in members.enumerated() { slots[id] = slot }
+        self.slots = slots
         self.lapsed = lapsed
     }
+
+    /// How many sessions the index holds.
+    public var count: Int { slots.count }
+
+    /// Whether `serverId` is a member (lapsed or not).
+    public func contains(_ serverId: String) -> Bool { slots[serverId] != nil }
 
     /// Whether the pool holds `serverId`'s session under a lease whose deadline is ahead: a worker wrote
     /// its state (always Connected) under that lease and keeps renewing it, so it counts as live without
     /// reading its keys.
     public func vouchesFor(_ serverId: String) -> Bool {
-        members.contains(serverId) && (lapsed.isEmpty || !lapsed.contains(serverId))
-    }
-
-    /// The ids a cycle reads key by key: the enabled ids it does not vouch for (in their order), then the
-    /// members that are not enabled (sorted: orphans to stop, or lapsed leftovers). One set lookup per
-    /// enabled id; the set of enabled ids is built only when some member is not among them.
-    public func idsToRead(enabled: [String]) -> [String] {
-        var ids: [String] = []
-        var enabledMembers = 0
-        for id in enabled {
-            if members.contains(id) {
-                enabledMembers += 1
-                if lapsed.isEmpty || !lapsed.contains(id) { continue }
-            }
-            ids.append(id)
-        }
-        guard enabledMembers < members.count else { return ids }
-        let enabledSet = Set(enabled)
-        var others: [String] = []
-        for id in members where !enabledSet.contains(id) {
-            others.append(id)
-        }
-        return ids + others.sorted()
+        slots[serverId] != nil && (lapsed.isEmpty || !lapsed.contains(serverId))
     }
 }

@@ -68,10 +68,10 @@ public struct ReconcilePolicy: Sendable, Equatable {
 
 /// Everything one reconcile pass looks at, already read from Postgres and Redis.
 public struct ReconcileInput: Sendable {
-    public var enabled: [EnabledEndpoint]
-    /// Keyed by endpoint id: what was read key by key (the enabled ids `held` does not vouch for, members of
-    /// `held` that are not enabled, and on a full read every member of `mcp:connections:all`). An enabled
-    /// id without an entry that `held` does not vouch for counts as absent state, no lease.
+    /// The enabled endpoints (each once), what the held-sessions index vouches for, and what was read.
+    public var scope: ReconcileScope
+    /// Keyed by endpoint id: what was read key by key (`scope.idsToRead`). An enabled id without an entry
+    /// that the index does not vouch for counts as absent state, no lease.
     public var observations: [String: LiveObservation]
     /// Ids with a `mcp:recovery:pending:{id}` marker.
     public var pending: Set<String>
@@ -79,21 +79,28 @@ public struct ReconcileInput: Sendable {
     public var parked: [String: ParkedEndpoint]
     /// When a job was last published for each id (`mcp:recovery:last-attempt`).
     public var lastAttempts: [String: Date]
-    /// The held-sessions index: an enabled id without an observation that it vouches for is live.
-    public var held: HeldSessions
     public var now: Date
 
     public init(
-        enabled: [EnabledEndpoint], observations: [String: LiveObservation], pending: Set<String> = [],
-        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], held: HeldSessions = .none, now: Date
+        scope: ReconcileScope, observations: [String: LiveObservation], pending: Set<String> = [],
+        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], now: Date
     ) {
-        self.enabled = enabled
+        self.scope = scope
         self.observations = observations
         self.pending = pending
         self.parked = parked
         self.lastAttempts = lastAttempts
-        self.held = held
         self.now = now
+    }
+
+    /// An input whose scope is built here: the held-sessions index `held`, and every observed id read.
+    public init(
+        enabled: [EnabledEndpoint], observations: [String: LiveObservation], pending: Set<String> = [],
+        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], held: HeldSessions = .none, now: Date
+    ) {
+        self.init(
+            scope: ReconcileScope(enabled: enabled, held: held, alsoRead: Set(observations.keys)),
+            observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts, now: now)
     }
 }
 

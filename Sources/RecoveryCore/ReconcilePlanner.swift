@@ -54,24 +54,19 @@ public struct ReconcilePlanner: Sendable {
         let now = input.now
         var plan = ReconcilePlan(report: ReconcileReport(generatedAt: now))
         var report = ReconcileReport(generatedAt: now)
-        var enabledIds = Set<String>(minimumCapacity: input.enabled.count)
-        report.enabled.reserveCapacity(input.enabled.count)
-        report.live.reserveCapacity(input.enabled.count)
+        let scope = input.scope
+        report.enabled.reserveCapacity(scope.endpoints.count)
+        report.live.reserveCapacity(scope.endpoints.count)
 
         let checkPending = !input.pending.isEmpty
         let checkParked = !input.parked.isEmpty
         let checkAttempts = !input.lastAttempts.isEmpty
-        let checkHeld = !input.held.members.isEmpty
         let checkObservations = !input.observations.isEmpty
-        var observedEnabled = 0
 
-        for endpoint in input.enabled {
-            guard enabledIds.insert(endpoint.id).inserted else { continue }
+        for (index, endpoint) in scope.endpoints.enumerated() {
             report.enabled.append(endpoint.id)
             let observation = checkObservations ? input.observations[endpoint.id] : nil
-            if observation != nil {
-                observedEnabled += 1
-            } else if checkHeld, input.held.vouchesFor(endpoint.id) {
+            if observation == nil, scope.isVouchedFor(at: index) {
                 report.live.append(endpoint.id)
                 if checkParked, input.parked[endpoint.id] != nil { plan.parkedToClear.append(endpoint.id) }
                 continue
@@ -119,14 +114,7 @@ public struct ReconcilePlanner: Sendable {
         }
 
         // Ids Redis knows that are not enabled: orphans, stale leftovers, dangling index entries.
-        var others: [String] = []
-        if observedEnabled < input.observations.count {
-            for id in input.observations.keys where !enabledIds.contains(id) {
-                others.append(id)
-            }
-        }
-        others.sort()
-        for id in others {
+        for id in scope.notEnabled {
             guard let observation = input.observations[id] else { continue }
             switch observation.state {
             case .absent:
@@ -151,13 +139,13 @@ public struct ReconcilePlanner: Sendable {
         }
 
         var parkedElsewhere: [String] = []
-        for id in input.parked.keys where !enabledIds.contains(id) {
+        for id in input.parked.keys where !scope.isEnabled(id) {
             parkedElsewhere.append(id)
         }
         plan.parkedToClear.append(contentsOf: parkedElsewhere.sorted())
 
         // Lapsed index entries whose lease is gone or whose state is not the pool's any more.
-        for id in input.held.lapsed.sorted() {
+        for id in scope.held.lapsed.sorted() {
             let observation = input.observations[id]
             var stillOurs = false
             if let observation, observation.leaseHeld, case .decoded(let state, _) = observation.state {

@@ -26,21 +26,35 @@ import Testing
         var cache = HeldSessionsCache()
         _ = cache.apply(HeldSessionsReading(version: "7", lapsed: [], members: ["a"]))
         let held = cache.apply(HeldSessionsReading(version: "8", lapsed: [], members: nil))
-        #expect(held == .none)
+        #expect(held.count == 0)
         #expect(cache.version.isEmpty)
     }
 
     @Test func anEmptyVersionIsNeverTrustedWithoutMembers() {
         var cache = HeldSessionsCache()
-        #expect(cache.apply(HeldSessionsReading(version: "", lapsed: [], members: nil)) == .none)
+        #expect(cache.apply(HeldSessionsReading(version: "", lapsed: [], members: nil)).count == 0)
     }
+
+    private func endpoints(_ ids: [String]) -> [EnabledEndpoint] { ids.map { F.endpoint($0) } }
 
     @Test func idsToReadAreTheEnabledNotVouchedForThenTheMembersNotEnabledSorted() {
         let held = HeldSessions(members: ["a", "b", "z", "y"], lapsed: ["b"])
-        let enabled = ["c", "a", "b"]
-        #expect(held.idsToRead(enabled: enabled) == ["c", "b", "y", "z"])
-        #expect(HeldSessions(members: ["a", "b"], lapsed: []).idsToRead(enabled: ["a", "b", "c"]) == ["c"])
-        #expect(HeldSessions.none.idsToRead(enabled: ["b", "a"]) == ["b", "a"])
+        #expect(ReconcileScope(enabled: endpoints(["c", "a", "b"]), held: held).idsToRead == ["c", "b", "y", "z"])
+        #expect(ReconcileScope(enabled: endpoints(["a", "b", "c"]), held: HeldSessions(members: ["a", "b"], lapsed: [])).idsToRead == ["c"])
+        #expect(ReconcileScope(enabled: endpoints(["b", "a"]), held: .none).idsToRead == ["b", "a"])
+    }
+
+    @Test func aScopeKeepsEachEnabledIdOnceWhetherHeldOrNot() {
+        let scope = ReconcileScope(enabled: endpoints(["a", "c", "a", "c", "b"]), held: HeldSessions(members: ["a"], lapsed: []))
+        #expect(scope.endpoints.map(\.id) == ["a", "c", "b"])
+        #expect(scope.idsToRead == ["c", "b"])
+    }
+
+    @Test func aScopeReadsTheExtraIdsThatAreNotEnabledOnce() {
+        let scope = ReconcileScope(enabled: endpoints(["a", "b"]), held: HeldSessions(members: ["x"], lapsed: []), alsoRead: ["b", "x", "y"])
+        #expect(scope.notEnabled == ["x", "y"])
+        #expect(scope.isEnabled("a") && scope.isEnabled("b"))
+        #expect(!scope.isEnabled("x") && !scope.isEnabled("y"))
     }
 
     @Test func theFirstCycleAndEveryNthAreFullReads() {

@@ -142,16 +142,16 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(400))
         var cache = HeldSessionsCache()
-        let observed = try await store.observe(enabledIds: [held, lapsed, missing], cache: &cache, fullRead: false)
-        #expect(observed.held.vouchesFor(held))
+        let enabled = [held, lapsed, missing].map { EnabledEndpoint(id: $0, name: $0, updatedAt: nil) }
+        let observed = try await store.observe(enabled: enabled, cache: &cache, fullRead: false)
+        #expect(observed.scope.held.vouchesFor(held))
         #expect(observed.observations[held] == nil)
-        #expect(observed.held.lapsed.contains(lapsed))
+        #expect(observed.scope.held.lapsed.contains(lapsed))
         let lapsedRead = try #require(observed.observations[lapsed])
         #expect(lapsedRead.leaseHeld == false)
         #expect(observed.observations[missing] == nil)
 
-        let plan = ReconcilePlanner(policy: ReconcilePolicy()).plan(observed.input(
-            enabled: [held, lapsed, missing].map { EnabledEndpoint(id: $0, name: $0, updatedAt: nil) }, now: Date()))
+        let plan = ReconcilePlanner(policy: ReconcilePolicy()).plan(observed.input(now: Date()))
         // Other suites' sessions share the database: look at this test's ids only.
         let mine = Set([held, lapsed, missing])
         #expect(plan.report.live == [held])

@@ -21,7 +21,7 @@ import Testing
     /// A full read of `ids` with a fresh copy of the held-sessions index.
     private func observe(_ ids: [String]) async throws -> RedisObservation {
         var cache = HeldSessionsCache()
-        return try await store.observe(enabledIds: ids, cache: &cache, fullRead: true)
+        return try await store.observe(enabled: ids.map { EnabledEndpoint(id: $0, name: $0, updatedAt: nil) }, cache: &cache, fullRead: true)
     }
 
     @Test func aLeaseHasOneHolderAndAGrowingFence() async throws {

@@ -49,9 +49,9 @@ public final class Reconciler: Sendable {
     func read(fullRead: Bool, now: Date) async throws -> (plan: ReconcilePlan, observed: RedisObservation) {
         let enabled = try await directory.enabledEndpoints()
         var cache = reads.withLock { $0.held }
-        let observed = try await store.observe(enabledIds: enabled.map(\.id), cache: &cache, fullRead: fullRead)
+        let observed = try await store.observe(enabled: enabled, cache: &cache, fullRead: fullRead)
         reads.withLock { $0.held = cache }
-        return (planner.plan(observed.input(enabled: enabled, now: now)), observed)
+        return (planner.plan(observed.input(now: now)), observed)
     }
 
     /// What one pass did.

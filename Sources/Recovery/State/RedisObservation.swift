@@ -9,17 +9,15 @@ public struct RedisObservation: Sendable {
     public var pending: Set<String>
     public var parked: [String: ParkedEndpoint]
     public var lastAttempts: [String: Date]
-    /// What the held-sessions index vouches for (nothing on a full read).
-    public var held: HeldSessions
+    /// The enabled endpoints, what the held-sessions index vouches for (nothing on a full read), what was read.
+    public var scope: ReconcileScope
     /// How many ids were read key by key.
     public var keysRead: Int
     /// Whether every enabled id and every indexed id was read key by key.
     public var fullRead: Bool
 
-    /// The planner's input for `enabled` at `now`.
-    public func input(enabled: [EnabledEndpoint], now: Date) -> ReconcileInput {
-        ReconcileInput(
-            enabled: enabled, observations: observations, pending: pending, parked: parked,
-            lastAttempts: lastAttempts, held: held, now: now)
+    /// The planner's input at `now`.
+    public func input(now: Date) -> ReconcileInput {
+        ReconcileInput(scope: scope, observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts, now: now)
     }
 }

@@ -137,29 +137,28 @@ public struct SessionStateStore: Sendable {
 
     // MARK: reconcile reads
 
-    /// Everything a reconcile pass needs from Redis for `enabledIds`, in a fixed number of round trips: the
+    /// Everything a reconcile pass needs from Redis for `enabled`, in a fixed number of round trips: the
     /// held-sessions index (its members only when they changed since `cache`), on a full read the index of
     /// states, then one pipeline of GET state + EXISTS lease + EXISTS pending per id read key by key, with
     /// the parks and the cooldown clocks. A full read reads every enabled id and every member of both
     /// indexes; otherwise the enabled ids the held-sessions index vouches for are not read.
-    public func observe(enabledIds: [String], cache: inout HeldSessionsCache, fullRead: Bool) async throws -> RedisObservation {
+    public func observe(enabled: [EnabledEndpoint], cache: inout HeldSessionsCache, fullRead: Bool) async throws -> RedisObservation {
         let heldReply = try await redis.evaluate(
             Self.observeHeld, keys: [RedisKeys.heldSessions, RedisKeys.heldSessionsVersion], arguments: [cache.version])
         let vouching = cache.apply(try Self.heldReading(heldReply))
 
-        var ids: [String]
         var indexed = Set<String>()
-        let held: HeldSessions
+        let scope: ReconcileScope
         if fullRead {
             let indexReply = try await redis.send("SMEMBERS", RedisKeys.connectionIndex)
             indexed = Set((indexReply.array ?? []).compactMap(\.string))
-            held = HeldSessions(members: [], lapsed: vouching.lapsed)
-            ids = enabledIds
-            ids.append(contentsOf: indexed.union(vouching.members).subtracting(enabledIds).sorted())
+            var alsoRead = indexed
+            for id in vouching.slots.keys { alsoRead.insert(id) }
+            scope = ReconcileScope(enabled: enabled, held: HeldSessions(members: [], lapsed: vouching.lapsed), alsoRead: alsoRead)
         } else {
-            held = vouching
-            ids = vouching.idsToRead(enabled: enabledIds)
+            scope = ReconcileScope(enabled: enabled, held: vouching)
         }
+        let ids = scope.idsToRead
 
         var commands: [RedisCommand] = []
         commands.reserveCapacity(ids.count * 3 + 2)
@@ -190,7 +189,7 @@ public struct SessionStateStore: Sendable {
         let lastAttempts = ReconcileInput.decodeLastAttempts(Self.hash(replies[replies.count - 1]))
         return RedisObservation(
             observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts,
-            held: held, keysRead: ids.count, fullRead: fullRead)
+            scope: scope, keysRead: ids.count, fullRead: fullRead)
     }
 
     /// Decodes the reply of `LuaScripts.observeHeldSessions`.
