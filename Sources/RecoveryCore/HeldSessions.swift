@@ -2,13 +2,16 @@
 public struct HeldSessionsReading: Sendable, Equatable {
     /// The index's version; empty when it has none (never written, or the database was flushed).
     public var version: String
+    /// The Redis server's time of the read, milliseconds since 1970 (lease deadlines are on this clock).
+    public var serverTime: Int64
     /// Members whose lease deadline had passed when the index was read.
     public var lapsed: Set<String>
     /// Every member; nil when the version was the one the reader already had.
     public var members: Set<String>?
 
-    public init(version: String, lapsed: Set<String>, members: Set<String>?) {
+    public init(version: String, serverTime: Int64 = 0, lapsed: Set<String>, members: Set<String>?) {
         self.version = version
+        self.serverTime = serverTime
         self.lapsed = lapsed
         self.members = members
     }

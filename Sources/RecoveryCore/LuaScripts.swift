@@ -123,19 +123,27 @@ public enum LuaScripts {
         return 1
         """
 
-    /// The scheduler's read of the held-sessions index, atomic: its version, the sessions whose lease
-    /// deadline has passed (by the server's clock), and every member unless the version is the one the
+    /// The scheduler's read of the held-sessions index, atomic: its version, the server's time, the
+    /// sessions whose lease deadline has passed, and every member unless the version is the one the
     /// caller already has. KEYS[1] held-sessions index, KEYS[2] held-sessions version; ARGV[1] the
     /// version the caller holds (empty for none).
-    /// Reply: {version or '', lapsed ids} or {version or '', lapsed ids, all members}.
+    /// Reply: {version or '', now, lapsed ids} or {version or '', now, lapsed ids, all members}.
     public static let observeHeldSessions = """
         \(nowMilliseconds)
         local version = redis.call('GET', KEYS[2]) or ''
         local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
         if version ~= '' and version == ARGV[1] then
-          return {version, lapsed}
+          return {version, now, lapsed}
         end
-        return {version, lapsed, redis.call('ZRANGE', KEYS[1], 0, -1)}
+        return {version, now, lapsed, redis.call('ZRANGE', KEYS[1], 0, -1)}
+        """
+
+    /// How many held sessions' lease deadlines passed after a time and up to now (the scheduler's watch
+    /// for a worker that died between two cycles). KEYS[1] held-sessions index; ARGV[1] the time, server
+    /// milliseconds. Reply: {now, count}.
+    public static let countLapsesSince = """
+        \(nowMilliseconds)
+        return {now, redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], now)}
         """
 
     /// Drops sessions from the held-sessions index whose lease deadline has passed (a renewal since the
@@ -209,6 +217,7 @@ public enum LuaScripts {
         ("renewSessionLeases", renewSessionLeases),
         ("releaseSessionLease", releaseSessionLease),
         ("observeHeldSessions", observeHeldSessions),
+        ("countLapsesSince", countLapsesSince),
         ("forgetLapsedSessions", forgetLapsedSessions),
         ("writeStateIfLeaseHeld", writeStateIfLeaseHeld),
         ("deleteStateIfLeaseHeld", deleteStateIfLeaseHeld),

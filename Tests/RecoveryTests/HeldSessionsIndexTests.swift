@@ -183,4 +183,29 @@ import Testing
         #expect(try await deadline(renewed) != nil)
         _ = try await store.deleteState(serverId: renewed, token: "u")
     }
+
+    @Test func lapsesAreCountedFromAGivenServerTimeOnly() async throws {
+        // A private index: its members' deadlines are set by hand around the server's clock.
+        let index = "test:" + newId() + ":held"
+        let now = try await serverMilliseconds()
+        _ = try await redis.send("ZADD", index, now - 1_000, "lapsed-a-second-ago", now - 10_000, "lapsed-long-ago", now + 60_000, "ahead")
+        let count = RedisScript(LuaScripts.countLapsesSince)
+        let sinceEarlier = try await redis.evaluate(count, keys: [index], arguments: [now - 5_000]).array ?? []
+        #expect(sinceEarlier.count == 2 && sinceEarlier[1] == .integer(1))
+        #expect((sinceEarlier.first?.integer ?? 0) >= now)
+        let sinceAll = try await redis.evaluate(count, keys: [index], arguments: [now - 20_000]).array ?? []
+        #expect(sinceAll.count == 2 && sinceAll[1] == .integer(2))
+        let sinceNow = try await redis.evaluate(count, keys: [index], arguments: [now]).array ?? []
+        #expect(sinceNow.count == 2 && sinceNow[1] == .integer(0))
+        _ = try await redis.send("DEL", index)
+    }
+
+    @Test func theReadReportsTheServersClockForTheLapseWatch() async throws {
+        let before = try await serverMilliseconds()
+        var cache = HeldSessionsCache()
+        let observed = try await store.observe(enabled: [], cache: &cache, fullRead: false)
+        #expect(observed.serverTime >= before)
+        let (_, later) = try await store.lapsesSince(serverTime: observed.serverTime)
+        #expect(later >= observed.serverTime)
+    }
 }

@@ -21,6 +21,8 @@ public final class Reconciler: Sendable {
     struct ReadState {
         var held = HeldSessionsCache()
         var cadence: FullReadCadence
+        /// The Redis server's time of the last read (milliseconds); nil before the first.
+        var lastRead: Int64?
     }
 
     public init(directory: any EndpointDirectory, store: SessionStateStore, bus: JobBus, configuration: PoolConfiguration, metrics: PoolMetrics, logger: Logger) {
@@ -50,8 +52,19 @@ public final class Reconciler: Sendable {
         let enabled = try await directory.enabledEndpoints()
         var cache = reads.withLock { $0.held }
         let observed = try await store.observe(enabled: enabled, cache: &cache, fullRead: fullRead)
-        reads.withLock { $0.held = cache }
+        reads.withLock {
+            $0.held = cache
+            $0.lastRead = observed.serverTime
+        }
         return (planner.plan(observed.input(now: now)), observed)
+    }
+
+    /// How many held sessions' leases lapsed since the last cycle read Redis (a worker died or stalled):
+    /// one small script call, for the leader to run a cycle at once rather than at the next interval.
+    /// Zero before the first cycle.
+    public func lapsesSinceLastCycle() async throws -> Int {
+        guard let since = reads.withLock({ $0.lastRead }) else { return 0 }
+        return try await store.lapsesSince(serverTime: since).count
     }
 
     /// What one pass did.

@@ -15,6 +15,8 @@ public struct RedisObservation: Sendable {
     public var keysRead: Int
     /// Whether every enabled id and every indexed id was read key by key.
     public var fullRead: Bool
+    /// The Redis server's time of the read, milliseconds since 1970 (the clock of the lease deadlines).
+    public var serverTime: Int64
 
     /// The planner's input at `now`.
     public func input(now: Date) -> ReconcileInput {

@@ -15,6 +15,7 @@ public struct SessionStateStore: Sendable {
     static let releaseSessionLease = RedisScript(LuaScripts.releaseSessionLease)
     static let observeHeld = RedisScript(LuaScripts.observeHeldSessions)
     static let forgetLapsed = RedisScript(LuaScripts.forgetLapsedSessions)
+    static let countLapses = RedisScript(LuaScripts.countLapsesSince)
     static let writeState = RedisScript(LuaScripts.writeStateIfLeaseHeld)
     static let deleteState = RedisScript(LuaScripts.deleteStateIfLeaseHeld)
     static let deleteStateIfUnchanged = RedisScript(LuaScripts.deleteStateIfUnchanged)
@@ -145,7 +146,8 @@ public struct SessionStateStore: Sendable {
     public func observe(enabled: [EnabledEndpoint], cache: inout HeldSessionsCache, fullRead: Bool) async throws -> RedisObservation {
         let heldReply = try await redis.evaluate(
             Self.observeHeld, keys: [RedisKeys.heldSessions, RedisKeys.heldSessionsVersion], arguments: [cache.version])
-        let vouching = cache.apply(try Self.heldReading(heldReply))
+        let reading = try Self.heldReading(heldReply)
+        let vouching = cache.apply(reading)
 
         var indexed = Set<String>()
         let scope: ReconcileScope
@@ -189,16 +191,27 @@ public struct SessionStateStore: Sendable {
         let lastAttempts = ReconcileInput.decodeLastAttempts(Self.hash(replies[replies.count - 1]))
         return RedisObservation(
             observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts,
-            scope: scope, keysRead: ids.count, fullRead: fullRead)
+            scope: scope, keysRead: ids.count, fullRead: fullRead, serverTime: reading.serverTime)
     }
 
     /// Decodes the reply of `LuaScripts.observeHeldSessions`.
     static func heldReading(_ reply: RedisReply) throws -> HeldSessionsReading {
-        guard let items = reply.array, items.count >= 2, let lapsed = items[1].array else {
+        guard let items = reply.array, items.count >= 3, let now = items[1].integer, let lapsed = items[2].array else {
             throw RedisStateError(operation: "observe held sessions", detail: reply.errorMessage ?? "unexpected reply")
         }
-        let members = items.count > 2 ? Set((items[2].array ?? []).compactMap(\.string)) : nil
-        return HeldSessionsReading(version: items[0].string ?? "", lapsed: Set(lapsed.compactMap(\.string)), members: members)
+        let members = items.count > 3 ? Set((items[3].array ?? []).compactMap(\.string)) : nil
+        return HeldSessionsReading(
+            version: items[0].string ?? "", serverTime: now, lapsed: Set(lapsed.compactMap(\.string)), members: members)
+    }
+
+    /// How many held sessions' lease deadlines passed after `serverTime` (milliseconds, the Redis server's
+    /// clock, as a `HeldSessionsReading` gives it) and up to now; and the server's time now.
+    public func lapsesSince(serverTime: Int64) async throws -> (count: Int, serverTime: Int64) {
+        let reply = try await redis.evaluate(Self.countLapses, keys: [RedisKeys.heldSessions], arguments: [serverTime])
+        guard let items = reply.array, items.count == 2, let now = items[0].integer, let count = items[1].integer else {
+            throw RedisStateError(operation: "count lapsed sessions", detail: reply.errorMessage ?? "unexpected reply")
+        }
+        return (Int(count), now)
     }
 
     /// Drops lapsed members from the held-sessions index (those still past their deadline); returns how many.
