@@ -140,8 +140,8 @@ public struct SessionStateStore: Sendable {
 
     /// Everything a reconcile pass needs from Redis for `enabled`, in a fixed number of round trips: the
     /// held-sessions index (its members only when they changed since `cache`), on a full read the index of
-    /// states, then one pipeline of GET state + EXISTS lease + EXISTS pending per id read key by key, with
-    /// the parks and the cooldown clocks. A full read reads every enabled id and every member of both
+    /// states, then one pipeline of MGETs (states, leases, pending markers of each chunk of the ids read key
+    /// by key) with the parks and the cooldown clocks. A full read reads every enabled id and every member of both
     /// indexes; otherwise the enabled ids the held-sessions index vouches for are not read.
     public func observe(enabled: [EnabledEndpoint], cache: inout HeldSessionsCache, fullRead: Bool) async throws -> RedisObservation {
         let heldReply = try await redis.evaluate(
@@ -162,12 +162,14 @@ public struct SessionStateStore: Sendable {
         }
         let ids = scope.idsToRead
 
+        // Per chunk of ids: MGET of their states, of their leases and of their pending markers.
+        let chunks = stride(from: 0, to: ids.count, by: Self.readChunk).map { ids[$0..<min($0 + Self.readChunk, ids.count)] }
         var commands: [RedisCommand] = []
-        commands.reserveCapacity(ids.count * 3 + 2)
-        for id in ids {
-            commands.append(RedisCommand("GET", RedisKeys.connectionState(id)))
-            commands.append(RedisCommand("EXISTS", RedisKeys.lease(id)))
-            commands.append(RedisCommand("EXISTS", RedisKeys.pending(id)))
+        commands.reserveCapacity(chunks.count * 3 + 2)
+        for chunk in chunks {
+            commands.append(RedisCommand("MGET", arguments: chunk.map(RedisKeys.connectionState)))
+            commands.append(RedisCommand("MGET", arguments: chunk.map(RedisKeys.lease)))
+            commands.append(RedisCommand("MGET", arguments: chunk.map(RedisKeys.pending)))
         }
         commands.append(RedisCommand("HGETALL", RedisKeys.parked))
         commands.append(RedisCommand("HGETALL", RedisKeys.lastAttempt))
@@ -177,14 +179,22 @@ public struct SessionStateStore: Sendable {
         var observations: [String: LiveObservation] = [:]
         observations.reserveCapacity(ids.count)
         var pending = Set<String>()
-        for (index, id) in ids.enumerated() {
-            let stateReply = replies[index * 3]
-            if let message = stateReply.errorMessage { throw RedisStateError(operation: "observe", detail: message) }
-            let stored = stateReply.bytes.map { String(decoding: $0, as: UTF8.self) }
-            let leaseHeld = replies[index * 3 + 1].integer == 1
-            if replies[index * 3 + 2].integer == 1 { pending.insert(id) }
-            if stored != nil || leaseHeld || indexed.contains(id) {
-                observations[id] = LiveObservation(state: StateReading(stored: stored), leaseHeld: leaseHeld, indexed: indexed.contains(id))
+        for (number, chunk) in chunks.enumerated() {
+            let values = try (0..<3).map { part in
+                let reply = replies[number * 3 + part]
+                guard let values = reply.array, values.count == chunk.count else {
+                    throw RedisStateError(operation: "observe", detail: reply.errorMessage ?? "short MGET reply")
+                }
+                return values
+            }
+            for (offset, id) in chunk.enumerated() {
+                let stored = values[0][offset].bytes.map { String(decoding: $0, as: UTF8.self) }
+                let leaseHeld = !values[1][offset].isNull
+                if !values[2][offset].isNull { pending.insert(id) }
+                let isIndexed = !indexed.isEmpty && indexed.contains(id)
+                if stored != nil || leaseHeld || isIndexed {
+                    observations[id] = LiveObservation(state: StateReading(stored: stored), leaseHeld: leaseHeld, indexed: isIndexed)
+                }
             }
         }
         let parked = ReconcileInput.decodeParked(Self.hash(replies[replies.count - 2])).parked
@@ -193,6 +203,9 @@ public struct SessionStateStore: Sendable {
             observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts,
             scope: scope, keysRead: ids.count, fullRead: fullRead, serverTime: reading.serverTime)
     }
+
+    /// Keys per MGET of a reconcile read.
+    static let readChunk = 1_000
 
     /// Decodes the reply of `LuaScripts.observeHeldSessions`.
     static func heldReading(_ reply: RedisReply) throws -> HeldSessionsReading {
