@@ -172,10 +172,12 @@ public enum LuaScripts {
         """
 
     /// Lua: `bump(key)`, the held-sessions version's increment. A version created afresh (a new or
-    /// flushed database) starts at the server's time in microseconds, so it never repeats an earlier one.
+    /// flushed database), or replacing a value that is not an integer, starts at the server's time in
+    /// microseconds, so it never repeats an earlier one.
     static let bumpVersion = """
         local function bump(key)
-          if redis.call('INCR', key) == 1 then
+          local version = redis.pcall('INCR', key)
+          if type(version) ~= 'number' or version == 1 then
             local started = redis.call('TIME')
             redis.call('SET', key, started[1] .. string.sub('000000' .. started[2], -6))
           end

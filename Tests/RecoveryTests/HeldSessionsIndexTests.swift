@@ -130,6 +130,12 @@ import Testing
         #expect(try await redis.evaluate(write, keys: keys, arguments: ["t", state(id).encoded(), id]) == .integer(1))
         let second = try #require(Int64(try await redis.send("GET", version).string ?? ""))
         #expect(second > first)
+        // A version someone overwrote with text is replaced, and the write still succeeds.
+        _ = try await redis.send("DEL", held)
+        _ = try await redis.send("SET", version, "not a number")
+        #expect(try await redis.evaluate(write, keys: keys, arguments: ["t", state(id).encoded(), id]) == .integer(1))
+        let third = try #require(Int64(try await redis.send("GET", version).string ?? ""))
+        #expect(third > second)
         _ = try await redis.send("DEL", held, version, keys[2])
         _ = try await store.deleteState(serverId: id, token: "t")
     }
