@@ -145,6 +145,9 @@ final class RedisLink: @unchecked Sendable {
     private var inFlight: [RedisRequest] = []
     private var inFlightHead = 0
     private var isDirty = false
+    /// Encoded pipelines not yet (fully) written, and how much of them was.
+    private var output: [UInt8] = []
+    private var outputOffset = 0
     private var wantsWrite = false
     /// When data last moved for the pipelines in flight (monotonic nanoseconds).
     private var lastProgress: UInt64 = 0
@@ -177,8 +180,8 @@ final class RedisLink: @unchecked Sendable {
         case .connecting:
             awaitingConnection.append(request)
             pendingPayloads.append(payload)
-        case let .connected(context, _, _):
-            write(request, payload: payload, to: context)
+        case .connected:
+            write(request, payload: payload)
         }
     }
 
@@ -224,7 +227,7 @@ final class RedisLink: @unchecked Sendable {
                 logger.info("Reconnected to Redis", metadata: ["redis.server": "\(server)"])
             }
             for (request, payload) in zip(waiting, payloads) {
-                write(request, payload: payload, to: context)
+                write(request, payload: payload)
             }
         case let .failure(error):
             if case .connecting = state { state = .idle }
@@ -232,17 +235,17 @@ final class RedisLink: @unchecked Sendable {
         }
     }
 
-    /// Appends the pipeline to hiredis's output buffer; the loop flushes once per batch of jobs.
-    private func write(_ request: RedisRequest, payload: [UInt8], to context: UnsafeMutablePointer<redisContext>) {
+    /// Queues the pipeline's bytes behind those not yet written; the loop flushes once per batch of jobs,
+    /// so pipelines that arrive together go out in one `send`.
+    private func write(_ request: RedisRequest, payload: [UInt8]) {
         guard !request.commands.isEmpty else {
             request.succeedEmpty()
             return
         }
-        payload.withUnsafeBufferPointer { bytes in
-            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { pointer in
-                // Appending only fails on out-of-memory; the flush then reports the context error.
-                _ = redisAppendFormattedCommand(context, pointer, bytes.count)
-            }
+        if output.isEmpty {
+            output = payload
+        } else {
+            output.append(contentsOf: payload)
         }
         if !hasInFlight {
             lastProgress = monotonicNanoseconds()
@@ -255,16 +258,30 @@ final class RedisLink: @unchecked Sendable {
         }
     }
 
-    /// Writes what hiredis holds in its output buffer, as far as the socket takes it.
+    /// Sends the queued bytes as far as the socket takes them; asks for writability for the rest.
     func flush() {
         isDirty = false
         guard case let .connected(context, fd, token) = state else { return }
-        var done: Int32 = 0
-        guard redisBufferWrite(context, &done) == REDIS_OK else {
-            dropConnection(context)
-            return
+        while outputOffset < output.count {
+            let sent = output.withUnsafeBytes { bytes in
+                send(fd, bytes.baseAddress! + outputOffset, bytes.count - outputOffset, Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                outputOffset += sent
+            } else if sent < 0 && errno == EINTR {
+                continue
+            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break
+            } else {
+                dropConnection(context, failure: .io(errno: sent < 0 ? errno : EPIPE))
+                return
+            }
         }
-        let needsWrite = done == 0
+        if outputOffset == output.count {
+            output.removeAll(keepingCapacity: true)
+            outputOffset = 0
+        }
+        let needsWrite = outputOffset < output.count
         if needsWrite != wantsWrite {
             wantsWrite = needsWrite
             loop.setWriteInterest(needsWrite, fd: fd, token: token)
@@ -278,20 +295,20 @@ final class RedisLink: @unchecked Sendable {
         }
         guard readable, case let .connected(context, _, _) = state else { return }
         guard redisBufferRead(context) == REDIS_OK else {
-            dropConnection(context)
+            dropConnection(context, failure: .context)
             return
         }
         lastProgress = monotonicNanoseconds()
         while true {
             var raw: UnsafeMutableRawPointer?
             guard redisGetReplyFromReader(context, &raw) == REDIS_OK else {
-                dropConnection(context)
+                dropConnection(context, failure: .context)
                 return
             }
             guard let raw else { break }
             guard hasInFlight else {
                 freeReplyObject(raw)
-                dropConnection(context, reason: "the server sent a reply no command asked for")
+                dropConnection(context, failure: .protocolViolation("the server sent a reply no command asked for"))
                 return
             }
             if inFlight[inFlightHead].take(raw) {
@@ -313,7 +330,7 @@ final class RedisLink: @unchecked Sendable {
         guard hasInFlight, case let .connected(context, _, _) = state else { return nil }
         let deadline = lastProgress &+ timeoutNanoseconds
         guard now >= deadline else { return deadline }
-        dropConnection(context, timedOut: true)
+        dropConnection(context, failure: .timeout)
         return nil
     }
 
@@ -324,6 +341,8 @@ final class RedisLink: @unchecked Sendable {
             redisFree(context)
         }
         state = .closed
+        output = []
+        outputOffset = 0
         failInFlight { _ in .closed(server: server) }
         let waiting = awaitingConnection
         awaitingConnection = []
@@ -331,24 +350,51 @@ final class RedisLink: @unchecked Sendable {
         for request in waiting { request.fail(.closed(server: server)) }
     }
 
-    /// Turns the context's error into `RedisError`s for the pipelines in flight, frees the context and
-    /// logs the loss; the next pipeline reconnects.
-    private func dropConnection(_ context: UnsafeMutablePointer<redisContext>, reason override: String? = nil, timedOut: Bool = false) {
-        let code = context.pointee.err
-        let reason = override ?? Self.errorText(context)
+    /// What broke a connection.
+    private enum Failure {
+        /// hiredis recorded the error in the context (read error, end of stream, protocol error).
+        case context
+        /// Sending failed with this `errno`.
+        case io(errno: Int32)
+        /// The server broke the protocol in a way hiredis does not check.
+        case protocolViolation(String)
+        /// No data moved for the command timeout.
+        case timeout
+    }
+
+    /// Turns the failure into `RedisError`s for the pipelines in flight, frees the context and logs the
+    /// loss; the next pipeline reconnects.
+    private func dropConnection(_ context: UnsafeMutablePointer<redisContext>, failure: Failure) {
+        var code = context.pointee.err
+        let reason: String
+        switch failure {
+        case .context:
+            reason = CHiredisErrorText.of(context)
+        case let .io(number):
+            code = REDIS_ERR_IO
+            reason = String(cString: strerror(number))
+        case let .protocolViolation(text):
+            code = REDIS_ERR_PROTOCOL
+            reason = text
+        case .timeout:
+            reason = "no reply within the command timeout"
+        }
         if case let .connected(_, fd, token) = state {
             loop.deregister(fd: fd, token: token)
         }
         redisFree(context)
         state = .idle
         wantsWrite = false
+        output = []
+        outputOffset = 0
         lostConnection = true
         let command = hasInFlight ? inFlight[inFlightHead].currentCommandName : "none (idle)"
         logger.warning("Redis connection dropped after an error; the next call reconnects", metadata: [
-            "redis.server": "\(server)", "redis.command": "\(command)",
-            "redis.reason": "\(timedOut ? "no reply within the command timeout" : reason)",
+            "redis.server": "\(server)", "redis.command": "\(command)", "redis.reason": "\(reason)",
         ])
         let server = self.server
+        let timedOut: Bool
+        if case .timeout = failure { timedOut = true } else { timedOut = false }
         failInFlight { request in
             if timedOut || (code == REDIS_ERR_IO && (reason.contains("temporarily unavailable") || reason.contains("timed out"))) {
                 return .timeout(server: server, command: request.currentCommandName)
@@ -365,10 +411,6 @@ final class RedisLink: @unchecked Sendable {
         inFlight = []
         inFlightHead = 0
         for request in failed { request.fail(error(request)) }
-    }
-
-    static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
-        CHiredisErrorText.of(context)
     }
 }
 
@@ -394,6 +436,9 @@ enum RedisReplyConversion {
         case REDIS_REPLY_STRING:
             return .bulk(bytes(value.str, value.len))
         case REDIS_REPLY_STATUS:
+            if value.len == 2, let text = value.str, text[0] == 0x4F, text[1] == 0x4B {
+                return .status("OK")
+            }
             return .status(String(decoding: UnsafeRawBufferPointer(start: value.str, count: value.str == nil ? 0 : value.len), as: UTF8.self))
         case REDIS_REPLY_ERROR:
             return .error(String(decoding: UnsafeRawBufferPointer(start: value.str, count: value.str == nil ? 0 : value.len), as: UTF8.self))
