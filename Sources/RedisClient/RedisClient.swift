@@ -141,15 +141,14 @@ public final class RedisClient: Sendable {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
-    /// Encodes `commands` here, hands them to the event loop, and converts the replies here once they
-    /// are all read (an empty list only makes sure the connection is up).
+    /// Encodes `commands` here and hands them to the event loop, which resumes the caller once every
+    /// reply is parsed (an empty list only makes sure the connection is up).
     private func run(_ commands: [RedisCommand]) async throws -> [RedisReply] {
         let payload = commands.isEmpty ? [] : RedisProtocolEncoder.encode(commands)
         let link = self.link
-        let raw = try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RedisRawReplies, any Error>) in
+        return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[RedisReply], any Error>) in
             let request = RedisRequest(commands: commands, continuation: continuation)
             loop.execute { link.submit(request, payload: payload) }
         }
-        return raw.converted()
     }
 }

@@ -88,30 +88,30 @@ enum RedisConnector {
 /// and the suspended caller. Touched only on the loop's thread once submitted.
 final class RedisRequest: @unchecked Sendable {
     let commands: [RedisCommand]
-    private var replies: [UnsafeMutableRawPointer] = []
-    private let continuation: UnsafeContinuation<RedisRawReplies, any Error>
+    private var replies: [RedisReply] = []
+    private let continuation: UnsafeContinuation<[RedisReply], any Error>
 
-    init(commands: [RedisCommand], continuation: UnsafeContinuation<RedisRawReplies, any Error>) {
+    init(commands: [RedisCommand], continuation: UnsafeContinuation<[RedisReply], any Error>) {
         self.commands = commands
         self.continuation = continuation
     }
 
     /// Takes one more reply; true when the pipeline is complete (and its caller resumed).
-    func take(_ reply: UnsafeMutableRawPointer) -> Bool {
+    func take(_ reply: RedisReply) -> Bool {
+        if replies.isEmpty { replies.reserveCapacity(commands.count) }
         replies.append(reply)
         guard replies.count == commands.count else { return false }
-        let done = RedisRawReplies(pointers: replies)
+        let done = replies
         replies = []
         continuation.resume(returning: done)
         return true
     }
 
     func succeedEmpty() {
-        continuation.resume(returning: RedisRawReplies(pointers: []))
+        continuation.resume(returning: [])
     }
 
     func fail(_ error: RedisError) {
-        for reply in replies { freeReplyObject(reply) }
         replies = []
         continuation.resume(throwing: error)
     }
@@ -148,6 +148,8 @@ final class RedisLink: @unchecked Sendable {
     /// Encoded pipelines not yet (fully) written, and how much of them was.
     private var output: [UInt8] = []
     private var outputOffset = 0
+    /// Replies received but not yet complete.
+    private var parser = RedisReplyParser()
     private var wantsWrite = false
     /// When data last moved for the pipelines in flight (monotonic nanoseconds).
     private var lastProgress: UInt64 = 0
@@ -293,25 +295,43 @@ final class RedisLink: @unchecked Sendable {
         if writable {
             flush()
         }
-        guard readable, case let .connected(context, _, _) = state else { return }
-        guard redisBufferRead(context) == REDIS_OK else {
-            dropConnection(context, failure: .context)
-            return
-        }
-        lastProgress = monotonicNanoseconds()
+        guard readable, case let .connected(context, fd, _) = state else { return }
+        var received = 0
         while true {
-            var raw: UnsafeMutableRawPointer?
-            guard redisGetReplyFromReader(context, &raw) == REDIS_OK else {
-                dropConnection(context, failure: .context)
+            let space = parser.reserve(64 * 1024)
+            let count = recv(fd, space.baseAddress, space.count, 0)
+            if count > 0 {
+                parser.commit(count)
+                received += count
+                if count < space.count { break }
+            } else if count == 0 {
+                dropConnection(context, failure: .endOfStream)
+                return
+            } else if errno == EINTR {
+                continue
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                break
+            } else {
+                dropConnection(context, failure: .io(errno: errno))
                 return
             }
-            guard let raw else { break }
+        }
+        guard received > 0 else { return }
+        lastProgress = monotonicNanoseconds()
+        while true {
+            let reply: RedisReply?
+            do {
+                reply = try parser.next()
+            } catch {
+                dropConnection(context, failure: .protocolViolation(error.description))
+                return
+            }
+            guard let reply else { break }
             guard hasInFlight else {
-                freeReplyObject(raw)
                 dropConnection(context, failure: .protocolViolation("the server sent a reply no command asked for"))
                 return
             }
-            if inFlight[inFlightHead].take(raw) {
+            if inFlight[inFlightHead].take(reply) {
                 inFlightHead += 1
                 if inFlightHead == inFlight.count {
                     inFlight.removeAll(keepingCapacity: true)
@@ -352,8 +372,8 @@ final class RedisLink: @unchecked Sendable {
 
     /// What broke a connection.
     private enum Failure {
-        /// hiredis recorded the error in the context (read error, end of stream, protocol error).
-        case context
+        /// The server closed the connection.
+        case endOfStream
         /// Sending failed with this `errno`.
         case io(errno: Int32)
         /// The server broke the protocol in a way hiredis does not check.
@@ -365,11 +385,12 @@ final class RedisLink: @unchecked Sendable {
     /// Turns the failure into `RedisError`s for the pipelines in flight, frees the context and logs the
     /// loss; the next pipeline reconnects.
     private func dropConnection(_ context: UnsafeMutablePointer<redisContext>, failure: Failure) {
-        var code = context.pointee.err
+        var code: Int32 = 0
         let reason: String
         switch failure {
-        case .context:
-            reason = CHiredisErrorText.of(context)
+        case .endOfStream:
+            code = REDIS_ERR_EOF
+            reason = "the server closed the connection"
         case let .io(number):
             code = REDIS_ERR_IO
             reason = String(cString: strerror(number))
@@ -387,6 +408,7 @@ final class RedisLink: @unchecked Sendable {
         wantsWrite = false
         output = []
         outputOffset = 0
+        parser = RedisReplyParser()
         lostConnection = true
         let command = hasInFlight ? inFlight[inFlightHead].currentCommandName : "none (idle)"
         logger.warning("Redis connection dropped after an error; the next call reconnects", metadata: [
