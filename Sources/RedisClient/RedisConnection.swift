@@ -96,15 +96,18 @@ final class RedisRequest: @unchecked Sendable {
         self.continuation = continuation
     }
 
-    /// Takes one more reply; true when the pipeline is complete (and its caller resumed).
+    /// Takes one more reply; true when the pipeline is complete (then `resume` hands the replies over).
     func take(_ reply: RedisReply) -> Bool {
         if replies.isEmpty { replies.reserveCapacity(commands.count) }
         replies.append(reply)
-        guard replies.count == commands.count else { return false }
+        return replies.count == commands.count
+    }
+
+    /// Resumes the caller with the replies of a complete pipeline.
+    func resume() {
         let done = replies
         replies = []
         continuation.resume(returning: done)
-        return true
     }
 
     func succeedEmpty() {
@@ -332,6 +335,7 @@ final class RedisLink: @unchecked Sendable {
                 return
             }
             if inFlight[inFlightHead].take(reply) {
+                loop.completed(inFlight[inFlightHead])
                 inFlightHead += 1
                 if inFlightHead == inFlight.count {
                     inFlight.removeAll(keepingCapacity: true)

@@ -25,6 +25,8 @@ final class RedisEventLoop: @unchecked Sendable {
     private var links: [UInt64: RedisLink] = [:]
     private var nextToken: UInt64 = 1
     private var dirtyLinks: [RedisLink] = []
+    /// Pipelines whose replies are all in, resumed once this turn's writes are out.
+    private var completedRequests: [RedisRequest] = []
     /// When the next command-timeout check is due (monotonic nanoseconds; `.max` when nothing is in flight).
     private var nextTimeoutCheck: UInt64 = .max
 
@@ -91,6 +93,12 @@ final class RedisEventLoop: @unchecked Sendable {
         dirtyLinks.append(link)
     }
 
+    /// Resumes `request`'s caller at the end of this turn of the loop, after the turn's writes, so the
+    /// server gets its next work before the loop's thread yields the core to resumed callers.
+    func completed(_ request: RedisRequest) {
+        completedRequests.append(request)
+    }
+
     /// Makes sure a timeout check happens by `deadline`.
     func expectTimeoutCheck(by deadline: UInt64) {
         if deadline < nextTimeoutCheck { nextTimeoutCheck = deadline }
@@ -132,6 +140,11 @@ final class RedisEventLoop: @unchecked Sendable {
                 for job in jobs { job() }
             }
             flushDirtyLinks()
+            if !completedRequests.isEmpty {
+                let completed = completedRequests
+                completedRequests.removeAll(keepingCapacity: true)
+                for request in completed { request.resume() }
+            }
             if nextTimeoutCheck != .max, monotonicNanoseconds() >= nextTimeoutCheck {
                 checkTimeouts()
             }
