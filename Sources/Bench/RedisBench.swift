@@ -22,7 +22,7 @@ struct RedisBench: AsyncParsableCommand {
     /// Every RedisClient connection is driven by the process's one Redis event-loop thread, as
     /// redis-benchmark's 50 clients share its one epoll thread.
     @Option(help: "Concurrent RedisClient connections, one task each (redis-benchmark keeps its default of 50 clients).")
-    var connections = 16
+    var connections = 50
 
     @Option(help: "Rounds, alternating RedisClient and redis-benchmark (the machine may be busy; medians are printed).")
     var rounds = 3
