@@ -88,25 +88,28 @@ enum RedisConnector {
 /// and the suspended caller. Touched only on the loop's thread once submitted.
 final class RedisRequest: @unchecked Sendable {
     let commands: [RedisCommand]
-    private var replies: [RedisReply] = []
-    private let continuation: UnsafeContinuation<[RedisReply], any Error>
+    /// The wire bytes of the replies read so far (decoded by the caller, off the loop's thread).
+    private var replyBytes: [UInt8] = []
+    private var replyCount = 0
+    private let continuation: UnsafeContinuation<[UInt8], any Error>
 
-    init(commands: [RedisCommand], continuation: UnsafeContinuation<[RedisReply], any Error>) {
+    init(commands: [RedisCommand], continuation: UnsafeContinuation<[UInt8], any Error>) {
         self.commands = commands
         self.continuation = continuation
     }
 
-    /// Takes one more reply; true when the pipeline is complete (then `resume` hands the replies over).
-    func take(_ reply: RedisReply) -> Bool {
-        if replies.isEmpty { replies.reserveCapacity(commands.count) }
-        replies.append(reply)
-        return replies.count == commands.count
+    /// Takes one more complete reply's bytes; true when the pipeline is complete (then `resume` hands
+    /// the replies over).
+    func take(_ reply: UnsafeBufferPointer<UInt8>) -> Bool {
+        replyBytes.append(contentsOf: reply)
+        replyCount += 1
+        return replyCount == commands.count
     }
 
     /// Resumes the caller with the replies of a complete pipeline.
     func resume() {
-        let done = replies
-        replies = []
+        let done = replyBytes
+        replyBytes = []
         continuation.resume(returning: done)
     }
 
@@ -115,13 +118,13 @@ final class RedisRequest: @unchecked Sendable {
     }
 
     func fail(_ error: RedisError) {
-        replies = []
+        replyBytes = []
         continuation.resume(throwing: error)
     }
 
     /// The name of the command whose reply is awaited, for error messages.
     var currentCommandName: String {
-        commands.isEmpty ? "connect" : commands[min(replies.count, commands.count - 1)].name
+        commands.isEmpty ? "connect" : commands[min(replyCount, commands.count - 1)].name
     }
 }
 
@@ -322,20 +325,24 @@ final class RedisLink: @unchecked Sendable {
         guard received > 0 else { return }
         lastProgress = monotonicNanoseconds()
         while true {
-            let reply: RedisReply?
+            guard hasInFlight else {
+                if parser.bufferedCount > 0 {
+                    dropConnection(context, failure: .protocolViolation("the server sent a reply no command asked for"))
+                }
+                return
+            }
+            let request = inFlight[inFlightHead]
+            var complete = false
+            let found: Bool
             do {
-                reply = try parser.next()
+                found = try parser.nextRaw { bytes in complete = request.take(bytes) }
             } catch {
                 dropConnection(context, failure: .protocolViolation(error.description))
                 return
             }
-            guard let reply else { break }
-            guard hasInFlight else {
-                dropConnection(context, failure: .protocolViolation("the server sent a reply no command asked for"))
-                return
-            }
-            if inFlight[inFlightHead].take(reply) {
-                loop.completed(inFlight[inFlightHead])
+            guard found else { return }
+            if complete {
+                loop.completed(request)
                 inFlightHead += 1
                 if inFlightHead == inFlight.count {
                     inFlight.removeAll(keepingCapacity: true)

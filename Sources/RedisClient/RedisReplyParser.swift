@@ -21,6 +21,10 @@ final class RedisReplyParser {
     private var end = 0
     /// Arrays being filled: how many elements each still expects, and those parsed so far.
     private var open: [(remaining: Int, elements: [RedisReply])] = []
+    /// For `nextRaw`: how far past `start` the reply being scanned has been checked, and how many
+    /// elements its open arrays still expect.
+    private var scanOffset = 0
+    private var scanRemaining: [Int] = []
 
     private let initialCapacity: Int
 
@@ -83,7 +87,8 @@ final class RedisReplyParser {
     /// The next complete reply, or nil when more bytes are needed.
     func next() throws(RedisProtocolError) -> RedisReply? {
         nextItem: while true {
-            guard let item = try parseItem() else { return nil }
+            guard let (item, after) = try parseItem(at: start, materialize: true) else { return nil }
+            start = after
             var value: RedisReply
             switch item {
             case let .value(reply):
@@ -105,49 +110,84 @@ final class RedisReplyParser {
         }
     }
 
+    /// Consumes the next complete reply without building it and passes its bytes to `body` (valid only
+    /// during the call); false when it has not fully arrived. Resumes where the last call stopped, so a
+    /// long array arriving over many reads is scanned once.
+    func nextRaw(_ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(RedisProtocolError) -> Bool {
+        nextItem: while true {
+            guard let (item, after) = try parseItem(at: start + scanOffset, materialize: false) else { return false }
+            scanOffset = after - start
+            if case let .arrayHeader(count) = item {
+                scanRemaining.append(count)
+                continue nextItem
+            }
+            while let last = scanRemaining.indices.last {
+                scanRemaining[last] -= 1
+                if scanRemaining[last] > 0 { continue nextItem }
+                scanRemaining.removeLast()
+            }
+            body(UnsafeBufferPointer(start: storage + start, count: scanOffset))
+            start += scanOffset
+            scanOffset = 0
+            return true
+        }
+    }
+
+    /// Decodes `count` complete replies that `nextRaw` delivered back to back.
+    static func decode(_ bytes: [UInt8], count: Int) throws(RedisProtocolError) -> [RedisReply] {
+        let parser = RedisReplyParser(initialCapacity: bytes.count)
+        parser.append(bytes)
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(count)
+        while replies.count < count {
+            guard let reply = try parser.next() else {
+                throw RedisProtocolError(description: "\(count) replies expected, \(replies.count) found")
+            }
+            replies.append(reply)
+        }
+        return replies
+    }
+
     private enum Item {
         case value(RedisReply)
         /// A non-empty array whose elements follow.
         case arrayHeader(Int)
     }
 
-    /// Parses one scalar reply or array header at `start` and consumes it; nil (consuming nothing) when
-    /// it has not fully arrived.
-    private func parseItem() throws(RedisProtocolError) -> Item? {
-        guard start < end else { return nil }
-        guard let lineEnd = findLineEnd(from: start + 1) else {
-            if end - start > 64 * 1024 {
+    /// Parses one scalar reply or array header at `at`; returns it and the index after it, or nil when
+    /// it has not fully arrived. With `materialize` false nothing is allocated (scalars come back as
+    /// `.null`), but the framing and numbers are checked all the same.
+    private func parseItem(at position: Int, materialize: Bool) throws(RedisProtocolError) -> (Item, Int)? {
+        guard position < end else { return nil }
+        guard let lineEnd = findLineEnd(from: position + 1) else {
+            if end - position > 64 * 1024 {
                 throw RedisProtocolError(description: "a reply header longer than 64 KiB without CRLF")
             }
             return nil
         }
-        let marker = storage[start]
-        let lineStart = start + 1
+        let marker = storage[position]
+        let lineStart = position + 1
         let afterLine = lineEnd + 2
         switch marker {
         case UInt8(ascii: "+"):
+            guard materialize else { return (.value(.null), afterLine) }
             let text: String
             if lineEnd - lineStart == 2 && storage[lineStart] == UInt8(ascii: "O") && storage[lineStart + 1] == UInt8(ascii: "K") {
                 text = "OK"
             } else {
                 text = String(decoding: UnsafeBufferPointer(start: storage + lineStart, count: lineEnd - lineStart), as: UTF8.self)
             }
-            start = afterLine
-            return .value(.status(text))
+            return (.value(.status(text)), afterLine)
         case UInt8(ascii: "-"):
+            guard materialize else { return (.value(.null), afterLine) }
             let text = String(decoding: UnsafeBufferPointer(start: storage + lineStart, count: lineEnd - lineStart), as: UTF8.self)
-            start = afterLine
-            return .value(.error(text))
+            return (.value(.error(text)), afterLine)
         case UInt8(ascii: ":"):
             let value = try integer(lineStart, lineEnd, what: "integer reply")
-            start = afterLine
-            return .value(.integer(value))
+            return (.value(.integer(value)), afterLine)
         case UInt8(ascii: "$"):
             let length = try integer(lineStart, lineEnd, what: "bulk string length")
-            if length == -1 {
-                start = afterLine
-                return .value(.null)
-            }
+            if length == -1 { return (.value(.null), afterLine) }
             guard length >= 0, length <= Self.maximumBulkLength else {
                 throw RedisProtocolError(description: "invalid bulk string length \(length)")
             }
@@ -156,17 +196,16 @@ final class RedisReplyParser {
             guard storage[afterLine + count] == 13, storage[afterLine + count + 1] == 10 else {
                 throw RedisProtocolError(description: "a bulk string of \(count) bytes not followed by CRLF")
             }
+            guard materialize else { return (.value(.null), afterLine + count + 2) }
             let bytes = [UInt8](UnsafeBufferPointer(start: storage + afterLine, count: count))
-            start = afterLine + count + 2
-            return .value(.bulk(bytes))
+            return (.value(.bulk(bytes)), afterLine + count + 2)
         case UInt8(ascii: "*"):
             let count = try integer(lineStart, lineEnd, what: "array length")
-            start = afterLine
-            if count == -1 { return .value(.null) }
+            if count == -1 { return (.value(.null), afterLine) }
             guard count >= 0, count <= Self.maximumArrayCount else {
                 throw RedisProtocolError(description: "invalid array length \(count)")
             }
-            return count == 0 ? .value(.array([])) : .arrayHeader(Int(count))
+            return (count == 0 ? .value(.array([])) : .arrayHeader(Int(count)), afterLine)
         default:
             throw RedisProtocolError(description: "unknown reply type byte 0x\(String(marker, radix: 16))")
         }

@@ -121,4 +121,51 @@ import Testing
     @Test func statusAndErrorTextIsDecodedAsUTF8() throws {
         #expect(try parseAll(Array("+小智\r\n-ERR 坏\r\n".utf8)) == [.status("小智"), .error("ERR 坏")])
     }
+
+    /// Splits `bytes` into whole replies with `nextRaw`, feeding pieces of `size`.
+    private func rawRepliesInPieces(_ bytes: [UInt8], size: Int) throws -> [[UInt8]] {
+        let parser = RedisReplyParser(initialCapacity: 64)
+        var raws: [[UInt8]] = []
+        var index = 0
+        while index < bytes.count {
+            let piece = bytes[index..<min(index + size, bytes.count)]
+            parser.append(piece)
+            index += piece.count
+            while try parser.nextRaw({ raws.append(Array($0)) }) {}
+        }
+        #expect(parser.bufferedCount == 0)
+        return raws
+    }
+
+    @Test(arguments: [1, 3, 4, 64, 100_000])
+    func rawSplittingFindsEachWholeReplyAndDecodesToTheSameValues(size: Int) throws {
+        let nested = Array("*3\r\n:1\r\n*2\r\n$3\r\nfoo\r\n*1\r\n$-1\r\n*0\r\n".utf8)
+        let big = [UInt8](repeating: 0x0D, count: 5000)
+        let bulk = Array("$5000\r\n".utf8) + big + Array("\r\n".utf8)
+        let bytes = Self.mixed + nested + bulk
+        let raws = try rawRepliesInPieces(bytes, size: size)
+        #expect(raws.count == Self.mixedReplies.count + 2)
+        #expect(raws.flatMap { $0 } == bytes)
+        #expect(raws[raws.count - 2] == nested)
+        #expect(raws.last == bulk)
+        let decoded = try RedisReplyParser.decode(raws.flatMap { $0 }, count: raws.count)
+        #expect(decoded == Self.mixedReplies + [
+            .array([.integer(1), .array([.bulk(Array("foo".utf8)), .array([.null])]), .array([])]),
+            .bulk(big),
+        ])
+    }
+
+    @Test func rawSplittingChecksTheFramingToo() {
+        let parser = RedisReplyParser()
+        parser.append(Array("*2\r\n:1\r\n$2\r\nabc\r\n".utf8))
+        #expect(throws: RedisProtocolError.self) {
+            _ = try parser.nextRaw { _ in }
+        }
+    }
+
+    @Test func decodingFewerRepliesThanExpectedIsAnError() {
+        #expect(throws: RedisProtocolError.self) {
+            _ = try RedisReplyParser.decode(Array("+OK\r\n".utf8), count: 2)
+        }
+    }
 }
