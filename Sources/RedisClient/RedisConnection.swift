@@ -14,23 +14,6 @@ struct RedisContextHandoff: @unchecked Sendable {
     let context: UnsafeMutablePointer<redisContext>
 }
 
-/// Replies read for one pipeline, still as hiredis objects: the caller converts and frees them off the
-/// event loop's thread.
-struct RedisRawReplies: @unchecked Sendable {
-    var pointers: [UnsafeMutableRawPointer]
-
-    /// Converts every reply to `RedisReply` and frees the hiredis objects.
-    consuming func converted() -> [RedisReply] {
-        var replies: [RedisReply] = []
-        replies.reserveCapacity(pointers.count)
-        for raw in pointers {
-            replies.append(RedisReplyConversion.convert(raw.assumingMemoryBound(to: redisReply.self)))
-            freeReplyObject(raw)
-        }
-        return replies
-    }
-}
-
 /// Establishes a connection the blocking way (TCP with the connect timeout, `AUTH`, `SELECT`) on a
 /// short-lived thread of its own, so a slow connect never holds up the event loop.
 enum RedisConnector {
@@ -80,7 +63,8 @@ enum RedisConnector {
             let reason = errorText(context)
             throw .connectFailed(server: server, reason: reason.isEmpty ? "I/O error" : reason)
         }
-        return RedisRawReplies(pointers: [raw]).converted()[0]
+        defer { freeReplyObject(raw) }
+        return RedisReplyConversion.convert(raw.assumingMemoryBound(to: redisReply.self))
     }
 }
 
@@ -147,7 +131,8 @@ final class RedisLink: @unchecked Sendable {
     private let timeoutNanoseconds: UInt64
 
     private var state = State.idle
-    private var awaitingConnection: [RedisRequest] = []
+    /// Pipelines (with their encoded bytes) that arrived while there was no connection.
+    private var awaitingConnection: [(request: RedisRequest, payload: [UInt8])] = []
     private var inFlight: [RedisRequest] = []
     private var inFlightHead = 0
     private var isDirty = false
@@ -183,22 +168,17 @@ final class RedisLink: @unchecked Sendable {
         case .closed:
             request.fail(.closed(server: server))
         case .idle:
-            awaitingConnection.append(request)
-            startConnecting(payload: payload, for: request)
+            awaitingConnection.append((request, payload))
+            startConnecting()
         case .connecting:
-            awaitingConnection.append(request)
-            pendingPayloads.append(payload)
+            awaitingConnection.append((request, payload))
         case .connected:
             write(request, payload: payload)
         }
     }
 
-    /// Payloads of the pipelines awaiting the connection, in the same order as `awaitingConnection`.
-    private var pendingPayloads: [[UInt8]] = []
-
-    private func startConnecting(payload: [UInt8], for request: RedisRequest) {
+    private func startConnecting() {
         state = .connecting
-        pendingPayloads.append(payload)
         let configuration = self.configuration
         let loop = self.loop
         Thread.detachNewThread { [self] in
@@ -214,15 +194,13 @@ final class RedisLink: @unchecked Sendable {
 
     private func finishConnecting(_ result: Result<RedisContextHandoff, RedisError>) {
         let waiting = awaitingConnection
-        let payloads = pendingPayloads
         awaitingConnection = []
-        pendingPayloads = []
         switch result {
         case let .success(handoff):
             let context = handoff.context
             guard case .connecting = state else {
                 redisFree(context)
-                for request in waiting { request.fail(.closed(server: server)) }
+                for (request, _) in waiting { request.fail(.closed(server: server)) }
                 return
             }
             let fd = context.pointee.fd
@@ -234,12 +212,12 @@ final class RedisLink: @unchecked Sendable {
                 lostConnection = false
                 logger.info("Reconnected to Redis", metadata: ["redis.server": "\(server)"])
             }
-            for (request, payload) in zip(waiting, payloads) {
+            for (request, payload) in waiting {
                 write(request, payload: payload)
             }
         case let .failure(error):
             if case .connecting = state { state = .idle }
-            for request in waiting { request.fail(error) }
+            for (request, _) in waiting { request.fail(error) }
         }
     }
 
@@ -377,8 +355,7 @@ final class RedisLink: @unchecked Sendable {
         failInFlight { _ in .closed(server: server) }
         let waiting = awaitingConnection
         awaitingConnection = []
-        pendingPayloads = []
-        for request in waiting { request.fail(.closed(server: server)) }
+        for (request, _) in waiting { request.fail(.closed(server: server)) }
     }
 
     /// What broke a connection.
@@ -447,21 +424,15 @@ final class RedisLink: @unchecked Sendable {
     }
 }
 
-private func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
-    CHiredisErrorText.of(context)
-}
-
 /// The context's `errstr`, as text.
-enum CHiredisErrorText {
-    static func of(_ context: UnsafeMutablePointer<redisContext>) -> String {
-        withUnsafeBytes(of: &context.pointee.errstr) { raw in
-            let bytes = raw.prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
-        }
+private func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+    withUnsafeBytes(of: &context.pointee.errstr) { raw in
+        let bytes = raw.prefix { $0 != 0 }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
-/// Converts hiredis reply objects into `RedisReply`.
+/// Converts hiredis reply objects into `RedisReply` (used while a connection is set up).
 enum RedisReplyConversion {
     static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
         let value = reply.pointee
