@@ -43,6 +43,9 @@ struct PipelineCycleBench: AsyncParsableCommand {
     @Option(help: "Timed cycles per count (after one warm-up).")
     var runs = 5
 
+    @Flag(inversion: .prefixedNo, help: "Also time cycles that read every key.")
+    var fullRead = true
+
     func run() async throws {
         let harness = try await PipelineHarness(namespace: namespace)
         do {
@@ -63,60 +66,74 @@ struct PipelineCycleBench: AsyncParsableCommand {
     }
 
     private func measureCycle(harness: PipelineHarness, count: Int) async throws {
-        let reconciler = harness.reconciler()
+        // The scheduler's own reconciler (its first cycle, the warm-up, is a full read), and one that
+        // reads every key every cycle (`Scheduler:FullReadEveryCycles` = 1), as every tenth cycle does.
+        let steady = try harness.reconciler()
+        let everyKey = try harness.reconciler(fullReadEveryCycles: 1)
         let planner = ReconcilePlanner(policy: harness.configuration.reconcilePolicy)
-        var query: [Duration] = [], read: [Duration] = [], planning: [Duration] = [], whole: [Duration] = []
-        var rawPipeline: [Duration] = [], decoding: [Duration] = []
+        var query: [Duration] = [], indexRead: [Duration] = [], fullReads: [Duration] = [], planning: [Duration] = []
+        var steadyCycles: [Duration] = [], fullCycles: [Duration] = [], steadyCPU: [Double] = []
+        var keysRead = 0
+        var cache = HeldSessionsCache()
         let clock = ContinuousClock()
         for run in 0...max(1, runs) {
-            // The split: the three steps `Reconciler.plan` runs, timed one by one.
+            // The whole cycle, as the leading scheduler runs it between full reads.
             var start = clock.now
+            let cpuBefore = Self.processCPUMilliseconds()
+            let outcome = try await steady.reconcile()
+            let cycle = clock.now - start
+            let cycleCPU = Self.processCPUMilliseconds() - cpuBefore
+            try Self.expectAllLive(outcome.report, count: count, what: "reconcile()")
+            // A cycle that reads every key.
+            var fullCycle = Duration.zero
+            if fullRead {
+                start = clock.now
+                let full = try await everyKey.reconcile()
+                fullCycle = clock.now - start
+                try Self.expectAllLive(full.report, count: count, what: "full-read reconcile()")
+            }
+            // The split: the query, the Redis read both ways, planning.
+            start = clock.now
             let enabled = try await harness.directory.enabledEndpoints()
             let queried = clock.now - start
+            var fullReadTime = Duration.zero
+            if fullRead {
+                start = clock.now
+                _ = try await harness.store.observe(enabled: enabled, cache: &cache, fullRead: true)
+                fullReadTime = clock.now - start
+            }
             start = clock.now
-            let observed = try await harness.store.observe(enabledIds: enabled.map(\.id))
-            let readTime = clock.now - start
+            let observed = try await harness.store.observe(enabled: enabled, cache: &cache, fullRead: false)
+            let indexReadTime = clock.now - start
             start = clock.now
-            let plan = planner.plan(ReconcileInput(
-                enabled: enabled, observations: observed.observations, pending: observed.pending,
-                parked: observed.parked, lastAttempts: observed.lastAttempts, now: Date()))
+            let plan = planner.plan(observed.input(now: Date()))
             let planned = clock.now - start
-            guard plan.jobs.isEmpty, plan.report.live.count == count else {
-                throw ValidationError("expected \(count) live and no job, planned \(plan.report.live.count) live and \(plan.jobs.count) jobs")
-            }
-            // The whole cycle, as the scheduler runs it.
-            start = clock.now
-            let outcome = try await reconciler.reconcile()
-            let cycle = clock.now - start
-            guard outcome.report.enqueued.isEmpty, outcome.report.live.count == count else {
-                throw ValidationError("reconcile published \(outcome.report.enqueued.count) jobs with everything live")
-            }
-            // Inside the Redis read: the same pipeline alone, then decoding the state values alone.
-            var commands: [RedisCommand] = []
-            commands.reserveCapacity(enabled.count * 3)
-            for endpoint in enabled {
-                commands.append(RedisCommand("GET", RedisKeys.connectionState(endpoint.id)))
-                commands.append(RedisCommand("EXISTS", RedisKeys.lease(endpoint.id)))
-                commands.append(RedisCommand("EXISTS", RedisKeys.pending(endpoint.id)))
-            }
-            start = clock.now
-            let replies = try await harness.redis.pipeline(commands)
-            let piped = clock.now - start
-            start = clock.now
-            var decoded = 0
-            for index in stride(from: 0, to: replies.count, by: 3) {
-                if case .decoded = StateReading(stored: replies[index].bytes.map { String(decoding: $0, as: UTF8.self) }) { decoded += 1 }
-            }
-            let decodeTime = clock.now - start
-            guard decoded == count else { throw ValidationError("decoded \(decoded) of \(count) states") }
+            try Self.expectAllLive(plan.report, count: count, what: "the planner")
+            keysRead = observed.keysRead
             if run == 0 { continue }
-            rawPipeline.append(piped); decoding.append(decodeTime)
-            query.append(queried); read.append(readTime); planning.append(planned); whole.append(cycle)
+            steadyCycles.append(cycle); fullCycles.append(fullCycle); steadyCPU.append(cycleCPU)
+            query.append(queried); indexRead.append(indexReadTime); fullReads.append(fullReadTime); planning.append(planned)
         }
+        steadyCPU.sort()
         print(String(
-            format: "endpoints=%7d  reconcile() %@ | postgres query %@ | redis pipelined read %@ | planning %@ | load %@",
-            count, Self.figure(whole), Self.figure(query), Self.figure(read), Self.figure(planning), LoadAverage.current()))
-        print("                   inside the redis read: \(3 * count) pipelined commands alone \(Self.figure(rawPipeline)) | decoding \(count) state values alone \(Self.figure(decoding))")
+            format: "endpoints=%7d  reconcile() %@, cpu %.1f ms | postgres query %@ | redis read via the held index %@ (%d keys read) | planning %@ | load %@",
+            count, Self.figure(steadyCycles), steadyCPU[steadyCPU.count / 2], Self.figure(query), Self.figure(indexRead), keysRead,
+            Self.figure(planning), LoadAverage.current()))
+        guard fullRead else { return }
+        print("                   full-read cycle (every key, each Scheduler:FullReadEveryCycles-th cycle) \(Self.figure(fullCycles)) | its redis read alone \(Self.figure(fullReads))")
+    }
+
+    /// CPU time of this process, all threads (less sensitive than wall time to other load on the machine).
+    static func processCPUMilliseconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) * 1000 + Double(spec.tv_nsec) / 1e6
+    }
+
+    private static func expectAllLive(_ report: ReconcileReport, count: Int, what: String) throws {
+        guard report.enqueued.isEmpty, report.live.count == count else {
+            throw ValidationError("\(what): \(report.live.count) of \(count) live and \(report.enqueued.count) jobs with everything live")
+        }
     }
 
     static func figure(_ samples: [Duration]) -> String {
@@ -213,6 +230,8 @@ struct PipelinePublishBench: AsyncParsableCommand {
 /// The servers and the benchmark's own namespace on them: a Redis database, a table prefix, a queue prefix.
 final class PipelineHarness: Sendable {
     let configuration: PoolConfiguration
+    /// The environment the configuration was loaded from.
+    let settings: [String: String]
     let redis: RedisClient
     let postgres: PostgresClient
     let amqp: AMQPConnection
@@ -236,6 +255,7 @@ final class PipelineHarness: Sendable {
         settings["Database__TablePrefix"] = namespace.tablePrefix
         settings["Queue__Prefix"] = namespace.queuePrefix
         configuration = try ConfigurationLoader.load(fileContents: nil, environment: settings, overrides: [])
+        self.settings = settings
         var logger = Logger(label: "bench.pipeline")
         logger.logLevel = .warning
         self.logger = logger
@@ -249,9 +269,13 @@ final class PipelineHarness: Sendable {
         try await TopologyDeclarer.declare(configuration.topology, on: amqp)
     }
 
-    /// A reconciler over the benchmark's namespace (fresh: no vanish-grace memory).
-    func reconciler() -> Reconciler {
-        Reconciler(directory: directory, store: store, bus: bus, configuration: configuration, metrics: PoolMetrics(), logger: logger)
+    /// A reconciler over the benchmark's namespace (fresh: no vanish-grace memory, no held-index copy),
+    /// optionally reading every key every `fullReadEveryCycles` cycles.
+    func reconciler(fullReadEveryCycles: Int? = nil) throws -> Reconciler {
+        var settings = self.settings
+        if let fullReadEveryCycles { settings["Scheduler__FullReadEveryCycles"] = String(fullReadEveryCycles) }
+        let configuration = try ConfigurationLoader.load(fileContents: nil, environment: settings, overrides: [])
+        return Reconciler(directory: directory, store: store, bus: bus, configuration: configuration, metrics: PoolMetrics(), logger: logger)
     }
 
     /// Empty tables, an empty Redis database and empty queues.
@@ -277,26 +301,29 @@ final class PipelineHarness: Sendable {
             """, [.text(String(count))])
     }
 
-    /// Writes a connected state, an index entry and a lease for endpoints 1...count, pipelined.
+    /// Gives endpoints 1...count a lease and a connected state written the way a worker writes it
+    /// (`SessionStateStore.writeStates`: state, index entry, held-sessions index), pipelined.
     func seedLiveStates(_ count: Int) async throws {
         let now = Date()
-        var commands: [RedisCommand] = []
-        commands.reserveCapacity(10_000)
+        var leases: [RedisCommand] = []
+        var states: [(state: ConnectionState, token: String)] = []
         for index in 1...count {
             let id = String(format: "00000000-0000-4000-8000-%012x", index)
-            let state = ConnectionState(
+            let token = "bench-token-\(index)"
+            leases.append(RedisCommand("SET", arguments: [RedisKeys.lease(id), token, "PX", 3_600_000]))
+            states.append((ConnectionState(
                 serverId: id, instanceId: "bench-worker-\(index % 4)", status: .connected,
                 lastConnectedTime: now.addingTimeInterval(-600), lastHeartbeat: now,
-                serverName: "endpoint-\(index)", webSocketEndpoint: "ws://127.0.0.1:9/mcp/?token=bench-\(index)", fence: index)
-            commands.append(RedisCommand("SET", arguments: [RedisKeys.connectionState(id), state.encoded()]))
-            commands.append(RedisCommand("SET", arguments: [RedisKeys.lease(id), "bench-token-\(index)", "PX", 3_600_000]))
-            commands.append(RedisCommand("SADD", arguments: [RedisKeys.connectionIndex, id]))
-            if commands.count >= 9_999 || index == count {
-                let replies = try await redis.pipeline(commands)
+                serverName: "endpoint-\(index)", webSocketEndpoint: "ws://127.0.0.1:9/mcp/?token=bench-\(index)", fence: index), token))
+            if leases.count >= 5_000 || index == count {
+                let replies = try await redis.pipeline(leases)
                 if let failure = replies.first(where: { $0.errorMessage != nil }) {
                     throw ValidationError("seeding Redis failed: \(failure.errorMessage ?? "")")
                 }
-                commands.removeAll(keepingCapacity: true)
+                let lost = try await store.writeStates(states)
+                guard lost.isEmpty else { throw ValidationError("seeding Redis failed: \(lost.count) states not written") }
+                leases.removeAll(keepingCapacity: true)
+                states.removeAll(keepingCapacity: true)
             }
         }
     }

@@ -19,10 +19,10 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Commands per pipeline flush.")
     var pipeline = 16
 
-    /// Each RedisClient connection owns a thread, so fewer connections than redis-benchmark's 50 clients
-    /// (which share one epoll thread) keep the context switches down on a small machine.
-    @Option(help: "Concurrent RedisClient connections (redis-benchmark keeps its default of 50 clients).")
-    var connections = 16
+    /// Every RedisClient connection is driven by the process's one Redis event-loop thread, as
+    /// redis-benchmark's 50 clients share its one epoll thread.
+    @Option(help: "Concurrent RedisClient connections, one task each (redis-benchmark keeps its default of 50 clients).")
+    var connections = 50
 
     @Option(help: "Rounds, alternating RedisClient and redis-benchmark (the machine may be busy; medians are printed).")
     var rounds = 3
@@ -43,17 +43,23 @@ struct RedisBench: AsyncParsableCommand {
         let value = "xxx"
         var ours: [String: [Double]] = [:]
         var reference: [String: [Double]] = [:]
+        var ourCPU: [Double] = []
+        var referenceCPU: [Double] = []
         for round in 1...rounds {
             print("round \(round): RedisClient, \(requests) requests per command, pipeline \(pipeline), \(connections) connections, server \(configuration.serverDescription)")
+            let ourStart = cpuSeconds(RUSAGE_SELF.rawValue)
             for (name, command) in [("SET", RedisCommand("SET", key, value)), ("GET", RedisCommand("GET", key))] {
                 let rate = try await measure(clients: clients, command: command)
                 ours[name, default: []].append(rate)
                 print(String(format: "  %@: %.0f requests per second", name, rate))
             }
+            ourCPU.append((cpuSeconds(RUSAGE_SELF.rawValue) - ourStart) / Double(2 * requests))
             if !skipReference {
+                let referenceStart = cpuSeconds(RUSAGE_CHILDREN.rawValue)
                 for (name, rate) in try await runReference(configuration) {
                     reference[name, default: []].append(rate)
                 }
+                referenceCPU.append((cpuSeconds(RUSAGE_CHILDREN.rawValue) - referenceStart) / Double(2 * requests))
             }
         }
         print("medians over \(rounds) rounds:")
@@ -65,6 +71,20 @@ struct RedisBench: AsyncParsableCommand {
                 print(String(format: "  %@: RedisClient %.0f/s", name, mine))
             }
         }
+        if referenceCPU.isEmpty {
+            print(String(format: "  client CPU (user + system) per request: RedisClient %.2f µs", 1e6 * median(ourCPU)))
+        } else {
+            print(String(format: "  client CPU (user + system) per request: RedisClient %.2f µs, redis-benchmark %.2f µs",
+                         1e6 * median(ourCPU), 1e6 * median(referenceCPU)))
+        }
+    }
+
+    /// User plus system CPU seconds of this process or of its waited-for children.
+    private func cpuSeconds(_ who: __rusage_who_t) -> Double {
+        var usage = rusage()
+        getrusage(who, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     private func median(_ values: [Double]) -> Double {

@@ -29,6 +29,10 @@ extension PostgresCell {
         return bytes
     }
 
+    static let integerTypes: Set<PostgresDataType> = [.int2, .int4, .int8]
+    static let booleanTypes: Set<PostgresDataType> = [.bool]
+    static let timestampTypes: Set<PostgresDataType> = [.timestamptz, .timestamp]
+
     func require(_ types: Set<PostgresDataType>, for swiftType: String) throws(PostgresDecodingFailure) {
         guard types.contains(column.type) else {
             throw PostgresDecodingFailure("a \(column.type) column cannot be decoded as \(swiftType)")
@@ -45,7 +49,7 @@ extension String: PostgresDecodable {
 
 extension Int: PostgresDecodable {
     public static func decode(_ cell: PostgresCell) throws(PostgresDecodingFailure) -> Int {
-        try cell.require([.int2, .int4, .int8], for: "Int")
+        try cell.require(PostgresCell.integerTypes, for: "Int")
         let bytes = try cell.requireBytes(for: "Int")
         guard let value = Int(String(decoding: bytes, as: UTF8.self)) else {
             throw PostgresDecodingFailure("the text is not a decimal integer")
@@ -76,7 +80,7 @@ extension Int16: PostgresDecodable {
 
 extension Bool: PostgresDecodable {
     public static func decode(_ cell: PostgresCell) throws(PostgresDecodingFailure) -> Bool {
-        try cell.require([.bool], for: "Bool")
+        try cell.require(PostgresCell.booleanTypes, for: "Bool")
         let bytes = try cell.requireBytes(for: "Bool")
         switch bytes.first {
         case UInt8(ascii: "t"): return true
@@ -89,9 +93,9 @@ extension Bool: PostgresDecodable {
 extension Date: PostgresDecodable {
     /// `timestamptz`, or `timestamp` read as UTC.
     public static func decode(_ cell: PostgresCell) throws(PostgresDecodingFailure) -> Date {
-        try cell.require([.timestamptz, .timestamp], for: "Date")
+        try cell.require(PostgresCell.timestampTypes, for: "Date")
         let bytes = try cell.requireBytes(for: "Date")
-        guard let date = PostgresTimestamp.parse(String(decoding: bytes, as: UTF8.self)) else {
+        guard let date = PostgresTimestamp.parse(utf8: bytes) else {
             throw PostgresDecodingFailure("the text is not an ISO timestamp (infinite and BC values are not supported)")
         }
         return date

@@ -21,58 +21,40 @@ public enum PostgresTimestamp {
     /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff][±HH[:MM[:SS]]]` (a missing offset means UTC);
     /// nil for anything else, including `infinity` and BC dates.
     public static func parse(_ text: some StringProtocol) -> Date? {
-        let bytes = Array(text.utf8)
-        var index = 0
-        func number(_ digits: Int) -> Int64? {
-            guard index + digits <= bytes.count else { return nil }
-            var value: Int64 = 0
-            for offset in 0..<digits {
-                let byte = bytes[index + offset]
-                guard byte >= 48 && byte <= 57 else { return nil }
-                value = value * 10 + Int64(byte - 48)
-            }
-            index += digits
-            return value
-        }
-        func expect(_ character: UInt8) -> Bool {
-            guard index < bytes.count, bytes[index] == character else { return false }
-            index += 1
-            return true
-        }
-        guard let year = number(4), expect(UInt8(ascii: "-")), let month = number(2), expect(UInt8(ascii: "-")),
-              let day = number(2), expect(UInt8(ascii: " ")) || expect(UInt8(ascii: "T")),
-              let hour = number(2), expect(UInt8(ascii: ":")), let minute = number(2), expect(UInt8(ascii: ":")),
-              let second = number(2)
+        var text = String(text)
+        return text.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `parse(_:)` over the text's UTF-8 bytes, without copying them (a result cell's bytes as libpq holds them).
+    public static func parse(utf8 bytes: UnsafeRawBufferPointer) -> Date? {
+        var text = TimestampCursor(bytes: bytes)
+        guard let year = text.number(4), text.skip("-"), let month = text.number(2), text.skip("-"),
+              let day = text.number(2), text.skip(" ") || text.skip("T"),
+              let hour = text.number(2), text.skip(":"), let minute = text.number(2), text.skip(":"),
+              let second = text.number(2)
         else { return nil }
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
         var micros: Int64 = 0
-        if expect(UInt8(ascii: ".")) {
-            var scale: Int64 = 100_000
-            var digits = 0
-            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
-                if digits < 6 { micros += Int64(bytes[index] - 48) * scale }
-                scale /= 10
-                digits += 1
-                index += 1
-            }
-            guard digits > 0 else { return nil }
+        if text.skip(".") {
+            guard let fraction = text.fractionMicroseconds() else { return nil }
+            micros = fraction
         }
         var offsetSeconds: Int64 = 0
-        if index < bytes.count {
+        if !text.atEnd {
             let sign: Int64
-            if expect(UInt8(ascii: "+")) { sign = 1 } else if expect(UInt8(ascii: "-")) { sign = -1 } else { return nil }
-            guard let offsetHours = number(2) else { return nil }
+            if text.skip("+") { sign = 1 } else if text.skip("-") { sign = -1 } else { return nil }
+            guard let offsetHours = text.number(2) else { return nil }
             var offset = offsetHours * 3600
-            if expect(UInt8(ascii: ":")) {
-                guard let offsetMinutes = number(2) else { return nil }
+            if text.skip(":") {
+                guard let offsetMinutes = text.number(2) else { return nil }
                 offset += offsetMinutes * 60
-                if expect(UInt8(ascii: ":")) {
-                    guard let offsetSecondsPart = number(2) else { return nil }
+                if text.skip(":") {
+                    guard let offsetSecondsPart = text.number(2) else { return nil }
                     offset += offsetSecondsPart
                 }
             }
             offsetSeconds = sign * offset
-            guard index == bytes.count else { return nil }
+            guard text.atEnd else { return nil }
         }
         let days = daysSinceEpoch(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
@@ -105,5 +87,47 @@ public enum PostgresTimestamp {
     private static func pad(_ value: Int64, _ width: Int) -> String {
         let digits = String(value)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}
+
+/// A read position in a timestamp's text.
+private struct TimestampCursor {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    var atEnd: Bool { index >= bytes.count }
+
+    /// Reads exactly `digits` decimal digits.
+    mutating func number(_ digits: Int) -> Int64? {
+        guard index + digits <= bytes.count else { return nil }
+        var value: Int64 = 0
+        for offset in 0..<digits {
+            let byte = bytes[index + offset]
+            guard byte >= 48 && byte <= 57 else { return nil }
+            value = value * 10 + Int64(byte - 48)
+        }
+        index += digits
+        return value
+    }
+
+    /// Skips `character` if it is next.
+    mutating func skip(_ character: Unicode.Scalar) -> Bool {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: character) else { return false }
+        index += 1
+        return true
+    }
+
+    /// Reads one or more fraction digits as microseconds (digits past the sixth are ignored).
+    mutating func fractionMicroseconds() -> Int64? {
+        var micros: Int64 = 0
+        var scale: Int64 = 100_000
+        var digits = 0
+        while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+            if digits < 6 { micros += Int64(bytes[index] - 48) * scale }
+            scale /= 10
+            digits += 1
+            index += 1
+        }
+        return digits > 0 ? micros : nil
     }
 }

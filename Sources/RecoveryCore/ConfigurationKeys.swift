@@ -100,6 +100,9 @@ public enum ConfigurationKeys {
     public static let leaderLease = ConfigurationKey(
         "Scheduler:LeaderLeaseSeconds", "15", .integer(3...600),
         "TTL of the scheduler leader lease; only its holder runs reconcile cycles.")
+    public static let fullReadEvery = ConfigurationKey(
+        "Scheduler:FullReadEveryCycles", "10", .integer(1...10_000),
+        "Every Nth cycle reads every endpoint's keys; the others read only the held-sessions index and the endpoints it does not vouch for. 1 reads every key every cycle.")
     public static let instanceId = ConfigurationKey(
         "Worker:InstanceId", "", .text(.instanceId),
         "This process's instance id; empty means host:pid:random.")
@@ -161,7 +164,7 @@ public enum ConfigurationKeys {
     /// Every key, in print order.
     public static let all: [ConfigurationKey] = [
         checkInterval, heartbeatTimeout, reconnectCooldown, tablePrefix,
-        leaseTtl, heartbeatInterval, parkPeriod, pendingTtl, shutdownGrace, leaderLease,
+        leaseTtl, heartbeatInterval, parkPeriod, pendingTtl, shutdownGrace, leaderLease, fullReadEvery,
         instanceId, maxSessions, prefetch, connectTimeout, pingInterval, idleTimeout,
         retryMaxAttempts, retryDelays, queuePrefix, deliveryLimit,
         metricsPort, metricsHost, logFormat, logLevel, tlsCaFile, mcpCallTimeout,

@@ -35,41 +35,153 @@ public enum LuaScripts {
         return 0
         """
 
-    /// Writes the endpoint's state only while the writer holds its lease, and indexes it.
-    /// KEYS[1] lease key, KEYS[2] state key, KEYS[3] `mcp:connections:all`;
-    /// ARGV[1] owner token, ARGV[2] state JSON, ARGV[3] endpoint id. Reply: 1 written, 0 lease not held.
+    /// Writes the endpoint's state only while the writer holds its lease, indexes it, and records the
+    /// session in the held-sessions index with its lease deadline.
+    /// KEYS[1] lease key, KEYS[2] state key, KEYS[3] `mcp:connections:all`, KEYS[4] held-sessions index,
+    /// KEYS[5] held-sessions version; ARGV[1] owner token, ARGV[2] state JSON, ARGV[3] endpoint id.
+    /// Reply: 1 written, 0 lease not held.
     public static let writeStateIfLeaseHeld = """
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then
           return 0
         end
         redis.call('SET', KEYS[2], ARGV[2])
         redis.call('SADD', KEYS[3], ARGV[3])
+        \(nowMilliseconds)
+        \(bumpVersion)
+        if redis.call('ZADD', KEYS[4], now + redis.call('PTTL', KEYS[1]), ARGV[3]) == 1 then
+          bump(KEYS[5])
+        end
         return 1
         """
 
-    /// Deletes the endpoint's state only while the caller holds its lease, and unindexes it.
-    /// KEYS[1] lease key, KEYS[2] state key, KEYS[3] `mcp:connections:all`;
-    /// ARGV[1] owner token, ARGV[2] endpoint id. Reply: 1 deleted, 0 lease not held.
+    /// Deletes the endpoint's state only while the caller holds its lease, unindexes it, and drops it
+    /// from the held-sessions index.
+    /// KEYS[1] lease key, KEYS[2] state key, KEYS[3] `mcp:connections:all`, KEYS[4] held-sessions index,
+    /// KEYS[5] held-sessions version; ARGV[1] owner token, ARGV[2] endpoint id. Reply: 1 deleted, 0 lease not held.
     public static let deleteStateIfLeaseHeld = """
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then
           return 0
         end
         redis.call('DEL', KEYS[2])
         redis.call('SREM', KEYS[3], ARGV[2])
+        \(bumpVersion)
+        if redis.call('ZREM', KEYS[4], ARGV[2]) == 1 then
+          bump(KEYS[5])
+        end
         return 1
         """
 
     /// Deletes a state the scheduler judged stale, only if it is still the value it judged (so a fresh
-    /// write by a new holder survives), and unindexes it.
-    /// KEYS[1] state key, KEYS[2] `mcp:connections:all`; ARGV[1] the value read, ARGV[2] endpoint id.
-    /// Reply: 1 deleted, 0 changed since it was read.
+    /// write by a new holder survives), unindexes it, and drops it from the held-sessions index.
+    /// KEYS[1] state key, KEYS[2] `mcp:connections:all`, KEYS[3] held-sessions index, KEYS[4] held-sessions
+    /// version; ARGV[1] the value read, ARGV[2] endpoint id. Reply: 1 deleted, 0 changed since it was read.
     public static let deleteStateIfUnchanged = """
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then
           return 0
         end
         redis.call('DEL', KEYS[1])
         redis.call('SREM', KEYS[2], ARGV[2])
+        \(bumpVersion)
+        if redis.call('ZREM', KEYS[3], ARGV[2]) == 1 then
+          bump(KEYS[4])
+        end
         return 1
+        """
+
+    /// Renews the leases of held sessions and moves their deadlines in the held-sessions index: PEXPIRE
+    /// each key only while its value is its token; `ZADD XX` never adds a session that has no state.
+    /// KEYS[1] held-sessions index, KEYS[i+1] lease keys; ARGV[1] TTL in milliseconds, then for each lease
+    /// its token and its endpoint id. Reply: an array of the lease keys that were lost.
+    public static let renewSessionLeases = """
+        \(nowMilliseconds)
+        local deadline = now + tonumber(ARGV[1])
+        local lost = {}
+        for i = 2, #KEYS do
+          local key = KEYS[i]
+          if redis.call('GET', key) == ARGV[2 * i - 2] then
+            redis.call('PEXPIRE', key, ARGV[1])
+            redis.call('ZADD', KEYS[1], 'XX', deadline, ARGV[2 * i - 1])
+          else
+            lost[#lost + 1] = key
+          end
+        end
+        return lost
+        """
+
+    /// Releases an endpoint's lease only if it still holds the token, and drops the session from the
+    /// held-sessions index. KEYS[1] lease key, KEYS[2] held-sessions index, KEYS[3] held-sessions version;
+    /// ARGV[1] owner token, ARGV[2] endpoint id. Reply: 1 released, 0 not held by this token.
+    public static let releaseSessionLease = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+          return 0
+        end
+        redis.call('DEL', KEYS[1])
+        \(bumpVersion)
+        if redis.call('ZREM', KEYS[2], ARGV[2]) == 1 then
+          bump(KEYS[3])
+        end
+        return 1
+        """
+
+    /// The scheduler's read of the held-sessions index, atomic: its version, the server's time, the
+    /// sessions whose lease deadline has passed, and every member unless the version is the one the
+    /// caller already has. KEYS[1] held-sessions index, KEYS[2] held-sessions version; ARGV[1] the
+    /// version the caller holds (empty for none).
+    /// Reply: {version or '', now, lapsed ids} or {version or '', now, lapsed ids, all members}.
+    public static let observeHeldSessions = """
+        \(nowMilliseconds)
+        local version = redis.call('GET', KEYS[2]) or ''
+        local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+        if version ~= '' and version == ARGV[1] then
+          return {version, now, lapsed}
+        end
+        return {version, now, lapsed, redis.call('ZRANGE', KEYS[1], 0, -1)}
+        """
+
+    /// How many held sessions' lease deadlines passed after a time and up to now (the scheduler's watch
+    /// for a worker that died between two cycles). KEYS[1] held-sessions index; ARGV[1] the time, server
+    /// milliseconds. Reply: {now, count}.
+    public static let countLapsesSince = """
+        \(nowMilliseconds)
+        return {now, redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], now)}
+        """
+
+    /// Drops sessions from the held-sessions index whose lease deadline has passed (a renewal since the
+    /// scheduler looked keeps them). KEYS[1] held-sessions index, KEYS[2] held-sessions version;
+    /// ARGV endpoint ids. Reply: how many were dropped.
+    public static let forgetLapsedSessions = """
+        \(nowMilliseconds)
+        \(bumpVersion)
+        local dropped = 0
+        for _, id in ipairs(ARGV) do
+          local deadline = redis.call('ZSCORE', KEYS[1], id)
+          if deadline and tonumber(deadline) <= now then
+            dropped = dropped + redis.call('ZREM', KEYS[1], id)
+          end
+        end
+        if dropped > 0 then
+          bump(KEYS[2])
+        end
+        return dropped
+        """
+
+    /// Lua: `now`, the server's time in milliseconds.
+    static let nowMilliseconds = """
+        local clock = redis.call('TIME')
+        local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+        """
+
+    /// Lua: `bump(key)`, the held-sessions version's increment. A version created afresh (a new or
+    /// flushed database), or replacing a value that is not an integer, starts at the server's time in
+    /// microseconds, so it never repeats an earlier one.
+    static let bumpVersion = """
+        local function bump(key)
+          local version = redis.pcall('INCR', key)
+          if type(version) ~= 'number' or version == 1 then
+            local started = redis.call('TIME')
+            redis.call('SET', key, started[1] .. string.sub('000000' .. started[2], -6))
+          end
+        end
         """
 
     /// Removes an id from `mcp:connections:all` only when it has no state.
@@ -104,6 +216,11 @@ public enum LuaScripts {
         ("acquireLease", acquireLease),
         ("renewLeases", renewLeases),
         ("releaseLease", releaseLease),
+        ("renewSessionLeases", renewSessionLeases),
+        ("releaseSessionLease", releaseSessionLease),
+        ("observeHeldSessions", observeHeldSessions),
+        ("countLapsesSince", countLapsesSince),
+        ("forgetLapsedSessions", forgetLapsedSessions),
         ("writeStateIfLeaseHeld", writeStateIfLeaseHeld),
         ("deleteStateIfLeaseHeld", deleteStateIfLeaseHeld),
         ("deleteStateIfUnchanged", deleteStateIfUnchanged),

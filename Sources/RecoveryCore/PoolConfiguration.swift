@@ -41,6 +41,8 @@ public struct PoolConfiguration: Sendable, Equatable {
     public let shutdownGraceSeconds: Int
     /// `Scheduler:LeaderLeaseSeconds`.
     public let leaderLeaseSeconds: Int
+    /// `Scheduler:FullReadEveryCycles`.
+    public let fullReadEveryCycles: Int
     /// `Worker:InstanceId`; nil means generate one (`WorkerRecord.makeInstanceId`).
     public let instanceId: String?
     /// `Worker:MaxSessions`.
@@ -120,6 +122,7 @@ public struct PoolConfiguration: Sendable, Equatable {
         pendingTtlSeconds = try reader.int(ConfigurationKeys.pendingTtl)
         shutdownGraceSeconds = try reader.int(ConfigurationKeys.shutdownGrace)
         leaderLeaseSeconds = try reader.int(ConfigurationKeys.leaderLease)
+        fullReadEveryCycles = try reader.int(ConfigurationKeys.fullReadEvery)
         let instance = try reader.text(ConfigurationKeys.instanceId)
         instanceId = instance.isEmpty ? nil : instance
         maxSessions = try reader.int(ConfigurationKeys.maxSessions)

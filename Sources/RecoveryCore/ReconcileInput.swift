@@ -68,9 +68,10 @@ public struct ReconcilePolicy: Sendable, Equatable {
 
 /// Everything one reconcile pass looks at, already read from Postgres and Redis.
 public struct ReconcileInput: Sendable {
-    public var enabled: [EnabledEndpoint]
-    /// Keyed by endpoint id: every enabled id that was looked up plus every member of `mcp:connections:all`.
-    /// An enabled id without an entry counts as absent state, no lease.
+    /// The enabled endpoints (each once), what the held-sessions index vouches for, and what was read.
+    public var scope: ReconcileScope
+    /// Keyed by endpoint id: what was read key by key (`scope.idsToRead`). An enabled id without an entry
+    /// that the index does not vouch for counts as absent state, no lease.
     public var observations: [String: LiveObservation]
     /// Ids with a `mcp:recovery:pending:{id}` marker.
     public var pending: Set<String>
@@ -81,15 +82,25 @@ public struct ReconcileInput: Sendable {
     public var now: Date
 
     public init(
-        enabled: [EnabledEndpoint], observations: [String: LiveObservation], pending: Set<String> = [],
+        scope: ReconcileScope, observations: [String: LiveObservation], pending: Set<String> = [],
         parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], now: Date
     ) {
-        self.enabled = enabled
+        self.scope = scope
         self.observations = observations
         self.pending = pending
         self.parked = parked
         self.lastAttempts = lastAttempts
         self.now = now
+    }
+
+    /// An input whose scope is built here: the held-sessions index `held`, and every observed id read.
+    public init(
+        enabled: [EnabledEndpoint], observations: [String: LiveObservation], pending: Set<String> = [],
+        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], held: HeldSessions = .none, now: Date
+    ) {
+        self.init(
+            scope: ReconcileScope(enabled: enabled, held: held, alsoRead: Set(observations.keys)),
+            observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts, now: now)
     }
 }
 

@@ -79,6 +79,9 @@ public struct ReconcilePlan: Sendable, Equatable {
     public var parkedToClear: [String] = []
     /// Members of `mcp:connections:all` without a state, to remove with `LuaScripts.removeIndexEntryIfNoState`.
     public var indexEntriesToRemove: [String] = []
+    /// Members of the held-sessions index past their lease deadline whose lease is gone or whose state is
+    /// not the pool's, to drop with `LuaScripts.forgetLapsedSessions` (the next holder's write adds them back).
+    public var heldToForget: [String] = []
     /// Counts and ids for `scheduler check`.
     public var report: ReconcileReport
 

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Rules:
 /// - live: a decoded state with status Connected or Connecting, `LastHeartbeat` not older than the
-///   heartbeat timeout, and, when written by the pool, a lease present. A state written by the original
+///   heartbeat timeout, and, when written by the pool, a lease present; or, for an id not read key by
+///   key, the held-sessions index vouching for it (see `HeldSessions.vouchesFor`). A state written by the original
 ///   platform (no lease) with a fresh heartbeat counts as live.
 /// - stale: a state that is not live (reason in `StaleReason`); it is deleted, and re-enqueued if enabled.
 /// - connecting: no state but a lease (a worker is opening the session): nothing to do.
@@ -53,20 +54,23 @@ public struct ReconcilePlanner: Sendable {
         let now = input.now
         var plan = ReconcilePlan(report: ReconcileReport(generatedAt: now))
         var report = ReconcileReport(generatedAt: now)
-        var enabledIds = Set<String>(minimumCapacity: input.enabled.count)
-        report.enabled.reserveCapacity(input.enabled.count)
-        report.live.reserveCapacity(input.enabled.count)
+        let scope = input.scope
+        report.enabled.reserveCapacity(scope.endpoints.count)
+        report.live.reserveCapacity(scope.endpoints.count)
 
         let checkPending = !input.pending.isEmpty
         let checkParked = !input.parked.isEmpty
         let checkAttempts = !input.lastAttempts.isEmpty
-        var observedEnabled = 0
+        let checkObservations = !input.observations.isEmpty
 
-        for endpoint in input.enabled {
-            guard enabledIds.insert(endpoint.id).inserted else { continue }
+        for (index, endpoint) in scope.endpoints.enumerated() {
             report.enabled.append(endpoint.id)
-            let observation = input.observations[endpoint.id]
-            if observation != nil { observedEnabled += 1 }
+            let observation = checkObservations ? input.observations[endpoint.id] : nil
+            if observation == nil, scope.isVouchedFor(at: index) {
+                report.live.append(endpoint.id)
+                if checkParked, input.parked[endpoint.id] != nil { plan.parkedToClear.append(endpoint.id) }
+                continue
+            }
             if let observation, observation.indexed, case .absent = observation.state {
                 plan.indexEntriesToRemove.append(endpoint.id)
             }
@@ -110,14 +114,7 @@ public struct ReconcilePlanner: Sendable {
         }
 
         // Ids Redis knows that are not enabled: orphans, stale leftovers, dangling index entries.
-        var others: [String] = []
-        if observedEnabled < input.observations.count {
-            for id in input.observations.keys where !enabledIds.contains(id) {
-                others.append(id)
-            }
-        }
-        others.sort()
-        for id in others {
+        for id in scope.notEnabled {
             guard let observation = input.observations[id] else { continue }
             switch observation.state {
             case .absent:
@@ -142,10 +139,20 @@ public struct ReconcilePlanner: Sendable {
         }
 
         var parkedElsewhere: [String] = []
-        for id in input.parked.keys where !enabledIds.contains(id) {
+        for id in input.parked.keys where !scope.isEnabled(id) {
             parkedElsewhere.append(id)
         }
         plan.parkedToClear.append(contentsOf: parkedElsewhere.sorted())
+
+        // Lapsed index entries whose lease is gone or whose state is not the pool's any more.
+        for id in scope.held.lapsed.sorted() {
+            let observation = input.observations[id]
+            var stillOurs = false
+            if let observation, observation.leaseHeld, case .decoded(let state, _) = observation.state {
+                stillOurs = state.isWrittenByPool
+            }
+            if !stillOurs { plan.heldToForget.append(id) }
+        }
 
         plan.report = report
         return plan

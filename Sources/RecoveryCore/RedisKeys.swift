@@ -35,6 +35,18 @@ public enum RedisKeys {
     /// published a job for it (the `ReconnectCooldownSeconds` clock; survives a change of leader).
     public static let lastAttempt = recoveryPrefix + "last-attempt"
 
+    /// `mcp:recovery:held`: sorted set, member = endpoint id, score = its lease deadline (Redis server time,
+    /// milliseconds). The sessions this pool holds with a state written: added by
+    /// `LuaScripts.writeStateIfLeaseHeld`, moved by `LuaScripts.renewSessionLeases`, removed with the
+    /// state or the lease. Lets the scheduler count a session live without reading its keys while the
+    /// deadline is ahead.
+    public static let heldSessions = recoveryPrefix + "held"
+
+    /// `mcp:recovery:held:version`: integer, incremented whenever a member joins or leaves `heldSessions`
+    /// (not when a deadline moves); created at the server's time in microseconds, so a flushed database
+    /// never repeats a version. The scheduler re-reads the members only when it changed.
+    public static let heldSessionsVersion = recoveryPrefix + "held:version"
+
     /// `mcp:recovery:scheduler:leader`: string, the leading scheduler's random token; SET NX PX, renewed
     /// by the leader, released by compare-and-delete. Only the holder runs reconcile cycles.
     public static let schedulerLeader = recoveryPrefix + "scheduler:leader"

@@ -1,19 +1,19 @@
-import ClientSupport
 import Logging
 
-/// An async Redis client over one hiredis connection. Every blocking hiredis call runs on the client's
-/// own thread, one at a time, so awaiting callers never block Swift's cooperative pool.
+/// An async Redis client over one hiredis connection. The connection is non-blocking and driven by the
+/// process's Redis event loop thread (connecting happens on a short-lived thread of its own), so awaiting
+/// callers never block Swift's cooperative pool; pipelines from concurrent callers are written together.
 /// It connects lazily, and after any connection error it reconnects on the next call.
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
-    private let connection: RedisConnection
-    private let thread: ConnectionThread
+    private let link: RedisLink
+    private let loop: RedisEventLoop
 
     /// Creates a client that connects on its first call; connection losses and recoveries go to `logger`.
     public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "redis")) {
         self.configuration = configuration
-        self.connection = RedisConnection(configuration: configuration, logger: logger)
-        self.thread = ConnectionThread(name: "redis \(configuration.serverDescription)")
+        self.loop = RedisEventLoop.shared
+        self.link = RedisLink(configuration: configuration, logger: logger, loop: loop)
     }
 
     /// Parses `url` (e.g. `REDIS_URL`) and connects at once, so a bad URL, password or port fails here.
@@ -24,27 +24,23 @@ public final class RedisClient: Sendable {
     /// Connects at once (TCP, `AUTH`, `SELECT`), so a bad password or port fails here.
     public static func connect(configuration: RedisConfiguration, logger: Logger = Logger(label: "redis")) async throws -> RedisClient {
         let client = RedisClient(configuration: configuration, logger: logger)
-        try await client.perform { connection in _ = try connection.connectIfNeeded() }
+        _ = try await client.run([])
         return client
     }
 
     deinit {
-        let connection = self.connection
-        thread.submit { connection.close() }
-        thread.finish()
+        let link = self.link
+        loop.execute { link.close() }
     }
 
     /// Sends one command; an error reply is thrown as `RedisError.commandFailed`.
     @discardableResult
     public func send(_ command: RedisCommand) async throws -> RedisReply {
-        let server = configuration.serverDescription
-        return try await perform { connection in
-            let reply = try connection.execute(command)
-            if case let .error(message) = reply {
-                throw RedisError.commandFailed(server: server, command: command.name, message: message)
-            }
-            return reply
+        let reply = try await run([command])[0]
+        if case let .error(message) = reply {
+            throw RedisError.commandFailed(server: configuration.serverDescription, command: command.name, message: message)
         }
+        return reply
     }
 
     /// Sends one command built from its name and arguments, e.g. `send("SET", key, value)`.
@@ -56,7 +52,7 @@ public final class RedisClient: Sendable {
     /// Sends all commands with one flush and returns their replies in order. Error replies are returned
     /// as `.error` elements; only connection failures throw.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply] {
-        try await perform { connection in try connection.pipeline(commands) }
+        try await run(commands)
     }
 
     /// Runs a script by `EVALSHA`, sending the source with `EVAL` when the server does not know it yet.
@@ -70,16 +66,14 @@ public final class RedisClient: Sendable {
         let tail = [keys.count] + keys.map(\.redisArgument) + arguments.map(\.redisArgument) as [any RedisArgumentConvertible]
         let bySHA = RedisCommand("EVALSHA", arguments: [script.sha1] + tail)
         let bySource = RedisCommand("EVAL", arguments: [script.source] + tail)
-        return try await perform { connection in
-            var reply = try connection.execute(bySHA)
-            if case let .error(message) = reply, message.hasPrefix("NOSCRIPT") {
-                reply = try connection.execute(bySource)
-            }
-            if case let .error(message) = reply {
-                throw RedisError.commandFailed(server: server, command: "script \(script.sha1)", message: message)
-            }
-            return reply
+        var reply = try await run([bySHA])[0]
+        if case let .error(message) = reply, message.hasPrefix("NOSCRIPT") {
+            reply = try await run([bySource])[0]
         }
+        if case let .error(message) = reply {
+            throw RedisError.commandFailed(server: server, command: "script \(script.sha1)", message: message)
+        }
+        return reply
     }
 
     /// One `SCAN` step: the next cursor (`"0"` when the iteration is complete) and the keys of this step.
@@ -133,8 +127,13 @@ public final class RedisClient: Sendable {
 
     /// Closes the connection; later calls throw `RedisError.closed`.
     public func close() async {
-        let connection = self.connection
-        _ = try? await thread.run(closedError: RedisError.closed(server: connection.server)) { connection.close() }
+        let link = self.link
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+            loop.execute {
+                link.close()
+                continuation.resume()
+            }
+        }
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {
@@ -142,10 +141,21 @@ public final class RedisClient: Sendable {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
-    private func perform<T: Sendable>(_ job: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
-        let connection = self.connection
-        return try await thread.run(closedError: RedisError.closed(server: connection.server)) {
-            try job(connection)
+    /// Encodes `commands` here and hands them to the event loop, which resumes the caller with the
+    /// replies' bytes once all have arrived; they are decoded here, on the caller's thread, so the values
+    /// are allocated and freed where they are used (an empty list only makes sure the connection is up).
+    private func run(_ commands: [RedisCommand]) async throws -> [RedisReply] {
+        let payload = commands.isEmpty ? [] : RedisProtocolEncoder.encode(commands)
+        let link = self.link
+        let replyBytes = try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[UInt8], any Error>) in
+            let request = RedisRequest(commands: commands, continuation: continuation)
+            loop.execute { link.submit(request, payload: payload) }
+        }
+        do {
+            return try RedisReplyParser.decode(replyBytes, count: commands.count)
+        } catch {
+            // The loop already checked the framing, so this means a parser defect, not a server fault.
+            throw RedisError.unexpectedReply(command: commands.first?.name ?? "connect", expected: "\(commands.count) well-formed replies", got: error.description)
         }
     }
 }

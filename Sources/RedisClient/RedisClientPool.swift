@@ -1,8 +1,9 @@
 import Logging
 import Synchronization
 
-/// A fixed set of `RedisClient`s (one connection and thread each) used in turn, for callers with many
-/// concurrent tasks. Each call goes to one client, so a pipeline or script stays on one connection.
+/// A fixed set of `RedisClient`s (one connection each, all driven by the Redis event-loop thread) used in
+/// turn, for callers with many concurrent tasks. Each call goes to one client, so a pipeline or script
+/// stays on one connection.
 public final class RedisClientPool: Sendable {
     public let clients: [RedisClient]
     private let nextIndex = Atomic<Int>(0)

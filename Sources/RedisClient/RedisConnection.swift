@@ -1,6 +1,7 @@
 import ClientSupport
 import CHiredis
 import Foundation
+import Glibc
 import Logging
 
 /// Writing to a socket the server closed must give an error, not kill the process.
@@ -8,151 +9,443 @@ private let sigpipeIgnored: Void = {
     _ = signal(SIGPIPE, SIG_IGN)
 }()
 
-/// The blocking hiredis shell: one `redisContext`, used only from its client's `ConnectionThread`.
-/// After any I/O error the context is freed and the error thrown; the next call connects afresh.
-final class RedisConnection: @unchecked Sendable {
-    let configuration: RedisConfiguration
-    private let logger: Logger
-    private var context: UnsafeMutablePointer<redisContext>?
-    private var isClosed = false
-    /// Set once a connection broke, so the next successful connect is logged as a recovery.
-    private var lostConnection = false
+/// A hiredis context handed from the thread that connected it to the event loop that uses it.
+struct RedisContextHandoff: @unchecked Sendable {
+    let context: UnsafeMutablePointer<redisContext>
+}
 
-    init(configuration: RedisConfiguration, logger: Logger) {
-        self.configuration = configuration
-        self.logger = logger
+/// Establishes a connection the blocking way (TCP with the connect timeout, `AUTH`, `SELECT`) on a
+/// short-lived thread of its own, so a slow connect never holds up the event loop.
+enum RedisConnector {
+    static func connect(_ configuration: RedisConfiguration) throws(RedisError) -> RedisContextHandoff {
         _ = sigpipeIgnored
-    }
-
-    deinit {
-        if let context { redisFree(context) }
-    }
-
-    var server: String { configuration.serverDescription }
-
-    /// Connects (TCP, `AUTH`, `SELECT`) unless already connected.
-    func connectIfNeeded() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
-        if isClosed { throw .closed(server: server) }
-        if let context { return context }
-        guard let fresh = redisConnectWithTimeout(configuration.host, Int32(configuration.port), timeval(configuration.connectTimeout)) else {
+        let server = configuration.serverDescription
+        guard let context = redisConnectWithTimeout(configuration.host, Int32(configuration.port), timeval(configuration.connectTimeout)) else {
             throw .connectFailed(server: server, reason: "out of memory")
         }
-        if fresh.pointee.err != 0 {
-            let reason = Self.errorText(fresh)
-            redisFree(fresh)
+        if context.pointee.err != 0 {
+            let reason = errorText(context)
+            redisFree(context)
             throw .connectFailed(server: server, reason: reason)
         }
-        _ = redisSetTimeout(fresh, timeval(configuration.commandTimeout))
-        _ = redisEnableKeepAlive(fresh)
-        context = fresh
+        _ = redisSetTimeout(context, timeval(configuration.commandTimeout))
+        _ = redisEnableKeepAlive(context)
         do throws(RedisError) {
             if let password = configuration.password {
                 var auth = RedisCommand("AUTH")
                 if let username = configuration.username { auth.arguments.append(Array(username.utf8)) }
                 auth.arguments.append(Array(password.utf8))
-                if case let .error(message) = try execute(auth) {
+                if case let .error(message) = try execute(auth, on: context, server: server) {
                     throw RedisError.authenticationFailed(server: server, message: message)
                 }
             }
             if configuration.database != 0,
-               case let .error(message) = try execute(RedisCommand("SELECT", configuration.database)) {
+               case let .error(message) = try execute(RedisCommand("SELECT", configuration.database), on: context, server: server) {
                 throw RedisError.authenticationFailed(server: server, message: "SELECT \(configuration.database): \(message)")
             }
         } catch {
-            dropContext()
-            if case .connectionLost(_, let reason) = error {
-                throw .connectFailed(server: server, reason: reason)
-            }
+            redisFree(context)
             throw error
         }
-        if lostConnection {
-            lostConnection = false
-            logger.info("Reconnected to Redis", metadata: ["redis.server": "\(server)"])
-        }
-        return fresh
+        return RedisContextHandoff(context: context)
     }
 
-    /// Sends one command and returns its reply (error replies are returned, not thrown).
-    func execute(_ command: RedisCommand) throws(RedisError) -> RedisReply {
-        try pipeline([command])[0]
-    }
-
-    /// Appends every command to the output buffer, flushes once, and reads the replies in order.
-    func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
-        let context = try connectIfNeeded()
-        guard !commands.isEmpty else { return [] }
-        appendAll(commands, to: context)
-        var replies: [RedisReply] = []
-        replies.reserveCapacity(commands.count)
-        for command in commands {
-            var raw: UnsafeMutableRawPointer?
-            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
-                throw failure(context, command: command.name)
-            }
-            replies.append(Self.convert(raw.assumingMemoryBound(to: redisReply.self)))
-            freeReplyObject(raw)
-        }
-        return replies
-    }
-
-    /// Frees the context; later calls fail with `closed`.
-    func close() {
-        isClosed = true
-        dropContext()
-    }
-
-    /// Hands the whole pipeline to hiredis as one protocol buffer (sent at the first `redisGetReply`).
-    private func appendAll(_ commands: [RedisCommand], to context: UnsafeMutablePointer<redisContext>) {
-        let encoded = RedisProtocolEncoder.encode(commands)
+    /// One blocking command on a context that is still being set up.
+    private static func execute(_ command: RedisCommand, on context: UnsafeMutablePointer<redisContext>, server: String) throws(RedisError) -> RedisReply {
+        let encoded = RedisProtocolEncoder.encode([command])
         encoded.withUnsafeBufferPointer { bytes in
-            // Appending only fails on out-of-memory; redisGetReply then reports the context error.
             bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { pointer in
                 _ = redisAppendFormattedCommand(context, pointer, bytes.count)
             }
         }
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+            let reason = errorText(context)
+            throw .connectFailed(server: server, reason: reason.isEmpty ? "I/O error" : reason)
+        }
+        defer { freeReplyObject(raw) }
+        return RedisReplyConversion.convert(raw.assumingMemoryBound(to: redisReply.self))
+    }
+}
+
+/// One pipeline waiting on the event loop: its commands (for names in errors), the replies read so far,
+/// and the suspended caller. Touched only on the loop's thread once submitted.
+final class RedisRequest: @unchecked Sendable {
+    let commands: [RedisCommand]
+    /// The wire bytes of the replies read so far (decoded by the caller, off the loop's thread).
+    private var replyBytes: [UInt8] = []
+    private var replyCount = 0
+    private let continuation: UnsafeContinuation<[UInt8], any Error>
+
+    init(commands: [RedisCommand], continuation: UnsafeContinuation<[UInt8], any Error>) {
+        self.commands = commands
+        self.continuation = continuation
     }
 
-    /// Turns the context's error into a `RedisError` and drops the unusable context.
-    private func failure(_ context: UnsafeMutablePointer<redisContext>, command: String) -> RedisError {
-        let code = context.pointee.err
-        let reason = Self.errorText(context)
-        dropContext()
+    /// Takes one more complete reply's bytes; true when the pipeline is complete (then `resume` hands
+    /// the replies over).
+    func take(_ reply: UnsafeBufferPointer<UInt8>) -> Bool {
+        replyBytes.append(contentsOf: reply)
+        replyCount += 1
+        return replyCount == commands.count
+    }
+
+    /// Resumes the caller with the replies of a complete pipeline.
+    func resume() {
+        let done = replyBytes
+        replyBytes = []
+        continuation.resume(returning: done)
+    }
+
+    func succeedEmpty() {
+        continuation.resume(returning: [])
+    }
+
+    func fail(_ error: RedisError) {
+        replyBytes = []
+        continuation.resume(throwing: error)
+    }
+
+    /// The name of the command whose reply is awaited, for error messages.
+    var currentCommandName: String {
+        commands.isEmpty ? "connect" : commands[min(replyCount, commands.count - 1)].name
+    }
+}
+
+/// One client's connection as the event loop sees it: a non-blocking hiredis context (or none yet),
+/// the pipelines written and awaiting replies in order, and those waiting for a connection.
+/// After any I/O error, protocol error or command timeout the context is freed and every waiting
+/// pipeline fails; the next pipeline connects afresh. Used only on the loop's thread.
+final class RedisLink: @unchecked Sendable {
+    private enum State {
+        case idle
+        case connecting
+        case connected(context: UnsafeMutablePointer<redisContext>, fd: Int32, token: UInt64)
+        case closed
+    }
+
+    let configuration: RedisConfiguration
+    let server: String
+    private let logger: Logger
+    private let loop: RedisEventLoop
+    private let timeoutNanoseconds: UInt64
+
+    private var state = State.idle
+    /// Pipelines (with their encoded bytes) that arrived while there was no connection.
+    private var awaitingConnection: [(request: RedisRequest, payload: [UInt8])] = []
+    private var inFlight: [RedisRequest] = []
+    private var inFlightHead = 0
+    private var isDirty = false
+    /// Encoded pipelines not yet (fully) written, and how much of them was.
+    private var output: [UInt8] = []
+    private var outputOffset = 0
+    /// Replies received but not yet complete.
+    private var parser = RedisReplyParser()
+    private var wantsWrite = false
+    /// When data last moved for the pipelines in flight (monotonic nanoseconds).
+    private var lastProgress: UInt64 = 0
+    /// Set once a connection broke, so the next successful connect is logged as a recovery.
+    private var lostConnection = false
+
+    init(configuration: RedisConfiguration, logger: Logger, loop: RedisEventLoop) {
+        self.configuration = configuration
+        self.server = configuration.serverDescription
+        self.logger = logger
+        self.loop = loop
+        let (seconds, attoseconds) = configuration.commandTimeout.components
+        self.timeoutNanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+
+    deinit {
+        if case let .connected(context, _, _) = state { redisFree(context) }
+    }
+
+    private var hasInFlight: Bool { inFlightHead < inFlight.count }
+
+    /// Queues a pipeline (already encoded as `payload`), connecting first if needed.
+    func submit(_ request: RedisRequest, payload: [UInt8]) {
+        switch state {
+        case .closed:
+            request.fail(.closed(server: server))
+        case .idle:
+            awaitingConnection.append((request, payload))
+            startConnecting()
+        case .connecting:
+            awaitingConnection.append((request, payload))
+        case .connected:
+            write(request, payload: payload)
+        }
+    }
+
+    private func startConnecting() {
+        state = .connecting
+        let configuration = self.configuration
+        let loop = self.loop
+        Thread.detachNewThread { [self] in
+            let result: Result<RedisContextHandoff, RedisError>
+            do throws(RedisError) {
+                result = .success(try RedisConnector.connect(configuration))
+            } catch {
+                result = .failure(error)
+            }
+            loop.execute { self.finishConnecting(result) }
+        }
+    }
+
+    private func finishConnecting(_ result: Result<RedisContextHandoff, RedisError>) {
+        let waiting = awaitingConnection
+        awaitingConnection = []
+        switch result {
+        case let .success(handoff):
+            let context = handoff.context
+            guard case .connecting = state else {
+                redisFree(context)
+                for (request, _) in waiting { request.fail(.closed(server: server)) }
+                return
+            }
+            let fd = context.pointee.fd
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            context.pointee.flags &= ~Int32(REDIS_BLOCK)
+            let token = loop.register(self, fd: fd)
+            state = .connected(context: context, fd: fd, token: token)
+            if lostConnection {
+                lostConnection = false
+                logger.info("Reconnected to Redis", metadata: ["redis.server": "\(server)"])
+            }
+            for (request, payload) in waiting {
+                write(request, payload: payload)
+            }
+        case let .failure(error):
+            if case .connecting = state { state = .idle }
+            for (request, _) in waiting { request.fail(error) }
+        }
+    }
+
+    /// Queues the pipeline's bytes behind those not yet written; the loop flushes once per batch of jobs,
+    /// so pipelines that arrive together go out in one `send`.
+    private func write(_ request: RedisRequest, payload: [UInt8]) {
+        guard !request.commands.isEmpty else {
+            request.succeedEmpty()
+            return
+        }
+        if output.isEmpty {
+            output = payload
+        } else {
+            output.append(contentsOf: payload)
+        }
+        if !hasInFlight {
+            lastProgress = monotonicNanoseconds()
+            loop.expectTimeoutCheck(by: lastProgress &+ timeoutNanoseconds)
+        }
+        inFlight.append(request)
+        if !isDirty {
+            isDirty = true
+            loop.markDirty(self)
+        }
+    }
+
+    /// Sends the queued bytes as far as the socket takes them; asks for writability for the rest.
+    func flush() {
+        isDirty = false
+        guard case let .connected(context, fd, token) = state else { return }
+        while outputOffset < output.count {
+            let sent = output.withUnsafeBytes { bytes in
+                send(fd, bytes.baseAddress! + outputOffset, bytes.count - outputOffset, Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                outputOffset += sent
+            } else if sent < 0 && errno == EINTR {
+                continue
+            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break
+            } else {
+                dropConnection(context, failure: .io(errno: sent < 0 ? errno : EPIPE))
+                return
+            }
+        }
+        if outputOffset == output.count {
+            output.removeAll(keepingCapacity: true)
+            outputOffset = 0
+        }
+        let needsWrite = outputOffset < output.count
+        if needsWrite != wantsWrite {
+            wantsWrite = needsWrite
+            loop.setWriteInterest(needsWrite, fd: fd, token: token)
+        }
+    }
+
+    /// Reacts to readiness: `writable` flushes, `readable` (data, end of stream or error) reads.
+    func handle(readable: Bool, writable: Bool) {
+        if writable {
+            flush()
+        }
+        guard readable, case let .connected(context, fd, _) = state else { return }
+        var received = 0
+        while true {
+            let space = parser.reserve(64 * 1024)
+            let count = recv(fd, space.baseAddress, space.count, 0)
+            if count > 0 {
+                parser.commit(count)
+                received += count
+                if count < space.count { break }
+            } else if count == 0 {
+                dropConnection(context, failure: .endOfStream)
+                return
+            } else if errno == EINTR {
+                continue
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                break
+            } else {
+                dropConnection(context, failure: .io(errno: errno))
+                return
+            }
+        }
+        guard received > 0 else { return }
+        lastProgress = monotonicNanoseconds()
+        while true {
+            guard hasInFlight else {
+                if parser.bufferedCount > 0 {
+                    dropConnection(context, failure: .protocolViolation("the server sent a reply no command asked for"))
+                }
+                return
+            }
+            let request = inFlight[inFlightHead]
+            var complete = false
+            let found: Bool
+            do {
+                found = try parser.nextRaw { bytes in complete = request.take(bytes) }
+            } catch {
+                dropConnection(context, failure: .protocolViolation(error.description))
+                return
+            }
+            guard found else { return }
+            if complete {
+                loop.completed(request)
+                inFlightHead += 1
+                if inFlightHead == inFlight.count {
+                    inFlight.removeAll(keepingCapacity: true)
+                    inFlightHead = 0
+                } else if inFlightHead >= 64 && inFlightHead * 2 >= inFlight.count {
+                    inFlight.removeFirst(inFlightHead)
+                    inFlightHead = 0
+                }
+            }
+        }
+    }
+
+    /// Fails the pipelines in flight when no data moved for the command timeout; returns when the
+    /// next check is due, or nil when nothing is in flight.
+    func checkTimeout(now: UInt64) -> UInt64? {
+        guard hasInFlight, case let .connected(context, _, _) = state else { return nil }
+        let deadline = lastProgress &+ timeoutNanoseconds
+        guard now >= deadline else { return deadline }
+        dropConnection(context, failure: .timeout)
+        return nil
+    }
+
+    /// Frees the context; pipelines in flight or waiting fail with `closed`, and so do later ones.
+    func close() {
+        if case let .connected(context, fd, token) = state {
+            loop.deregister(fd: fd, token: token)
+            redisFree(context)
+        }
+        state = .closed
+        output = []
+        outputOffset = 0
+        failInFlight { _ in .closed(server: server) }
+        let waiting = awaitingConnection
+        awaitingConnection = []
+        for (request, _) in waiting { request.fail(.closed(server: server)) }
+    }
+
+    /// What broke a connection.
+    private enum Failure {
+        /// The server closed the connection.
+        case endOfStream
+        /// Sending failed with this `errno`.
+        case io(errno: Int32)
+        /// The server broke the protocol in a way hiredis does not check.
+        case protocolViolation(String)
+        /// No data moved for the command timeout.
+        case timeout
+    }
+
+    /// Turns the failure into `RedisError`s for the pipelines in flight, frees the context and logs the
+    /// loss; the next pipeline reconnects.
+    private func dropConnection(_ context: UnsafeMutablePointer<redisContext>, failure: Failure) {
+        var code: Int32 = 0
+        let reason: String
+        switch failure {
+        case .endOfStream:
+            code = REDIS_ERR_EOF
+            reason = "the server closed the connection"
+        case let .io(number):
+            code = REDIS_ERR_IO
+            reason = String(cString: strerror(number))
+        case let .protocolViolation(text):
+            code = REDIS_ERR_PROTOCOL
+            reason = text
+        case .timeout:
+            reason = "no reply within the command timeout"
+        }
+        if case let .connected(_, fd, token) = state {
+            loop.deregister(fd: fd, token: token)
+        }
+        redisFree(context)
+        state = .idle
+        wantsWrite = false
+        output = []
+        outputOffset = 0
+        parser = RedisReplyParser()
         lostConnection = true
+        let command = hasInFlight ? inFlight[inFlightHead].currentCommandName : "none (idle)"
         logger.warning("Redis connection dropped after an error; the next call reconnects", metadata: [
             "redis.server": "\(server)", "redis.command": "\(command)", "redis.reason": "\(reason)",
         ])
-        if code == REDIS_ERR_IO && (reason.contains("temporarily unavailable") || reason.contains("timed out")) {
-            return .timeout(server: server, command: command)
-        }
-        if code == REDIS_ERR_EOF {
-            return .connectionLost(server: server, reason: "the server closed the connection")
-        }
-        return .connectionLost(server: server, reason: reason.isEmpty ? "I/O error" : reason)
-    }
-
-    private func dropContext() {
-        if let context {
-            redisFree(context)
-            self.context = nil
+        let server = self.server
+        let timedOut: Bool
+        if case .timeout = failure { timedOut = true } else { timedOut = false }
+        failInFlight { request in
+            if timedOut || (code == REDIS_ERR_IO && (reason.contains("temporarily unavailable") || reason.contains("timed out"))) {
+                return .timeout(server: server, command: request.currentCommandName)
+            }
+            if code == REDIS_ERR_EOF {
+                return .connectionLost(server: server, reason: "the server closed the connection")
+            }
+            return .connectionLost(server: server, reason: reason.isEmpty ? "I/O error" : reason)
         }
     }
 
-    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
-        withUnsafeBytes(of: &context.pointee.errstr) { raw in
-            let bytes = raw.prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
-        }
+    private func failInFlight(_ error: (RedisRequest) -> RedisError) {
+        let failed = inFlight[inFlightHead...]
+        inFlight = []
+        inFlightHead = 0
+        for request in failed { request.fail(error(request)) }
     }
+}
 
-    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+/// The context's `errstr`, as text.
+private func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+    withUnsafeBytes(of: &context.pointee.errstr) { raw in
+        let bytes = raw.prefix { $0 != 0 }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Converts hiredis reply objects into `RedisReply` (used while a connection is set up).
+enum RedisReplyConversion {
+    static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
         let value = reply.pointee
         switch value.type {
         case REDIS_REPLY_STRING:
             return .bulk(bytes(value.str, value.len))
         case REDIS_REPLY_STATUS:
-            return .status(String(decoding: bytes(value.str, value.len), as: UTF8.self))
+            if value.len == 2, let text = value.str, text[0] == 0x4F, text[1] == 0x4B {
+                return .status("OK")
+            }
+            return .status(String(decoding: UnsafeRawBufferPointer(start: value.str, count: value.str == nil ? 0 : value.len), as: UTF8.self))
         case REDIS_REPLY_ERROR:
-            return .error(String(decoding: bytes(value.str, value.len), as: UTF8.self))
+            return .error(String(decoding: UnsafeRawBufferPointer(start: value.str, count: value.str == nil ? 0 : value.len), as: UTF8.self))
         case REDIS_REPLY_INTEGER:
             return .integer(value.integer)
         case REDIS_REPLY_ARRAY:

@@ -153,6 +153,7 @@ import Testing
         ("Recovery:PendingTtlSeconds", "604801"),
         ("Recovery:ShutdownGraceSeconds", "601"),
         ("Scheduler:LeaderLeaseSeconds", "1.5"),
+        ("Scheduler:FullReadEveryCycles", "0"),
         ("Worker:InstanceId", "has space"),
         ("Worker:MaxSessions", "0"),
         ("Worker:Prefetch", "65536"),

@@ -78,6 +78,31 @@ struct EndToEndTests {
         }
     }
 
+    @Test func aKilledWorkersLeasesLapsingStartACycleWithoutWaitingForTheInterval() async throws {
+        // A check interval far longer than the test: only the leader's lapse watch can bring the killed
+        // worker's endpoints back in time.
+        try await withCluster(settings: ["ConnectionMonitor__CheckIntervalSeconds": "300"]) { cluster in
+            try await cluster.startSimulator()
+            try await cluster.seedEndpoints(20)
+            try cluster.startScheduler()
+            for _ in 0..<2 { try cluster.startWorker() }
+            #expect(try await cluster.waitUntilConnected(20, timeout: .seconds(40)))
+
+            let victim = try #require(await busiestWorker(cluster))
+            let victimInstance = try await instances(of: victim, in: cluster)
+            #expect(!victimInstance.isEmpty)
+            victim.send(SIGKILL)
+            let moved = try await eventually(timeout: .seconds(40), every: .milliseconds(500)) {
+                let states = try await cluster.connectedStates()
+                let status = try await cluster.simulatorStatus()
+                return states.count == 20 && status.connectedCount == 20 && !states.values.contains { $0.instanceId == victimInstance }
+            }
+            #expect(moved)
+            #expect(cluster.scheduler?.log.contains("leases lapsed since the last cycle; reconciling now") == true)
+            #expect(try await cluster.simulatorStatus().evictions == 0)
+        }
+    }
+
     @Test func aWorkerSentSIGTERMHandsEverySessionOff() async throws {
         try await withCluster { cluster in
             try await cluster.startSimulator()

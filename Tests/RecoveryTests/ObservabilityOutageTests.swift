@@ -23,7 +23,9 @@ struct ProcessMetricsTests {
             // Before any result: the scheduler answers, nothing recovered yet.
             let healthy = await eventually(timeout: .seconds(20)) { (try? await probe(probes.schedulerPort, "/healthz").status) == 200 }
             #expect(healthy, "scheduler /healthz never answered 200")
-            #expect(try await probe(probes.workerPort, "/healthz").status == 200)
+            // The two processes start at once; the worker may open its listener a moment later.
+            let workerHealthy = await eventually(timeout: .seconds(20)) { (try? await probe(probes.workerPort, "/healthz").status) == 200 }
+            #expect(workerHealthy, "worker /healthz never answered 200")
 
             #expect(try await cluster.waitUntilConnected(6, timeout: .seconds(60)))
 

@@ -35,7 +35,11 @@ import Testing
         try await store.redis.send("SISMEMBER", RedisKeys.connectionIndex, id).integer == 1
     }
 
-    @Test func aRecoveredJobIsCommittedInOneScript() async throws {
+    private func held(_ id: String) async throws -> Bool {
+        !(try await store.redis.send("ZSCORE", RedisKeys.heldSessions, id).isNull)
+    }
+
+    @Test func aRecoveredJobIsCommittedInOneRoundTrip() async throws {
         let id = newId()
         _ = try await store.acquireLease(serverId: id, token: "holder", ttl: .seconds(10))
         #expect(try await store.markPending(serverId: id, jobId: "job-1", ttl: .seconds(10)))
@@ -50,10 +54,11 @@ import Testing
         }
         #expect(stored.serverId == id)
         #expect(try await indexed(id))
+        #expect(try await held(id))
         #expect(try await pendingMarker(id) == nil)
         #expect(try await store.parkedEndpoints()[id] == nil)
         #expect(try await lastAttempt(id) == false)
-        try await store.redis.send("SREM", RedisKeys.connectionIndex, id)
+        #expect(try await store.deleteState(serverId: id, token: "holder"))
     }
 
     @Test func aCommitKeepsTheMarkerOfANewerJob() async throws {
@@ -62,7 +67,7 @@ import Testing
         try await store.refreshPending(serverId: id, jobId: "job-2", ttl: .seconds(10))
         #expect(try await store.commitRecovered(state(id), token: "holder", jobId: "job-1"))
         #expect(try await pendingMarker(id) == "job-2")
-        try await store.redis.send("SREM", RedisKeys.connectionIndex, id)
+        #expect(try await store.deleteState(serverId: id, token: "holder"))
     }
 
     @Test func aCommitWithoutTheLeaseWritesNothingButClearsItsMarker() async throws {
@@ -76,6 +81,7 @@ import Testing
 
         #expect(try await store.state(serverId: id) == .absent)
         #expect(try await indexed(id) == false)
+        #expect(try await held(id) == false)
         #expect(try await pendingMarker(id) == nil)
         #expect(try await store.parkedEndpoints()[id] != nil)
         #expect(try await lastAttempt(id))

@@ -15,6 +15,15 @@ public final class Reconciler: Sendable {
     let metrics: PoolMetrics
     let logger: Logger
     private let vanishGrace: Mutex<VanishGrace>
+    private let reads: Mutex<ReadState>
+
+    /// What the reconciler keeps between cycles about its Redis reads.
+    struct ReadState {
+        var held = HeldSessionsCache()
+        var cadence: FullReadCadence
+        /// The Redis server's time of the last read (milliseconds); nil before the first.
+        var lastRead: Int64?
+    }
 
     public init(directory: any EndpointDirectory, store: SessionStateStore, bus: JobBus, configuration: PoolConfiguration, metrics: PoolMetrics, logger: Logger) {
         self.directory = directory
@@ -26,18 +35,36 @@ public final class Reconciler: Sendable {
         self.logger = logger
         let renewal = min(Double(configuration.leaseTtlSeconds) / 3, 2)
         self.vanishGrace = Mutex(VanishGrace(grace: renewal * 2 + 1))
+        self.reads = Mutex(ReadState(cadence: FullReadCadence(every: configuration.fullReadEveryCycles)))
     }
 
     /// How long vanished endpoints are held back (see `VanishGrace`).
     public var vanishGracePeriod: TimeInterval { vanishGrace.withLock { $0.grace } }
 
-    /// Reads Postgres and Redis and plans, acting on nothing.
+    /// Reads Postgres and every endpoint's Redis keys and plans, acting on nothing.
     public func plan(now: Date = Date()) async throws -> ReconcilePlan {
+        try await read(fullRead: true, now: now).plan
+    }
+
+    /// Reads Postgres and Redis (every key on a full read, otherwise what the held-sessions index does not
+    /// vouch for) and plans.
+    func read(fullRead: Bool, now: Date) async throws -> (plan: ReconcilePlan, observed: RedisObservation) {
         let enabled = try await directory.enabledEndpoints()
-        let observed = try await store.observe(enabledIds: enabled.map(\.id))
-        return planner.plan(ReconcileInput(
-            enabled: enabled, observations: observed.observations, pending: observed.pending,
-            parked: observed.parked, lastAttempts: observed.lastAttempts, now: now))
+        var cache = reads.withLock { $0.held }
+        let observed = try await store.observe(enabled: enabled, cache: &cache, fullRead: fullRead)
+        reads.withLock {
+            $0.held = cache
+            $0.lastRead = observed.serverTime
+        }
+        return (planner.plan(observed.input(now: now)), observed)
+    }
+
+    /// How many held sessions' leases lapsed since the last cycle read Redis (a worker died or stalled):
+    /// one small script call, for the leader to run a cycle at once rather than at the next interval.
+    /// Zero before the first cycle.
+    public func lapsesSinceLastCycle() async throws -> Int {
+        guard let since = reads.withLock({ $0.lastRead }) else { return 0 }
+        return try await store.lapsesSince(serverTime: since).count
     }
 
     /// What one pass did.
@@ -54,7 +81,15 @@ public final class Reconciler: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let now = Date()
-        let plan = try await plan(now: now)
+        let fullRead = reads.withLock { $0.cadence.nextCycleIsFull() }
+        let plan: ReconcilePlan
+        let observed: RedisObservation
+        do {
+            (plan, observed) = try await read(fullRead: fullRead, now: now)
+        } catch {
+            reads.withLock { $0.cadence.requireFullRead() }
+            throw error
+        }
         var report = plan.report
 
         for stale in plan.staleStates {
@@ -64,6 +99,7 @@ public final class Reconciler: Sendable {
             try await store.removeIndexEntry(serverId: serverId)
         }
         try await store.unpark(serverIds: plan.parkedToClear)
+        try await store.forgetLapsedSessions(plan.heldToForget)
 
         let (jobs, deferred) = vanishGrace.withLock { $0.filter(plan.jobs, live: report.live, now: now) }
         if !jobs.isEmpty {
@@ -87,7 +123,10 @@ public final class Reconciler: Sendable {
         metrics.missingEndpoints(report.missing.count + report.stale.count)
         metrics.cycleDuration(clock.now - started)
         let elapsed = clock.now - started
-        logger.info("reconcile cycle done", metadata: ["summary": "\(report.summary)", "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
+        logger.info("reconcile cycle done", metadata: [
+            "summary": "\(report.summary)", "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+            "read": "\(observed.fullRead ? "full" : "held index")", "keysRead": "\(observed.keysRead)",
+        ])
         return CycleOutcome(report: report, deferred: deferred)
     }
 

@@ -43,7 +43,11 @@ public final class SchedulerRuntime: Service, Sendable {
         logger.info("scheduler stopped")
     }
 
+    /// How often the leader looks for held sessions whose lease lapsed between cycles.
+    static let lapseWatchInterval = Duration.seconds(1)
+
     /// Every check interval: keep or take the leader lease; when leading, reconcile and read queue depths.
+    /// Between cycles, every `lapseWatchInterval`, a lease that lapsed (a worker died) starts a cycle at once.
     func reconcileLoop() async {
         let interval = Duration.seconds(configuration.checkIntervalSeconds)
         let leaderTTL = Duration.seconds(configuration.leaderLeaseSeconds)
@@ -59,6 +63,10 @@ public final class SchedulerRuntime: Service, Sendable {
                     metrics.isLeader(leading)
                     if leading { nextCycle = clock.now }
                 }
+                if leading, clock.now < nextCycle, try await reconciler.lapsesSinceLastCycle() > 0 {
+                    logger.notice("held sessions' leases lapsed since the last cycle; reconciling now")
+                    nextCycle = clock.now
+                }
                 if leading, clock.now >= nextCycle {
                     nextCycle = clock.now + interval
                     let outcome = try await reconciler.reconcile()
@@ -71,7 +79,7 @@ public final class SchedulerRuntime: Service, Sendable {
                 logger.warning("reconcile cycle failed; retrying next interval", metadata: ["error": "\(error)"])
                 nextCycle = clock.now + min(interval, .seconds(5))
             }
-            let wake = min(nextCycle, clock.now + leaderTTL / 3)
+            let wake = min(nextCycle, clock.now + leaderTTL / 3, clock.now + Self.lapseWatchInterval)
             try? await Task.sleep(until: wake, clock: clock)
         }
     }

@@ -7,7 +7,8 @@ import RecoveryCore
 /// makes Xiaozhi evict the first. After `grace` the endpoint is enqueued like any missing one. Pure.
 struct VanishGrace: Sendable {
     let grace: TimeInterval
-    private var previouslyLive: Set<String> = []
+    /// The previous cycle's live ids, as given; made a set only when a missing job needs the lookup.
+    private var previouslyLive: [String] = []
     private var vanishedAt: [String: Date] = [:]
 
     init(grace: TimeInterval) {
@@ -18,8 +19,12 @@ struct VanishGrace: Sendable {
     mutating func filter(_ jobs: [PlannedJob], live: [String], now: Date) -> (publish: [PlannedJob], deferred: [String]) {
         var publish: [PlannedJob] = []
         var deferred: [String] = []
+        var wasLive: Set<String>?
         for job in jobs {
-            guard job.reason == .missing, previouslyLive.contains(job.serverId) || vanishedAt[job.serverId] != nil else {
+            if job.reason == .missing, wasLive == nil, vanishedAt[job.serverId] == nil {
+                wasLive = Set(previouslyLive)
+            }
+            guard job.reason == .missing, wasLive?.contains(job.serverId) == true || vanishedAt[job.serverId] != nil else {
                 publish.append(job)
                 continue
             }
@@ -32,8 +37,10 @@ struct VanishGrace: Sendable {
                 publish.append(job)
             }
         }
-        previouslyLive = Set(live)
-        for id in live { vanishedAt[id] = nil }
+        previouslyLive = live
+        if !vanishedAt.isEmpty {
+            for id in live { vanishedAt[id] = nil }
+        }
         return (publish, deferred)
     }
 }

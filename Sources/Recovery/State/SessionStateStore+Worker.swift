@@ -6,41 +6,51 @@ import RedisClient
 /// leases re-taken in one pipeline. Keys and values are those of SPEC §5; every write that depends on
 /// the lease still checks the lease token inside its script.
 extension SessionStateStore {
-    /// Writes the state of a session that just came up, if `token` holds the lease, and settles its job
-    /// in the same script: the pending marker cleared if it names `jobId`, the park and the cooldown clock
-    /// ended. Without the lease only the pending marker is cleared (the job's outcome is then `skipped`).
-    /// KEYS: lease, state, `mcp:connections:all`, pending, parked, last-attempt;
-    /// ARGV: token, state JSON, endpoint id, job id. Reply: 1 written, 0 lease not held.
-    static let commitRecoveredSource = """
-        local held = redis.call('GET', KEYS[1]) == ARGV[1]
-        if held then
-          redis.call('SET', KEYS[2], ARGV[2])
-          redis.call('SADD', KEYS[3], ARGV[3])
-          redis.call('HDEL', KEYS[5], ARGV[3])
-          redis.call('HDEL', KEYS[6], ARGV[3])
+    /// Settles a recovered job once its state is written: clears the pending marker if it names the job,
+    /// and, only while `token` holds the lease, ends the park and the cooldown clock.
+    /// KEYS: lease, pending, parked, last-attempt; ARGV: token, job id, endpoint id.
+    /// Reply: 1 settled as recovered, 0 lease not held (only the marker was touched).
+    static let settleRecoveredSource = """
+        if redis.call('GET', KEYS[2]) == ARGV[2] then
+          redis.call('DEL', KEYS[2])
         end
-        if redis.call('GET', KEYS[4]) == ARGV[4] then
-          redis.call('DEL', KEYS[4])
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+          return 0
         end
-        if held then return 1 end
-        return 0
+        redis.call('HDEL', KEYS[3], ARGV[3])
+        redis.call('HDEL', KEYS[4], ARGV[3])
+        return 1
         """
-    static let commitRecovered = RedisScript(commitRecoveredSource)
+    static let settleRecovered = RedisScript(settleRecoveredSource)
 
-    /// A recovered job's state write and settlement in one script (see `commitRecoveredSource`); false
-    /// when `token` no longer holds the lease (nothing but the job's pending marker was touched).
+    /// Writes the state of a session that just came up and settles its job, in one pipeline: the state
+    /// write (`writeStateIfLeaseHeld`, the lease token checked in the script), then `settleRecoveredSource`
+    /// (the pending marker cleared if it names `jobId`; the park and the cooldown clock ended while the
+    /// lease is still held). False when `token` no longer holds the lease: nothing is written and only
+    /// the job's pending marker goes (the job's outcome is then `skipped`).
     public func commitRecovered(_ state: ConnectionState, token: String, jobId: String) async throws -> Bool {
-        let reply = try await redis.evaluate(
-            Self.commitRecovered,
-            keys: [
-                RedisKeys.lease(state.serverId), RedisKeys.connectionState(state.serverId), RedisKeys.connectionIndex,
-                RedisKeys.pending(state.serverId), RedisKeys.parked, RedisKeys.lastAttempt,
-            ],
-            arguments: [token, state.encoded(), state.serverId, jobId])
-        guard let written = reply.integer else {
-            throw RedisStateError(operation: "commit recovered state", detail: "unexpected reply \(reply.description)")
+        let commands = [
+            Self.writeStateCommand(state, token: token),
+            RedisCommand("EVALSHA", arguments: [
+                Self.settleRecovered.sha1, 4, RedisKeys.lease(state.serverId), RedisKeys.pending(state.serverId),
+                RedisKeys.parked, RedisKeys.lastAttempt, token, jobId, state.serverId,
+            ]),
+        ]
+        var replies = try await redis.pipeline(commands)
+        if replies.contains(where: { $0.errorMessage?.hasPrefix("NOSCRIPT") == true }) {
+            _ = try await redis.pipeline([
+                RedisCommand("SCRIPT", "LOAD", LuaScripts.writeStateIfLeaseHeld),
+                RedisCommand("SCRIPT", "LOAD", Self.settleRecoveredSource),
+            ])
+            replies = try await redis.pipeline(commands)
         }
-        return written == 1
+        guard replies.count == 2 else {
+            throw RedisStateError(operation: "commit recovered state", detail: "short pipeline reply")
+        }
+        if let message = replies.lazy.compactMap(\.errorMessage).first {
+            throw RedisStateError(operation: "commit recovered state", detail: message)
+        }
+        return replies[0].integer == 1
     }
 
     /// Applies what a settled job means for its endpoint's pending marker and park, in one pipeline.

@@ -11,6 +11,11 @@ public struct SessionStateStore: Sendable {
     static let acquireLease = RedisScript(LuaScripts.acquireLease)
     static let renewLeases = RedisScript(LuaScripts.renewLeases)
     static let releaseLease = RedisScript(LuaScripts.releaseLease)
+    static let renewSessionLeases = RedisScript(LuaScripts.renewSessionLeases)
+    static let releaseSessionLease = RedisScript(LuaScripts.releaseSessionLease)
+    static let observeHeld = RedisScript(LuaScripts.observeHeldSessions)
+    static let forgetLapsed = RedisScript(LuaScripts.forgetLapsedSessions)
+    static let countLapses = RedisScript(LuaScripts.countLapsesSince)
     static let writeState = RedisScript(LuaScripts.writeStateIfLeaseHeld)
     static let deleteState = RedisScript(LuaScripts.deleteStateIfLeaseHeld)
     static let deleteStateIfUnchanged = RedisScript(LuaScripts.deleteStateIfUnchanged)
@@ -33,22 +38,29 @@ public struct SessionStateStore: Sendable {
         return fence > 0 ? Int(fence) : nil
     }
 
-    /// Renews every lease in `leases` (server id → token) in one script; returns the ids whose lease is lost.
+    /// Renews every lease in `leases` (server id → token) in one script, moving their deadlines in the
+    /// held-sessions index; returns the ids whose lease is lost.
     public func renewLeases(_ leases: [String: String], ttl: Duration) async throws -> Set<String> {
         guard !leases.isEmpty else { return [] }
         let ordered = leases.sorted { $0.key < $1.key }
+        var arguments: [any RedisArgumentConvertible] = [Self.milliseconds(ttl)]
+        arguments.reserveCapacity(1 + ordered.count * 2)
+        for (serverId, token) in ordered { arguments += [token, serverId] }
         let reply = try await redis.evaluate(
-            Self.renewLeases, keys: ordered.map { RedisKeys.lease($0.key) },
-            arguments: [Self.milliseconds(ttl)] + ordered.map(\.value))
+            Self.renewSessionLeases, keys: [RedisKeys.heldSessions] + ordered.map { RedisKeys.lease($0.key) },
+            arguments: arguments)
         guard let lost = reply.array else { throw unexpected("renew leases", reply) }
         let prefix = RedisKeys.lease("")
         return Set(lost.compactMap(\.string).map { String($0.dropFirst(prefix.count)) })
     }
 
-    /// Releases the lease if `token` still holds it; returns whether it did.
+    /// Releases the lease if `token` still holds it (and drops the session from the held-sessions index);
+    /// returns whether it did.
     @discardableResult
     public func releaseLease(serverId: String, token: String) async throws -> Bool {
-        let reply = try await redis.evaluate(Self.releaseLease, keys: [RedisKeys.lease(serverId)], arguments: [token])
+        let reply = try await redis.evaluate(
+            Self.releaseSessionLease, keys: [RedisKeys.lease(serverId), RedisKeys.heldSessions, RedisKeys.heldSessionsVersion],
+            arguments: [token, serverId])
         return reply.integer == 1
     }
 
@@ -58,20 +70,27 @@ public struct SessionStateStore: Sendable {
     public func writeState(_ state: ConnectionState, token: String) async throws -> Bool {
         let reply = try await redis.evaluate(
             Self.writeState,
-            keys: [RedisKeys.lease(state.serverId), RedisKeys.connectionState(state.serverId), RedisKeys.connectionIndex],
+            keys: [
+                RedisKeys.lease(state.serverId), RedisKeys.connectionState(state.serverId), RedisKeys.connectionIndex,
+                RedisKeys.heldSessions, RedisKeys.heldSessionsVersion,
+            ],
             arguments: [token, state.encoded(), state.serverId])
         return reply.integer == 1
+    }
+
+    /// The `EVALSHA` of `writeStateIfLeaseHeld` for one state, for pipelines.
+    static func writeStateCommand(_ state: ConnectionState, token: String) -> RedisCommand {
+        RedisCommand("EVALSHA", arguments: [
+            Self.writeState.sha1, 5, RedisKeys.lease(state.serverId), RedisKeys.connectionState(state.serverId),
+            RedisKeys.connectionIndex, RedisKeys.heldSessions, RedisKeys.heldSessionsVersion,
+            token, state.encoded(), state.serverId,
+        ])
     }
 
     /// Writes many states in one round trip (heartbeats); returns the ids whose lease is not held.
     public func writeStates(_ states: [(state: ConnectionState, token: String)]) async throws -> Set<String> {
         guard !states.isEmpty else { return [] }
-        let commands = states.map { entry in
-            RedisCommand("EVALSHA", arguments: [
-                Self.writeState.sha1, 3, RedisKeys.lease(entry.state.serverId), RedisKeys.connectionState(entry.state.serverId),
-                RedisKeys.connectionIndex, entry.token, entry.state.encoded(), entry.state.serverId,
-            ])
-        }
+        let commands = states.map { Self.writeStateCommand($0.state, token: $0.token) }
         var replies = try await redis.pipeline(commands)
         if replies.contains(where: { $0.errorMessage?.hasPrefix("NOSCRIPT") == true }) {
             _ = try await redis.send("SCRIPT", "LOAD", LuaScripts.writeStateIfLeaseHeld)
@@ -89,7 +108,11 @@ public struct SessionStateStore: Sendable {
     @discardableResult
     public func deleteState(serverId: String, token: String) async throws -> Bool {
         let reply = try await redis.evaluate(
-            Self.deleteState, keys: [RedisKeys.lease(serverId), RedisKeys.connectionState(serverId), RedisKeys.connectionIndex],
+            Self.deleteState,
+            keys: [
+                RedisKeys.lease(serverId), RedisKeys.connectionState(serverId), RedisKeys.connectionIndex,
+                RedisKeys.heldSessions, RedisKeys.heldSessionsVersion,
+            ],
             arguments: [token, serverId])
         return reply.integer == 1
     }
@@ -98,7 +121,8 @@ public struct SessionStateStore: Sendable {
     @discardableResult
     public func deleteStaleState(_ stale: StaleState) async throws -> Bool {
         let reply = try await redis.evaluate(
-            Self.deleteStateIfUnchanged, keys: [RedisKeys.connectionState(stale.serverId), RedisKeys.connectionIndex],
+            Self.deleteStateIfUnchanged,
+            keys: [RedisKeys.connectionState(stale.serverId), RedisKeys.connectionIndex, RedisKeys.heldSessions, RedisKeys.heldSessionsVersion],
             arguments: [stale.storedValue, stale.serverId])
         return reply.integer == 1
     }
@@ -117,22 +141,38 @@ public struct SessionStateStore: Sendable {
 
     // MARK: reconcile reads
 
-    /// Everything a reconcile pass needs from Redis for `enabledIds`, in a fixed number of round trips:
-    /// the index, then one pipeline of GET state + EXISTS lease + EXISTS pending per id, then the parks
-    /// and the cooldown clocks.
-    public func observe(enabledIds: [String]) async throws -> (observations: [String: LiveObservation], pending: Set<String>, parked: [String: ParkedEndpoint], lastAttempts: [String: Date]) {
-        let indexReply = try await redis.send("SMEMBERS", RedisKeys.connectionIndex)
-        let indexed = Set((indexReply.array ?? []).compactMap(\.string))
-        var ids = enabledIds
-        let enabledSet = Set(enabledIds)
-        ids.append(contentsOf: indexed.subtracting(enabledSet).sorted())
+    /// Everything a reconcile pass needs from Redis for `enabled`, in a fixed number of round trips: the
+    /// held-sessions index (its members only when they changed since `cache`), on a full read the index of
+    /// states, then one pipeline of MGETs (states, leases, pending markers of each chunk of the ids read key
+    /// by key) with the parks and the cooldown clocks. A full read reads every enabled id and every member of both
+    /// indexes; otherwise the enabled ids the held-sessions index vouches for are not read.
+    public func observe(enabled: [EnabledEndpoint], cache: inout HeldSessionsCache, fullRead: Bool) async throws -> RedisObservation {
+        let heldReply = try await redis.evaluate(
+            Self.observeHeld, keys: [RedisKeys.heldSessions, RedisKeys.heldSessionsVersion], arguments: [cache.version])
+        let reading = try Self.heldReading(heldReply)
+        let vouching = cache.apply(reading)
 
+        var indexed = Set<String>()
+        let scope: ReconcileScope
+        if fullRead {
+            let indexReply = try await redis.send("SMEMBERS", RedisKeys.connectionIndex)
+            indexed = Set((indexReply.array ?? []).compactMap(\.string))
+            var alsoRead = indexed
+            for id in vouching.slots.keys { alsoRead.insert(id) }
+            scope = ReconcileScope(enabled: enabled, held: HeldSessions(members: [], lapsed: vouching.lapsed), alsoRead: alsoRead)
+        } else {
+            scope = ReconcileScope(enabled: enabled, held: vouching)
+        }
+        let ids = scope.idsToRead
+
+        // Per chunk of ids: MGET of their states, of their leases and of their pending markers.
+        let chunks = stride(from: 0, to: ids.count, by: Self.readChunk).map { ids[$0..<min($0 + Self.readChunk, ids.count)] }
         var commands: [RedisCommand] = []
-        commands.reserveCapacity(ids.count * 3 + 2)
-        for id in ids {
-            commands.append(RedisCommand("GET", RedisKeys.connectionState(id)))
-            commands.append(RedisCommand("EXISTS", RedisKeys.lease(id)))
-            commands.append(RedisCommand("EXISTS", RedisKeys.pending(id)))
+        commands.reserveCapacity(chunks.count * 3 + 2)
+        for chunk in chunks {
+            commands.append(RedisCommand("MGET", arguments: chunk.map(RedisKeys.connectionState)))
+            commands.append(RedisCommand("MGET", arguments: chunk.map(RedisKeys.lease)))
+            commands.append(RedisCommand("MGET", arguments: chunk.map(RedisKeys.pending)))
         }
         commands.append(RedisCommand("HGETALL", RedisKeys.parked))
         commands.append(RedisCommand("HGETALL", RedisKeys.lastAttempt))
@@ -142,19 +182,61 @@ public struct SessionStateStore: Sendable {
         var observations: [String: LiveObservation] = [:]
         observations.reserveCapacity(ids.count)
         var pending = Set<String>()
-        for (index, id) in ids.enumerated() {
-            let stateReply = replies[index * 3]
-            if let message = stateReply.errorMessage { throw RedisStateError(operation: "observe", detail: message) }
-            let stored = stateReply.bytes.map { String(decoding: $0, as: UTF8.self) }
-            let leaseHeld = replies[index * 3 + 1].integer == 1
-            if replies[index * 3 + 2].integer == 1 { pending.insert(id) }
-            if stored != nil || leaseHeld || indexed.contains(id) {
-                observations[id] = LiveObservation(state: StateReading(stored: stored), leaseHeld: leaseHeld, indexed: indexed.contains(id))
+        for (number, chunk) in chunks.enumerated() {
+            let values = try (0..<3).map { part in
+                let reply = replies[number * 3 + part]
+                guard let values = reply.array, values.count == chunk.count else {
+                    throw RedisStateError(operation: "observe", detail: reply.errorMessage ?? "short MGET reply")
+                }
+                return values
+            }
+            for (offset, id) in chunk.enumerated() {
+                let stored = values[0][offset].bytes.map { String(decoding: $0, as: UTF8.self) }
+                let leaseHeld = !values[1][offset].isNull
+                if !values[2][offset].isNull { pending.insert(id) }
+                let isIndexed = !indexed.isEmpty && indexed.contains(id)
+                if stored != nil || leaseHeld || isIndexed {
+                    observations[id] = LiveObservation(state: StateReading(stored: stored), leaseHeld: leaseHeld, indexed: isIndexed)
+                }
             }
         }
         let parked = ReconcileInput.decodeParked(Self.hash(replies[replies.count - 2])).parked
         let lastAttempts = ReconcileInput.decodeLastAttempts(Self.hash(replies[replies.count - 1]))
-        return (observations, pending, parked, lastAttempts)
+        return RedisObservation(
+            observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts,
+            scope: scope, keysRead: ids.count, fullRead: fullRead, serverTime: reading.serverTime)
+    }
+
+    /// Keys per MGET of a reconcile read.
+    static let readChunk = 1_000
+
+    /// Decodes the reply of `LuaScripts.observeHeldSessions`.
+    static func heldReading(_ reply: RedisReply) throws -> HeldSessionsReading {
+        guard let items = reply.array, items.count >= 3, let now = items[1].integer, let lapsed = items[2].array else {
+            throw RedisStateError(operation: "observe held sessions", detail: reply.errorMessage ?? "unexpected reply")
+        }
+        let members = items.count > 3 ? Set((items[3].array ?? []).compactMap(\.string)) : nil
+        return HeldSessionsReading(
+            version: items[0].string ?? "", serverTime: now, lapsed: Set(lapsed.compactMap(\.string)), members: members)
+    }
+
+    /// How many held sessions' lease deadlines passed after `serverTime` (milliseconds, the Redis server's
+    /// clock, as a `HeldSessionsReading` gives it) and up to now; and the server's time now.
+    public func lapsesSince(serverTime: Int64) async throws -> (count: Int, serverTime: Int64) {
+        let reply = try await redis.evaluate(Self.countLapses, keys: [RedisKeys.heldSessions], arguments: [serverTime])
+        guard let items = reply.array, items.count == 2, let now = items[0].integer, let count = items[1].integer else {
+            throw RedisStateError(operation: "count lapsed sessions", detail: reply.errorMessage ?? "unexpected reply")
+        }
+        return (Int(count), now)
+    }
+
+    /// Drops lapsed members from the held-sessions index (those still past their deadline); returns how many.
+    @discardableResult
+    public func forgetLapsedSessions(_ serverIds: [String]) async throws -> Int {
+        guard !serverIds.isEmpty else { return 0 }
+        let reply = try await redis.evaluate(
+            Self.forgetLapsed, keys: [RedisKeys.heldSessions, RedisKeys.heldSessionsVersion], arguments: serverIds)
+        return Int(reply.integer ?? 0)
     }
 
     // MARK: pending markers, parks, cooldowns

@@ -1,0 +1,25 @@
+import Foundation
+import RecoveryCore
+
+/// What one reconcile pass read from Redis (`SessionStateStore.observe`).
+public struct RedisObservation: Sendable {
+    /// States, leases and index membership of the ids read key by key.
+    public var observations: [String: LiveObservation]
+    /// Ids read key by key that have a pending-job marker.
+    public var pending: Set<String>
+    public var parked: [String: ParkedEndpoint]
+    public var lastAttempts: [String: Date]
+    /// The enabled endpoints, what the held-sessions index vouches for (nothing on a full read), what was read.
+    public var scope: ReconcileScope
+    /// How many ids were read key by key.
+    public var keysRead: Int
+    /// Whether every enabled id and every indexed id was read key by key.
+    public var fullRead: Bool
+    /// The Redis server's time of the read, milliseconds since 1970 (the clock of the lease deadlines).
+    public var serverTime: Int64
+
+    /// The planner's input at `now`.
+    public func input(now: Date) -> ReconcileInput {
+        ReconcileInput(scope: scope, observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts, now: now)
+    }
+}
