@@ -97,7 +97,7 @@ struct EndToEndTests {
                 let status = try await cluster.simulatorStatus()
                 return states.count == 20 && status.connectedCount == 20 && !states.values.contains { $0.instanceId == victimInstance }
             }
-            #expect(moved)
+            #expect(moved, "scheduler log:\n\(cluster.scheduler?.log ?? "")")
             #expect(cluster.scheduler?.log.contains("leases lapsed since the last cycle; reconciling now") == true)
             #expect(try await cluster.simulatorStatus().evictions == 0)
         }
