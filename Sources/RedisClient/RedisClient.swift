@@ -141,21 +141,17 @@ public final class RedisClient: Sendable {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
-    /// Encodes `commands` here and hands them to the event loop, which resumes the caller with the
-    /// replies' bytes once all have arrived; they are decoded here, on the caller's thread, so the values
-    /// are allocated and freed where they are used (an empty list only makes sure the connection is up).
+    /// Encodes `commands` here and hands them to the event loop, whose hiredis reader parses the replies;
+    /// once all have arrived the caller is resumed with the hiredis reply objects, converted and freed here,
+    /// on the caller's thread, so the values are allocated where they are used (an empty list only makes
+    /// sure the connection is up).
     private func run(_ commands: [RedisCommand]) async throws -> [RedisReply] {
         let payload = commands.isEmpty ? [] : RedisProtocolEncoder.encode(commands)
         let link = self.link
-        let replyBytes = try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[UInt8], any Error>) in
+        let replies = try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RedisReplyObjects, any Error>) in
             let request = RedisRequest(commands: commands, continuation: continuation)
             loop.execute { link.submit(request, payload: payload) }
         }
-        do {
-            return try RedisReplyParser.decode(replyBytes, count: commands.count)
-        } catch {
-            // The loop already checked the framing, so this means a parser defect, not a server fault.
-            throw RedisError.unexpectedReply(command: commands.first?.name ?? "connect", expected: "\(commands.count) well-formed replies", got: error.description)
-        }
+        return replies.convertAndFree()
     }
 }
