@@ -337,7 +337,9 @@ final class RedisLink: @unchecked Sendable {
                 return false
             }
             guard let object else {
-                if !hasInFlight && (reader.pointee.len > reader.pointee.pos || reader.pointee.ridx >= 0) {
+                // Unread bytes, or an array opened (`ridx` > 0; hiredis leaves it at 0 when idle), with
+                // nothing in flight: the server is answering a command nobody sent.
+                if !hasInFlight && (reader.pointee.len > reader.pointee.pos || reader.pointee.ridx > 0) {
                     dropConnection(context, failure: .protocolViolation("the server sent a reply no command asked for"))
                     return false
                 }
