@@ -2,8 +2,8 @@ import Logging
 
 /// An async Redis client over one hiredis connection. The connection is non-blocking and driven by the
 /// process's Redis event loop thread (connecting happens on a short-lived thread of its own), so awaiting
-/// callers never block Swift's cooperative pool; pipelines from concurrent callers are written together.
-/// It connects lazily, and after any connection error it reconnects on the next call.
+/// callers never block Swift's cooperative pool; pipelines from concurrent callers are written together,
+/// and hiredis's reply reader parses what comes back on that thread. It connects lazily, and after any connection error it reconnects on the next call.
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
     private let link: RedisLink
@@ -141,17 +141,15 @@ public final class RedisClient: Sendable {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
-    /// Encodes `commands` here and hands them to the event loop, whose hiredis reader parses the replies;
-    /// once all have arrived the caller is resumed with the hiredis reply objects, converted and freed here,
-    /// on the caller's thread, so the values are allocated where they are used (an empty list only makes
-    /// sure the connection is up).
+    /// Encodes `commands` here and hands them to the event loop, whose hiredis reader parses the replies
+    /// (converted to `RedisReply` there); the caller is resumed once all have arrived (an empty list only
+    /// makes sure the connection is up).
     private func run(_ commands: [RedisCommand]) async throws -> [RedisReply] {
         let payload = commands.isEmpty ? [] : RedisProtocolEncoder.encode(commands)
         let link = self.link
-        let replies = try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RedisReplyObjects, any Error>) in
+        return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[RedisReply], any Error>) in
             let request = RedisRequest(commands: commands, continuation: continuation)
             loop.execute { link.submit(request, payload: payload) }
         }
-        return replies.convertAndFree()
     }
 }

@@ -68,58 +68,40 @@ enum RedisConnector {
     }
 }
 
-/// The hiredis reply objects of one complete pipeline, in command order, handed from the event loop to
-/// the caller that owns them from then on: `convertAndFree` turns them into `RedisReply` values and frees
-/// them on the caller's thread, so the loop's thread only parses.
-struct RedisReplyObjects: @unchecked Sendable {
-    let objects: [UnsafeMutableRawPointer]
-
-    /// The replies as `RedisReply`; frees every hiredis object (call exactly once).
-    func convertAndFree() -> [RedisReply] {
-        var replies: [RedisReply] = []
-        replies.reserveCapacity(objects.count)
-        for object in objects {
-            replies.append(RedisReplyConversion.convert(object.assumingMemoryBound(to: redisReply.self)))
-            freeReplyObject(object)
-        }
-        return replies
-    }
-}
-
-/// One pipeline waiting on the event loop: its commands (for names in errors), the hiredis replies read
-/// so far, and the suspended caller. Touched only on the loop's thread once submitted.
+/// One pipeline waiting on the event loop: its commands (for names in errors), the replies read so far,
+/// and the suspended caller. Touched only on the loop's thread once submitted.
 final class RedisRequest: @unchecked Sendable {
     let commands: [RedisCommand]
-    /// The hiredis reply objects read so far; owned here until handed to the caller or freed on failure.
-    private var replies: [UnsafeMutableRawPointer] = []
-    private let continuation: UnsafeContinuation<RedisReplyObjects, any Error>
+    private var replies: [RedisReply] = []
+    private let continuation: UnsafeContinuation<[RedisReply], any Error>
 
-    init(commands: [RedisCommand], continuation: UnsafeContinuation<RedisReplyObjects, any Error>) {
+    init(commands: [RedisCommand], continuation: UnsafeContinuation<[RedisReply], any Error>) {
         self.commands = commands
         self.continuation = continuation
     }
 
-    /// Takes ownership of one more reply object; true when the pipeline is complete (then `resume` hands
-    /// the replies over).
-    func take(_ reply: UnsafeMutableRawPointer) -> Bool {
+    /// Converts one more hiredis reply object and frees it, here on the loop's thread (measured faster
+    /// than handing the objects to the caller to convert and free: no cross-thread `free`); true when the
+    /// pipeline is complete (then `resume` hands the replies over).
+    func take(_ object: UnsafeMutableRawPointer) -> Bool {
         if replies.isEmpty { replies.reserveCapacity(commands.count) }
-        replies.append(reply)
+        replies.append(RedisReplyConversion.convert(object.assumingMemoryBound(to: redisReply.self)))
+        freeReplyObject(object)
         return replies.count == commands.count
     }
 
-    /// Resumes the caller with the replies of a complete pipeline (the caller frees them).
+    /// Resumes the caller with the replies of a complete pipeline.
     func resume() {
-        let done = RedisReplyObjects(objects: replies)
+        let done = replies
         replies = []
         continuation.resume(returning: done)
     }
 
     func succeedEmpty() {
-        continuation.resume(returning: RedisReplyObjects(objects: []))
+        continuation.resume(returning: [])
     }
 
     func fail(_ error: RedisError) {
-        for reply in replies { freeReplyObject(reply) }
         replies = []
         continuation.resume(throwing: error)
     }
@@ -472,8 +454,8 @@ private func readerErrorText(_ reader: UnsafeMutablePointer<redisReader>) -> Str
     }
 }
 
-/// Converts hiredis reply objects into `RedisReply` (every reply, on the caller's thread; and those of
-/// the blocking `AUTH`/`SELECT` while a connection is set up).
+/// Converts hiredis reply objects into `RedisReply` (every reply, on the loop's thread; and those of the
+/// blocking `AUTH`/`SELECT` while a connection is set up).
 enum RedisReplyConversion {
     static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
         let value = reply.pointee
