@@ -2,8 +2,8 @@ import Logging
 
 /// An async Redis client over one hiredis connection. The connection is non-blocking and driven by the
 /// process's Redis event loop thread (connecting happens on a short-lived thread of its own), so awaiting
-/// callers never block Swift's cooperative pool; pipelines from concurrent callers are written together.
-/// It connects lazily, and after any connection error it reconnects on the next call.
+/// callers never block Swift's cooperative pool; pipelines from concurrent callers are written together,
+/// and hiredis's reply reader parses what comes back on that thread. It connects lazily, and after any connection error it reconnects on the next call.
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
     private let link: RedisLink
@@ -141,21 +141,15 @@ public final class RedisClient: Sendable {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
-    /// Encodes `commands` here and hands them to the event loop, which resumes the caller with the
-    /// replies' bytes once all have arrived; they are decoded here, on the caller's thread, so the values
-    /// are allocated and freed where they are used (an empty list only makes sure the connection is up).
+    /// Encodes `commands` here and hands them to the event loop, whose hiredis reader parses the replies
+    /// (converted to `RedisReply` there); the caller is resumed once all have arrived (an empty list only
+    /// makes sure the connection is up).
     private func run(_ commands: [RedisCommand]) async throws -> [RedisReply] {
         let payload = commands.isEmpty ? [] : RedisProtocolEncoder.encode(commands)
         let link = self.link
-        let replyBytes = try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[UInt8], any Error>) in
+        return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[RedisReply], any Error>) in
             let request = RedisRequest(commands: commands, continuation: continuation)
             loop.execute { link.submit(request, payload: payload) }
-        }
-        do {
-            return try RedisReplyParser.decode(replyBytes, count: commands.count)
-        } catch {
-            // The loop already checked the framing, so this means a parser defect, not a server fault.
-            throw RedisError.unexpectedReply(command: commands.first?.name ?? "connect", expected: "\(commands.count) well-formed replies", got: error.description)
         }
     }
 }

@@ -72,28 +72,28 @@ enum RedisConnector {
 /// and the suspended caller. Touched only on the loop's thread once submitted.
 final class RedisRequest: @unchecked Sendable {
     let commands: [RedisCommand]
-    /// The wire bytes of the replies read so far (decoded by the caller, off the loop's thread).
-    private var replyBytes: [UInt8] = []
-    private var replyCount = 0
-    private let continuation: UnsafeContinuation<[UInt8], any Error>
+    private var replies: [RedisReply] = []
+    private let continuation: UnsafeContinuation<[RedisReply], any Error>
 
-    init(commands: [RedisCommand], continuation: UnsafeContinuation<[UInt8], any Error>) {
+    init(commands: [RedisCommand], continuation: UnsafeContinuation<[RedisReply], any Error>) {
         self.commands = commands
         self.continuation = continuation
     }
 
-    /// Takes one more complete reply's bytes; true when the pipeline is complete (then `resume` hands
-    /// the replies over).
-    func take(_ reply: UnsafeBufferPointer<UInt8>) -> Bool {
-        replyBytes.append(contentsOf: reply)
-        replyCount += 1
-        return replyCount == commands.count
+    /// Converts one more hiredis reply object and frees it, here on the loop's thread (measured faster
+    /// than handing the objects to the caller to convert and free: no cross-thread `free`); true when the
+    /// pipeline is complete (then `resume` hands the replies over).
+    func take(_ object: UnsafeMutableRawPointer) -> Bool {
+        if replies.isEmpty { replies.reserveCapacity(commands.count) }
+        replies.append(RedisReplyConversion.convert(object.assumingMemoryBound(to: redisReply.self)))
+        freeReplyObject(object)
+        return replies.count == commands.count
     }
 
     /// Resumes the caller with the replies of a complete pipeline.
     func resume() {
-        let done = replyBytes
-        replyBytes = []
+        let done = replies
+        replies = []
         continuation.resume(returning: done)
     }
 
@@ -102,13 +102,13 @@ final class RedisRequest: @unchecked Sendable {
     }
 
     func fail(_ error: RedisError) {
-        replyBytes = []
+        replies = []
         continuation.resume(throwing: error)
     }
 
     /// The name of the command whose reply is awaited, for error messages.
     var currentCommandName: String {
-        commands.isEmpty ? "connect" : commands[min(replyCount, commands.count - 1)].name
+        commands.isEmpty ? "connect" : commands[min(replies.count, commands.count - 1)].name
     }
 }
 
@@ -139,8 +139,6 @@ final class RedisLink: @unchecked Sendable {
     /// Encoded pipelines not yet (fully) written, and how much of them was.
     private var output: [UInt8] = []
     private var outputOffset = 0
-    /// Replies received but not yet complete.
-    private var parser = RedisReplyParser()
     private var wantsWrite = false
     /// When data last moved for the pipelines in flight (monotonic nanoseconds).
     private var lastProgress: UInt64 = 0
@@ -274,20 +272,29 @@ final class RedisLink: @unchecked Sendable {
         }
     }
 
-    /// Reacts to readiness: `writable` flushes, `readable` (data, end of stream or error) reads.
+    /// Reacts to readiness: `writable` flushes, `readable` (data, end of stream or error) reads. Each
+    /// chunk read is fed to the context's hiredis reader, and the complete replies it yields go to the
+    /// pipelines in flight, in order, before the next chunk (which keeps the reader's buffer small).
     func handle(readable: Bool, writable: Bool) {
         if writable {
             flush()
         }
         guard readable, case let .connected(context, fd, _) = state else { return }
-        var received = 0
+        guard let reader = context.pointee.reader else {
+            dropConnection(context, failure: .protocolViolation("the connection has no reply reader"))
+            return
+        }
+        let buffer = loop.receiveBuffer
         while true {
-            let space = parser.reserve(64 * 1024)
-            let count = recv(fd, space.baseAddress, space.count, 0)
+            let count = recv(fd, buffer.baseAddress, buffer.count, 0)
             if count > 0 {
-                parser.commit(count)
-                received += count
-                if count < space.count { break }
+                lastProgress = monotonicNanoseconds()
+                guard redisReaderFeed(reader, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), count) == REDIS_OK else {
+                    dropConnection(context, failure: .protocolViolation(readerErrorText(reader)))
+                    return
+                }
+                guard takeReplies(from: reader, context: context) else { return }
+                if count < buffer.count { break }
             } else if count == 0 {
                 dropConnection(context, failure: .endOfStream)
                 return
@@ -300,26 +307,33 @@ final class RedisLink: @unchecked Sendable {
                 return
             }
         }
-        guard received > 0 else { return }
-        lastProgress = monotonicNanoseconds()
+    }
+
+    /// Hands every complete reply the reader holds to the pipelines in flight; false when the connection
+    /// was dropped (a protocol error, or bytes no command asked for).
+    private func takeReplies(from reader: UnsafeMutablePointer<redisReader>, context: UnsafeMutablePointer<redisContext>) -> Bool {
         while true {
-            guard hasInFlight else {
-                if parser.bufferedCount > 0 {
+            var object: UnsafeMutableRawPointer?
+            guard redisReaderGetReply(reader, &object) == REDIS_OK else {
+                dropConnection(context, failure: .protocolViolation(readerErrorText(reader)))
+                return false
+            }
+            guard let object else {
+                // Unread bytes, or an array opened (`ridx` > 0; hiredis leaves it at 0 when idle), with
+                // nothing in flight: the server is answering a command nobody sent.
+                if !hasInFlight && (reader.pointee.len > reader.pointee.pos || reader.pointee.ridx > 0) {
                     dropConnection(context, failure: .protocolViolation("the server sent a reply no command asked for"))
+                    return false
                 }
-                return
+                return true
+            }
+            guard hasInFlight else {
+                freeReplyObject(object)
+                dropConnection(context, failure: .protocolViolation("the server sent a reply no command asked for"))
+                return false
             }
             let request = inFlight[inFlightHead]
-            var complete = false
-            let found: Bool
-            do {
-                found = try parser.nextRaw { bytes in complete = request.take(bytes) }
-            } catch {
-                dropConnection(context, failure: .protocolViolation(error.description))
-                return
-            }
-            guard found else { return }
-            if complete {
+            if request.take(object) {
                 loop.completed(request)
                 inFlightHead += 1
                 if inFlightHead == inFlight.count {
@@ -364,7 +378,7 @@ final class RedisLink: @unchecked Sendable {
         case endOfStream
         /// Sending failed with this `errno`.
         case io(errno: Int32)
-        /// The server broke the protocol in a way hiredis does not check.
+        /// The server broke the protocol (hiredis's reader says how), or sent a reply nobody asked for.
         case protocolViolation(String)
         /// No data moved for the command timeout.
         case timeout
@@ -396,7 +410,6 @@ final class RedisLink: @unchecked Sendable {
         wantsWrite = false
         output = []
         outputOffset = 0
-        parser = RedisReplyParser()
         lostConnection = true
         let command = hasInFlight ? inFlight[inFlightHead].currentCommandName : "none (idle)"
         logger.warning("Redis connection dropped after an error; the next call reconnects", metadata: [
@@ -432,7 +445,17 @@ private func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String 
     }
 }
 
-/// Converts hiredis reply objects into `RedisReply` (used while a connection is set up).
+/// A hiredis reader's `errstr`, as text.
+private func readerErrorText(_ reader: UnsafeMutablePointer<redisReader>) -> String {
+    withUnsafeBytes(of: &reader.pointee.errstr) { raw in
+        let bytes = raw.prefix { $0 != 0 }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.isEmpty ? "protocol error" : text
+    }
+}
+
+/// Converts hiredis reply objects into `RedisReply` (every reply, on the loop's thread; and those of the
+/// blocking `AUTH`/`SELECT` while a connection is set up).
 enum RedisReplyConversion {
     static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
         let value = reply.pointee

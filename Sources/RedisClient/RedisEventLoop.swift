@@ -22,6 +22,8 @@ final class RedisEventLoop: @unchecked Sendable {
     private let inbox = Mutex(Inbox())
 
     // Loop-thread state.
+    /// Where every link receives into before feeding its hiredis reader (one loop thread, one buffer).
+    let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
     private var links: [UInt64: RedisLink] = [:]
     private var nextToken: UInt64 = 1
     private var dirtyLinks: [RedisLink] = []
