@@ -143,6 +143,12 @@ struct SimulatorCore: Sendable {
         sessions.values.compactMap(\.script.nextDeadline).min()
     }
 
+    func counts() -> SimulatorCounts {
+        SimulatorCounts(
+            connectedCount: sessions.count, connects: connects, evictions: registry.evictions,
+            handshakeFailures: handshakeFailures, rejectedTokens: rejectedTokens, disconnects: disconnects)
+    }
+
     func status() -> SimulatorStatus {
         let formatter = ISO8601DateFormatter()
         let live = sessions.keys.sorted().map { id -> SimulatorStatus.Session in

@@ -54,6 +54,10 @@ final class SimulatorServer: Sendable {
         core.withLock { $0.status() }
     }
 
+    func counts() -> SimulatorCounts {
+        core.withLock { $0.counts() }
+    }
+
     var faults: FaultSwitches {
         core.withLock { $0.faults }
     }

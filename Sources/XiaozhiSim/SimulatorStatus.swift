@@ -33,3 +33,14 @@ struct SimulatorStatus: Sendable, Hashable, Codable {
     var disconnects: Int
     var faults: FaultSwitches
 }
+
+/// The simulator's counters without the session list: what `/counts` serves, cheap to poll while
+/// thousands of sessions are held.
+struct SimulatorCounts: Sendable, Hashable, Codable {
+    var connectedCount: Int
+    var connects: Int
+    var evictions: Int
+    var handshakeFailures: Int
+    var rejectedTokens: Int
+    var disconnects: Int
+}

@@ -105,6 +105,8 @@ final class StatusServer: Sendable {
         switch (request.method, request.path) {
         case ("GET", "/status"):
             return (200, Self.json(simulator.status()))
+        case ("GET", "/counts"):
+            return (200, Self.json(simulator.counts()))
         case ("GET", "/faults"):
             return (200, Self.json(simulator.faults))
         case ("POST", "/faults"), ("PUT", "/faults"):

@@ -97,6 +97,29 @@ import Testing
         #expect(try await store.redis.get(RedisKeys.pending(free)) == Array("job-b".utf8))
     }
 
+    @Test func staleStatesAreDeletedInOneBatchExceptThoseRewrittenSinceTheRead() async throws {
+        let stale = newId(), rewritten = newId()
+        var judged: [StaleState] = []
+        for id in [stale, rewritten] {
+            _ = try await store.acquireLease(serverId: id, token: "t", ttl: .seconds(10))
+            #expect(try await store.writeState(state(id), token: "t"))
+            guard case .decoded(_, let raw) = try await store.state(serverId: id) else {
+                Issue.record("state of \(id) not written")
+                return
+            }
+            judged.append(StaleState(serverId: id, reason: .heartbeatExpired, storedValue: raw))
+        }
+        #expect(try await store.writeState(state(rewritten, heartbeat: Date().addingTimeInterval(5)), token: "t"))
+        _ = try await store.redis.send("SCRIPT", "FLUSH")
+        #expect(try await store.deleteStaleStates(judged) == [stale])
+        #expect(try await store.state(serverId: stale) == .absent)
+        guard case .decoded = try await store.state(serverId: rewritten) else {
+            Issue.record("the rewritten state was deleted")
+            return
+        }
+        _ = try await store.deleteState(serverId: rewritten, token: "t")
+    }
+
     @Test func onlyOneSchedulerLeads() async throws {
         // No scheduler runs on the test servers' default database (the end-to-end suites use their own).
         let a = "leader-a-" + UUID().uuidString, b = "leader-b-" + UUID().uuidString

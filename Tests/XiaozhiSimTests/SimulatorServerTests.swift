@@ -216,6 +216,10 @@ struct SimulatorServerTests {
         let (code, body) = try httpRequest(port: status.port, "GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(code == 200)
         #expect(JSONValue.parse(body)?["connectedCount"] == 0)
+        let (countsCode, counts) = try httpRequest(port: status.port, "GET /counts HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(countsCode == 200)
+        #expect(JSONValue.parse(counts)?["connectedCount"] == 0)
+        #expect(JSONValue.parse(counts)?["sessions"] == nil)
         let change = #"{"httpStatus":503,"handshakeDelayMilliseconds":5}"#
         let (changed, _) = try httpRequest(
             port: status.port, "POST /faults HTTP/1.1\r\nHost: x\r\nContent-Length: \(change.utf8.count)\r\n\r\n\(change)")

@@ -90,34 +90,46 @@ for _, id in ipairs(redis.call("SMEMBERS", "mcp:connections:all")) do
 end
 return {c, l}'
 redis_counts() { redis EVAL "$count_script" 0 | tr '\n' ' '; }
-# A top-level number of the simulator's /status. The document lists every session and building it holds
-# the simulator's lock (seconds for 10,000 sessions under load), so it is read only once Redis says
-# everything is connected, and never abandoned half way (an abandoned request still costs its building).
+# A number of the simulator's /counts (its counters without the session list: cheap to poll).
 sim_field() {
   local body match
-  body="$(curl -s --max-time 120 "http://127.0.0.1:$status_port/status" || true)"
+  body="$(curl -s --max-time 30 "http://127.0.0.1:$status_port/counts" || true)"
   match="$(grep -o -m1 "\"$1\" *: *[0-9]*" <<<"$body" || true)"
   match="${match%%$'\n'*}"
   match="${match##*[: ]}"
   echo "${match:-0}"
 }
 
-# Waits until Redis has all endpoints connected with a lease and the simulator holds all of them; sets
-# all_back_at to when Redis first said so in the poll the simulator confirmed (a worker writes the state
-# only once the session is open, and reading the simulator's status can take seconds).
+# Waits until the simulator holds all endpoints and Redis has all of them connected with a lease; sets
+# all_back_at to the poll in which the simulator first said so and Redis agreed. The simulator's counters
+# are polled; Redis is read (one script over every state, which holds Redis while it runs) only once the
+# simulator has them all, so the measurement does not slow down the pool it measures.
 wait_all_connected() {
-  local deadline=$(( $(date +%s) + timeout )) polled
+  local deadline=$(( $(date +%s) + timeout )) polled connected leased
   while (( $(date +%s) < deadline )); do
     polled="$(now)"
-    read -r connected leased <<<"$(redis_counts)"
-    if [[ "$connected" == "$endpoints" && "$leased" == "$endpoints" ]]; then
-      all_back_at="$polled"
-      [[ -n "${parts+set}" ]] && snapshot_cpu cpu_after
-      [[ "$(sim_field connectedCount)" == "$endpoints" ]] && return 0
+    if [[ "$(sim_field connectedCount)" == "$endpoints" ]]; then
+      read -r connected leased <<<"$(redis_counts)"
+      if [[ "$connected" == "$endpoints" && "$leased" == "$endpoints" ]]; then
+        all_back_at="$polled"
+        [[ -n "${parts+set}" ]] && snapshot_cpu cpu_after
+        return 0
+      fi
     fi
     sleep 0.2
   done
   echo "timed out: simulator $(sim_field connectedCount), redis connected/leased $(redis_counts)" >&2
+  return 1
+}
+
+# Waits until the simulator holds fewer than $1 sessions (a killed worker's sessions have closed).
+wait_sim_below() {
+  local deadline=$(( $(date +%s) + timeout ))
+  while (( $(date +%s) < deadline )); do
+    (( $(sim_field connectedCount) < $1 )) && return 0
+    sleep 0.05
+  done
+  echo "timed out: the simulator still holds $(sim_field connectedCount) sessions" >&2
   return 1
 }
 
@@ -208,8 +220,8 @@ recovered_before=()
 for index in $(seq 2 "$worker_count"); do
   recovered_before+=("$(grep -c "Successfully recovered connection" "$logs/worker$index.log" || true)")
 done
-# The sessions the victim holds, from the states in Redis that name it (the simulator's status is not
-# read between the kill and the end: building it costs the simulator seconds of CPU).
+# The sessions the victim holds, from the states in Redis that name it (only the simulator's counters are
+# read between the kill and the end: building its full status costs it seconds of CPU).
 victim_instance="$(grep -o -m1 'instance=[^ ]*' "$logs/worker1.log" | cut -d= -f2)"
 moved="$(redis EVAL 'local n = 0
 for _, id in ipairs(redis.call("SMEMBERS", "mcp:connections:all")) do
@@ -221,6 +233,7 @@ snapshot_cpu cpu_before
 killed="$(now)"
 kill -KILL "$victim"
 echo "killed worker pid $victim ($victim_instance, holding $moved sessions) at $(date -u -d "@$killed" +%H:%M:%S.%3N) UTC"
+wait_sim_below "$endpoints"
 wait_all_connected
 back="$all_back_at"
 cpu_report="" cpu_total=0 index=0

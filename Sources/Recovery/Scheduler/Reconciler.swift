@@ -92,9 +92,7 @@ public final class Reconciler: Sendable {
         }
         var report = plan.report
 
-        for stale in plan.staleStates {
-            try await store.deleteStaleState(stale)
-        }
+        try await store.deleteStaleStates(plan.staleStates)
         for serverId in plan.indexEntriesToRemove {
             try await store.removeIndexEntry(serverId: serverId)
         }

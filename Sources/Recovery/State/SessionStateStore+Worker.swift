@@ -36,14 +36,7 @@ extension SessionStateStore {
                 RedisKeys.parked, RedisKeys.lastAttempt, token, jobId, state.serverId,
             ]),
         ]
-        var replies = try await redis.pipeline(commands)
-        if replies.contains(where: { $0.errorMessage?.hasPrefix("NOSCRIPT") == true }) {
-            _ = try await redis.pipeline([
-                RedisCommand("SCRIPT", "LOAD", LuaScripts.writeStateIfLeaseHeld),
-                RedisCommand("SCRIPT", "LOAD", Self.settleRecoveredSource),
-            ])
-            replies = try await redis.pipeline(commands)
-        }
+        let replies = try await pipelineLoadingScripts(commands, scripts: [LuaScripts.writeStateIfLeaseHeld, Self.settleRecoveredSource])
         guard replies.count == 2 else {
             throw RedisStateError(operation: "commit recovered state", detail: "short pipeline reply")
         }
@@ -57,11 +50,7 @@ extension SessionStateStore {
     public func settle(_ disposition: ResultDisposition, serverId: String, jobId: String) async throws {
         let commands = Self.settlementCommands(disposition, serverId: serverId, jobId: jobId)
         guard !commands.isEmpty else { return }
-        var replies = try await redis.pipeline(commands)
-        if replies.contains(where: { $0.errorMessage?.hasPrefix("NOSCRIPT") == true }) {
-            _ = try await redis.send("SCRIPT", "LOAD", LuaScripts.clearPendingMarkerIfJob)
-            replies = try await redis.pipeline(commands)
-        }
+        let replies = try await pipelineLoadingScripts(commands, scripts: [LuaScripts.clearPendingMarkerIfJob])
         if let message = replies.lazy.compactMap(\.errorMessage).first {
             throw RedisStateError(operation: "settle job \(jobId)", detail: message)
         }
@@ -94,11 +83,7 @@ extension SessionStateStore {
         let commands = ordered.map { lease in
             RedisCommand("EVALSHA", arguments: [Self.acquireLease.sha1, 2, RedisKeys.lease(lease.key), RedisKeys.fence(lease.key), lease.value, milliseconds])
         }
-        var replies = try await redis.pipeline(commands)
-        if replies.contains(where: { $0.errorMessage?.hasPrefix("NOSCRIPT") == true }) {
-            _ = try await redis.send("SCRIPT", "LOAD", LuaScripts.acquireLease)
-            replies = try await redis.pipeline(commands)
-        }
+        let replies = try await pipelineLoadingScripts(commands, scripts: [LuaScripts.acquireLease])
         var fences: [String: Int] = [:]
         for (lease, reply) in zip(ordered, replies) {
             if let message = reply.errorMessage { throw RedisStateError(operation: "re-take leases", detail: message) }

@@ -91,11 +91,7 @@ public struct SessionStateStore: Sendable {
     public func writeStates(_ states: [(state: ConnectionState, token: String)]) async throws -> Set<String> {
         guard !states.isEmpty else { return [] }
         let commands = states.map { Self.writeStateCommand($0.state, token: $0.token) }
-        var replies = try await redis.pipeline(commands)
-        if replies.contains(where: { $0.errorMessage?.hasPrefix("NOSCRIPT") == true }) {
-            _ = try await redis.send("SCRIPT", "LOAD", LuaScripts.writeStateIfLeaseHeld)
-            replies = try await redis.pipeline(commands)
-        }
+        let replies = try await pipelineLoadingScripts(commands, scripts: [LuaScripts.writeStateIfLeaseHeld])
         var lost = Set<String>()
         for (entry, reply) in zip(states, replies) where reply.integer != 1 {
             if let message = reply.errorMessage { throw RedisStateError(operation: "write states", detail: message) }
@@ -120,11 +116,27 @@ public struct SessionStateStore: Sendable {
     /// Deletes a state judged stale if it still holds `storedValue`.
     @discardableResult
     public func deleteStaleState(_ stale: StaleState) async throws -> Bool {
-        let reply = try await redis.evaluate(
-            Self.deleteStateIfUnchanged,
-            keys: [RedisKeys.connectionState(stale.serverId), RedisKeys.connectionIndex, RedisKeys.heldSessions, RedisKeys.heldSessionsVersion],
-            arguments: [stale.storedValue, stale.serverId])
-        return reply.integer == 1
+        try await deleteStaleStates([stale]) == [stale.serverId]
+    }
+
+    /// Deletes states judged stale, each only if it still holds its `storedValue`, in one round trip;
+    /// returns the ids deleted (a state rewritten since it was read survives).
+    @discardableResult
+    public func deleteStaleStates(_ stale: [StaleState]) async throws -> Set<String> {
+        guard !stale.isEmpty else { return [] }
+        let commands = stale.map { entry in
+            RedisCommand("EVALSHA", arguments: [
+                Self.deleteStateIfUnchanged.sha1, 4, RedisKeys.connectionState(entry.serverId), RedisKeys.connectionIndex,
+                RedisKeys.heldSessions, RedisKeys.heldSessionsVersion, entry.storedValue, entry.serverId,
+            ])
+        }
+        let replies = try await pipelineLoadingScripts(commands, scripts: [LuaScripts.deleteStateIfUnchanged])
+        var deleted = Set<String>()
+        for (entry, reply) in zip(stale, replies) {
+            if let message = reply.errorMessage { throw RedisStateError(operation: "delete stale states", detail: message) }
+            if reply.integer == 1 { deleted.insert(entry.serverId) }
+        }
+        return deleted
     }
 
     /// Removes an index entry that has no state.
@@ -256,11 +268,7 @@ public struct SessionStateStore: Sendable {
         let commands = jobs.map { job in
             RedisCommand("EVALSHA", arguments: [Self.setPending.sha1, 1, RedisKeys.pending(job.serverId), job.jobId, milliseconds])
         }
-        var replies = try await redis.pipeline(commands)
-        if replies.contains(where: { $0.errorMessage?.hasPrefix("NOSCRIPT") == true }) {
-            _ = try await redis.send("SCRIPT", "LOAD", LuaScripts.setPendingMarker)
-            replies = try await redis.pipeline(commands)
-        }
+        let replies = try await pipelineLoadingScripts(commands, scripts: [LuaScripts.setPendingMarker])
         var marked = Set<String>()
         for (job, reply) in zip(jobs, replies) {
             if let message = reply.errorMessage { throw RedisStateError(operation: "mark pending", detail: message) }
@@ -361,6 +369,15 @@ public struct SessionStateStore: Sendable {
     }
 
     // MARK: helpers
+
+    /// Runs `commands` (EVALSHA calls among them) as one pipeline; when the server does not know a script
+    /// (NOSCRIPT: a restart or SCRIPT FLUSH), loads `scripts` and runs the pipeline once more.
+    func pipelineLoadingScripts(_ commands: [RedisCommand], scripts: [String]) async throws -> [RedisReply] {
+        let replies = try await redis.pipeline(commands)
+        guard replies.contains(where: { $0.errorMessage?.hasPrefix("NOSCRIPT") == true }) else { return replies }
+        _ = try await redis.pipeline(scripts.map { RedisCommand("SCRIPT", "LOAD", $0) })
+        return try await redis.pipeline(commands)
+    }
 
     static func milliseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
