@@ -44,7 +44,7 @@ public final class SchedulerRuntime: Service, Sendable {
     }
 
     /// How often the leader looks for held sessions whose lease lapsed between cycles.
-    static let lapseWatchInterval = Duration.seconds(1)
+    static let lapseWatchInterval = Duration.milliseconds(250)
 
     /// Every check interval: keep or take the leader lease; when leading, reconcile and read queue depths.
     /// Between cycles, every `lapseWatchInterval`, a lease that lapsed (a worker died) starts a cycle at once.
