@@ -71,9 +71,12 @@ struct RedisCLI {
     var state: String { RedisKeys.connectionState(id) }
     /// A per-test stand-in for `mcp:connections:all`, so parallel tests do not share the real set.
     var index: String { "luatest:index:" + id }
+    /// Per-test stand-ins for the held-sessions index and its version.
+    var held: String { "luatest:held:" + id }
+    var version: String { "luatest:held-version:" + id }
 
     func cleanUp() throws {
-        try redis.run(["DEL", lease, fence, state, index, RedisKeys.pending(id)])
+        try redis.run(["DEL", lease, fence, state, index, held, version, RedisKeys.pending(id)])
     }
 
     @Test func acquireIssuesIncreasingFencesOnlyToTheFirstTaker() throws {
@@ -113,33 +116,39 @@ struct RedisCLI {
     @Test func stateIsWrittenAndIndexedOnlyUnderTheLease() throws {
         defer { try? cleanUp() }
         _ = try redis.eval(LuaScripts.acquireLease, keys: [lease, fence], arguments: ["tok-a", "10000"])
-        #expect(try redis.eval(LuaScripts.writeStateIfLeaseHeld, keys: [lease, state, index], arguments: ["tok-b", "{\"v\":0}", id]) == ["0"])
+        #expect(try redis.eval(LuaScripts.writeStateIfLeaseHeld, keys: [lease, state, index, held, version], arguments: ["tok-b", "{\"v\":0}", id]) == ["0"])
         #expect(try redis.run(["EXISTS", state]) == ["0"])
-        #expect(try redis.eval(LuaScripts.writeStateIfLeaseHeld, keys: [lease, state, index], arguments: ["tok-a", "{\"v\":1}", id]) == ["1"])
+        #expect(try redis.run(["ZSCORE", held, id]) == [""])
+        #expect(try redis.eval(LuaScripts.writeStateIfLeaseHeld, keys: [lease, state, index, held, version], arguments: ["tok-a", "{\"v\":1}", id]) == ["1"])
         #expect(try redis.run(["GET", state]) == ["{\"v\":1}"])
         #expect(try redis.run(["SISMEMBER", index, id]) == ["1"])
+        #expect(try redis.run(["ZSCORE", held, id]).first?.isEmpty == false)
+        #expect(try redis.run(["EXISTS", version]) == ["1"])
     }
 
     @Test func stateIsDeletedOnlyUnderTheLease() throws {
         defer { try? cleanUp() }
         _ = try redis.eval(LuaScripts.acquireLease, keys: [lease, fence], arguments: ["tok-a", "10000"])
-        _ = try redis.eval(LuaScripts.writeStateIfLeaseHeld, keys: [lease, state, index], arguments: ["tok-a", "{}", id])
-        #expect(try redis.eval(LuaScripts.deleteStateIfLeaseHeld, keys: [lease, state, index], arguments: ["tok-b", id]) == ["0"])
+        _ = try redis.eval(LuaScripts.writeStateIfLeaseHeld, keys: [lease, state, index, held, version], arguments: ["tok-a", "{}", id])
+        #expect(try redis.eval(LuaScripts.deleteStateIfLeaseHeld, keys: [lease, state, index, held, version], arguments: ["tok-b", id]) == ["0"])
         #expect(try redis.run(["EXISTS", state]) == ["1"])
-        #expect(try redis.eval(LuaScripts.deleteStateIfLeaseHeld, keys: [lease, state, index], arguments: ["tok-a", id]) == ["1"])
+        #expect(try redis.eval(LuaScripts.deleteStateIfLeaseHeld, keys: [lease, state, index, held, version], arguments: ["tok-a", id]) == ["1"])
         #expect(try redis.run(["EXISTS", state]) == ["0"])
         #expect(try redis.run(["SISMEMBER", index, id]) == ["0"])
+        #expect(try redis.run(["ZSCORE", held, id]) == [""])
     }
 
     @Test func staleStateIsDeletedOnlyWhileUnchanged() throws {
         defer { try? cleanUp() }
         try redis.run(["SET", state, "old"])
         try redis.run(["SADD", index, id])
-        #expect(try redis.eval(LuaScripts.deleteStateIfUnchanged, keys: [state, index], arguments: ["older", id]) == ["0"])
+        try redis.run(["ZADD", held, "1", id])
+        #expect(try redis.eval(LuaScripts.deleteStateIfUnchanged, keys: [state, index, held, version], arguments: ["older", id]) == ["0"])
         #expect(try redis.run(["GET", state]) == ["old"])
-        #expect(try redis.eval(LuaScripts.deleteStateIfUnchanged, keys: [state, index], arguments: ["old", id]) == ["1"])
+        #expect(try redis.eval(LuaScripts.deleteStateIfUnchanged, keys: [state, index, held, version], arguments: ["old", id]) == ["1"])
         #expect(try redis.run(["EXISTS", state]) == ["0"])
         #expect(try redis.run(["SISMEMBER", index, id]) == ["0"])
+        #expect(try redis.run(["ZSCORE", held, id]) == [""])
     }
 
     @Test func indexEntryIsRemovedOnlyWithoutState() throws {
