@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Recovery
 
@@ -38,12 +39,14 @@ struct EndToEndOutageTests {
             }
             let topology = cluster.configuration.topology
             // The test's own broker connection may still be backing off after the restart: poll.
+            let counts = Mutex<String>("never read")
             let settled = await eventually(timeout: .seconds(30)) {
                 guard let jobs = try? await cluster.amqp.inspectQueue(topology.jobsQueue),
                       let dead = try? await cluster.amqp.inspectQueue(topology.deadQueue) else { return false }
+                counts.withLock { $0 = "jobs \(jobs.messageCount), dead \(dead.messageCount)" }
                 return jobs.messageCount == 0 && dead.messageCount == 0
             }
-            #expect(settled, "jobs left queued or dead-lettered")
+            #expect(settled, "jobs left queued or dead-lettered (\(counts.withLock { $0 })):\n\(cluster.logs)")
         } catch {
             Issue.record("cluster logs:\n\(cluster.logs)")
             await cluster.shutdown()
