@@ -28,10 +28,7 @@ public struct PostgresEndpointDirectory: EndpointDirectory {
     public func endpoint(id: String) async throws -> EndpointRecord? {
         let result = try await client.query(schema.selectEndpoint, [.text(id)])
         guard let row = result.first else { return nil }
-        return EndpointRecord(
-            id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
-            address: try row.decode(at: 2, as: String.self), userId: try row.decode(at: 3, as: String.self),
-            isEnabled: try row.decode(at: 4, as: Bool.self), updatedAt: try row.decode(at: 5, as: Date?.self))
+        return try Self.endpointRecord(row)
     }
 
     public func statusRows() async throws -> [EndpointStatusRow] {
@@ -44,27 +41,8 @@ public struct PostgresEndpointDirectory: EndpointDirectory {
     }
 
     public func catalogRows(endpointId: String) async throws -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow]) {
-        let bindings = try await client.query(schema.selectBindings, [.text(endpointId)]).map { row in
-            ServiceBindingRow(
-                id: try row.decode(at: 0, as: String.self), xiaozhiMcpEndpointId: try row.decode(at: 1, as: String.self),
-                mcpServiceConfigId: try row.decode(at: 2, as: String.self), isActive: try row.decode(at: 3, as: Bool.self),
-                selectedToolNames: try row.decode(at: 4, as: String?.self), createdAt: try row.decode(at: 5, as: Date.self))
-        }
-        let configIds = Array(Set(bindings.map(\.mcpServiceConfigId))).sorted()
-        guard !configIds.isEmpty else { return ([], [], []) }
-        let idList = PostgresValue.text(EndpointSchema.textArrayLiteral(configIds))
-        let configs = try await client.query(schema.selectServiceConfigs, [idList]).map { row in
-            ServiceConfigRow(
-                id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
-                endpoint: try row.decode(at: 2, as: String.self), authenticationType: try row.decode(at: 3, as: String?.self),
-                authenticationConfig: try row.decode(at: 4, as: String?.self), protocolName: try row.decode(at: 5, as: String?.self))
-        }
-        let tools = try await client.query(schema.selectTools, [idList]).map { row in
-            ToolRow(
-                id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
-                mcpServiceConfigId: try row.decode(at: 2, as: String.self), description: try row.decode(at: 3, as: String?.self),
-                inputSchema: try row.decode(at: 4, as: String?.self), createdAt: try row.decode(at: 5, as: Date.self))
-        }
+        let bindings = try await client.query(schema.selectBindings, [.text(endpointId)]).map(Self.bindingRow)
+        let (configs, tools) = try await configsAndTools(of: bindings)
         return (bindings, configs, tools)
     }
 
@@ -83,5 +61,51 @@ public struct PostgresEndpointDirectory: EndpointDirectory {
             _ = try transaction.execute("SET LOCAL client_min_messages = warning")
             for statement in statements { _ = try transaction.execute(statement) }
         }
+    }
+}
+
+// MARK: rows
+
+extension PostgresEndpointDirectory {
+    /// The service configs and tools the `bindings` point at, one query per table.
+    func configsAndTools(of bindings: [ServiceBindingRow]) async throws -> (configs: [ServiceConfigRow], tools: [ToolRow]) {
+        let configIds = Array(Set(bindings.map(\.mcpServiceConfigId))).sorted()
+        guard !configIds.isEmpty else { return ([], []) }
+        let idList = PostgresValue.text(EndpointSchema.textArrayLiteral(configIds))
+        let configs = try await client.query(schema.selectServiceConfigs, [idList]).map(Self.configRow)
+        let tools = try await client.query(schema.selectTools, [idList]).map(Self.toolRow)
+        return (configs, tools)
+    }
+
+    /// A row of `selectEndpoint` / `selectEndpoints`.
+    static func endpointRecord(_ row: PostgresRow) throws -> EndpointRecord {
+        EndpointRecord(
+            id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
+            address: try row.decode(at: 2, as: String.self), userId: try row.decode(at: 3, as: String.self),
+            isEnabled: try row.decode(at: 4, as: Bool.self), updatedAt: try row.decode(at: 5, as: Date?.self))
+    }
+
+    /// A row of `selectBindings` / `selectBindingsOfEndpoints`.
+    static func bindingRow(_ row: PostgresRow) throws -> ServiceBindingRow {
+        ServiceBindingRow(
+            id: try row.decode(at: 0, as: String.self), xiaozhiMcpEndpointId: try row.decode(at: 1, as: String.self),
+            mcpServiceConfigId: try row.decode(at: 2, as: String.self), isActive: try row.decode(at: 3, as: Bool.self),
+            selectedToolNames: try row.decode(at: 4, as: String?.self), createdAt: try row.decode(at: 5, as: Date.self))
+    }
+
+    /// A row of `selectServiceConfigs`.
+    static func configRow(_ row: PostgresRow) throws -> ServiceConfigRow {
+        ServiceConfigRow(
+            id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
+            endpoint: try row.decode(at: 2, as: String.self), authenticationType: try row.decode(at: 3, as: String?.self),
+            authenticationConfig: try row.decode(at: 4, as: String?.self), protocolName: try row.decode(at: 5, as: String?.self))
+    }
+
+    /// A row of `selectTools`.
+    static func toolRow(_ row: PostgresRow) throws -> ToolRow {
+        ToolRow(
+            id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
+            mcpServiceConfigId: try row.decode(at: 2, as: String.self), description: try row.decode(at: 3, as: String?.self),
+            inputSchema: try row.decode(at: 4, as: String?.self), createdAt: try row.decode(at: 5, as: Date.self))
     }
 }
