@@ -56,6 +56,21 @@ struct EndToEndTests {
         }
     }
 
+    /// Kills the worker holding the most sessions with SIGKILL; whether, within `timeout`, all `endpoints`
+    /// are connected again (states and simulator) with none of them on the killed worker.
+    func killBusiestWorkerAndWaitForItsEndpoints(_ cluster: PoolCluster, endpoints: Int, timeout: Duration) async throws -> Bool {
+        let victim = try #require(await busiestWorker(cluster))
+        let victimInstance = try await instances(of: victim, in: cluster)
+        #expect(!victimInstance.isEmpty)
+        victim.send(SIGKILL)
+        return try await eventually(timeout: timeout, every: .milliseconds(500)) {
+            let states = try await cluster.connectedStates()
+            let status = try await cluster.simulatorStatus()
+            return states.count == endpoints && status.connectedCount == endpoints
+                && !states.values.contains { $0.instanceId == victimInstance }
+        }
+    }
+
     @Test func aKilledWorkersEndpointsRunElsewhereOnceItsLeasesLapse() async throws {
         try await withCluster { cluster in
             try await cluster.startSimulator()
@@ -64,16 +79,7 @@ struct EndToEndTests {
             for _ in 0..<3 { try cluster.startWorker() }
             #expect(try await cluster.waitUntilConnected(30, timeout: .seconds(40)))
 
-            let victim = try #require(await busiestWorker(cluster))
-            let victimInstance = try await instances(of: victim, in: cluster)
-            #expect(!victimInstance.isEmpty)
-            victim.send(SIGKILL)
-            let moved = try await eventually(timeout: .seconds(30), every: .milliseconds(500)) {
-                let states = try await cluster.connectedStates()
-                let status = try await cluster.simulatorStatus()
-                return states.count == 30 && status.connectedCount == 30 && !states.values.contains { $0.instanceId == victimInstance }
-            }
-            #expect(moved)
+            #expect(try await killBusiestWorkerAndWaitForItsEndpoints(cluster, endpoints: 30, timeout: .seconds(30)))
             #expect(try await cluster.simulatorStatus().evictions == 0)
         }
     }
@@ -88,15 +94,7 @@ struct EndToEndTests {
             for _ in 0..<2 { try cluster.startWorker() }
             #expect(try await cluster.waitUntilConnected(20, timeout: .seconds(40)))
 
-            let victim = try #require(await busiestWorker(cluster))
-            let victimInstance = try await instances(of: victim, in: cluster)
-            #expect(!victimInstance.isEmpty)
-            victim.send(SIGKILL)
-            let moved = try await eventually(timeout: .seconds(40), every: .milliseconds(500)) {
-                let states = try await cluster.connectedStates()
-                let status = try await cluster.simulatorStatus()
-                return states.count == 20 && status.connectedCount == 20 && !states.values.contains { $0.instanceId == victimInstance }
-            }
+            let moved = try await killBusiestWorkerAndWaitForItsEndpoints(cluster, endpoints: 20, timeout: .seconds(40))
             #expect(moved, "scheduler log:\n\(cluster.scheduler?.log ?? "")")
             #expect(cluster.scheduler?.log.contains("leases lapsed since the last cycle; reconciling now") == true)
             #expect(try await cluster.simulatorStatus().evictions == 0)
