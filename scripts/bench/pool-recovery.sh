@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Recovery of a whole pool, as processes: N endpoints on xiaozhi-sim, one scheduler, W workers.
 #   1. Redis flushed: time from the flush (and from the scheduler cycle that finds the endpoints
-#      missing) until all N are connected again (simulator /status connectedCount and Redis states).
+#      missing) until all N are connected again (simulator /counts connectedCount and Redis states).
 #   2. One worker killed with SIGKILL: time until its sessions run elsewhere.
 # Needs the release build (swift build -c release) and the servers:
 #   eval "$(XZ_PORT_BASE=32000 scripts/services.sh start)"; scripts/bench/pool-recovery.sh
