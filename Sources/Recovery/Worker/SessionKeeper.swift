@@ -7,11 +7,17 @@ import RecoveryCore
 public actor SessionKeeper {
     private var sessions: [String: HeldSession] = [:]
     private var reserved: Set<String> = []
+    private var renewalSlots: RenewalSlots
     private let capacity: Int
 
-    public init(capacity: Int) {
+    /// `renewalSlots`: how many ticks of the renewal timer share the held leases (see `RenewalSlots`).
+    public init(capacity: Int, renewalSlots: Int = 1) {
         self.capacity = capacity
+        self.renewalSlots = RenewalSlots(count: renewalSlots)
     }
+
+    /// How many ticks of the renewal timer share the held leases.
+    public var renewalSlotCount: Int { renewalSlots.count }
 
     /// Sessions held now.
     public var count: Int { sessions.count }
@@ -38,16 +44,21 @@ public actor SessionKeeper {
     public func add(_ held: HeldSession) {
         reserved.remove(held.serverId)
         sessions[held.serverId] = held
+        renewalSlots.insert(held.serverId)
     }
 
     /// Removes and returns the session, if it is still held (only the first caller gets it).
     public func take(_ serverId: String) -> HeldSession? {
-        sessions.removeValue(forKey: serverId)
+        renewalSlots.remove(serverId)
+        return sessions.removeValue(forKey: serverId)
     }
 
     /// Removes and returns every session (shutdown).
     public func takeAll() -> [HeldSession] {
-        defer { sessions.removeAll() }
+        defer {
+            sessions.removeAll()
+            renewalSlots.removeAll()
+        }
         return Array(sessions.values)
     }
 
@@ -56,8 +67,12 @@ public actor SessionKeeper {
     /// Every held session (for renewals and heartbeats).
     public func snapshot() -> [HeldSession] { Array(sessions.values) }
 
-    /// The lease tokens of every held session.
-    public func leaseTokens() -> [String: String] {
-        sessions.mapValues(\.leaseToken)
+    /// The lease tokens that renewal tick `tick` renews: one slot's share of the held sessions.
+    public func leaseTokens(forTick tick: Int) -> [String: String] {
+        var tokens: [String: String] = [:]
+        for serverId in renewalSlots.members(forTick: tick) {
+            if let held = sessions[serverId] { tokens[serverId] = held.leaseToken }
+        }
+        return tokens
     }
 }

@@ -76,7 +76,11 @@ public final class WorkerRuntime: Service, Sendable {
         self.topology = configuration.topology
         self.retryPolicy = configuration.retryPolicy
         self.bus = JobBus(connection: dependencies.publisher, topology: configuration.topology)
-        self.keeper = SessionKeeper(capacity: configuration.maxSessions)
+        self.keeper = SessionKeeper(
+            capacity: configuration.maxSessions,
+            renewalSlots: RenewalSlots.count(
+                interval: Self.renewalInterval(leaseTtlSeconds: configuration.leaseTtlSeconds),
+                minimumTick: Self.minimumRenewalTick, maximum: Self.maximumRenewalSlots))
         self.sessionOptions = sessionOptions
         self.metrics = metrics
         self.logger = logger
@@ -161,25 +165,57 @@ public final class WorkerRuntime: Service, Sendable {
 
     // MARK: maintenance
 
-    /// Renews every lease, writes every heartbeat and the worker's own record, on their intervals. Nothing
-    /// slower shares this loop: a late renewal lets leases lapse, and a lapsed lease invites a duplicate.
+    /// Every lease is renewed once per this interval: a third of the TTL, at most 2 s.
+    static func renewalInterval(leaseTtlSeconds: Int) -> Duration {
+        min(Duration.seconds(leaseTtlSeconds) / 3, .seconds(2))
+    }
+    static let minimumRenewalTick = Duration.milliseconds(100)
+    static let maximumRenewalSlots = 8
+
+    /// Renews the leases, one renewal slot per tick (every lease once per renewal interval), and writes
+    /// every heartbeat and the worker's own record on their interval. Nothing slower shares this loop: a
+    /// late renewal lets leases lapse, and a lapsed lease invites a duplicate.
     func maintainSessions() async {
-        let renewEvery = min(Duration.seconds(configuration.leaseTtlSeconds) / 3, .seconds(2))
+        let slots = await keeper.renewalSlotCount
+        let tickEvery = Self.renewalInterval(leaseTtlSeconds: configuration.leaseTtlSeconds) / slots
         let heartbeatEvery = Duration.seconds(configuration.heartbeatIntervalSeconds)
         let clock = ContinuousClock()
         var lastHeartbeat = clock.now - heartbeatEvery
-        var nextRenewal = clock.now
+        var nextTick = clock.now
+        var tick = 0
+        var failures = RenewalFailureLog(every: slots)
         while !Task.isCancelled {
-            nextRenewal = nextRenewal + renewEvery
-            await renewLeases()
+            nextTick = nextTick + tickEvery
+            if await renewLeases(tick: tick, failures: &failures) {
+                // Leases were gone (Redis lost its data, or this worker stalled past its TTL): the other
+                // slots' leases are gone too, or about to be. Renew them now rather than a tick apart.
+                for other in 1..<slots {
+                    _ = await renewLeases(tick: tick &+ other, failures: &failures)
+                }
+            }
+            tick &+= 1
             if clock.now - lastHeartbeat >= heartbeatEvery {
                 lastHeartbeat = clock.now
                 await writeHeartbeats()
             }
             metrics.sessionsHeld(await keeper.count)
-            if nextRenewal < clock.now { nextRenewal = clock.now }
-            try? await Task.sleep(until: nextRenewal, clock: clock)
+            if nextTick < clock.now { nextTick = clock.now }
+            try? await Task.sleep(until: nextTick, clock: clock)
         }
+    }
+
+    /// Which renewal failures are logged: the first of a run of failures, then one for each full round of
+    /// slots while they go on (an outage of Redis logs once per renewal interval, not once per tick).
+    struct RenewalFailureLog {
+        let every: Int
+        private var failingTicks = 0
+        init(every: Int) { self.every = max(1, every) }
+        /// Counts a failed tick; whether to log it.
+        mutating func failed() -> Bool {
+            defer { failingTicks += 1 }
+            return failingTicks % every == 0
+        }
+        mutating func succeeded() { failingTicks = 0 }
     }
 
     /// Rebuilds the tool catalogs of held sessions every check interval, apart from lease renewal.
@@ -191,14 +227,17 @@ public final class WorkerRuntime: Service, Sendable {
         }
     }
 
-    /// Renews all leases in one script. A lease found absent (Redis restarted, say) is taken again and the
-    /// state rewritten; a lease someone else holds ends the session.
-    func renewLeases() async {
-        let tokens = await keeper.leaseTokens()
-        guard !tokens.isEmpty else { return }
+    /// Renews the leases of tick `tick`'s slot in one script. A lease found absent (Redis restarted, say)
+    /// is taken again and the state rewritten; a lease someone else holds ends the session. Returns whether
+    /// any lease was found absent or taken.
+    @discardableResult
+    func renewLeases(tick: Int, failures: inout RenewalFailureLog) async -> Bool {
+        let tokens = await keeper.leaseTokens(forTick: tick)
+        guard !tokens.isEmpty else { return false }
         do {
             let lost = try await store.renewLeases(tokens, ttl: leaseTTL)
-            guard !lost.isEmpty else { return }
+            failures.succeeded()
+            guard !lost.isEmpty else { return false }
             // Still held here (a session may have ended since the snapshot): re-take them all in one
             // pipeline, rewrite the states of those taken in another, end the others.
             var lapsed: [String: HeldSession] = [:]
@@ -221,8 +260,12 @@ public final class WorkerRuntime: Service, Sendable {
             for serverId in refused.sorted() {
                 logger.warning("state rewrite refused: lease not held", metadata: ["server": "\(serverId)"])
             }
+            return true
         } catch {
-            logger.warning("renewing leases failed", metadata: ["error": "\(error)", "sessions": "\(tokens.count)"])
+            if failures.failed() {
+                logger.warning("renewing leases failed", metadata: ["error": "\(error)", "sessions": "\(tokens.count)"])
+            }
+            return false
         }
     }
 
