@@ -54,6 +54,36 @@ public enum LuaScripts {
         return 1
         """
 
+    /// `writeStateIfLeaseHeld` for many endpoints in one call (a worker's heartbeats): each state is
+    /// written only while its writer holds its lease; the version moves once if any session joined the index.
+    /// KEYS[1] `mcp:connections:all`, KEYS[2] held-sessions index, KEYS[3] held-sessions version, then per
+    /// endpoint i its lease key KEYS[2i + 2] and state key KEYS[2i + 3]; ARGV per endpoint i: owner token
+    /// ARGV[3i - 2], state JSON ARGV[3i - 1], endpoint id ARGV[3i].
+    /// Reply: an array of the endpoint ids whose lease was not held (nothing written for them).
+    public static let writeStatesIfLeasesHeld = """
+        \(nowMilliseconds)
+        \(bumpVersion)
+        local refused = {}
+        local joined = false
+        for i = 1, (#KEYS - 3) / 2 do
+          local lease = KEYS[2 * i + 2]
+          local id = ARGV[3 * i]
+          if redis.call('GET', lease) == ARGV[3 * i - 2] then
+            redis.call('SET', KEYS[2 * i + 3], ARGV[3 * i - 1])
+            redis.call('SADD', KEYS[1], id)
+            if redis.call('ZADD', KEYS[2], now + redis.call('PTTL', lease), id) == 1 then
+              joined = true
+            end
+          else
+            refused[#refused + 1] = id
+          end
+        end
+        if joined then
+          bump(KEYS[3])
+        end
+        return refused
+        """
+
     /// Deletes the endpoint's state only while the caller holds its lease, unindexes it, and drops it
     /// from the held-sessions index.
     /// KEYS[1] lease key, KEYS[2] state key, KEYS[3] `mcp:connections:all`, KEYS[4] held-sessions index,
@@ -222,6 +252,7 @@ public enum LuaScripts {
         ("countLapsesSince", countLapsesSince),
         ("forgetLapsedSessions", forgetLapsedSessions),
         ("writeStateIfLeaseHeld", writeStateIfLeaseHeld),
+        ("writeStatesIfLeasesHeld", writeStatesIfLeasesHeld),
         ("deleteStateIfLeaseHeld", deleteStateIfLeaseHeld),
         ("deleteStateIfUnchanged", deleteStateIfUnchanged),
         ("removeIndexEntryIfNoState", removeIndexEntryIfNoState),

@@ -126,6 +126,47 @@ struct RedisCLI {
         #expect(try redis.run(["EXISTS", version]) == ["1"])
     }
 
+    @Test func statesAreWrittenInOneCallOnlyWhereTheirLeaseIsHeld() throws {
+        let other = id + "-b"
+        let otherLease = RedisKeys.lease(other), otherState = RedisKeys.connectionState(other)
+        defer {
+            try? cleanUp()
+            _ = try? redis.run(["DEL", otherLease, RedisKeys.fence(other), otherState])
+        }
+        _ = try redis.eval(LuaScripts.acquireLease, keys: [lease, fence], arguments: ["tok-a", "10000"])
+        _ = try redis.eval(LuaScripts.acquireLease, keys: [otherLease, RedisKeys.fence(other)], arguments: ["tok-b", "10000"])
+        // The second write names a token that does not hold its lease: refused, nothing written for it.
+        let refused = try redis.eval(
+            LuaScripts.writeStatesIfLeasesHeld, keys: [index, held, version, lease, state, otherLease, otherState],
+            arguments: ["tok-a", "{\"v\":1}", id, "tok-wrong", "{\"v\":2}", other])
+        #expect(refused == [other])
+        #expect(try redis.run(["GET", state]) == ["{\"v\":1}"])
+        #expect(try redis.run(["EXISTS", otherState]) == ["0"])
+        #expect(try redis.run(["SMEMBERS", index]) == [id])
+        #expect(try redis.run(["ZSCORE", held, other]) == [""])
+        let deadline = try #require(Int(try redis.run(["ZSCORE", held, id]).first ?? ""))
+        let versionAfterJoin = try redis.run(["GET", version])
+        #expect(versionAfterJoin.first?.isEmpty == false)
+
+        // Written again with both tokens right: both written (nothing refused: redis-cli prints the empty
+        // array as one empty line), the index version moves for the one that joined.
+        #expect(try redis.eval(
+            LuaScripts.writeStatesIfLeasesHeld, keys: [index, held, version, lease, state, otherLease, otherState],
+            arguments: ["tok-a", "{\"v\":3}", id, "tok-b", "{\"v\":4}", other]) == [""])
+        #expect(try redis.run(["GET", state]) == ["{\"v\":3}"])
+        #expect(try redis.run(["GET", otherState]) == ["{\"v\":4}"])
+        #expect(Set(try redis.run(["SMEMBERS", index])) == [id, other])
+        #expect(try Int(redis.run(["ZSCORE", held, id]).first ?? "").map { $0 >= deadline } == true)
+        let versionAfterSecond = try redis.run(["GET", version])
+        #expect(versionAfterSecond != versionAfterJoin)
+
+        // Nobody joins: the version stays.
+        _ = try redis.eval(
+            LuaScripts.writeStatesIfLeasesHeld, keys: [index, held, version, lease, state, otherLease, otherState],
+            arguments: ["tok-a", "{\"v\":5}", id, "tok-b", "{\"v\":6}", other])
+        #expect(try redis.run(["GET", version]) == versionAfterSecond)
+    }
+
     @Test func stateIsDeletedOnlyUnderTheLease() throws {
         defer { try? cleanUp() }
         _ = try redis.eval(LuaScripts.acquireLease, keys: [lease, fence], arguments: ["tok-a", "10000"])

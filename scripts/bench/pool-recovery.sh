@@ -7,7 +7,7 @@
 #   eval "$(XZ_PORT_BASE=32000 scripts/services.sh start)"; scripts/bench/pool-recovery.sh
 # Settings (environment): BENCH_ENDPOINTS (10000), BENCH_WORKERS (4), BENCH_MAX_SESSIONS (5000),
 # BENCH_REDIS_DB (13), BENCH_SIM_PORT (32110), BENCH_SIM_STATUS_PORT (32111), BENCH_TIMEOUT (120 s per
-# wait), BENCH_WORKER_CHECK_INTERVAL (the workers' ConnectionMonitor:CheckIntervalSeconds, which paces
+# wait), BENCH_IDLE_SECONDS (5: how long the idle cost is measured), BENCH_WORKER_CHECK_INTERVAL (the workers' ConnectionMonitor:CheckIntervalSeconds, which paces
 # their tool-catalog refresh; default 600 so the refresh of thousands of sessions does not hold up the
 # lease renewal that shares its loop), BENCH_BIN (the directory of the executables, default .build/release:
 # point it at a copy to compare two builds), and the pool's own keys (Recovery__LeaseTtlSeconds etc.,
@@ -158,6 +158,28 @@ server_pids() {
   done
 }
 
+# snapshot_cpu NAME: the CPU seconds of every part (the array parts: "name:pid pid ..."), into the array NAME.
+snapshot_cpu() {
+  local -n into="$1"
+  into=()
+  local part part_pids
+  for part in "${parts[@]}"; do read -r -a part_pids <<<"${part#*:}"; into+=("$(cpu_seconds "${part_pids[@]}")"); done
+}
+# cpu_deltas BEFORE AFTER: sets cpu_report (" name N s," per part) and cpu_total from two snapshots.
+cpu_deltas() {
+  local -n before="$1" after="$2"
+  local part part_pids spent index=0
+  cpu_report="" cpu_total=0
+  for part in "${parts[@]}"; do
+    read -r -a part_pids <<<"${part#*:}"
+    if (( ${#part_pids[@]} > 0 )); then
+      spent="$(awk -v a="${before[index]}" -v b="${after[index]}" 'BEGIN { printf "%.2f", b - a }')"
+      cpu_report+=" ${part%%:*} $spent s,"; cpu_total="$(awk -v a="$cpu_total" -v b="$spent" 'BEGIN { printf "%.2f", a + b }')"
+    fi
+    index=$(( index + 1 ))
+  done
+}
+
 # Epoch seconds of the first line of log $1 after line $3 matching $2 (its own timestamp), or "never".
 first_line_time() {
   local line; line="$(tail -n +"$(( $3 + 1 ))" "$1" | grep -m1 -E "$2" || true)"
@@ -188,6 +210,17 @@ wait_all_connected
 echo "cold start: all $endpoints connected in $(since "$start" "$all_back_at") s after the processes started (load $(load))"
 sleep 3
 
+# 0. Every session held and nothing to recover: what holding them costs (lease renewals, heartbeats, the
+# simulator's pings, the reconcile cycles), per part, over idle_seconds.
+idle_seconds="${BENCH_IDLE_SECONDS:-5}"
+parts=("workers:${worker_pids[*]}" "scheduler:${pids[1]}" "simulator:${pids[0]}"
+       "redis:$(server_pids redis | tr '\n' ' ')" "postgres:$(server_pids postgres | tr '\n' ' ')" "rabbitmq:$(server_pids rabbitmq | tr '\n' ' ')")
+snapshot_cpu cpu_before
+sleep "$idle_seconds"
+snapshot_cpu cpu_after
+cpu_deltas cpu_before cpu_after
+echo "holding $endpoints sessions idle (heartbeat every ${Recovery__HeartbeatIntervalSeconds} s, leases renewed every third of ${Recovery__LeaseTtlSeconds} s), cpu over $idle_seconds s:${cpu_report%,}; total $cpu_total s ($(awk -v c="$cpu_total" -v s="$idle_seconds" 'BEGIN { printf "%.0f", c * 100 / s }') % of one core)"
+
 # 1. Redis flushed.
 evictions_before="$(sim_field evictions)"
 restored_before="$(cat "$logs"/worker*.log | grep -c "lease was gone and is taken again" || true)"
@@ -208,13 +241,6 @@ survivors=("${worker_pids[@]:1}")
 # CPU accounting over the recovery, by part: name, then its processes.
 parts=("survivors:${survivors[*]}" "scheduler:${pids[1]}" "simulator:${pids[0]}"
        "redis:$(server_pids redis | tr '\n' ' ')" "postgres:$(server_pids postgres | tr '\n' ' ')" "rabbitmq:$(server_pids rabbitmq | tr '\n' ' ')")
-# snapshot_cpu NAME: the CPU seconds of every part, into the array NAME.
-snapshot_cpu() {
-  local -n into="$1"
-  into=()
-  local part part_pids
-  for part in "${parts[@]}"; do read -r -a part_pids <<<"${part#*:}"; into+=("$(cpu_seconds "${part_pids[@]}")"); done
-}
 evictions_before="$(sim_field evictions)"
 recovered_before=()
 for index in $(seq 2 "$worker_count"); do
@@ -236,15 +262,7 @@ echo "killed worker pid $victim ($victim_instance, holding $moved sessions) at $
 wait_sim_below "$endpoints"
 wait_all_connected
 back="$all_back_at"
-cpu_report="" cpu_total=0 index=0
-for part in "${parts[@]}"; do
-  read -r -a part_pids <<<"${part#*:}"
-  if (( ${#part_pids[@]} > 0 )); then
-    spent="$(awk -v a="${cpu_before[index]}" -v b="${cpu_after[index]}" 'BEGIN { printf "%.2f", b - a }')"
-    cpu_report+=" ${part%%:*} $spent s,"; cpu_total="$(awk -v a="$cpu_total" -v b="$spent" 'BEGIN { printf "%.2f", a + b }')"
-  fi
-  index=$(( index + 1 ))
-done
+cpu_deltas cpu_before cpu_after
 echo "worker killed: all $endpoints connected again (simulator and Redis leases) $(since "$killed" "$back") s after SIGKILL (lease TTL ${Recovery__LeaseTtlSeconds} s, goal TTL + 5 s); simulator evictions $(( $(sim_field evictions) - evictions_before )) (load $(load))"
 # The re-opening phase: the survivors' "Successfully recovered" lines after the kill, first to last.
 stamps="$(for index in $(seq 2 "$worker_count"); do tail -n +1 "$logs/worker$index.log" | grep "Successfully recovered connection" | tail -n +"$(( recovered_before[index - 2] + 1 ))" | cut -d' ' -f1; done | sort)"

@@ -17,6 +17,10 @@ public struct SessionStateStore: Sendable {
     static let forgetLapsed = RedisScript(LuaScripts.forgetLapsedSessions)
     static let countLapses = RedisScript(LuaScripts.countLapsesSince)
     static let writeState = RedisScript(LuaScripts.writeStateIfLeaseHeld)
+    static let writeStatesBatch = RedisScript(LuaScripts.writeStatesIfLeasesHeld)
+    /// States written by one call of `writeStatesIfLeasesHeld` (a heartbeat of thousands is a few calls
+    /// in one round trip, none holding Redis long).
+    static let stateWriteChunk = 500
     static let deleteState = RedisScript(LuaScripts.deleteStateIfLeaseHeld)
     static let deleteStateIfUnchanged = RedisScript(LuaScripts.deleteStateIfUnchanged)
     static let removeIndexEntry = RedisScript(LuaScripts.removeIndexEntryIfNoState)
@@ -89,15 +93,35 @@ public struct SessionStateStore: Sendable {
 
     /// Writes many states in one round trip (heartbeats); returns the ids whose lease is not held.
     public func writeStates(_ states: [(state: ConnectionState, token: String)]) async throws -> Set<String> {
-        guard !states.isEmpty else { return [] }
-        let commands = states.map { Self.writeStateCommand($0.state, token: $0.token) }
-        let replies = try await pipelineLoadingScripts(commands, scripts: [LuaScripts.writeStateIfLeaseHeld])
-        var lost = Set<String>()
-        for (entry, reply) in zip(states, replies) where reply.integer != 1 {
-            if let message = reply.errorMessage { throw RedisStateError(operation: "write states", detail: message) }
-            lost.insert(entry.state.serverId)
+        try await writeStates(states.map { StateWrite(serverId: $0.state.serverId, value: $0.state.encoded(), token: $0.token) })
+    }
+
+    /// Writes many encoded states in one round trip, `stateWriteChunk` to a script call; returns the ids
+    /// whose lease is not held (nothing is written for them).
+    public func writeStates(_ writes: [StateWrite]) async throws -> Set<String> {
+        guard !writes.isEmpty else { return [] }
+        var commands: [RedisCommand] = []
+        var start = 0
+        while start < writes.count {
+            let chunk = writes[start..<min(start + Self.stateWriteChunk, writes.count)]
+            start += Self.stateWriteChunk
+            var arguments: [any RedisArgumentConvertible] = [
+                Self.writeStatesBatch.sha1, 3 + 2 * chunk.count,
+                RedisKeys.connectionIndex, RedisKeys.heldSessions, RedisKeys.heldSessionsVersion,
+            ]
+            arguments.reserveCapacity(5 + 5 * chunk.count)
+            for write in chunk { arguments += [RedisKeys.lease(write.serverId), RedisKeys.connectionState(write.serverId)] }
+            for write in chunk { arguments += [write.token, write.value, write.serverId] }
+            commands.append(RedisCommand("EVALSHA", arguments: arguments))
         }
-        return lost
+        let replies = try await pipelineLoadingScripts(commands, scripts: [LuaScripts.writeStatesIfLeasesHeld])
+        var refused = Set<String>()
+        for reply in replies {
+            if let message = reply.errorMessage { throw RedisStateError(operation: "write states", detail: message) }
+            guard let ids = reply.array else { throw unexpected("write states", reply) }
+            for id in ids { if let serverId = id.string { refused.insert(serverId) } }
+        }
+        return refused
     }
 
     /// Deletes the endpoint's state if `token` holds its lease.
@@ -406,4 +430,17 @@ public struct RedisStateError: Error, CustomStringConvertible {
     public let operation: String
     public let detail: String
     public var description: String { "Redis state operation '\(operation)' failed: \(detail)" }
+}
+
+/// An encoded state to write while `token` holds the endpoint's lease.
+public struct StateWrite: Sendable, Equatable {
+    public let serverId: String
+    public let value: String
+    public let token: String
+
+    public init(serverId: String, value: String, token: String) {
+        self.serverId = serverId
+        self.value = value
+        self.token = token
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MCP
+import RecoveryCore
 import Transport
 
 /// A live Xiaozhi session this worker holds, with the lease that entitles it to.
@@ -12,6 +13,8 @@ public struct HeldSession: Sendable {
     let leaseToken: String
     public let fence: Int
     public let connectedAt: Date
+    /// Its state with `LastHeartbeat` left open, encoded once (see `HeartbeatStateTemplate`).
+    let heartbeat: HeartbeatStateTemplate
     let session: WebSocketSession
     let mcp: MCPSessionServer
 }

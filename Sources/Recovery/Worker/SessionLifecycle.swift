@@ -17,9 +17,13 @@ extension WorkerRuntime {
         let mcp = MCPSessionServer(
             options: MCPSessionOptions(endpointName: endpoint.name), catalog: catalog, bridge: dependencies.bridge,
             logger: logger, send: { [session] text in session.send(text: text) })
+        let connectedAt = Date()
+        let heartbeat = HeartbeatStateTemplate(sessionState(
+            serverId: endpoint.id, serverName: endpoint.name, address: endpoint.address, connectedAt: connectedAt, fence: fence,
+            status: .connected, now: connectedAt))
         let held = HeldSession(
             serverId: endpoint.id, serverName: endpoint.name, address: endpoint.address, leaseToken: leaseToken, fence: fence,
-            connectedAt: Date(), session: session, mcp: mcp)
+            connectedAt: connectedAt, heartbeat: heartbeat, session: session, mcp: mcp)
         let (firstEvents, first) = AsyncStream.makeStream(of: FirstSessionEvent.self, bufferingPolicy: .bufferingNewest(1))
         startServing(held, first: first)
         let event = await withTaskGroup(of: FirstSessionEvent.self) { group in

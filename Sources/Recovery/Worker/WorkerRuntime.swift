@@ -273,7 +273,10 @@ public final class WorkerRuntime: Service, Sendable {
     func writeHeartbeats() async {
         let held = await keeper.snapshot()
         do {
-            let lost = try await store.writeStates(held.map { (state(for: $0, status: .connected), $0.leaseToken) })
+            let now = Date()
+            let lost = try await store.writeStates(held.map {
+                StateWrite(serverId: $0.serverId, value: $0.heartbeat.value(heartbeatAt: now), token: $0.leaseToken)
+            })
             for serverId in lost.sorted() {
                 logger.warning("heartbeat refused: lease not held", metadata: ["server": "\(serverId)"])
             }
@@ -321,10 +324,15 @@ public final class WorkerRuntime: Service, Sendable {
 
     /// The state value of a held session.
     func state(for held: HeldSession, status: ConnectionStatus, now: Date = Date()) -> ConnectionState {
+        sessionState(serverId: held.serverId, serverName: held.serverName, address: held.address, connectedAt: held.connectedAt, fence: held.fence, status: status, now: now)
+    }
+
+    /// The state of a session this worker holds (the address is redacted by `ConnectionState`).
+    func sessionState(serverId: String, serverName: String, address: String, connectedAt: Date, fence: Int, status: ConnectionStatus, now: Date) -> ConnectionState {
         ConnectionState(
-            serverId: held.serverId, instanceId: instanceId, status: status, lastConnectedTime: held.connectedAt,
+            serverId: serverId, instanceId: instanceId, status: status, lastConnectedTime: connectedAt,
             lastDisconnectedTime: status == .connected ? nil : now, lastHeartbeat: now, reconnectAttempts: 0,
-            serverName: held.serverName, webSocketEndpoint: held.address, owner: ConnectionState.poolOwner, fence: held.fence)
+            serverName: serverName, webSocketEndpoint: address, owner: ConnectionState.poolOwner, fence: fence)
     }
 }
 
