@@ -8,6 +8,15 @@ public enum SessionEvent: Sendable, Hashable {
     case closed(WebSocketCloseInfo, transportError: TransportError?)
 }
 
+/// Where a session's messages go. Either way its close arrives on `events` as the last event.
+public enum MessageDelivery: Sendable, Hashable {
+    /// On `events`, as `.message`, for a task to iterate.
+    case events
+    /// To the handler given to `WebSocketSession.onMessage`, called on the session's loop thread (no task
+    /// switch per message); the messages that arrive before the handler is set wait for it.
+    case handler
+}
+
 /// How a client session connects and behaves.
 public struct SessionOptions: Sendable {
     /// What a wss:// connection trusts (system store, extra CA file, verification).
@@ -22,16 +31,20 @@ public struct SessionOptions: Sendable {
     public var headers: HTTPHeaders
     /// Unsent bytes past which the peer is taken as not reading and the session fails.
     public var maxOutboundBytes: Int
+    /// Where the messages go (`events` unless a handler is to take them from the first one).
+    public var messageDelivery: MessageDelivery
 
     public init(tls: TLSConfiguration = .default, timeouts: ConnectTimeouts = ConnectTimeouts(),
                 handshakeTimeout: Duration = .seconds(10),
                 connection: WebSocketConnection.Configuration = WebSocketConnection.Configuration(),
-                headers: HTTPHeaders = HTTPHeaders(), maxOutboundBytes: Int = 16 << 20) {
+                headers: HTTPHeaders = HTTPHeaders(), maxOutboundBytes: Int = 16 << 20,
+                messageDelivery: MessageDelivery = .events) {
         self.tls = tls
         self.timeouts = timeouts
         self.handshakeTimeout = handshakeTimeout
         self.connection = connection
         self.headers = headers
         self.maxOutboundBytes = maxOutboundBytes
+        self.messageDelivery = messageDelivery
     }
 }

@@ -2,8 +2,9 @@ import Synchronization
 import WebSocket
 
 /// One WebSocket session on an event loop: it drives the pure `WebSocketConnection` state machine from
-/// socket events and executes its actions. Messages and the final close arrive on `events`; `send`,
-/// `ping` and `close` may be called from any task. The host's loops keep it alive until it closes.
+/// socket events and executes its actions. Messages arrive on `events`, or at the handler given to
+/// `onMessage`; the final close arrives on `events`. `send`, `ping` and `close` may be called from any
+/// task or from the handler. The host's loops keep it alive until it closes.
 public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     private enum Phase {
         case clientHandshake(WebSocketClientHandshake)
@@ -37,6 +38,10 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     private var onServerOpen: ((WebSocketSession, HTTPRequestHead) -> Void)?
     private var acceptRequest: ((HTTPRequestHead) -> Int?)?
     private var onFinished: (() -> Void)?
+    private var messageHandler: (@Sendable (WebSocketSession, WebSocketMessage) -> Void)?
+    /// Messages that arrived before the handler was set (delivery `.handler` only).
+    private var messagesForHandler: [WebSocketMessage] = []
+    private var holdsMessagesForHandler = false
     private let openFlag = Atomic<Bool>(false)
 
     private init(loop: EventLoop, peer: String, role: WebSocketRole, phase: Phase,
@@ -63,6 +68,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
                                        configuration: options.connection, handshakeTimeout: options.handshakeTimeout)
         session.connectWaiter = waiter
         session.onFinished = onFinished
+        session.holdsMessagesForHandler = options.messageDelivery == .handler
         let connection = Connection.connect(host: url.host, port: Int(url.port), tls: tls, timeouts: options.timeouts,
                                             on: loop, handler: session)
         connection.maxOutboundBytes = options.maxOutboundBytes
@@ -211,7 +217,13 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
             case .write(let bytes):
                 connection?.write(bytes)
             case .deliver(let message):
-                eventSink.yield(.message(message))
+                if let messageHandler {
+                    messageHandler(self, message)
+                } else if holdsMessagesForHandler {
+                    messagesForHandler.append(message)
+                } else {
+                    eventSink.yield(.message(message))
+                }
             case .closed(let info):
                 phase = .closed
                 openFlag.store(false, ordering: .relaxed)
@@ -306,6 +318,20 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
 
     // MARK: API (any thread)
 
+    /// From now on, hands each message to `handler` on the session's loop thread instead of `events`
+    /// (messages held for it, with delivery `.handler`, first). The handler must not block: it runs
+    /// between the socket events of every session on the loop. A server sets it in its `onSession`
+    /// callback (which runs on the loop) to get every message; `send` from the handler writes at once.
+    public func onMessage(_ handler: @escaping @Sendable (WebSocketSession, WebSocketMessage) -> Void) {
+        loop.executeOrRun { [self] in
+            messageHandler = handler
+            holdsMessagesForHandler = false
+            let held = messagesForHandler
+            messagesForHandler = []
+            for message in held { handler(self, message) }
+        }
+    }
+
     /// Sends a text message; ignored once the session is closing (the close shows on `events`).
     public func send(text: String) { send(.text(text)) }
 
@@ -314,7 +340,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
 
     /// Sends a message; ignored once the session is closing.
     public func send(_ message: WebSocketMessage) {
-        loop.execute { [self] in
+        loop.executeOrRun { [self] in
             guard case .open(var machine) = phase else { return }
             let actions = (try? machine.send(message)) ?? []
             phase = .open(machine)
