@@ -70,9 +70,9 @@ struct SessionBench: AsyncParsableCommand {
         print("websockets \(peer.version) asyncio client, \(sessions) sessions:")
         peer.printFigures()
         print("")
-        print(String(format: "ratio: memory per session %.2fx of the peer's, echo %.2fx the peer's, p99 ping %.2f ms vs %.2f ms",
+        print(String(format: "ratio: memory per session %.2fx of the peer's, echo %.2fx the peer's through the events stream and %.2fx with a message handler, p99 ping %.2f ms vs %.2f ms",
                      ours.bytesPerSession / peer.bytesPerSession, ours.echoPerSecond / peer.echoPerSecond,
-                     ours.p99PingMs, peer.p99PingMs))
+                     (ours.handlerEchoPerSecond ?? .nan) / peer.echoPerSecond, ours.p99PingMs, peer.p99PingMs))
     }
 
     // MARK: Our client
@@ -107,11 +107,14 @@ struct SessionBench: AsyncParsableCommand {
         // Ping every session once, paced, and time each pong.
         let rtts = try await pingAll(held)
 
-        // Echo 1 KiB messages on the first sessions, one in flight each.
+        // Echo 1 KiB messages on the first sessions, one in flight each: first through the events stream
+        // (a task per session awaits each reply), then with a message handler (each reply sends the next
+        // from the loop thread).
         let payload = String(repeating: "x", count: 1024)
+        let echoSessionsHeld = Array(held.prefix(echoSessions))
         let deadline = ContinuousClock.now + .milliseconds(Int(echoSeconds * 1000))
         let echoed = await withTaskGroup(of: Int.self) { tasks in
-            for session in held.prefix(echoSessions) {
+            for session in echoSessionsHeld {
                 tasks.addTask {
                     var iterator = session.events.makeAsyncIterator()
                     var count = 0
@@ -125,6 +128,7 @@ struct SessionBench: AsyncParsableCommand {
             }
             return await tasks.reduce(0, +)
         }
+        let handlerEchoed = try await echoThroughHandlers(echoSessionsHeld, payload: payload)
         let threadsAfter = taskCount()
         for session in held { session.close() }
         var waited = 0
@@ -137,7 +141,39 @@ struct SessionBench: AsyncParsableCommand {
             version: "", sessions: sessions, connectSeconds: connectTime.seconds,
             bytesPerSession: Double(rssHeld - rssBefore) / Double(sessions), threads: max(threadCount, threadsAfter),
             p50PingMs: percentile(rtts, 0.50), p99PingMs: percentile(rtts, 0.99), maxPingMs: rtts.max() ?? 0,
-            echoPerSecond: Double(echoed) / echoSeconds)
+            echoPerSecond: Double(echoed) / echoSeconds, handlerEchoPerSecond: Double(handlerEchoed) / echoSeconds)
+    }
+
+    /// Echo with a message handler per session for `echoSeconds`: every reply that arrives before the
+    /// deadline sends the next message from the loop thread. Returns the replies counted before it.
+    private func echoThroughHandlers(_ sessions: [WebSocketSession], payload: String) async throws -> Int {
+        let replies = Atomic<Int>(0)
+        let inFlight = Atomic<Int>(sessions.count)
+        let stopAt = monotonicNanosNow() + UInt64(echoSeconds * 1_000_000_000)
+        for session in sessions {
+            session.onMessage { session, _ in
+                if monotonicNanosNow() < stopAt {
+                    replies.add(1, ordering: .relaxed)
+                    session.send(text: payload)
+                } else {
+                    inFlight.subtract(1, ordering: .relaxed)
+                }
+            }
+        }
+        for session in sessions { session.send(text: payload) }
+        try await Task.sleep(for: .milliseconds(Int(echoSeconds * 1000)))
+        var waited = 0
+        while inFlight.load(ordering: .relaxed) > 0 && waited < 100 {
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 1
+        }
+        return replies.load(ordering: .relaxed)
+    }
+
+    private func monotonicNanosNow() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     private func pingAll(_ held: [WebSocketSession]) async throws -> [Double] {
@@ -212,12 +248,9 @@ struct SessionBench: AsyncParsableCommand {
     private func runServer(port: Int) async throws {
         let host = try SessionHost(threads: threads)
         let options = ServerOptions(connection: WebSocketConnection.Configuration(pingInterval: nil, silenceTimeout: nil))
+        // Echoes from the loop thread: the server costs both clients as little as it can.
         let server = try host.listen(host: "127.0.0.1", port: port, options: options) { session, _ in
-            Task {
-                for await event in session.events {
-                    if case .message(let message) = event { session.send(message) }
-                }
-            }
+            session.onMessage { session, message in session.send(message) }
         }
         print("PORT \(server.port)")
         fflush(nil)
@@ -236,13 +269,19 @@ struct SessionBench: AsyncParsableCommand {
         var p99PingMs: Double
         var maxPingMs: Double
         var echoPerSecond: Double
+        /// Echo through a message handler (nil for the peer, which has one way).
+        var handlerEchoPerSecond: Double? = nil
 
         func printFigures() {
             print(String(format: "  connect all: %.2f s (%.0f sessions/s)", connectSeconds, Double(sessions) / connectSeconds))
             print(String(format: "  memory per session: %.0f bytes (RSS delta / N)", bytesPerSession))
             print("  threads: \(threads)")
             print(String(format: "  ping-to-pong: p50 %.3f ms, p99 %.3f ms, max %.3f ms", p50PingMs, p99PingMs, maxPingMs))
-            print(String(format: "  echo 1 KiB: %.0f messages/s", echoPerSecond))
+            if let handlerEchoPerSecond {
+                print(String(format: "  echo 1 KiB: %.0f messages/s through the events stream, %.0f messages/s with a message handler", echoPerSecond, handlerEchoPerSecond))
+            } else {
+                print(String(format: "  echo 1 KiB: %.0f messages/s", echoPerSecond))
+            }
         }
     }
 

@@ -40,6 +40,9 @@ final class Connection: EventHandler, @unchecked Sendable {
     private let timeouts: ConnectTimeouts
     private var channel: ByteChannel?
     private var tlsChannel: TLSChannel?
+    /// A short read means the socket is drained (plain TCP; epoll is level-triggered, so more bytes wake
+    /// the loop again). Over TLS, OpenSSL may hold decrypted bytes past a short read: read to EAGAIN.
+    private var shortReadDrains = false
     private(set) var input: SocketInputStream?
     private(set) var output: SocketOutputStream?
     private var fd: Int32 = -1
@@ -262,6 +265,7 @@ final class Connection: EventHandler, @unchecked Sendable {
         output.open()
         self.input = input
         self.output = output
+        shortReadDrains = tlsChannel == nil
         loop.setInterest(fd, readable: true, writable: pendingWriteBytes > 0)
         lastWriteProgress = monotonicNanos()
         handler?.connectionDidOpen(self)
@@ -296,6 +300,7 @@ final class Connection: EventHandler, @unchecked Sendable {
             let n = input.read(base, maxLength: buffer.count)
             if n > 0 {
                 handler?.connection(self, didReceive: UnsafeRawBufferPointer(start: base, count: n))
+                if n < buffer.count && shortReadDrains { return }
                 continue
             }
             if n == 0 {

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 
 /// A listening TCP socket on an event loop; each accepted socket is handed over non-blocking.
@@ -72,13 +73,25 @@ final class Listener: EventHandler, @unchecked Sendable {
         }
     }
 
-    /// Stops listening (from any thread).
+    /// Stops listening (from any thread). Off the loop it waits (up to a second, in case the loop is gone)
+    /// until the socket is closed, so that no connection is accepted once it returns.
     func close() {
-        loop.executeOrRun { [self] in
-            guard !closed else { return }
-            closed = true
-            loop.deregister(fd)
-            Glibc.close(fd)
+        if loop.inLoop {
+            closeNow()
+            return
         }
+        let closedNow = DispatchSemaphore(value: 0)
+        loop.execute { [self] in
+            closeNow()
+            closedNow.signal()
+        }
+        _ = closedNow.wait(timeout: .now() + 1)
+    }
+
+    private func closeNow() {
+        guard !closed else { return }
+        closed = true
+        loop.deregister(fd)
+        Glibc.close(fd)
     }
 }

@@ -49,6 +49,6 @@ public final class WebSocketServer: Sendable {
         self.host = listener.address.host
     }
 
-    /// Stops accepting; sessions already open go on.
+    /// Stops accepting (no connection is accepted once it returns); sessions already open go on.
     public func close() { listener.close() }
 }

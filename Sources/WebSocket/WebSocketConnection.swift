@@ -60,7 +60,8 @@ public struct WebSocketConnection: Sendable {
 
     private var decoder: WebSocketFrameDecoder
     private var assembler: WebSocketMessageAssembler
-    private let encoder: WebSocketFrameEncoder
+    /// Client masking keys (a server never masks).
+    private var maskingKeys = WebSocketMaskingKeyBlock()
     private var lastReceivedAt: ContinuousClock.Instant
     private var nextPingAt: ContinuousClock.Instant?
     private var closeDeadline: ContinuousClock.Instant?
@@ -73,7 +74,6 @@ public struct WebSocketConnection: Sendable {
         self.configuration = configuration
         decoder = WebSocketFrameDecoder(role: role, maxFramePayloadSize: configuration.maxFrameSize)
         assembler = WebSocketMessageAssembler(maxMessageSize: configuration.maxMessageSize)
-        encoder = WebSocketFrameEncoder(role: role)
         lastReceivedAt = now
         nextPingAt = configuration.pingInterval.map { now + $0 }
     }
@@ -113,8 +113,8 @@ public struct WebSocketConnection: Sendable {
     public mutating func send(_ message: WebSocketMessage) throws(WebSocketConnectionError) -> [Action] {
         guard state == .open else { throw .notOpen }
         switch message {
-        case .text(let text): return [.write(encoder.encode(.text(text)))]
-        case .binary(let bytes): return [.write(encoder.encode(.binary(bytes)))]
+        case .text(let text): return [.write(encode(.text(text)))]
+        case .binary(let bytes): return [.write(encode(.binary(bytes)))]
         }
     }
 
@@ -131,7 +131,7 @@ public struct WebSocketConnection: Sendable {
     /// Sends a ping now (at most 125 bytes of payload are kept); nothing once closing.
     public mutating func ping(_ payload: [UInt8] = []) -> [Action] {
         guard state == .open else { return [] }
-        return [.write(encoder.encode(.ping(Array(payload.prefix(125)))))]
+        return [.write(encode(.ping(Array(payload.prefix(125)))))]
     }
 
     /// Starts the close handshake. A code that may not be sent (1005, 1006, 1015, out of range) is sent as 1000;
@@ -146,7 +146,7 @@ public struct WebSocketConnection: Sendable {
         state = .closing
         localClose = (sentCode, sentReason)
         closeDeadline = now + configuration.closeTimeout
-        return [.write(encoder.encode(frame))]
+        return [.write(encode(frame))]
     }
 
     /// Time passed: sends the periodic ping, and fails the connection on silence or an unanswered close.
@@ -171,7 +171,7 @@ public struct WebSocketConnection: Sendable {
             nextPingAt = now + interval
             pingCounter &+= 1
             let payload = withUnsafeBytes(of: pingCounter.bigEndian) { Array($0) }
-            return [.write(encoder.encode(.ping(payload)))]
+            return [.write(encode(.ping(payload)))]
         }
     }
 
@@ -190,6 +190,11 @@ public struct WebSocketConnection: Sendable {
     }
 
     // MARK: Frames
+
+    /// The wire bytes of `frame`: masked with the next key for a client, unmasked for a server.
+    private mutating func encode(_ frame: WebSocketFrame) -> [UInt8] {
+        WebSocketFrameEncoder.encode(frame, maskingKey: role == .client ? maskingKeys.next() : nil)
+    }
 
     private mutating func processFrames() -> [Action] {
         var actions: [Action] = []
@@ -210,7 +215,7 @@ public struct WebSocketConnection: Sendable {
     private mutating func handle(_ frame: WebSocketFrame) -> [Action] {
         switch frame.opcode {
         case .ping:
-            return state == .open ? [.write(encoder.encode(.pong(frame.payload)))] : []
+            return state == .open ? [.write(encode(.pong(frame.payload)))] : []
         case .pong:
             return []
         case .close:
@@ -241,7 +246,7 @@ public struct WebSocketConnection: Sendable {
         case .open:
             // Echo the peer's code (an empty close is answered with an empty close), then we are done.
             let echo = WebSocketFrame.close(code: payload.isEmpty ? nil : code)
-            return [.write(encoder.encode(echo))]
+            return [.write(encode(echo))]
                 + finish(WebSocketCloseInfo(code: code, reason: reason, initiator: .peer))
         case .closing:
             let sent = localClose ?? (.normalClosure, "")
@@ -257,7 +262,7 @@ public struct WebSocketConnection: Sendable {
         let code = error.closeCode
         let reason = error.description
         if state == .open {
-            actions.append(.write(encoder.encode(.close(code: code, reason: reason))))
+            actions.append(.write(encode(.close(code: code, reason: reason))))
         }
         let info: WebSocketCloseInfo
         if state == .closing, let sent = localClose {

@@ -25,6 +25,34 @@ struct FrameEncoderTests {
         #expect(keys.count > 1)
     }
 
+    @Test("a client connection masks every frame with its own key, across more than one draw of keys")
+    func connectionKeysAcrossDraws() throws {
+        var client = WebSocketConnection(role: .client, now: .now)
+        var server = WebSocketFrameDecoder(role: .server)
+        var keys: [[UInt8]] = []
+        let frames = WebSocketMaskingKeyBlock.keysPerDraw * 2 + 3
+        for index in 0..<frames {
+            for action in try client.send(.text("frame \(index)")) {
+                guard case .write(let bytes) = action else { continue }
+                #expect(bytes[1] & 0x80 != 0)
+                keys.append(Array(bytes[2..<6]))
+                server.append(bytes)
+                #expect(try server.nextFrame() == .text("frame \(index)"))
+            }
+        }
+        #expect(keys.count == frames)
+        // 131 random 32-bit keys collide with a chance of about 2 in a million.
+        #expect(Set(keys).count == frames)
+    }
+
+    @Test("a block of masking keys hands out each key once and draws again when used up")
+    func keyBlock() {
+        var block = WebSocketMaskingKeyBlock()
+        let keys = (0..<(WebSocketMaskingKeyBlock.keysPerDraw + 10)).map { _ in block.next().rawValue }
+        #expect(Set(keys).count == keys.count)
+        #expect(keys.contains { $0 != 0 })
+    }
+
     @Test("FIN, reserved bits and opcode land in the first byte")
     func firstByte() {
         let frame = WebSocketFrame(fin: false, reservedBits: 0b101, opcode: .binary, payload: [])
