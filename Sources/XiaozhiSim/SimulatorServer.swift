@@ -130,13 +130,16 @@ final class SimulatorServer: Sendable {
         sessions.withLock { $0[id] = session }
         logger.info("session \(id) opened from \(session.peer)")
         perform(actions)
+        // Runs on the session's loop (as this callback does), so no message comes before the handler.
+        session.onMessage { [self] _, message in
+            guard case .text(let text) = message else { return }
+            let replies = core.withLock { $0.messageReceived(text, session: id, now: .now) }
+            perform(replies)
+        }
         Task { [self] in
             for await event in session.events {
                 switch event {
-                case .message(.text(let text)):
-                    let replies = core.withLock { $0.messageReceived(text, session: id, now: .now) }
-                    perform(replies)
-                case .message(.binary):
+                case .message:
                     break
                 case .closed(let info, _):
                     core.withLock { $0.sessionClosed(id) }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import MCP
 import RecoveryCore
 import Transport
@@ -12,7 +13,10 @@ extension WorkerRuntime {
     /// The tool catalog is read from `directory` while the connection is made.
     func openSession(_ endpoint: EndpointRecord, leaseToken: String, fence: Int, directory: any EndpointDirectory) async throws -> HeldSession {
         async let catalogRead = loadCatalog(endpoint, from: directory)
-        let session = try await dependencies.host.connect(endpoint.address, options: sessionOptions)
+        var options = sessionOptions
+        // Messages go straight to the MCP server on the session's loop thread (held until it is set).
+        options.messageDelivery = .handler
+        let session = try await dependencies.host.connect(endpoint.address, options: options)
         let catalog = await catalogRead
         let mcp = MCPSessionServer(
             options: MCPSessionOptions(endpointName: endpoint.name), catalog: catalog, bridge: dependencies.bridge,
@@ -72,25 +76,23 @@ extension WorkerRuntime {
         return built.catalog
     }
 
-    /// Pumps the session's events into its MCP server until it closes, then ends it as lost. The first
-    /// event (a message, or the close) is also reported to `first`.
+    /// Hands the session's messages to its MCP server on the session's loop thread, and waits for its close
+    /// to end it as lost. The first event (a message, or the close) is also reported to `first`.
     func startServing(_ held: HeldSession, first: AsyncStream<FirstSessionEvent>.Continuation) {
+        let firstReport = FirstEventReport()
+        held.session.onMessage { [mcp = held.mcp] _, message in
+            if firstReport.claim() { first.yield(.message) }
+            if case .text(let text) = message { mcp.receive(text) }
+        }
         Task {
             var closeReason = "closed"
-            var reported = false
             for await event in held.session.events {
                 switch event {
                 case .message(let message):
-                    if !reported {
-                        reported = true
-                        first.yield(.message)
-                    }
+                    // Not expected (messages go to the handler); served all the same.
                     if case .text(let text) = message { held.mcp.receive(text) }
                 case .closed(let info, let transportError):
-                    if !reported {
-                        reported = true
-                        first.yield(.closed(info))
-                    }
+                    if firstReport.claim() { first.yield(.closed(info)) }
                     closeReason = transportError.map { "\($0)" } ?? "\(info)"
                 }
             }
@@ -179,6 +181,16 @@ extension WorkerRuntime {
 }
 
 /// What a new session did first.
+/// Whether a new session's first event was reported: the message handler and the close race for it.
+final class FirstEventReport: Sendable {
+    private let reported = Atomic<Bool>(false)
+
+    /// True for the first caller only.
+    func claim() -> Bool {
+        !reported.exchange(true, ordering: .acquiringAndReleasing)
+    }
+}
+
 enum FirstSessionEvent: Sendable {
     case message
     case closed(WebSocketCloseInfo)
