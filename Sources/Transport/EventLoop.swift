@@ -22,6 +22,8 @@ public final class EventLoop: @unchecked Sendable {
         var work: [@Sendable () -> Void] = []
         var wakePending = false
         var stopped = false
+        /// The loop's thread has ended: work is dropped and the wake-up descriptor is not written.
+        var exited = false
     }
 
     /// The loop's position in its group.
@@ -64,9 +66,10 @@ public final class EventLoop: @unchecked Sendable {
     /// Whether the caller runs on this loop's thread.
     public var inLoop: Bool { threadID.load(ordering: .acquiring) == UInt(pthread_self()) }
 
-    /// Runs `work` on the loop's thread soon.
+    /// Runs `work` on the loop's thread soon; dropped once the loop has ended (after `shutdown`).
     public func execute(_ work: @escaping @Sendable () -> Void) {
         let needsWake = inbox.withLock { box -> Bool in
+            if box.exited { return false }
             box.work.append(work)
             if box.wakePending { return false }
             box.wakePending = true
@@ -186,13 +189,25 @@ public final class EventLoop: @unchecked Sendable {
             for item in work { item() }
             if stopped { break }
         }
-        Glibc.close(epollFD)
-        Glibc.close(wakeFD)
-        readBuffer.deallocate()
+        // The descriptors stay open until the loop is deallocated: a late `execute` from another thread
+        // must never write to a descriptor number the process has since given to something else.
+        inbox.withLock { box in
+            box.exited = true
+            box.work.removeAll()
+        }
+        // Handlers and timers hold what holds this loop: let them go, so that the loop can be deallocated.
+        registrations.removeAll()
+        timers = TimerHeap()
         finishedCondition.lock()
         finished.withLock { $0 = true }
         finishedCondition.broadcast()
         finishedCondition.unlock()
+    }
+
+    deinit {
+        Glibc.close(epollFD)
+        Glibc.close(wakeFD)
+        readBuffer.deallocate()
     }
 
     /// Stops the loop after the work already submitted and waits for its thread to end.

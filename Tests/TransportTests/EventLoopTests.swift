@@ -189,3 +189,32 @@ struct EventLoopTests {
         #expect(results.allSatisfy { $0 })
     }
 }
+
+@Suite("An event loop after shutdown")
+struct EventLoopShutdownTests {
+    @Test("work submitted after shutdown is dropped and writes to no descriptor the process opens since")
+    func executeAfterShutdown() throws {
+        let group = try EventLoopGroup(threads: 1)
+        let loop = group.next()
+        group.shutdown()
+        // Descriptors opened now take the lowest free numbers: had the loop closed its own, these would
+        // reuse them, and a late wake-up would write into one of them.
+        var pipes: [(read: Int32, write: Int32)] = []
+        for _ in 0..<4 {
+            var ends: [Int32] = [0, 0]
+            #expect(pipe(&ends) == 0)
+            #expect(fcntl(ends[0], F_SETFL, O_NONBLOCK) == 0)
+            pipes.append((ends[0], ends[1]))
+        }
+        defer { for ends in pipes { close(ends.read); close(ends.write) } }
+        let ran = Atomic<Int>(0)
+        for _ in 0..<10 { loop.execute { ran.add(1, ordering: .relaxed) } }
+        usleep(50_000)
+        #expect(ran.load(ordering: .relaxed) == 0)
+        for ends in pipes {
+            var byte: UInt8 = 0
+            #expect(read(ends.read, &byte, 1) == -1, "pipe \(ends.read) received a stray write")
+        }
+        loop.shutdown()
+    }
+}
