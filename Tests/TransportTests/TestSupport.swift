@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 import Testing
 @testable import Transport
@@ -75,27 +76,34 @@ struct TestCertificates: Sendable {
         let directory = NSTemporaryDirectory() + "transport-tests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // openssl runs by posix_spawn and waitpid, not Foundation's Process: `waitUntilExit` on a pool
+            // thread, with other tests starting processes at once, can miss the exit and block for good.
             func openssl(_ arguments: [String]) throws {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = ["openssl"] + arguments
-                process.currentDirectoryURL = URL(fileURLWithPath: directory)
-                process.standardError = FileHandle.nullDevice
-                process.standardOutput = FileHandle.nullDevice
-                try process.run()
-                process.waitUntilExit()
-                guard process.terminationStatus == 0 else {
-                    throw PeerFailure(message: "openssl \(arguments.first ?? "") failed with \(process.terminationStatus)")
+                let argv = (["openssl"] + arguments).map { strdup($0) } + [nil]
+                defer { for argument in argv { free(argument) } }
+                var actions = posix_spawn_file_actions_t()
+                posix_spawn_file_actions_init(&actions)
+                defer { posix_spawn_file_actions_destroy(&actions) }
+                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+                posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+                var pid: pid_t = 0
+                let spawned = posix_spawnp(&pid, "openssl", &actions, nil, argv, environ)
+                guard spawned == 0 else { throw PeerFailure(message: "cannot start openssl: error \(spawned)") }
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                guard status == 0 else {
+                    throw PeerFailure(message: "openssl \(arguments.first ?? "") failed with wait status \(status)")
                 }
             }
+            func path(_ name: String) -> String { directory + "/" + name }
             let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-            try openssl(["req", "-x509"] + curve + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Transport Test CA"])
+            try openssl(["req", "-x509"] + curve + ["-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "2", "-subj", "/CN=Transport Test CA"])
             for (name, san) in [("localhost", "DNS:localhost,IP:127.0.0.1"), ("other", "DNS:other.test")] {
                 try "subjectAltName=\(san)\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
-                    .write(toFile: directory + "/\(name).ext", atomically: true, encoding: .utf8)
-                try openssl(["req", "-new"] + curve + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(name)"])
-                try openssl(["x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                             "-out", "\(name).pem", "-days", "2", "-extfile", "\(name).ext"])
+                    .write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
+                try openssl(["req", "-new"] + curve + ["-keyout", path("\(name).key"), "-out", path("\(name).csr"), "-subj", "/CN=\(name)"])
+                try openssl(["x509", "-req", "-in", path("\(name).csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial",
+                             "-out", path("\(name).pem"), "-days", "2", "-extfile", path("\(name).ext")])
             }
             return .success(TestCertificates(directory: directory))
         } catch let error as PeerFailure {

@@ -94,7 +94,6 @@ final class PythonPeer {
         }
         guard let port = UInt16(String(decoding: line.dropLast(), as: UTF8.self)) else {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
             throw PeerFailure("no port from the Python peer")
         }
         url = try WebSocketURL("ws://127.0.0.1:\(port)/mcp/?token=eyJ.a-b_c%2B==")
@@ -102,8 +101,9 @@ final class PythonPeer {
 
     deinit {
         // SIGKILL: a child spawned from a test thread may inherit a signal mask that blocks SIGTERM.
+        // No wait: Foundation reaps the child itself, and `waitUntilExit` after a kill, from several test
+        // threads at once, can block a thread of the shared pool for good (seen in parallel runs).
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
     }
 }
 
