@@ -149,10 +149,10 @@ struct SessionBench: AsyncParsableCommand {
     private func echoThroughHandlers(_ sessions: [WebSocketSession], payload: String) async throws -> Int {
         let replies = Atomic<Int>(0)
         let inFlight = Atomic<Int>(sessions.count)
-        let stopAt = monotonicNanosNow() + UInt64(echoSeconds * 1_000_000_000)
+        let stopAt = ContinuousClock.now + .milliseconds(Int(echoSeconds * 1000))
         for session in sessions {
             session.onMessage { session, _ in
-                if monotonicNanosNow() < stopAt {
+                if ContinuousClock.now < stopAt {
                     replies.add(1, ordering: .relaxed)
                     session.send(text: payload)
                 } else {
@@ -168,12 +168,6 @@ struct SessionBench: AsyncParsableCommand {
             waited += 1
         }
         return replies.load(ordering: .relaxed)
-    }
-
-    private func monotonicNanosNow() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     private func pingAll(_ held: [WebSocketSession]) async throws -> [Double] {

@@ -41,15 +41,20 @@ struct MessageHandlerTests {
         }
     }
 
+    /// A client session to the peer's `path` whose messages wait for a handler (delivery `.handler`).
+    static func connectForHandler(_ host: SessionHost, peer: PeerProcess, path: String) async throws -> WebSocketSession {
+        var options = testSessionOptions()
+        options.messageDelivery = .handler
+        return try await host.connect("ws://127.0.0.1:\(peer.port)\(path)", options: options)
+    }
+
     @Test("with delivery .handler, what the server sends first waits for the handler, in order, and never reaches events",
           .timeLimit(.minutes(1)))
     func heldUntilTheHandlerIsSet() async throws {
         let peer = try await PeerProcess(script: "ws_peer.py")
         let host = try SessionHost(threads: 1)
         defer { host.shutdown() }
-        var options = testSessionOptions()
-        options.messageDelivery = .handler
-        let session = try await host.connect("ws://127.0.0.1:\(peer.port)/fragments", options: options)
+        let session = try await Self.connectForHandler(host, peer: peer, path: "/fragments")
         // The peer sends both messages right after the upgrade; let them arrive before there is a handler.
         try await Task.sleep(for: .milliseconds(200))
         let collector = Collector()
@@ -72,9 +77,7 @@ struct MessageHandlerTests {
         let peer = try await PeerProcess(script: "ws_peer.py")
         let host = try SessionHost(threads: 1)
         defer { host.shutdown() }
-        var options = testSessionOptions()
-        options.messageDelivery = .handler
-        let session = try await host.connect("ws://127.0.0.1:\(peer.port)/echo", options: options)
+        let session = try await Self.connectForHandler(host, peer: peer, path: "/echo")
         let collector = Collector()
         let rounds = 500
         session.onMessage { session, message in
