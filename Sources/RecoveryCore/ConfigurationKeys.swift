@@ -110,7 +110,7 @@ public enum ConfigurationKeys {
         "Worker:MaxSessions", "500", .integer(1...100_000),
         "Sessions one worker holds at most; it stops consuming jobs when full.")
     public static let prefetch = ConfigurationKey(
-        "Worker:Prefetch", "8", .integer(1...65_535),
+        "Worker:Prefetch", "32", .integer(1...65_535),
         "AMQP prefetch of the job consumer: jobs one worker works on at once.")
     public static let connectTimeout = ConfigurationKey(
         "Worker:ConnectTimeoutSeconds", "15", .integer(1...300),
