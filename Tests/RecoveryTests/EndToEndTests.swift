@@ -125,6 +125,58 @@ struct EndToEndTests {
         }
     }
 
+    @Test func sessionsLostAsTheWorkerStopsLeaveNoPendingMarkerWithoutItsJob() async throws {
+        // Each loss sets the endpoint's pending marker and publishes its `released` job; a stop that lands
+        // between the two must not end the process before the job is out. The window is a few
+        // milliseconds wide, so the stop comes at several offsets from the drop.
+        let endpoints = 200
+        try await withCluster { cluster in
+            try await cluster.startSimulator()
+            try await cluster.seedEndpoints(endpoints)
+            for offset in [5, 15, 30, 50, 80, 120] {
+                try cluster.startScheduler()
+                let worker = try cluster.startWorker()
+                #expect(try await cluster.waitUntilConnected(endpoints, timeout: .seconds(60)), "offset \(offset) ms")
+                // Only the worker publishes jobs from here on.
+                let scheduler = try #require(cluster.scheduler)
+                scheduler.send(SIGTERM)
+                #expect(await scheduler.waitForExit(timeout: .seconds(20)) == 0)
+
+                _ = try await cluster.httpRaw("POST", "/faults/drop-all")
+                try await Task.sleep(for: .milliseconds(offset))
+                worker.send(SIGTERM)
+                #expect(await worker.waitForExit(timeout: .seconds(30)) == 0, "\(worker.log)")
+
+                let orphans = try await pendingMarkersWithoutTheirJob(cluster, endpoints: endpoints)
+                #expect(orphans.isEmpty, "stopped \(offset) ms after the drop: pending markers whose job is not queued: \(orphans)\n\(worker.log.suffix(4000))")
+                guard orphans.isEmpty else { return }
+            }
+        }
+    }
+
+    /// The endpoints whose pending marker names a job that is in none of the job and retry queues (the
+    /// queued jobs stay queued).
+    func pendingMarkersWithoutTheirJob(_ cluster: PoolCluster, endpoints: Int) async throws -> [String] {
+        let topology = cluster.configuration.topology
+        var queued: Set<String> = []
+        var taken: [AMQPDelivery] = []
+        for queue in [topology.jobsQueue] + (0..<topology.retryDelays.count).map(topology.retryQueue(step:)) {
+            while let delivery = try await cluster.amqp.get(queue: queue) {
+                taken.append(delivery)
+                if let job = try? RecoveryJob.decode(Data(delivery.body)) { queued.insert(job.jobId) }
+            }
+        }
+        for delivery in taken { _ = try await cluster.amqp.nack(delivery, requeue: true) }
+        var orphans: [String] = []
+        for index in 1...endpoints {
+            let id = PoolCluster.endpointId(index)
+            if let jobId = try await cluster.redis.send("GET", RedisKeys.pending(id)).string, !queued.contains(jobId) {
+                orphans.append(id)
+            }
+        }
+        return orphans
+    }
+
     @Test func disabledEndpointsAreClosedAndTheirStatesGo() async throws {
         try await withCluster { cluster in
             try await cluster.startSimulator()

@@ -101,8 +101,13 @@ extension WorkerRuntime {
         }
     }
 
-    /// Ends a held session once, whichever way it ends; what follows depends on why.
+    /// Ends a held session once, whichever way it ends; what follows depends on why. A graceful shutdown
+    /// waits for the endings in progress: a session lost just before it publishes its `released` job after
+    /// setting the endpoint's pending marker, and a marker left without its job would hold the endpoint
+    /// back until the marker expires.
     func endSession(_ serverId: String, _ end: SessionEnd) async {
+        sessionEndings.begin()
+        defer { sessionEndings.end() }
         guard let held = await keeper.take(serverId) else { return }
         held.mcp.close()
         let now = Date()

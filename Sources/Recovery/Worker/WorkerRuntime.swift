@@ -55,6 +55,8 @@ public final class WorkerRuntime: Service, Sendable {
     let logger: Logger
     let startedAt = Date()
     let shuttingDown = Atomic<Bool>(false)
+    /// Session endings in progress (`endSession`), which the shutdown waits for.
+    let sessionEndings = InFlightCounter()
 
     let nextJobConnection = Atomic<Int>(0)
 
@@ -103,7 +105,13 @@ public final class WorkerRuntime: Service, Sendable {
             group.addTask { await cancelWhenGracefulShutdown { await self.refreshCatalogsPeriodically() } }
         }
         shuttingDown.store(true, ordering: .relaxed)
+        let shutdownStarted = ContinuousClock.now
         await handOffAll()
+        // Sessions lost just before the shutdown may still be publishing their jobs.
+        let grace = Duration.seconds(configuration.shutdownGraceSeconds)
+        if !(await sessionEndings.waitUntilIdle(within: max(.seconds(1), grace - (ContinuousClock.now - shutdownStarted)))) {
+            logger.warning("\(sessionEndings.current) session endings were still in progress at the end of the shutdown grace")
+        }
         try? await store.removeWorker(instanceId: instanceId)
         logger.info("worker stopped", metadata: ["instance": "\(instanceId)"])
     }
@@ -202,20 +210,6 @@ public final class WorkerRuntime: Service, Sendable {
             if nextTick < clock.now { nextTick = clock.now }
             try? await Task.sleep(until: nextTick, clock: clock)
         }
-    }
-
-    /// Which renewal failures are logged: the first of a run of failures, then one for each full round of
-    /// slots while they go on (an outage of Redis logs once per renewal interval, not once per tick).
-    struct RenewalFailureLog {
-        let every: Int
-        private var failingTicks = 0
-        init(every: Int) { self.every = max(1, every) }
-        /// Counts a failed tick; whether to log it.
-        mutating func failed() -> Bool {
-            defer { failingTicks += 1 }
-            return failingTicks % every == 0
-        }
-        mutating func succeeded() { failingTicks = 0 }
     }
 
     /// Rebuilds the tool catalogs of held sessions every check interval, apart from lease renewal.
