@@ -79,10 +79,10 @@ struct PipelineCycleBench: AsyncParsableCommand {
         for run in 0...max(1, runs) {
             // The whole cycle, as the leading scheduler runs it between full reads.
             var start = clock.now
-            let cpuBefore = Self.processCPUMilliseconds()
+            let cpuBefore = ProcessCPU.milliseconds()
             let outcome = try await steady.reconcile()
             let cycle = clock.now - start
-            let cycleCPU = Self.processCPUMilliseconds() - cpuBefore
+            let cycleCPU = ProcessCPU.milliseconds() - cpuBefore
             try Self.expectAllLive(outcome.report, count: count, what: "reconcile()")
             // A cycle that reads every key.
             var fullCycle = Duration.zero
@@ -121,13 +121,6 @@ struct PipelineCycleBench: AsyncParsableCommand {
             Self.figure(planning), LoadAverage.current()))
         guard fullRead else { return }
         print("                   full-read cycle (every key, each Scheduler:FullReadEveryCycles-th cycle) \(Self.figure(fullCycles)) | its redis read alone \(Self.figure(fullReads))")
-    }
-
-    /// CPU time of this process, all threads (less sensitive than wall time to other load on the machine).
-    static func processCPUMilliseconds() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
-        return Double(spec.tv_sec) * 1000 + Double(spec.tv_nsec) / 1e6
     }
 
     private static func expectAllLive(_ report: ReconcileReport, count: Int, what: String) throws {

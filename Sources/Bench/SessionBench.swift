@@ -59,13 +59,14 @@ struct SessionBench: AsyncParsableCommand {
         print("server: \(serverProcess == nil ? url : "own echo server subprocess at \(url)")")
         print("descriptor limit: \(descriptorLimit())")
 
-        let ours = try await measureOurs(url: url)
+        let serverPID = serverProcess?.processIdentifier
+        let ours = try await measureOurs(url: url, serverPID: serverPID)
         print("")
         print("swift client (\(threads) loop threads), \(sessions) sessions:")
         ours.printFigures()
 
         guard !skipPeer else { return }
-        let peer = try await measurePeer(url: url)
+        let peer = try await measurePeer(url: url, serverPID: serverPID)
         print("")
         print("websockets \(peer.version) asyncio client, \(sessions) sessions:")
         peer.printFigures()
@@ -73,11 +74,14 @@ struct SessionBench: AsyncParsableCommand {
         print(String(format: "ratio: memory per session %.2fx of the peer's, echo %.2fx the peer's through the events stream and %.2fx with a message handler, p99 ping %.2f ms vs %.2f ms",
                      ours.bytesPerSession / peer.bytesPerSession, ours.echoPerSecond / peer.echoPerSecond,
                      (ours.handlerEchoPerSecond ?? .nan) / peer.echoPerSecond, ours.p99PingMs, peer.p99PingMs))
+        print(String(format: "ratio: client CPU per echoed message %.2fx less than the peer's through the events stream, %.2fx with a message handler",
+                     peer.echoCPU.clientMicros / ours.echoCPU.clientMicros,
+                     peer.echoCPU.clientMicros / (ours.handlerEchoCPU?.clientMicros ?? .nan)))
     }
 
     // MARK: Our client
 
-    private func measureOurs(url: String) async throws -> Figures {
+    private func measureOurs(url: String, serverPID: pid_t?) async throws -> Figures {
         let host = try SessionHost(threads: threads)
         let options = SessionOptions(connection: WebSocketConnection.Configuration(pingInterval: .seconds(25), silenceTimeout: .seconds(120)))
         // Warm up: code paths, the clock, one session's allocations.
@@ -112,6 +116,7 @@ struct SessionBench: AsyncParsableCommand {
         // from the loop thread).
         let payload = String(repeating: "x", count: 1024)
         let echoSessionsHeld = Array(held.prefix(echoSessions))
+        let eventsStart = EchoCPU.Mark(serverPID: serverPID)
         let deadline = ContinuousClock.now + .milliseconds(Int(echoSeconds * 1000))
         let echoed = await withTaskGroup(of: Int.self) { tasks in
             for session in echoSessionsHeld {
@@ -128,7 +133,10 @@ struct SessionBench: AsyncParsableCommand {
             }
             return await tasks.reduce(0, +)
         }
+        let eventsCPU = EchoCPU(from: eventsStart, to: EchoCPU.Mark(serverPID: serverPID), messages: echoed)
+        let handlerStart = EchoCPU.Mark(serverPID: serverPID)
         let handlerEchoed = try await echoThroughHandlers(echoSessionsHeld, payload: payload)
+        let handlerCPU = EchoCPU(from: handlerStart, to: EchoCPU.Mark(serverPID: serverPID), messages: handlerEchoed)
         let threadsAfter = taskCount()
         for session in held { session.close() }
         var waited = 0
@@ -141,7 +149,8 @@ struct SessionBench: AsyncParsableCommand {
             version: "", sessions: sessions, connectSeconds: connectTime.seconds,
             bytesPerSession: Double(rssHeld - rssBefore) / Double(sessions), threads: max(threadCount, threadsAfter),
             p50PingMs: percentile(rtts, 0.50), p99PingMs: percentile(rtts, 0.99), maxPingMs: rtts.max() ?? 0,
-            echoPerSecond: Double(echoed) / echoSeconds, handlerEchoPerSecond: Double(handlerEchoed) / echoSeconds)
+            echoPerSecond: Double(echoed) / echoSeconds, echoCPU: eventsCPU,
+            handlerEchoPerSecond: Double(handlerEchoed) / echoSeconds, handlerEchoCPU: handlerCPU)
     }
 
     /// Echo with a message handler per session for `echoSeconds`: every reply that arrives before the
@@ -183,7 +192,7 @@ struct SessionBench: AsyncParsableCommand {
 
     // MARK: The peer client
 
-    private func measurePeer(url: String) async throws -> Figures {
+    private func measurePeer(url: String, serverPID: pid_t?) async throws -> Figures {
         let script = NSTemporaryDirectory() + "session-bench-client-\(getpid()).py"
         try Self.peerClientScript.write(toFile: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: script) }
@@ -191,7 +200,7 @@ struct SessionBench: AsyncParsableCommand {
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, url, "--sessions", "\(sessions)", "--echo-sessions", "\(echoSessions)",
-                             "--echo-seconds", "\(echoSeconds)", "--ping-rate", "\(pingRate)"]
+                             "--echo-seconds", "\(echoSeconds)", "--ping-rate", "\(pingRate)", "--server-pid", "\(serverPID ?? 0)"]
         process.standardOutput = output
         try process.run()
         let data = try await Self.readAll(output.fileHandleForReading)
@@ -206,7 +215,8 @@ struct SessionBench: AsyncParsableCommand {
             version: json["version"] as? String ?? "?", sessions: sessions, connectSeconds: number("connect_seconds"),
             bytesPerSession: number("bytes_per_session"), threads: Int(number("threads")),
             p50PingMs: number("p50_ping_ms"), p99PingMs: number("p99_ping_ms"), maxPingMs: number("max_ping_ms"),
-            echoPerSecond: number("echo_per_second"))
+            echoPerSecond: number("echo_per_second"),
+            echoCPU: EchoCPU(clientMicros: number("echo_client_cpu_us"), serverMicros: serverPID == nil ? nil : number("echo_server_cpu_us")))
     }
 
     private static func readAll(_ handle: FileHandle) async throws -> Data {
@@ -263,8 +273,10 @@ struct SessionBench: AsyncParsableCommand {
         var p99PingMs: Double
         var maxPingMs: Double
         var echoPerSecond: Double
+        var echoCPU: EchoCPU
         /// Echo through a message handler (nil for the peer, which has one way).
         var handlerEchoPerSecond: Double? = nil
+        var handlerEchoCPU: EchoCPU? = nil
 
         func printFigures() {
             print(String(format: "  connect all: %.2f s (%.0f sessions/s)", connectSeconds, Double(sessions) / connectSeconds))
@@ -276,6 +288,7 @@ struct SessionBench: AsyncParsableCommand {
             } else {
                 print(String(format: "  echo 1 KiB: %.0f messages/s", echoPerSecond))
             }
+            print("  CPU per echoed message: \(echoCPU)" + (handlerEchoCPU.map { " through the events stream, \($0) with a message handler" } ?? ""))
         }
     }
 
@@ -335,6 +348,7 @@ async def main():
     parser.add_argument("--echo-sessions", type=int, default=50)
     parser.add_argument("--echo-seconds", type=float, default=5.0)
     parser.add_argument("--ping-rate", type=int, default=5000)
+    parser.add_argument("--server-pid", type=int, default=0)
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -367,7 +381,15 @@ async def main():
         pings.append(asyncio.ensure_future(timed_ping(ws)))
     rtts = await asyncio.gather(*pings)
 
+    def server_cpu():
+        if not args.server_pid:
+            return 0.0
+        with open(f"/proc/{args.server_pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     payload = "x" * 1024
+    client_cpu_before, server_cpu_before = time.process_time(), server_cpu()
     deadline = time.monotonic() + args.echo_seconds
     async def echo(ws):
         count = 0
@@ -377,12 +399,14 @@ async def main():
             count += 1
         return count
     echoed = sum(await asyncio.gather(*[echo(ws) for ws in held[:args.echo_sessions]]))
+    client_cpu, server_cpu_spent = time.process_time() - client_cpu_before, server_cpu() - server_cpu_before
     await asyncio.gather(*[ws.close() for ws in held])
     print(json.dumps(dict(
         version=websockets.__version__, connect_seconds=connect_seconds,
         bytes_per_session=(held_rss - before) / args.sessions, threads=threads,
         p50_ping_ms=percentile(rtts, 0.5), p99_ping_ms=percentile(rtts, 0.99), max_ping_ms=max(rtts),
-        echo_per_second=echoed / args.echo_seconds)))
+        echo_per_second=echoed / args.echo_seconds,
+        echo_client_cpu_us=client_cpu * 1e6 / max(echoed, 1), echo_server_cpu_us=server_cpu_spent * 1e6 / max(echoed, 1))))
 
 asyncio.run(main())
 """#
