@@ -153,7 +153,15 @@ public final class EventLoop: @unchecked Sendable {
                 timeout = deadline <= now ? 0 : Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
             }
             let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
-            if count < 0 && errno != EINTR { break }
+            if count < 0 {
+                let code = errno
+                // The descriptor is this loop's until it is deallocated: a failure here means something in
+                // the process closed or replaced it (a double close elsewhere). Going on quietly would leave
+                // every session on this loop waiting for good.
+                guard code == EINTR else {
+                    fatalError("event loop \(index): epoll_wait failed: \(String(cString: strerror(code))) (errno \(code)); its descriptor was closed by something else in the process")
+                }
+            }
             var woken = false
             for i in 0..<Int(max(count, 0)) {
                 let event = events[i]

@@ -26,7 +26,9 @@ struct PythonClientConformanceTests {
         }
 
         let fd = try listener.acceptOne()
-        defer { close(fd) }
+        // Closed exactly once: a second close could hit a descriptor another test has opened since.
+        var fdOpen = true
+        defer { if fdOpen { close(fd) } }
         var handshake = WebSocketServerHandshake()
         var request: HTTPRequestHead?
         var leftover: [UInt8] = []
@@ -61,6 +63,7 @@ struct PythonClientConformanceTests {
             actions = bytes.isEmpty ? connection.connectionEnded() : connection.bytesReceived(bytes, now: .now)
         }
         close(fd)
+        fdOpen = false
         process.waitUntilExit()
         let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(printed == "OK\n")
