@@ -28,7 +28,8 @@ public final class EventLoop: @unchecked Sendable {
 
     /// The loop's position in its group.
     public let index: Int
-    private let epollFD: Int32
+    /// The epoll instance; internal for the test that closes it from outside.
+    let epollFD: Int32
     private let wakeFD: Int32
     private let inbox = Mutex<Inbox>(Inbox())
     private let threadID = Atomic<UInt>(0)

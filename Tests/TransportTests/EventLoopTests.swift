@@ -218,3 +218,19 @@ struct EventLoopShutdownTests {
         loop.shutdown()
     }
 }
+
+@Suite("An event loop whose epoll descriptor is taken away")
+struct EventLoopBrokenDescriptorTests {
+    @Test("stops the process with the reason rather than leaving its sessions waiting")
+    func epollClosedFromOutside() async {
+        await #expect(processExitsWith: .failure) {
+            let group = try EventLoopGroup(threads: 1)
+            let loop = group.loops[0]
+            // What a double close elsewhere in the process would do.
+            close(loop.epollFD)
+            // Wake the loop: its wait in progress returns, and the next one fails.
+            loop.execute {}
+            sleep(10)
+        }
+    }
+}
