@@ -78,20 +78,24 @@ public struct ConnectionState: Sendable, Equatable, Hashable {
 
     /// Reads a stored value tolerantly (see the type's documentation).
     public static func decode(_ data: Data) throws(MessageDecodingError) -> ConnectionState {
+        try decode { () throws(FlatJSONObject.Failure) in try FlatJSONObject.parse(data) }
+    }
+
+    /// Reads a stored string value tolerantly (without copying it first).
+    public static func decode(_ text: String) throws(MessageDecodingError) -> ConnectionState {
+        try decode { () throws(FlatJSONObject.Failure) in try FlatJSONObject.parse(text) }
+    }
+
+    private static func decode(fields parse: () throws(FlatJSONObject.Failure) -> [String: JSONScalar]) throws(MessageDecodingError) -> ConnectionState {
         let fields: [String: JSONScalar]
         do {
-            fields = try FlatJSONObject.parse(data)
+            fields = try parse()
         } catch .notAnObject {
             throw .notAnObject(.connectionState)
         } catch {
             throw .notJSON(.connectionState)
         }
         return try ConnectionState(fields: fields)
-    }
-
-    /// Reads a stored string value tolerantly.
-    public static func decode(_ text: String) throws(MessageDecodingError) -> ConnectionState {
-        try decode(Data(text.utf8))
     }
 
     /// The JSON string to store.

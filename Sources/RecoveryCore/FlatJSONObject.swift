@@ -25,6 +25,19 @@ enum FlatJSONObject {
         return try parseWithFoundation(data)
     }
 
+    /// The object's fields from text: the scanner reads the string's own UTF-8 storage, and only a text
+    /// it declines is copied for Foundation's parser.
+    static func parse(_ text: String) throws(Failure) -> [String: JSONScalar] {
+        var text = text
+        if let fields = text.withUTF8({ bytes -> [String: JSONScalar]? in
+            var scanner = Scanner(bytes: bytes)
+            return scanner.object()
+        }) {
+            return fields
+        }
+        return try parseWithFoundation(Data(text.utf8))
+    }
+
     /// The hand-written scanner alone: nil when it declines (invalid JSON, not an object, deep nesting).
     static func scan(_ data: Data) -> [String: JSONScalar]? {
         data.withUnsafeBytes { raw -> [String: JSONScalar]? in

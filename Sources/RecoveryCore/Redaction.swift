@@ -25,6 +25,10 @@ public enum Redaction {
             query = rest[rest.index(after: question)...]
             rest = rest[..<question]
         }
+        if address.utf8.firstIndex(of: UInt8(ascii: "#")) == nil, !hasUserinfo(rest), !(query.map(needsRedaction) ?? false) {
+            // Already redacted (as every address the pool stores is): the same string, nothing rebuilt.
+            return address
+        }
         var out = hideUserinfo(in: rest, keepingUser: false)
         if let query {
             out.append("?")
@@ -85,12 +89,32 @@ public enum Redaction {
     /// Whether some secret-named parameter has a value other than the mask (a stored, already redacted
     /// address needs no rewrite).
     private static func needsRedaction(_ query: Substring) -> Bool {
-        for pair in query.split(separator: "&") {
+        var rest = query
+        while !rest.isEmpty {
+            let end = rest.utf8.firstIndex(of: UInt8(ascii: "&")) ?? rest.endIndex
+            let pair = rest[..<end]
+            rest = end == rest.endIndex ? rest[end...] : rest[rest.utf8.index(after: end)...]
             guard let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let name = String(pair[..<equals]).removingPercentEncodingLeniently.lowercased()
-            if secretQueryNames.contains(name), pair[pair.utf8.index(after: equals)...] != mask { return true }
+            if secretQueryNames.contains(comparableName(pair[..<equals])), pair[pair.utf8.index(after: equals)...] != mask { return true }
         }
         return false
+    }
+
+    /// Whether `scheme://userinfo@host…` (query and fragment removed) has a userinfo, found the way
+    /// `hideUserinfo` finds it.
+    private static func hasUserinfo(_ text: Substring) -> Bool {
+        let authorityStart = schemeSeparatorEnd(in: text) ?? text.startIndex
+        let authorityEnd = text[authorityStart...].utf8.firstIndex(of: UInt8(ascii: "/")) ?? text.endIndex
+        return text[authorityStart..<authorityEnd].utf8.contains(UInt8(ascii: "@"))
+    }
+
+    /// A query parameter name as `secretQueryNames` holds them: percent-decoded and lowercased. A name of
+    /// plain lowercase ASCII (the usual case: every stored address is read this way) is taken as it is.
+    private static func comparableName(_ raw: Substring) -> String {
+        let plain = raw.utf8.allSatisfy { byte in
+            byte != UInt8(ascii: "%") && byte != UInt8(ascii: "+") && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) && byte < 0x80
+        }
+        return plain ? String(raw) : String(raw).removingPercentEncodingLeniently.lowercased()
     }
 
     /// The index just after the first `://`, found on UTF-8 bytes.
@@ -118,8 +142,7 @@ public enum Redaction {
         return query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
             guard let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) else { return String(pair) }
             let name = pair[..<equals]
-            let decoded = (String(name).removingPercentEncodingLeniently).lowercased()
-            if secretQueryNames.contains(decoded) {
+            if secretQueryNames.contains(comparableName(name)) {
                 return String(name) + "=" + mask
             }
             return String(pair)

@@ -114,6 +114,15 @@ import Testing
         ("ws://host/mcp?tokens=keep&access_token=x", "ws://host/mcp?tokens=keep&access_token=***"),
         ("ws://bob@host/p@th", "ws://***@host/p@th"),
         ("", ""),
+        // Already redacted, or nothing secret: returned as they are.
+        ("wss://api.xiaozhi.me/mcp/?token=***", "wss://api.xiaozhi.me/mcp/?token=***"),
+        ("wss://***@host/mcp?a=1&&token=***&", "wss://***@host/mcp?a=1&&token=***&"),
+        ("ws://host/mcp?flag&tokens=x&key", "ws://host/mcp?flag&tokens=x&key"),
+        // One secret left among masked ones, an upper-case or encoded name, a fragment: rewritten.
+        ("ws://host/mcp?token=***&key=k1", "ws://host/mcp?token=***&key=***"),
+        ("ws://host/mcp?Key=k1&token=***", "ws://host/mcp?Key=***&token=***"),
+        ("ws://host/mcp?to%6Ben=t&x=1", "ws://host/mcp?to%6Ben=***&x=1"),
+        ("ws://host/mcp?token=***#frag", "ws://host/mcp?token=***"),
     ])
     func hidesTokensAndUserinfoOfWebSocketAddresses(address: String, expected: String) {
         #expect(Redaction.webSocketAddress(address) == expected)
