@@ -17,15 +17,14 @@ public enum Redaction {
             return address
         }
         var rest = Substring(address)
-        if let hash = rest.utf8.firstIndex(of: UInt8(ascii: "#")) {
-            rest = rest[..<hash]
-        }
+        let fragment = rest.utf8.firstIndex(of: UInt8(ascii: "#"))
+        if let fragment { rest = rest[..<fragment] }
         var query: Substring?
         if let question = rest.utf8.firstIndex(of: UInt8(ascii: "?")) {
             query = rest[rest.index(after: question)...]
             rest = rest[..<question]
         }
-        if address.utf8.firstIndex(of: UInt8(ascii: "#")) == nil, !hasUserinfo(rest), !(query.map(needsRedaction) ?? false) {
+        if fragment == nil, !hasUserinfo(rest), !(query.map(needsRedaction) ?? false) {
             // Already redacted (as every address the pool stores is): the same string, nothing rebuilt.
             return address
         }

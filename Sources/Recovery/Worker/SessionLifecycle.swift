@@ -185,7 +185,6 @@ extension WorkerRuntime {
     }
 }
 
-/// What a new session did first.
 /// Whether a new session's first event was reported: the message handler and the close race for it.
 final class FirstEventReport: Sendable {
     private let reported = Atomic<Bool>(false)
@@ -196,6 +195,7 @@ final class FirstEventReport: Sendable {
     }
 }
 
+/// What a new session did first.
 enum FirstSessionEvent: Sendable {
     case message
     case closed(WebSocketCloseInfo)
