@@ -216,7 +216,9 @@ struct SessionBench: AsyncParsableCommand {
             bytesPerSession: number("bytes_per_session"), threads: Int(number("threads")),
             p50PingMs: number("p50_ping_ms"), p99PingMs: number("p99_ping_ms"), maxPingMs: number("max_ping_ms"),
             echoPerSecond: number("echo_per_second"),
-            echoCPU: EchoCPU(clientMicros: number("echo_client_cpu_us"), serverMicros: serverPID == nil ? nil : number("echo_server_cpu_us")))
+            echoCPU: EchoCPU(clientMicros: number("echo_client_cpu_us"), clientUserMicros: number("echo_client_user_us"),
+                             serverMicros: serverPID == nil ? nil : number("echo_server_cpu_us"),
+                             serverUserMicros: serverPID == nil ? nil : number("echo_server_user_us")))
     }
 
     private static func readAll(_ handle: FileHandle) async throws -> Data {
@@ -383,13 +385,14 @@ async def main():
 
     def server_cpu():
         if not args.server_pid:
-            return 0.0
+            return (0.0, 0.0)
         with open(f"/proc/{args.server_pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        tick = os.sysconf("SC_CLK_TCK")
+        return ((int(fields[11]) + int(fields[12])) / tick, int(fields[11]) / tick)
 
     payload = "x" * 1024
-    client_cpu_before, server_cpu_before = time.process_time(), server_cpu()
+    client_cpu_before, client_user_before, server_cpu_before = time.process_time(), os.times().user, server_cpu()
     deadline = time.monotonic() + args.echo_seconds
     async def echo(ws):
         count = 0
@@ -399,14 +402,17 @@ async def main():
             count += 1
         return count
     echoed = sum(await asyncio.gather(*[echo(ws) for ws in held[:args.echo_sessions]]))
-    client_cpu, server_cpu_spent = time.process_time() - client_cpu_before, server_cpu() - server_cpu_before
+    client_cpu, client_user = time.process_time() - client_cpu_before, os.times().user - client_user_before
+    server_after = server_cpu()
+    server_cpu_spent, server_user = server_after[0] - server_cpu_before[0], server_after[1] - server_cpu_before[1]
     await asyncio.gather(*[ws.close() for ws in held])
     print(json.dumps(dict(
         version=websockets.__version__, connect_seconds=connect_seconds,
         bytes_per_session=(held_rss - before) / args.sessions, threads=threads,
         p50_ping_ms=percentile(rtts, 0.5), p99_ping_ms=percentile(rtts, 0.99), max_ping_ms=max(rtts),
         echo_per_second=echoed / args.echo_seconds,
-        echo_client_cpu_us=client_cpu * 1e6 / max(echoed, 1), echo_server_cpu_us=server_cpu_spent * 1e6 / max(echoed, 1))))
+        echo_client_cpu_us=client_cpu * 1e6 / max(echoed, 1), echo_client_user_us=client_user * 1e6 / max(echoed, 1),
+        echo_server_cpu_us=server_cpu_spent * 1e6 / max(echoed, 1), echo_server_user_us=server_user * 1e6 / max(echoed, 1))))
 
 asyncio.run(main())
 """#

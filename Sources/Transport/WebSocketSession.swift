@@ -11,6 +11,8 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
         case serverHandshake(WebSocketServerHandshake)
         case open(WebSocketConnection)
         case closed
+        /// Only while `advance` has the machine out of `phase` (see there).
+        case modifying
     }
 
     /// Messages, then one `.closed`.
@@ -114,7 +116,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
             failHandshake(.handshakeTimeout(url: peer, after: handshakeTimeout), transport: .timeout(phase: .handshake, host: connection?.host ?? peer, port: connection?.port ?? 0))
         case .serverHandshake:
             failHandshake(.handshakeTimeout(url: peer, after: handshakeTimeout), transport: .timeout(phase: .handshake, host: connection?.host ?? peer, port: connection?.port ?? 0))
-        case .open, .closed:
+        case .open, .closed, .modifying:
             break
         }
     }
@@ -167,21 +169,19 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
             }
         case .open:
             receiveOpen(bytes)
-        case .closed:
+        case .closed, .modifying:
             break
         }
     }
 
     private func receiveOpen(_ bytes: UnsafeRawBufferPointer) {
-        guard case .open(var machine) = phase else { return }
+        guard case .open = phase else { return }
         if role == .client && !pendingPings.isEmpty {
             pongScanner.scan(bytes) { payload in pongArrived(payload) }
         } else if role == .client {
             pongScanner.scan(bytes) { _ in }
         }
-        let actions = machine.bytesReceived(bytes, now: .now)
-        phase = .open(machine)
-        run(actions)
+        advance { $0.bytesReceived(bytes, now: .now) }
     }
 
     private func pongArrived(_ payload: [UInt8]) {
@@ -210,6 +210,19 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     }
 
     // MARK: Actions (loop thread)
+
+    /// Hands `event` the open state machine in place and runs the actions it returns; false when the
+    /// session is not open. `phase` lets go of the machine for the call, so that the machine's buffers stay
+    /// uniquely referenced and are changed where they are rather than copied on write.
+    @discardableResult
+    private func advance(_ event: (inout WebSocketConnection) -> [WebSocketConnection.Action]) -> Bool {
+        guard case .open(var machine) = phase else { return false }
+        phase = .modifying
+        let actions = event(&machine)
+        phase = .open(machine)
+        run(actions)
+        return true
+    }
 
     private func run(_ actions: [WebSocketConnection.Action]) {
         for action in actions {
@@ -255,20 +268,16 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     }
 
     private func tick() {
-        guard case .open(var machine) = phase else { return }
+        guard case .open = phase else { return }
         if let connection, connection.pendingWriteBytes > 0,
            let silence = configuration.silenceTimeout,
            monotonicNanos() &- connection.lastWriteProgress > silence.nanoseconds {
             // The peer has not taken a byte for the silence timeout: it stopped reading.
             lastTransportError = .timeout(phase: .write, host: connection.host, port: connection.port)
-            let actions = machine.connectionEnded()
-            phase = .open(machine)
-            run(actions)
+            advance { $0.connectionEnded() }
             return
         }
-        let actions = machine.tick(now: .now)
-        phase = .open(machine)
-        run(actions)
+        advance { $0.tick(now: .now) }
     }
 
     // MARK: Transport end (loop thread)
@@ -279,12 +288,10 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
         case .clientHandshake, .serverHandshake:
             let transport = error ?? .reset(host: connection.host, port: connection.port, during: connection.state == .closed && handshakeTimer != nil ? .handshake : nil)
             failHandshake(.transport(transport, url: peer), transport: transport)
-        case .open(var machine):
+        case .open:
             lastTransportError = error
-            let actions = machine.connectionEnded()
-            phase = .open(machine)
-            run(actions)
-        case .closed:
+            advance { $0.connectionEnded() }
+        case .closed, .modifying:
             break
         }
     }
@@ -341,10 +348,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     /// Sends a message; ignored once the session is closing.
     public func send(_ message: WebSocketMessage) {
         loop.executeOrRun { [self] in
-            guard case .open(var machine) = phase else { return }
-            let actions = (try? machine.send(message)) ?? []
-            phase = .open(machine)
-            run(actions)
+            advance { (try? $0.send(message)) ?? [] }
         }
     }
 
@@ -353,7 +357,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
         do {
             return try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Duration, any Error>) in
                 loop.execute { [self] in
-                    guard case .open(var machine) = phase, role == .client else {
+                    guard case .open = phase, role == .client else {
                         waiter.resume(throwing: SessionError.closed(WebSocketCloseInfo(code: .abnormalClosure, reason: "", initiator: .local, error: .notOpen)))
                         return
                     }
@@ -361,9 +365,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
                     // A high first byte keeps these apart from the state machine's own keepalive pings.
                     let payload = [0xFE] + withUnsafeBytes(of: pingSequence.bigEndian) { Array($0) }
                     pendingPings.append((payload, monotonicNanos(), waiter))
-                    let actions = machine.ping(payload)
-                    phase = .open(machine)
-                    run(actions)
+                    advance { $0.ping(payload) }
                 }
             }
         } catch let error as SessionError {
@@ -377,13 +379,11 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     public func close(code: WebSocketCloseCode = .normalClosure, reason: String = "") {
         loop.execute { [self] in
             switch phase {
-            case .open(var machine):
-                let actions = machine.close(code: code, reason: reason, now: .now)
-                phase = .open(machine)
-                run(actions)
+            case .open:
+                advance { $0.close(code: code, reason: reason, now: .now) }
             case .clientHandshake, .serverHandshake:
                 failHandshake(.cancelled, transport: nil)
-            case .closed:
+            case .closed, .modifying:
                 break
             }
         }

@@ -62,9 +62,10 @@ public struct WebSocketConnection: Sendable {
     private var assembler: WebSocketMessageAssembler
     /// Client masking keys (a server never masks).
     private var maskingKeys = WebSocketMaskingKeyBlock()
-    private var lastReceivedAt: ContinuousClock.Instant
-    private var nextPingAt: ContinuousClock.Instant?
-    private var closeDeadline: ContinuousClock.Instant?
+    // Times as fixed-layout readings: see `ClockReading`.
+    private var lastReceivedAt: ClockReading
+    private var nextPingAt: ClockReading?
+    private var closeDeadline: ClockReading?
     private var localClose: (code: WebSocketCloseCode, reason: String)?
     private var pingCounter: UInt64 = 0
 
@@ -74,17 +75,21 @@ public struct WebSocketConnection: Sendable {
         self.configuration = configuration
         decoder = WebSocketFrameDecoder(role: role, maxFramePayloadSize: configuration.maxFrameSize)
         assembler = WebSocketMessageAssembler(maxMessageSize: configuration.maxMessageSize)
-        lastReceivedAt = now
-        nextPingAt = configuration.pingInterval.map { now + $0 }
+        let reading = ClockReading(now)
+        lastReceivedAt = reading
+        nextPingAt = configuration.pingInterval.map { reading.advanced(by: $0) }
     }
 
     /// When `tick` next has something to do (a ping, the silence deadline, the close timeout); nil when closed.
-    public var nextDeadline: ContinuousClock.Instant? {
+    public var nextDeadline: ContinuousClock.Instant? { nextDeadlineReading?.instant }
+
+    /// `nextDeadline` as a reading.
+    var nextDeadlineReading: ClockReading? {
         switch state {
         case .closed: return nil
         case .closing: return closeDeadline
         case .open:
-            let silence = configuration.silenceTimeout.map { lastReceivedAt + $0 }
+            let silence = configuration.silenceTimeout.map { lastReceivedAt.advanced(by: $0) }
             switch (nextPingAt, silence) {
             case (let ping?, let silence?): return min(ping, silence)
             case (let ping?, nil): return ping
@@ -99,7 +104,7 @@ public struct WebSocketConnection: Sendable {
     /// Bytes arrived from the peer at `now`.
     public mutating func bytesReceived(_ bytes: UnsafeRawBufferPointer, now: ContinuousClock.Instant) -> [Action] {
         guard state != .closed else { return [] }
-        if !bytes.isEmpty { lastReceivedAt = now }
+        if !bytes.isEmpty { lastReceivedAt = ClockReading(now) }
         decoder.append(bytes)
         return processFrames()
     }
@@ -145,12 +150,13 @@ public struct WebSocketConnection: Sendable {
         let sentReason = String(decoding: frame.payload.dropFirst(2), as: UTF8.self)
         state = .closing
         localClose = (sentCode, sentReason)
-        closeDeadline = now + configuration.closeTimeout
+        closeDeadline = ClockReading(now).advanced(by: configuration.closeTimeout)
         return [.write(encode(frame))]
     }
 
     /// Time passed: sends the periodic ping, and fails the connection on silence or an unanswered close.
     public mutating func tick(now: ContinuousClock.Instant) -> [Action] {
+        let now = ClockReading(now)
         switch state {
         case .closed:
             return []
@@ -162,13 +168,13 @@ public struct WebSocketConnection: Sendable {
                     code: sent.code, reason: sent.reason, initiator: .local,
                     error: .closeHandshakeTimedOut(timeout: configuration.closeTimeout)))
         case .open:
-            if let silence = configuration.silenceTimeout, now >= lastReceivedAt + silence {
+            if let silence = configuration.silenceTimeout, now >= lastReceivedAt.advanced(by: silence) {
                 return finish(
                     WebSocketCloseInfo(
                         code: .abnormalClosure, reason: "", initiator: .transport, error: .peerSilent(timeout: silence)))
             }
             guard let interval = configuration.pingInterval, let due = nextPingAt, now >= due else { return [] }
-            nextPingAt = now + interval
+            nextPingAt = now.advanced(by: interval)
             pingCounter &+= 1
             let payload = withUnsafeBytes(of: pingCounter.bigEndian) { Array($0) }
             return [.write(encode(.ping(payload)))]
