@@ -6,8 +6,9 @@ import Glibc
 protocol ConnectionHandler: AnyObject {
     /// TCP (and TLS when asked) is up; writes now go out.
     func connectionDidOpen(_ connection: Connection)
-    /// Bytes arrived; the buffer is only valid during the call.
-    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer)
+    /// Bytes arrived; the buffer (the loop's read buffer) is only valid during the call, and the handler
+    /// may change it there (a WebSocket unmasks payloads in place).
+    func connection(_ connection: Connection, didReceive bytes: UnsafeMutableRawBufferPointer)
     /// The connection ended: `nil` when the peer closed cleanly (end of stream), else why.
     /// Not called after `close()`.
     func connection(_ connection: Connection, didCloseWith error: TransportError?)
@@ -299,7 +300,7 @@ final class Connection: EventHandler, @unchecked Sendable {
         while state == .open {
             let n = input.read(base, maxLength: buffer.count)
             if n > 0 {
-                handler?.connection(self, didReceive: UnsafeRawBufferPointer(start: base, count: n))
+                handler?.connection(self, didReceive: UnsafeMutableRawBufferPointer(start: base, count: n))
                 if n < buffer.count && shortReadDrains { return }
                 continue
             }

@@ -123,31 +123,31 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
 
     // MARK: Bytes in (loop thread)
 
-    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) {
+    func connection(_ connection: Connection, didReceive bytes: UnsafeMutableRawBufferPointer) {
         switch phase {
         case .clientHandshake(var handshake):
             do {
-                let progress = try handshake.receive(bytes)
+                let progress = try handshake.receive(UnsafeRawBufferPointer(bytes))
                 switch progress {
                 case .needMoreBytes:
                     phase = .clientHandshake(handshake)
-                case .upgraded(_, let remaining):
+                case .upgraded(_, var remaining):
                     becomeOpen()
                     if let waiter = connectWaiter {
                         connectWaiter = nil
                         waiter.resume(returning: self)
                     }
-                    if !remaining.isEmpty { remaining.withUnsafeBytes { receiveOpen($0) } }
+                    if !remaining.isEmpty { remaining.withUnsafeMutableBytes { receiveOpen($0) } }
                 }
             } catch {
                 failHandshake(.handshake(error, url: peer), transport: nil)
             }
         case .serverHandshake(var handshake):
             do {
-                switch try handshake.receive(bytes) {
+                switch try handshake.receive(UnsafeRawBufferPointer(bytes)) {
                 case .needMoreBytes:
                     phase = .serverHandshake(handshake)
-                case .request(let head, let remaining):
+                case .request(let head, var remaining):
                     let key = try WebSocketServerHandshake.validate(head)
                     if let status = acceptRequest?(head) {
                         refuse(status: status)
@@ -159,7 +159,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
                     onServerOpen = nil
                     acceptRequest = nil
                     open?(self, head)
-                    if !remaining.isEmpty { remaining.withUnsafeBytes { receiveOpen($0) } }
+                    if !remaining.isEmpty { remaining.withUnsafeMutableBytes { receiveOpen($0) } }
                 }
             } catch {
                 switch error {
@@ -174,12 +174,13 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
         }
     }
 
-    private func receiveOpen(_ bytes: UnsafeRawBufferPointer) {
+    /// The bytes may be changed in place (masked payloads are unmasked where they lie).
+    private func receiveOpen(_ bytes: UnsafeMutableRawBufferPointer) {
         guard case .open = phase else { return }
         if role == .client && !pendingPings.isEmpty {
-            pongScanner.scan(bytes) { payload in pongArrived(payload) }
+            pongScanner.scan(UnsafeRawBufferPointer(bytes)) { payload in pongArrived(payload) }
         } else if role == .client {
-            pongScanner.scan(bytes) { _ in }
+            pongScanner.scan(UnsafeRawBufferPointer(bytes)) { _ in }
         }
         advance { $0.bytesReceived(bytes, now: .now) }
     }
@@ -347,8 +348,10 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
 
     /// Sends a message; ignored once the session is closing.
     public func send(_ message: WebSocketMessage) {
-        loop.executeOrRun { [self] in
+        if loop.inLoop {
             advance { (try? $0.send(message)) ?? [] }
+        } else {
+            loop.execute { [self] in advance { (try? $0.send(message)) ?? [] } }
         }
     }
 

@@ -106,7 +106,15 @@ public struct WebSocketConnection: Sendable {
         guard state != .closed else { return [] }
         if !bytes.isEmpty { lastReceivedAt = ClockReading(now) }
         decoder.append(bytes)
-        return processFrames()
+        return processFrames { decoder, body throws(WebSocketProtocolError) in try decoder.decodeBuffered(body) }
+    }
+
+    /// Bytes arrived from the peer at `now`, in memory the machine may change: frames are read where they
+    /// lie (masked payloads unmasked in place), without first being copied into the machine's buffer.
+    public mutating func bytesReceived(_ bytes: UnsafeMutableRawBufferPointer, now: ContinuousClock.Instant) -> [Action] {
+        guard state != .closed else { return [] }
+        if !bytes.isEmpty { lastReceivedAt = ClockReading(now) }
+        return processFrames { decoder, body throws(WebSocketProtocolError) in try decoder.decode(bytes, body) }
     }
 
     /// Bytes arrived from the peer at `now`.
@@ -118,8 +126,8 @@ public struct WebSocketConnection: Sendable {
     public mutating func send(_ message: WebSocketMessage) throws(WebSocketConnectionError) -> [Action] {
         guard state == .open else { throw .notOpen }
         switch message {
-        case .text(let text): return [.write(encode(.text(text)))]
-        case .binary(let bytes): return [.write(encode(.binary(bytes)))]
+        case .text(var text): return [.write(text.withUTF8 { encode(.text, UnsafeRawBufferPointer($0)) })]
+        case .binary(let bytes): return [.write(bytes.withUnsafeBytes { encode(.binary, $0) })]
         }
     }
 
@@ -202,37 +210,46 @@ public struct WebSocketConnection: Sendable {
         WebSocketFrameEncoder.encode(frame, maskingKey: role == .client ? maskingKeys.next() : nil)
     }
 
-    private mutating func processFrames() -> [Action] {
+    /// The wire bytes of one final frame of `opcode` carrying `payload`.
+    private mutating func encode(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer) -> [UInt8] {
+        WebSocketFrameEncoder.encode(opcode: opcode, payload: payload, maskingKey: role == .client ? maskingKeys.next() : nil)
+    }
+
+    /// Runs `decode` (one of the decoder's passes) and handles every frame it hands out, until the
+    /// connection closes. The decoder is moved out for the pass, so that its buffer is changed in place.
+    private mutating func processFrames(
+        _ decode: (inout WebSocketFrameDecoder, (WebSocketFrameView) -> Bool) throws(WebSocketProtocolError) -> Void
+    ) -> [Action] {
         var actions: [Action] = []
-        while state != .closed {
-            let frame: WebSocketFrame
-            do {
-                guard let next = try decoder.nextFrame() else { break }
-                frame = next
-            } catch {
-                actions += fail(error)
-                break
+        var decoder = self.decoder
+        self.decoder = WebSocketFrameDecoder(role: role, maxFramePayloadSize: configuration.maxFrameSize)
+        do {
+            try decode(&decoder) { frame in
+                handle(frame, into: &actions)
+                return state != .closed
             }
-            actions += handle(frame)
+        } catch {
+            actions += fail(error)
         }
+        self.decoder = decoder
         return actions
     }
 
-    private mutating func handle(_ frame: WebSocketFrame) -> [Action] {
+    private mutating func handle(_ frame: WebSocketFrameView, into actions: inout [Action]) {
         switch frame.opcode {
         case .ping:
-            return state == .open ? [.write(encode(.pong(frame.payload)))] : []
+            if state == .open { actions.append(.write(encode(.pong, frame.payload))) }
         case .pong:
-            return []
+            break
         case .close:
-            return receiveClose(frame.payload)
+            actions += receiveClose(Array(frame.payload))
         case .text, .binary, .continuation:
             do {
-                guard let message = try assembler.receive(frame) else { return [] }
+                guard let message = try assembler.receive(frame) else { return }
                 // After our close frame went out, data is read (to find the peer's close) but not delivered.
-                return state == .open ? [.deliver(message)] : []
+                if state == .open { actions.append(.deliver(message)) }
             } catch {
-                return fail(error)
+                actions += fail(error)
             }
         }
     }

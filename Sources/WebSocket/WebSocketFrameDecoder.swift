@@ -32,10 +32,84 @@ public struct WebSocketFrameDecoder: Sendable {
 
     /// The next complete frame, nil when more bytes are needed.
     public mutating func nextFrame() throws(WebSocketProtocolError) -> WebSocketFrame? {
-        let available = buffer.count - readIndex
+        let (start, role, limit) = (readIndex, role, maxFramePayloadSize)
+        let read = buffer.withUnsafeBytes { whole in
+            Result { () throws(WebSocketProtocolError) in
+                try Self.readHead(UnsafeRawBufferPointer(rebasing: whole[start...]), role: role, maxFramePayloadSize: limit)
+            }
+        }
+        guard let head = try read.get() else { return nil }
+        let payloadStart = readIndex + head.headerLength
+        var payload = Array(buffer[payloadStart..<(payloadStart + head.payloadLength)])
+        if let maskingKey = head.maskingKey { WebSocketMasking.apply(maskingKey, to: &payload) }
+        readIndex = payloadStart + head.payloadLength
+        compact()
+        return WebSocketFrame(fin: head.fin, reservedBits: 0, opcode: head.opcode, payload: payload)
+    }
+
+    /// Takes `bytes` as they arrive and hands `body` each complete frame in turn, its payload unmasked and
+    /// valid only during the call; an incomplete frame at the end is kept for the next call. While nothing
+    /// is buffered, frames are read where they lie in `bytes` (a masked payload is unmasked there, so the
+    /// caller's bytes change): the copy of every byte that `append` and `nextFrame` make is left out.
+    /// `body` returns false to stop; the bytes after that frame are dropped.
+    mutating func decode(
+        _ bytes: UnsafeMutableRawBufferPointer, _ body: (WebSocketFrameView) -> Bool
+    ) throws(WebSocketProtocolError) {
+        guard bufferedByteCount == 0 else {
+            append(UnsafeRawBufferPointer(bytes))
+            try decodeBuffered(body)
+            return
+        }
+        let consumed = try Self.decodeFrames(in: bytes, role: role, maxFramePayloadSize: maxFramePayloadSize, body)
+        if consumed < bytes.count { append(UnsafeRawBufferPointer(rebasing: bytes[consumed...])) }
+    }
+
+    /// `decode` over what `append` buffered.
+    mutating func decodeBuffered(_ body: (WebSocketFrameView) -> Bool) throws(WebSocketProtocolError) {
+        // The buffer is moved out for the pass, so that it is changed in place rather than copied on write.
+        var bytes = buffer
+        buffer = []
+        let start = readIndex
+        defer {
+            buffer = bytes
+            compact()
+        }
+        let (role, limit) = (role, maxFramePayloadSize)
+        let pass = bytes.withUnsafeMutableBytes { whole in
+            Result { () throws(WebSocketProtocolError) in
+                try Self.decodeFrames(in: UnsafeMutableRawBufferPointer(rebasing: whole[start...]), role: role,
+                                      maxFramePayloadSize: limit, body)
+            }
+        }
+        readIndex = start + (try pass.get())
+    }
+
+    /// Hands `body` the complete frames at the start of `bytes`, unmasking each payload in place; returns
+    /// how many bytes were taken (all of them once `body` stops).
+    private static func decodeFrames(
+        in bytes: UnsafeMutableRawBufferPointer, role: WebSocketRole, maxFramePayloadSize: Int,
+        _ body: (WebSocketFrameView) -> Bool
+    ) throws(WebSocketProtocolError) -> Int {
+        var offset = 0
+        while let head = try readHead(UnsafeRawBufferPointer(rebasing: bytes[offset...]), role: role,
+                                      maxFramePayloadSize: maxFramePayloadSize) {
+            let payload = UnsafeMutableRawBufferPointer(rebasing: bytes[(offset + head.headerLength)..<(offset + head.frameLength)])
+            if let maskingKey = head.maskingKey { WebSocketMasking.apply(maskingKey, to: payload) }
+            offset += head.frameLength
+            guard body(WebSocketFrameView(head: head, payload: UnsafeRawBufferPointer(payload))) else { return bytes.count }
+        }
+        return offset
+    }
+
+    /// The header of the frame at the start of `bytes`, nil while it or its payload is incomplete. Every
+    /// frame-level rule is checked as soon as the header bytes are in, before the payload.
+    private static func readHead(
+        _ bytes: UnsafeRawBufferPointer, role: WebSocketRole, maxFramePayloadSize: Int
+    ) throws(WebSocketProtocolError) -> FrameHead? {
+        let available = bytes.count
         guard available >= 2 else { return nil }
-        let first = buffer[readIndex]
-        let second = buffer[readIndex + 1]
+        let first = bytes[0]
+        let second = bytes[1]
 
         let reservedBits = (first >> 4) & 0x7
         if reservedBits != 0 { throw .reservedBitsSet(reservedBits) }
@@ -56,12 +130,12 @@ public struct WebSocketFrameDecoder: Sendable {
         case 126:
             headerLength += 2
             guard available >= headerLength else { return nil }
-            length = UInt64(buffer[readIndex + 2]) << 8 | UInt64(buffer[readIndex + 3])
+            length = UInt64(bytes[2]) << 8 | UInt64(bytes[3])
         case 127:
             headerLength += 8
             guard available >= headerLength else { return nil }
             var wide: UInt64 = 0
-            for index in 0..<8 { wide = wide << 8 | UInt64(buffer[readIndex + 2 + index]) }
+            for index in 0..<8 { wide = wide << 8 | UInt64(bytes[2 + index]) }
             if wide & (1 << 63) != 0 { throw .payloadLengthTopBitSet }
             length = wide
         default:
@@ -73,19 +147,12 @@ public struct WebSocketFrameDecoder: Sendable {
         var maskingKey: WebSocketMaskingKey?
         if masked {
             guard available >= headerLength + 4 else { return nil }
-            let at = readIndex + headerLength
-            maskingKey = WebSocketMaskingKey(buffer[at], buffer[at + 1], buffer[at + 2], buffer[at + 3])
+            maskingKey = WebSocketMaskingKey(bytes[headerLength], bytes[headerLength + 1], bytes[headerLength + 2], bytes[headerLength + 3])
             headerLength += 4
         }
         let payloadLength = Int(length)
         guard available - headerLength >= payloadLength else { return nil }
-
-        let payloadStart = readIndex + headerLength
-        var payload = Array(buffer[payloadStart..<(payloadStart + payloadLength)])
-        if let maskingKey { WebSocketMasking.apply(maskingKey, to: &payload) }
-        readIndex = payloadStart + payloadLength
-        compact()
-        return WebSocketFrame(fin: fin, reservedBits: 0, opcode: opcode, payload: payload)
+        return FrameHead(fin: fin, opcode: opcode, maskingKey: maskingKey, headerLength: headerLength, payloadLength: payloadLength)
     }
 
     private mutating func compact() {
@@ -96,5 +163,28 @@ public struct WebSocketFrameDecoder: Sendable {
             buffer.removeFirst(readIndex)
             readIndex = 0
         }
+    }
+}
+
+/// A complete frame's header as read from the wire.
+struct FrameHead {
+    var fin: Bool
+    var opcode: WebSocketOpcode
+    var maskingKey: WebSocketMaskingKey?
+    var headerLength: Int
+    var payloadLength: Int
+    var frameLength: Int { headerLength + payloadLength }
+}
+
+/// A decoded frame whose unmasked payload lies in the decoder's memory, valid only while it is handed out.
+struct WebSocketFrameView {
+    var fin: Bool
+    var opcode: WebSocketOpcode
+    var payload: UnsafeRawBufferPointer
+
+    init(head: FrameHead, payload: UnsafeRawBufferPointer) {
+        fin = head.fin
+        opcode = head.opcode
+        self.payload = payload
     }
 }

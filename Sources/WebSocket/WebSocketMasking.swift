@@ -5,10 +5,11 @@ public enum WebSocketMasking {
     public static func apply(_ key: WebSocketMaskingKey, to buffer: UnsafeMutableRawBufferPointer, phase: Int = 0) {
         let count = buffer.count
         guard count > 0, let base = buffer.baseAddress else { return }
-        let keyBytes = key.bytes
-        let shift = phase & 3
-        let k0 = keyBytes[shift], k1 = keyBytes[(shift + 1) & 3]
-        let k2 = keyBytes[(shift + 2) & 3], k3 = keyBytes[(shift + 3) & 3]
+        // The key rotated left by `phase` bytes: its first byte is the one for the buffer's first byte.
+        let shift = UInt32(phase & 3) * 8
+        let rotated = shift == 0 ? key.rawValue : key.rawValue << shift | key.rawValue >> (32 - shift)
+        let k0 = UInt8(rotated >> 24), k1 = UInt8(truncatingIfNeeded: rotated >> 16)
+        let k2 = UInt8(truncatingIfNeeded: rotated >> 8), k3 = UInt8(truncatingIfNeeded: rotated)
 
         // The rotated key repeated twice, laid out in memory order, whatever the host's endianness.
         var pattern: UInt64 = 0

@@ -15,7 +15,7 @@ private final class EchoProbe: ConnectionHandler, @unchecked Sendable {
 
     func connectionDidOpen(_ connection: Connection) { connection.write(payload) }
 
-    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) {
+    func connection(_ connection: Connection, didReceive bytes: UnsafeMutableRawBufferPointer) {
         received += bytes
         if received.count >= payload.count {
             connection.close()
