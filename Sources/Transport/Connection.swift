@@ -330,7 +330,8 @@ final class Connection: EventHandler, @unchecked Sendable {
         if state == .open && pendingWriteBytes == 0, let output, let base = bytes.baseAddress {
             let n = output.write(base.assumingMemoryBound(to: UInt8.self), maxLength: bytes.count)
             if n > 0 {
-                lastWriteProgress = monotonicNanos()
+                // No time taken here: `lastWriteProgress` matters only while bytes wait, and is set below
+                // when they start to.
                 rest = UnsafeRawBufferPointer(rebasing: bytes[n...])
             } else if !output.wouldBlock {
                 finish(output.transportError ?? .reset(host: host, port: port, during: nil))

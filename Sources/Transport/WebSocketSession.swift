@@ -9,10 +9,9 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     private enum Phase {
         case clientHandshake(WebSocketClientHandshake)
         case serverHandshake(WebSocketServerHandshake)
-        case open(WebSocketConnection)
+        /// The handshake is done; `machine` holds the connection's state.
+        case open
         case closed
-        /// Only while `advance` has the machine out of `phase` (see there).
-        case modifying
     }
 
     /// Messages, then one `.closed`.
@@ -28,6 +27,11 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     private let configuration: WebSocketConnection.Configuration
     private let handshakeTimeout: Duration
     private var phase: Phase
+    /// The open connection's state machine (nil before and after `.open`). Kept apart from `phase` so that
+    /// events change it in place: taken out of an enum and put back, it would be copied each time.
+    private var machine: WebSocketConnection?
+    /// `machine.nextDeadline` as of the last event (read once per event, not per `scheduleTick`).
+    private var machineDeadline: ContinuousClock.Instant?
     private var connection: Connection?
     private var handshakeTimer: LoopTimer?
     private var tickTimer: LoopTimer?
@@ -116,7 +120,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
             failHandshake(.handshakeTimeout(url: peer, after: handshakeTimeout), transport: .timeout(phase: .handshake, host: connection?.host ?? peer, port: connection?.port ?? 0))
         case .serverHandshake:
             failHandshake(.handshakeTimeout(url: peer, after: handshakeTimeout), transport: .timeout(phase: .handshake, host: connection?.host ?? peer, port: connection?.port ?? 0))
-        case .open, .closed, .modifying:
+        case .open, .closed:
             break
         }
     }
@@ -169,7 +173,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
             }
         case .open:
             receiveOpen(bytes)
-        case .closed, .modifying:
+        case .closed:
             break
         }
     }
@@ -195,7 +199,10 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     private func becomeOpen() {
         handshakeTimer?.cancel()
         handshakeTimer = nil
-        phase = .open(WebSocketConnection(role: role, configuration: configuration, now: .now))
+        let opened = WebSocketConnection(role: role, configuration: configuration, now: .now)
+        machineDeadline = opened.nextDeadline
+        machine = opened
+        phase = .open
         openFlag.store(true, ordering: .relaxed)
         scheduleTick()
     }
@@ -212,15 +219,13 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
 
     // MARK: Actions (loop thread)
 
-    /// Hands `event` the open state machine in place and runs the actions it returns; false when the
-    /// session is not open. `phase` lets go of the machine for the call, so that the machine's buffers stay
-    /// uniquely referenced and are changed where they are rather than copied on write.
+    /// Hands `event` the open state machine, changed in place, and runs the actions it returns; false
+    /// when the session is not open.
     @discardableResult
     private func advance(_ event: (inout WebSocketConnection) -> [WebSocketConnection.Action]) -> Bool {
-        guard case .open(var machine) = phase else { return false }
-        phase = .modifying
-        let actions = event(&machine)
-        phase = .open(machine)
+        guard case .open = phase, machine != nil else { return false }
+        let actions = event(&machine!)
+        machineDeadline = machine!.nextDeadline
         run(actions)
         return true
     }
@@ -240,6 +245,8 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
                 }
             case .closed(let info):
                 phase = .closed
+                machine = nil
+                machineDeadline = nil
                 openFlag.store(false, ordering: .relaxed)
                 connection?.closeWhenFlushed()
                 connection = nil
@@ -250,7 +257,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     }
 
     private func scheduleTick() {
-        guard case .open(let machine) = phase, let deadline = machine.nextDeadline else {
+        guard case .open = phase, let deadline = machineDeadline else {
             tickTimer?.cancel()
             tickTimer = nil
             tickDeadline = nil
@@ -292,7 +299,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
         case .open:
             lastTransportError = error
             advance { $0.connectionEnded() }
-        case .closed, .modifying:
+        case .closed:
             break
         }
     }
@@ -386,7 +393,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
                 advance { $0.close(code: code, reason: reason, now: .now) }
             case .clientHandshake, .serverHandshake:
                 failHandshake(.cancelled, transport: nil)
-            case .closed, .modifying:
+            case .closed:
                 break
             }
         }
