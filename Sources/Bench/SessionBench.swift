@@ -25,6 +25,9 @@ struct SessionBench: AsyncParsableCommand {
     @Option(help: "Seconds of echo.")
     var echoSeconds = 5.0
 
+    @Option(help: "Echo rounds with a message handler, each followed by one of the websockets client (the ratio is their median).")
+    var echoRounds = 5
+
     @Option(help: "Pings per second while measuring ping-to-pong over every session.")
     var pingRate = 5_000
 
@@ -43,8 +46,8 @@ struct SessionBench: AsyncParsableCommand {
             try await runServer(port: port)
             return
         }
-        guard sessions > 0, echoSessions > 0, echoSessions <= sessions, threads > 0, pingRate > 0 else {
-            throw ValidationError("--sessions, --echo-sessions (<= sessions), --threads and --ping-rate must be positive")
+        guard sessions > 0, echoSessions > 0, echoSessions <= sessions, threads > 0, pingRate > 0, echoRounds > 0 else {
+            throw ValidationError("--sessions, --echo-sessions (<= sessions), --echo-rounds, --threads and --ping-rate must be positive")
         }
         var serverProcess: Process?
         let url: String
@@ -60,28 +63,60 @@ struct SessionBench: AsyncParsableCommand {
         print("descriptor limit: \(descriptorLimit())")
 
         let serverPID = serverProcess?.processIdentifier
-        let ours = try await measureOurs(url: url, serverPID: serverPID)
+        let (ours, host, echoing) = try await measureOurs(url: url, serverPID: serverPID)
+        defer { host.shutdown() }
         print("")
         print("swift client (\(threads) loop threads), \(sessions) sessions:")
         ours.printFigures()
+        guard !skipPeer else {
+            for session in echoing { session.close() }
+            return
+        }
 
-        guard !skipPeer else { return }
-        let peer = try await measurePeer(url: url, serverPID: serverPID)
+        // The peer holds its sessions while ours, but for the echo sessions, are closed; then the echo
+        // runs in turns, ours with a message handler and the peer's, so that each pair of rounds sees the
+        // same load on the machine.
+        let peerClient = try await PeerClient.start(
+            url: url, serverPID: serverPID,
+            arguments: ["--sessions", "\(sessions)", "--echo-sessions", "\(echoSessions)", "--echo-seconds", "\(echoSeconds)",
+                        "--ping-rate", "\(pingRate)"])
+        var peer = try await peerClient.setupFigures(sessions: sessions)
+        var rounds: [(ours: Double, oursCPU: EchoCPU, peer: Double, peerCPU: EchoCPU)] = []
+        let payload = String(repeating: "x", count: 1024)
+        for _ in 0..<echoRounds {
+            let start = EchoCPU.Mark(serverPID: serverPID)
+            let echoed = try await echoThroughHandlers(echoing, payload: payload)
+            let cpu = EchoCPU(from: start, to: EchoCPU.Mark(serverPID: serverPID), messages: echoed)
+            let (peerRate, peerCPU) = try await peerClient.echoRound(serverPID: serverPID)
+            rounds.append((Double(echoed) / echoSeconds, cpu, peerRate, peerCPU))
+        }
+        try await peerClient.finish()
+        for session in echoing { session.close() }
+        let middle = rounds.sorted { $0.ours / $0.peer < $1.ours / $1.peer }[rounds.count / 2]
+        peer.echoPerSecond = middle.peer
+        peer.echoCPU = middle.peerCPU
         print("")
         print("websockets \(peer.version) asyncio client, \(sessions) sessions:")
         peer.printFigures()
         print("")
-        print(String(format: "ratio: memory per session %.2fx of the peer's, echo %.2fx the peer's through the events stream and %.2fx with a message handler, p99 ping %.2f ms vs %.2f ms",
-                     ours.bytesPerSession / peer.bytesPerSession, ours.echoPerSecond / peer.echoPerSecond,
-                     (ours.handlerEchoPerSecond ?? .nan) / peer.echoPerSecond, ours.p99PingMs, peer.p99PingMs))
-        print(String(format: "ratio: client CPU per echoed message %.2fx less than the peer's through the events stream, %.2fx with a message handler",
-                     peer.echoCPU.clientMicros / ours.echoCPU.clientMicros,
-                     peer.echoCPU.clientMicros / (ours.handlerEchoCPU?.clientMicros ?? .nan)))
+        print("echo 1 KiB in turns, the swift client with a message handler, then the websockets client:")
+        for (index, round) in rounds.enumerated() {
+            print(String(format: "  round %d: %.0f vs %.0f messages/s (%.2fx); CPU per message: swift %@ | websockets %@",
+                         index + 1, round.ours, round.peer, round.ours / round.peer, "\(round.oursCPU)", "\(round.peerCPU)"))
+        }
+        print("")
+        print(String(format: "ratio: memory per session %.2fx of the peer's, echo %.2fx the peer's with a message handler (median of %d rounds in turn; %.2fx through the events stream, first), p99 ping %.2f ms vs %.2f ms",
+                     ours.bytesPerSession / peer.bytesPerSession, middle.ours / middle.peer, rounds.count,
+                     ours.echoPerSecond / middle.peer, ours.p99PingMs, peer.p99PingMs))
+        print(String(format: "ratio: client CPU per echoed message %.2fx less than the peer's with a message handler (the median round), %.2fx through the events stream",
+                     middle.peerCPU.clientMicros / middle.oursCPU.clientMicros,
+                     middle.peerCPU.clientMicros / ours.echoCPU.clientMicros))
     }
 
     // MARK: Our client
 
-    private func measureOurs(url: String, serverPID: pid_t?) async throws -> Figures {
+    /// Our client's figures, its host, and the echo sessions, left open (the others are closed).
+    private func measureOurs(url: String, serverPID: pid_t?) async throws -> (Figures, SessionHost, [WebSocketSession]) {
         let host = try SessionHost(threads: threads)
         let options = SessionOptions(connection: WebSocketConnection.Configuration(pingInterval: .seconds(25), silenceTimeout: .seconds(120)))
         // Warm up: code paths, the clock, one session's allocations.
@@ -138,19 +173,19 @@ struct SessionBench: AsyncParsableCommand {
         let handlerEchoed = try await echoThroughHandlers(echoSessionsHeld, payload: payload)
         let handlerCPU = EchoCPU(from: handlerStart, to: EchoCPU.Mark(serverPID: serverPID), messages: handlerEchoed)
         let threadsAfter = taskCount()
-        for session in held { session.close() }
+        for session in held.dropFirst(echoSessions) { session.close() }
         var waited = 0
-        while host.sessionCount > 0 && waited < 200 {
+        while host.sessionCount > echoSessions && waited < 200 {
             try await Task.sleep(for: .milliseconds(50))
             waited += 1
         }
-        host.shutdown()
-        return Figures(
+        let figures = Figures(
             version: "", sessions: sessions, connectSeconds: connectTime.seconds,
             bytesPerSession: Double(rssHeld - rssBefore) / Double(sessions), threads: max(threadCount, threadsAfter),
             p50PingMs: percentile(rtts, 0.50), p99PingMs: percentile(rtts, 0.99), maxPingMs: rtts.max() ?? 0,
             echoPerSecond: Double(echoed) / echoSeconds, echoCPU: eventsCPU,
             handlerEchoPerSecond: Double(handlerEchoed) / echoSeconds, handlerEchoCPU: handlerCPU)
+        return (figures, host, echoSessionsHeld)
     }
 
     /// Echo with a message handler per session for `echoSeconds`: every reply that arrives before the
@@ -192,38 +227,93 @@ struct SessionBench: AsyncParsableCommand {
 
     // MARK: The peer client
 
-    private func measurePeer(url: String, serverPID: pid_t?) async throws -> Figures {
-        let script = NSTemporaryDirectory() + "session-bench-client-\(getpid()).py"
-        try Self.peerClientScript.write(toFile: script, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: script) }
-        let process = Process()
-        let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, url, "--sessions", "\(sessions)", "--echo-sessions", "\(echoSessions)",
-                             "--echo-seconds", "\(echoSeconds)", "--ping-rate", "\(pingRate)", "--server-pid", "\(serverPID ?? 0)"]
-        process.standardOutput = output
-        try process.run()
-        let data = try await Self.readAll(output.fileHandleForReading)
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        guard process.terminationStatus == 0,
-              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last(where: { $0.hasPrefix("{") }),
-              let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw ValidationError("the websockets client failed (status \(process.terminationStatus))")
-        }
-        func number(_ key: String) -> Double { (json[key] as? NSNumber)?.doubleValue ?? .nan }
-        return Figures(
-            version: json["version"] as? String ?? "?", sessions: sessions, connectSeconds: number("connect_seconds"),
-            bytesPerSession: number("bytes_per_session"), threads: Int(number("threads")),
-            p50PingMs: number("p50_ping_ms"), p99PingMs: number("p99_ping_ms"), maxPingMs: number("max_ping_ms"),
-            echoPerSecond: number("echo_per_second"),
-            echoCPU: EchoCPU(clientMicros: number("echo_client_cpu_us"), clientUserMicros: number("echo_client_user_us"),
-                             serverMicros: serverPID == nil ? nil : number("echo_server_cpu_us"),
-                             serverUserMicros: serverPID == nil ? nil : number("echo_server_user_us")))
-    }
+    /// The `websockets` client in its own process: it opens and measures its sessions, then runs one echo
+    /// round each time it is asked on its standard input.
+    private final class PeerClient {
+        private let process: Process
+        private let commands: FileHandle
+        private var lines: AsyncStream<String>.Iterator
 
-    private static func readAll(_ handle: FileHandle) async throws -> Data {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(returning: handle.readDataToEndOfFile()) }.start()
+        private init(process: Process, commands: FileHandle, lines: AsyncStream<String>) {
+            self.process = process
+            self.commands = commands
+            self.lines = lines.makeAsyncIterator()
+        }
+
+        static func start(url: String, serverPID: pid_t?, arguments: [String]) async throws -> PeerClient {
+            let script = NSTemporaryDirectory() + "session-bench-client-\(getpid()).py"
+            try SessionBench.peerClientScript.write(toFile: script, atomically: true, encoding: .utf8)
+            let process = Process()
+            let output = Pipe()
+            let input = Pipe()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script, url, "--server-pid", "\(serverPID ?? 0)"] + arguments
+            process.standardOutput = output
+            process.standardInput = input
+            try process.run()
+            let handle = output.fileHandleForReading
+            let lines = AsyncStream<String> { continuation in
+                Thread {
+                    var pending = Data()
+                    while true {
+                        let chunk = handle.availableData
+                        if chunk.isEmpty { break }
+                        pending.append(chunk)
+                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                            continuation.yield(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                            pending.removeSubrange(pending.startIndex...newline)
+                        }
+                    }
+                    try? FileManager.default.removeItem(atPath: script)
+                    continuation.finish()
+                }.start()
+            }
+            return PeerClient(process: process, commands: input.fileHandleForWriting, lines: lines)
+        }
+
+        /// The next JSON line the client prints.
+        private func nextObject() async throws -> [String: Any] {
+            while let line = await lines.next() {
+                guard line.hasPrefix("{") else { continue }
+                if let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] { return object }
+            }
+            throw ValidationError("the websockets client ended early (status \(process.isRunning ? 0 : process.terminationStatus))")
+        }
+
+        private static func number(_ object: [String: Any], _ key: String) -> Double {
+            (object[key] as? NSNumber)?.doubleValue ?? .nan
+        }
+
+        /// The figures of its sessions (echo figures still empty).
+        func setupFigures(sessions: Int) async throws -> Figures {
+            let json = try await nextObject()
+            func number(_ key: String) -> Double { Self.number(json, key) }
+            return Figures(
+                version: json["version"] as? String ?? "?", sessions: sessions, connectSeconds: number("connect_seconds"),
+                bytesPerSession: number("bytes_per_session"), threads: Int(number("threads")),
+                p50PingMs: number("p50_ping_ms"), p99PingMs: number("p99_ping_ms"), maxPingMs: number("max_ping_ms"),
+                echoPerSecond: .nan, echoCPU: EchoCPU(clientMicros: .nan, clientUserMicros: nil, serverMicros: nil, serverUserMicros: nil))
+        }
+
+        /// Runs one echo round: messages per second and CPU per message.
+        func echoRound(serverPID: pid_t?) async throws -> (Double, EchoCPU) {
+            commands.write(Data("echo\n".utf8))
+            let json = try await nextObject()
+            func number(_ key: String) -> Double { Self.number(json, key) }
+            return (number("echo_per_second"),
+                    EchoCPU(clientMicros: number("echo_client_cpu_us"), clientUserMicros: number("echo_client_user_us"),
+                            serverMicros: serverPID == nil ? nil : number("echo_server_cpu_us"),
+                            serverUserMicros: serverPID == nil ? nil : number("echo_server_user_us")))
+        }
+
+        /// Closes its sessions and waits for it to end.
+        func finish() async throws {
+            commands.write(Data("done\n".utf8))
+            while await lines.next() != nil {}
+            while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            guard process.terminationStatus == 0 else {
+                throw ValidationError("the websockets client failed (status \(process.terminationStatus))")
+            }
         }
     }
 
@@ -326,9 +416,10 @@ struct SessionBench: AsyncParsableCommand {
         return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * fraction))]
     }
 
-    /// The same measurement with the PyPI `websockets` asyncio client; prints one JSON line.
+    /// The same measurement with the PyPI `websockets` asyncio client: one JSON line of its sessions' figures,
+    /// then one per echo round asked for on standard input.
     static let peerClientScript = #"""
-import argparse, asyncio, json, os, resource, time
+import argparse, asyncio, json, os, resource, sys, time
 import websockets
 from websockets.asyncio.client import connect
 
@@ -391,28 +482,39 @@ async def main():
         tick = os.sysconf("SC_CLK_TCK")
         return ((int(fields[11]) + int(fields[12])) / tick, int(fields[11]) / tick)
 
-    payload = "x" * 1024
-    client_cpu_before, client_user_before, server_cpu_before = time.process_time(), os.times().user, server_cpu()
-    deadline = time.monotonic() + args.echo_seconds
-    async def echo(ws):
-        count = 0
-        while time.monotonic() < deadline:
-            await ws.send(payload)
-            await ws.recv()
-            count += 1
-        return count
-    echoed = sum(await asyncio.gather(*[echo(ws) for ws in held[:args.echo_sessions]]))
-    client_cpu, client_user = time.process_time() - client_cpu_before, os.times().user - client_user_before
-    server_after = server_cpu()
-    server_cpu_spent, server_user = server_after[0] - server_cpu_before[0], server_after[1] - server_cpu_before[1]
-    await asyncio.gather(*[ws.close() for ws in held])
     print(json.dumps(dict(
         version=websockets.__version__, connect_seconds=connect_seconds,
         bytes_per_session=(held_rss - before) / args.sessions, threads=threads,
-        p50_ping_ms=percentile(rtts, 0.5), p99_ping_ms=percentile(rtts, 0.99), max_ping_ms=max(rtts),
-        echo_per_second=echoed / args.echo_seconds,
-        echo_client_cpu_us=client_cpu * 1e6 / max(echoed, 1), echo_client_user_us=client_user * 1e6 / max(echoed, 1),
-        echo_server_cpu_us=server_cpu_spent * 1e6 / max(echoed, 1), echo_server_user_us=server_user * 1e6 / max(echoed, 1))))
+        p50_ping_ms=percentile(rtts, 0.5), p99_ping_ms=percentile(rtts, 0.99), max_ping_ms=max(rtts))), flush=True)
+
+    payload = "x" * 1024
+    async def echo_round():
+        client_cpu_before, client_user_before, server_cpu_before = time.process_time(), os.times().user, server_cpu()
+        deadline = time.monotonic() + args.echo_seconds
+        async def echo(ws):
+            count = 0
+            while time.monotonic() < deadline:
+                await ws.send(payload)
+                await ws.recv()
+                count += 1
+            return count
+        echoed = sum(await asyncio.gather(*[echo(ws) for ws in held[:args.echo_sessions]]))
+        client_cpu, client_user = time.process_time() - client_cpu_before, os.times().user - client_user_before
+        server_after = server_cpu()
+        server_cpu_spent, server_user = server_after[0] - server_cpu_before[0], server_after[1] - server_cpu_before[1]
+        print(json.dumps(dict(
+            echo_per_second=echoed / args.echo_seconds,
+            echo_client_cpu_us=client_cpu * 1e6 / max(echoed, 1), echo_client_user_us=client_user * 1e6 / max(echoed, 1),
+            echo_server_cpu_us=server_cpu_spent * 1e6 / max(echoed, 1), echo_server_user_us=server_user * 1e6 / max(echoed, 1))),
+            flush=True)
+
+    # One echo round per "echo" line on standard input, until "done" or its end.
+    while True:
+        command = (await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)).strip()
+        if command != "echo":
+            break
+        await echo_round()
+    await asyncio.gather(*[ws.close() for ws in held])
 
 asyncio.run(main())
 """#
