@@ -175,16 +175,3 @@ struct FrameHead {
     var payloadLength: Int
     var frameLength: Int { headerLength + payloadLength }
 }
-
-/// A decoded frame whose unmasked payload lies in the decoder's memory, valid only while it is handed out.
-struct WebSocketFrameView {
-    var fin: Bool
-    var opcode: WebSocketOpcode
-    var payload: UnsafeRawBufferPointer
-
-    init(head: FrameHead, payload: UnsafeRawBufferPointer) {
-        fin = head.fin
-        opcode = head.opcode
-        self.payload = payload
-    }
-}

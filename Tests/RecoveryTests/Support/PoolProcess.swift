@@ -22,7 +22,8 @@ final class PoolProcess: @unchecked Sendable {
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("xiaozhi-pool-test-logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         logURL = logs.appendingPathComponent("\(self.name)-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        // A file that could not be made shows as the error of opening it, next.
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logURL)
         process.executableURL = executable
         process.arguments = arguments
