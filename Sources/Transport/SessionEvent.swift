@@ -13,7 +13,8 @@ public enum MessageDelivery: Sendable, Hashable {
     /// On `events`, as `.message`, for a task to iterate.
     case events
     /// To the handler given to `WebSocketSession.onMessage`, called on the session's loop thread (no task
-    /// switch per message); the messages that arrive before the handler is set wait for it.
+    /// switch per message); the messages that arrive before the handler is set wait for it, up to
+    /// `SessionOptions.maxHeldBytes`.
     case handler
 }
 
@@ -33,12 +34,15 @@ public struct SessionOptions: Sendable {
     public var maxOutboundBytes: Int
     /// Where the messages go (`events` unless a handler is to take them from the first one).
     public var messageDelivery: MessageDelivery
+    /// With delivery `.handler`: bytes of messages kept for a handler not set yet past which the session is
+    /// closed with 1008 (a peer flooding a session before anyone reads it); what arrives after is dropped.
+    public var maxHeldBytes: Int
 
     public init(tls: TLSConfiguration = .default, timeouts: ConnectTimeouts = ConnectTimeouts(),
                 handshakeTimeout: Duration = .seconds(10),
                 connection: WebSocketConnection.Configuration = WebSocketConnection.Configuration(),
                 headers: HTTPHeaders = HTTPHeaders(), maxOutboundBytes: Int = 16 << 20,
-                messageDelivery: MessageDelivery = .events) {
+                messageDelivery: MessageDelivery = .events, maxHeldBytes: Int = 16 << 20) {
         self.tls = tls
         self.timeouts = timeouts
         self.handshakeTimeout = handshakeTimeout
@@ -46,5 +50,6 @@ public struct SessionOptions: Sendable {
         self.headers = headers
         self.maxOutboundBytes = maxOutboundBytes
         self.messageDelivery = messageDelivery
+        self.maxHeldBytes = maxHeldBytes
     }
 }

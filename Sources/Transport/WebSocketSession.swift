@@ -48,6 +48,10 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     /// Messages that arrived before the handler was set (delivery `.handler` only).
     private var messagesForHandler: [WebSocketMessage] = []
     private var holdsMessagesForHandler = false
+    /// The payload bytes in `messagesForHandler`, their limit, and whether it was passed.
+    private var heldBytes = 0
+    private var maxHeldBytes = 16 << 20
+    private var heldPastLimit = false
     private let openFlag = Atomic<Bool>(false)
 
     private init(loop: EventLoop, peer: String, role: WebSocketRole, phase: Phase,
@@ -75,6 +79,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
         session.connectWaiter = waiter
         session.onFinished = onFinished
         session.holdsMessagesForHandler = options.messageDelivery == .handler
+        session.maxHeldBytes = options.maxHeldBytes
         let connection = Connection.connect(host: url.host, port: Int(url.port), tls: tls, timeouts: options.timeouts,
                                             on: loop, handler: session)
         connection.maxOutboundBytes = options.maxOutboundBytes
@@ -239,7 +244,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
                 if let messageHandler {
                     messageHandler(self, message)
                 } else if holdsMessagesForHandler {
-                    messagesForHandler.append(message)
+                    hold(message)
                 } else {
                     eventSink.yield(.message(message))
                 }
@@ -254,6 +259,22 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
             }
         }
         scheduleTick()
+    }
+
+    /// Keeps `message` for the handler to come. Past `maxHeldBytes` the session is closed with 1008 and what
+    /// arrives after is dropped: a peer cannot grow a session that nobody reads yet without bound.
+    private func hold(_ message: WebSocketMessage) {
+        guard !heldPastLimit else { return }
+        switch message {
+        case .text(let text): heldBytes += text.utf8.count
+        case .binary(let bytes): heldBytes += bytes.count
+        }
+        guard heldBytes <= maxHeldBytes else {
+            heldPastLimit = true
+            advance { $0.close(code: .policyViolation, reason: "over \(maxHeldBytes) bytes of messages before a handler was set", now: .now) }
+            return
+        }
+        messagesForHandler.append(message)
     }
 
     private func scheduleTick() {
@@ -343,6 +364,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
             holdsMessagesForHandler = false
             let held = messagesForHandler
             messagesForHandler = []
+            heldBytes = 0
             for message in held { handler(self, message) }
         }
     }

@@ -234,6 +234,38 @@ struct HostileServerTests {
         #expect(bytes > 1 << 20)
     }
 
+    @Test("a flood before the message handler is set closes the session with 1008 and holds no more than the limit")
+    func floodBeforeTheHandler() async throws {
+        let frame = [0x82, 127] + withUnsafeBytes(of: UInt64(64 * 1024).bigEndian) { Array($0) }
+            + [UInt8](repeating: 0xA5, count: 64 * 1024)
+        let peer = try RawPeer { peer, fd in
+            peer.upgrade(fd)
+            for _ in 0..<64 { peer.send(fd, frame) }  // 4 MiB
+            peer.readUntilClose(fd)
+            peer.send(fd, [0x88, 0x02, 0x03, 0xF0])  // the close answered: 1008
+            peer.waitForEOF(fd)
+        }
+        let host = try SessionHost(threads: 1)
+        defer { host.shutdown() }
+        var options = testSessionOptions()
+        options.messageDelivery = .handler
+        options.maxHeldBytes = 1 << 20
+        let session = try await host.connect("ws://127.0.0.1:\(peer.port)/", options: options)
+        let (info, _) = await session.waitUntilClosed()
+        #expect(info.code == .policyViolation)
+        #expect(info.initiator == .local)
+        while !peer.finished.value { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(peer.receivedCloseCode.value == 1008)
+        // What was held is still handed to a handler set late, and it is within the limit.
+        let held = Locked<Int>(0)
+        session.onMessage { _, message in
+            if case .binary(let bytes) = message { held.update { $0 += bytes.count } }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(held.value > 0)
+        #expect(held.value <= 1 << 20)
+    }
+
     @Test("a peer that resets the connection ends the session with 1006")
     func peerResets() async throws {
         let peer = try RawPeer { peer, fd in
