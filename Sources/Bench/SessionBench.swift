@@ -280,7 +280,9 @@ struct SessionBench: AsyncParsableCommand {
                 guard line.hasPrefix("{") else { continue }
                 if let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] { return object }
             }
-            throw ValidationError("the websockets client ended early (status \(process.isRunning ? 0 : process.terminationStatus))")
+            throw ValidationError(process.isRunning
+                ? "the websockets client closed its output before its figures"
+                : "the websockets client ended before its figures (status \(process.terminationStatus))")
         }
 
         private static func number(_ object: [String: Any], _ key: String) -> Double {
