@@ -167,7 +167,7 @@ extension WorkerRuntime {
             let next = job.retried(jobId: UUID().uuidString.lowercased(), at: Date())
             do {
                 try await StaleConnectionRetry.run { try await store.refreshPending(serverId: job.serverId, jobId: next.jobId, ttl: .seconds(delay + configuration.pendingTtlSeconds)) }
-                try await bus.publish(retry: next, step: step)
+                try await publishWaitingForTheBroker { try await bus.publish(retry: next, step: step) }
                 return ProcessOutcome(outcome: .retrying, error: error, endpointUpdatedAt: endpoint?.updatedAt)
             } catch {
                 logger.error("could not schedule the retry of server \(job.serverId); the job goes back to the queue", metadata: ["error": "\(error)"])
@@ -182,7 +182,9 @@ extension WorkerRuntime {
     func deadLetter(_ job: RecoveryJob, reason: DeadLetterReason, error: JobError, endpoint: EndpointRecord?) async -> ProcessOutcome {
         let now = Date()
         do {
-            try await bus.publishDead(body: Array(job.encoded()), messageId: job.jobId, serverId: job.serverId, reason: reason, error: error, attempt: job.attempt, at: now)
+            try await publishWaitingForTheBroker {
+                try await bus.publishDead(body: Array(job.encoded()), messageId: job.jobId, serverId: job.serverId, reason: reason, error: error, attempt: job.attempt, at: now)
+            }
         } catch {
             logger.error("could not dead-letter the job of server \(job.serverId); the job goes back to the queue", metadata: ["error": "\(error)"])
             return ProcessOutcome(outcome: .dead, error: nil, requeue: true)
@@ -201,11 +203,16 @@ extension WorkerRuntime {
         }
     }
 
+    /// `publish`, waited through a publishing connection that is still coming back (see `BrokerReconnectWait`).
+    func publishWaitingForTheBroker(_ publish: () async throws -> Void) async throws {
+        try await BrokerReconnectWait.run(stopping: { shuttingDown.load(ordering: .relaxed) }, publish)
+    }
+
     /// Publishes the result with a confirm, then acks; on a failed publish the delivery goes back.
     func settle(_ delivery: AMQPDelivery, _ result: JobResult, job: RecoveryJob) async {
         metrics.jobProcessed(outcome: result.outcome.rawValue)
         do {
-            try await bus.publish(result: result)
+            try await publishWaitingForTheBroker { try await bus.publish(result: result) }
             _ = try await dependencies.consumer.ack(delivery)
         } catch {
             logger.warning("could not settle the job of server \(job.serverId); it goes back to the queue", metadata: ["error": "\(error)"])
@@ -217,9 +224,11 @@ extension WorkerRuntime {
     func deadLetterMalformed(_ delivery: AMQPDelivery, error: MessageDecodingError) async {
         logger.error("dead-lettering a malformed job message", metadata: ["error": "\(error)", "messageId": "\(delivery.properties.messageID ?? "none")"])
         do {
-            try await bus.publishDead(
-                body: delivery.body, messageId: delivery.properties.messageID, serverId: nil, reason: .malformed,
-                error: JobError(kind: .permanent, message: "\(error)"), attempt: nil, at: Date())
+            try await publishWaitingForTheBroker {
+                try await bus.publishDead(
+                    body: delivery.body, messageId: delivery.properties.messageID, serverId: nil, reason: .malformed,
+                    error: JobError(kind: .permanent, message: "\(error)"), attempt: nil, at: Date())
+            }
             _ = try await dependencies.consumer.ack(delivery)
             metrics.deadLettered()
         } catch {
