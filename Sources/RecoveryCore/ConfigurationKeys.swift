@@ -114,7 +114,10 @@ public enum ConfigurationKeys {
         "AMQP prefetch of the job consumer: jobs one worker works on at once.")
     public static let connectTimeout = ConfigurationKey(
         "Worker:ConnectTimeoutSeconds", "15", .integer(1...300),
-        "Bound on opening a session: TCP, TLS, WebSocket handshake.")
+        "Bound on opening a session, all of it: TCP, TLS, the WebSocket handshake and Xiaozhi's first message. The lease is renewed while it connects.")
+    public static let stableAfter = ConfigurationKey(
+        "Worker:StableAfterSeconds", "30", .integer(1...3600),
+        "A session that ends sooner after opening counts as a failed attempt of the job that opened it (retry ladder; a close with 1008 dead-letters and parks); a later loss is recovered at once.")
     public static let pingInterval = ConfigurationKey(
         "Worker:PingIntervalSeconds", "25", .integer(1...3600),
         "Seconds between two WebSocket pings on a session.")
@@ -165,7 +168,7 @@ public enum ConfigurationKeys {
     public static let all: [ConfigurationKey] = [
         checkInterval, heartbeatTimeout, reconnectCooldown, tablePrefix,
         leaseTtl, heartbeatInterval, parkPeriod, pendingTtl, shutdownGrace, leaderLease, fullReadEvery,
-        instanceId, maxSessions, prefetch, connectTimeout, pingInterval, idleTimeout,
+        instanceId, maxSessions, prefetch, connectTimeout, stableAfter, pingInterval, idleTimeout,
         retryMaxAttempts, retryDelays, queuePrefix, deliveryLimit,
         metricsPort, metricsHost, logFormat, logLevel, tlsCaFile, mcpCallTimeout,
         databaseURL, redisURL, amqpURL,

@@ -1,10 +1,34 @@
 /// The Lua scripts of the lease and state protocol, as source text. The Redis layer loads them
 /// (SCRIPT LOAD) and calls them with EVALSHA; each documents its KEYS, ARGV and reply.
 public enum LuaScripts {
-    /// Acquires a lease and issues its fencing number.
-    /// KEYS[1] lease key, KEYS[2] fence key; ARGV[1] owner token, ARGV[2] TTL in milliseconds.
-    /// Reply: the new fencing number (≥ 1), or 0 when the lease is held by anyone (including this token).
+    /// Acquires a lease and issues its fencing number, unless the endpoint has a live session that is not
+    /// the pool's: a state without `Owner: "pool"`, `Status` Connected or Connecting, and a `LastHeartbeat`
+    /// younger than the heartbeat timeout on the server's clock (the original platform releases its lock
+    /// once connected, so the lease alone would not keep the pool off its session).
+    /// KEYS[1] lease key, KEYS[2] fence key, KEYS[3] state key; ARGV[1] owner token, ARGV[2] TTL in
+    /// milliseconds, ARGV[3] heartbeat timeout in milliseconds (0: the state is not looked at).
+    /// Reply: the new fencing number (≥ 1), 0 when the lease is held by anyone (including this token),
+    /// -1 when a live session of another owner refused it.
     public static let acquireLease = """
+        local timeout = tonumber(ARGV[3] or '0') or 0
+        if timeout > 0 and KEYS[3] then
+          local value = redis.call('GET', KEYS[3])
+          if value then
+            local ok, state = pcall(cjson.decode, value)
+            if ok and type(state) == 'table' and state['Owner'] ~= 'pool' then
+              local status = state['Status']
+              if type(status) == 'string' then status = string.lower(status) end
+              if status == 0 or status == 2 or status == 'connected' or status == 'connecting' then
+                \(nowMilliseconds)
+                \(isoMilliseconds)
+                local beat = isoMilliseconds(state['LastHeartbeat'])
+                if beat and beat + timeout > now then
+                  return -1
+                end
+              end
+            end
+          end
+        end
         if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
           return redis.call('INCR', KEYS[2])
         end
@@ -199,6 +223,40 @@ public enum LuaScripts {
     static let nowMilliseconds = """
         local clock = redis.call('TIME')
         local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+        """
+
+    /// Lua: `isoMilliseconds(text)`, an ISO-8601 date-time (fraction optional; `Z`, `±HH:MM`, `±HHMM` or
+    /// nothing, which means UTC) as milliseconds since 1970, or nil when it is not one.
+    static let isoMilliseconds = """
+        local function isoMilliseconds(text)
+          if type(text) ~= 'string' then return nil end
+          local y, mo, d, h, mi, s, rest = string.match(text, '^(%d%d%d%d)-(%d%d)-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.*)$')
+          if not y then return nil end
+          y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+          local millis = 0
+          local fraction, zone = string.match(rest, '^%.(%d+)(.*)$')
+          if fraction then
+            millis = math.floor(tonumber(string.sub(fraction .. '000', 1, 3)))
+            rest = zone
+          end
+          local offset = 0
+          if rest ~= '' and rest ~= 'Z' and rest ~= 'z' then
+            local sign, oh, om = string.match(rest, '^([+-])(%d%d):?(%d%d)$')
+            if not sign then
+              sign, oh = string.match(rest, '^([+-])(%d%d)$')
+              om = '00'
+            end
+            if not sign then return nil end
+            offset = (tonumber(oh) * 60 + tonumber(om)) * 60000
+            if sign == '-' then offset = -offset end
+          end
+          if mo <= 2 then y = y - 1 end
+          local era = math.floor(y / 400)
+          local yoe = y - era * 400
+          local doy = math.floor((153 * ((mo + 9) % 12) + 2) / 5) + d - 1
+          local days = era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+          return ((days * 24 + tonumber(h)) * 60 + tonumber(mi)) * 60000 + tonumber(s) * 1000 + millis - offset
+        end
         """
 
     /// Lua: `bump(key)`, the held-sessions version's increment. A version created afresh (a new or

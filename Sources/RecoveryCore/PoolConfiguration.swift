@@ -51,6 +51,8 @@ public struct PoolConfiguration: Sendable, Equatable {
     public let prefetch: Int
     /// `Worker:ConnectTimeoutSeconds`.
     public let connectTimeoutSeconds: Int
+    /// `Worker:StableAfterSeconds`: how long a session must live for its loss not to count as a failed attempt.
+    public let stableAfterSeconds: Int
     /// `Worker:PingIntervalSeconds`.
     public let pingIntervalSeconds: Int
     /// `Worker:IdleTimeoutSeconds`.
@@ -128,6 +130,7 @@ public struct PoolConfiguration: Sendable, Equatable {
         maxSessions = try reader.int(ConfigurationKeys.maxSessions)
         prefetch = try reader.int(ConfigurationKeys.prefetch)
         connectTimeoutSeconds = try reader.int(ConfigurationKeys.connectTimeout)
+        stableAfterSeconds = try reader.int(ConfigurationKeys.stableAfter)
         pingIntervalSeconds = try reader.int(ConfigurationKeys.pingInterval)
         idleTimeoutSeconds = try reader.int(ConfigurationKeys.idleTimeout)
         retryMaxAttempts = try reader.int(ConfigurationKeys.retryMaxAttempts)
@@ -183,6 +186,14 @@ public struct PoolConfiguration: Sendable, Equatable {
             heartbeatTimeout: TimeInterval(heartbeatTimeoutSeconds),
             reconnectCooldown: TimeInterval(reconnectCooldownSeconds),
             parkPeriod: TimeInterval(parkSeconds))
+    }
+
+    /// The lease's clock rules.
+    public var leaseTiming: LeaseTiming { LeaseTiming(ttlSeconds: leaseTtlSeconds) }
+
+    /// What follows a held session's loss.
+    public var sessionLossRule: SessionLossRule {
+        SessionLossRule(stableAfter: .seconds(stableAfterSeconds), retryPolicy: retryPolicy)
     }
 
     /// The retry ladder and attempt limit.

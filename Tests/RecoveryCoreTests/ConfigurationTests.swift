@@ -158,6 +158,7 @@ import Testing
         ("Worker:MaxSessions", "0"),
         ("Worker:Prefetch", "65536"),
         ("Worker:ConnectTimeoutSeconds", ""),
+        ("Worker:StableAfterSeconds", "0"),
         ("Worker:PingIntervalSeconds", "0"),
         ("Worker:IdleTimeoutSeconds", "1"),
         ("Retry:MaxAttempts", "0"),

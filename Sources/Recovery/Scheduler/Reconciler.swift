@@ -33,8 +33,8 @@ public final class Reconciler: Sendable {
         self.pendingTTL = .seconds(configuration.pendingTtlSeconds)
         self.metrics = metrics
         self.logger = logger
-        let renewal = min(Double(configuration.leaseTtlSeconds) / 3, 2)
-        self.vanishGrace = Mutex(VanishGrace(grace: renewal * 2 + 1))
+        let renewal = configuration.leaseTiming.renewalInterval
+        self.vanishGrace = Mutex(VanishGrace(grace: Double(renewal.components.seconds) * 2 + Double(renewal.components.attoseconds) * 2e-18 + 1))
         self.reads = Mutex(ReadState(cadence: FullReadCadence(every: configuration.fullReadEveryCycles)))
     }
 

@@ -75,13 +75,18 @@ extension SessionStateStore {
     }
 
     /// Takes the leases of `leases` (server id → token) again, one pipeline for all; returns the fencing
-    /// number of each lease taken (those held by someone else are absent).
-    public func reacquireLeases(_ leases: [String: String], ttl: Duration) async throws -> [String: Int] {
+    /// number of each lease taken (those held by someone else, or, with `foreignHeartbeatTimeout`, whose
+    /// endpoint has a live session that is not the pool's, are absent).
+    public func reacquireLeases(_ leases: [String: String], ttl: Duration, foreignHeartbeatTimeout: Duration? = nil) async throws -> [String: Int] {
         guard !leases.isEmpty else { return [:] }
         let ordered = leases.sorted { $0.key < $1.key }
         let milliseconds = Self.milliseconds(ttl)
+        let foreignTimeout = foreignHeartbeatTimeout.map(Self.milliseconds) ?? 0
         let commands = ordered.map { lease in
-            RedisCommand("EVALSHA", arguments: [Self.acquireLease.sha1, 2, RedisKeys.lease(lease.key), RedisKeys.fence(lease.key), lease.value, milliseconds])
+            RedisCommand("EVALSHA", arguments: [
+                Self.acquireLease.sha1, 3, RedisKeys.lease(lease.key), RedisKeys.fence(lease.key), RedisKeys.connectionState(lease.key),
+                lease.value, milliseconds, foreignTimeout,
+            ])
         }
         let replies = try await pipelineLoadingScripts(commands, scripts: [LuaScripts.acquireLease])
         var fences: [String: Int] = [:]

@@ -35,11 +35,18 @@ public struct SessionStateStore: Sendable {
 
     /// Takes the endpoint's lease for `token`; returns the fencing number, or nil when someone holds it.
     public func acquireLease(serverId: String, token: String, ttl: Duration) async throws -> Int? {
+        try await acquireLease(serverId: serverId, token: token, ttl: ttl, foreignHeartbeatTimeout: nil).fence
+    }
+
+    /// Takes the endpoint's lease for `token`, unless someone holds it or, with `foreignHeartbeatTimeout`,
+    /// a live session that is not the pool's has a heartbeat younger than that (one script, so the
+    /// check and the take are one atomic step).
+    public func acquireLease(serverId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
         let reply = try await redis.evaluate(
-            Self.acquireLease, keys: [RedisKeys.lease(serverId), RedisKeys.fence(serverId)],
-            arguments: [token, Self.milliseconds(ttl)])
-        guard let fence = reply.integer else { throw unexpected("acquire lease", reply) }
-        return fence > 0 ? Int(fence) : nil
+            Self.acquireLease, keys: [RedisKeys.lease(serverId), RedisKeys.fence(serverId), RedisKeys.connectionState(serverId)],
+            arguments: [token, Self.milliseconds(ttl), foreignHeartbeatTimeout.map(Self.milliseconds) ?? 0])
+        guard let value = reply.integer else { throw unexpected("acquire lease", reply) }
+        return LeaseAcquisition(scriptReply: value)
     }
 
     /// Renews every lease in `leases` (server id → token) in one script, moving their deadlines in the

@@ -13,6 +13,12 @@ public struct HeldSession: Sendable {
     let leaseToken: String
     public let fence: Int
     public let connectedAt: Date
+    /// When the session opened, on the monotonic clock (how long it lived decides what its loss means).
+    let openedAt: ContinuousClock.Instant
+    /// The attempt of the job that opened it: a session lost soon after opening is that attempt failed.
+    let attempt: Int
+    /// The row's `"UpdatedAt"` when it opened, recorded in a park so that an edit of the row ends it.
+    let endpointUpdatedAt: Date?
     /// Its state with `LastHeartbeat` left open, encoded once (see `HeartbeatStateTemplate`).
     let heartbeat: HeartbeatStateTemplate
     let session: WebSocketSession
@@ -27,6 +33,9 @@ public enum SessionEnd: Sendable, Equatable {
     case handoff
     /// The lease was lost (expired or taken): someone else may hold the endpoint now.
     case leaseLost
+    /// The lease was not confirmed renewed by its local deadline (Redis unreachable or slow, or this
+    /// process paused): closed before another holder can take it.
+    case fenced
     /// The peer or the network ended it.
-    case lost(String)
+    case lost(FailureCause)
 }

@@ -18,7 +18,7 @@ extension WorkerRuntime {
             return
         }
         guard !Task.isCancelled, !shuttingDown.load(ordering: .relaxed) else {
-            _ = try? await dependencies.consumer.nack(delivery, requeue: true)
+            await giveBack(delivery, job: job, why: "the worker is stopping")
             return
         }
         guard await keeper.reserve(job.serverId) else {
@@ -29,11 +29,16 @@ extension WorkerRuntime {
                 await apply(ResultDisposition.of(result, at: Date(), endpointUpdatedAt: nil, parkPeriod: TimeInterval(configuration.parkSeconds)), of: job, store: jobConnections().store)
                 await settle(delivery, result, job: job)
             } else {
-                _ = try? await dependencies.consumer.nack(delivery, requeue: true)
+                await giveBack(delivery, job: job, why: "no free capacity, or a job for the endpoint is running here")
             }
             return
         }
         let connections = jobConnections()
+        guard await redisAnswers(connections.store) else {
+            await keeper.cancelReservation(job.serverId)
+            await giveBack(delivery, job: job, why: "Redis does not answer this worker")
+            return
+        }
         let outcome = await process(job, store: connections.store, directory: connections.directory)
         if outcome.outcome != .recovered { await keeper.cancelReservation(job.serverId) }
         if outcome.requeue {
@@ -79,9 +84,17 @@ extension WorkerRuntime {
         // Reading the row needs no lease; the lease is still taken before the session opens.
         async let rowRead = Self.result { try await StaleConnectionRetry.run { try await directory.endpoint(id: job.serverId) } }
         let fence: Int
+        let confirmation = LeaseConfirmation(sentAt: ContinuousClock.now)
         do {
-            guard let acquired = try await StaleConnectionRetry.run({ try await store.acquireLease(serverId: job.serverId, token: token, ttl: leaseTTL) }) else {
+            let acquisition = try await StaleConnectionRetry.run {
+                confirmation.confirmed(sentAt: ContinuousClock.now)
+                return try await store.acquireLease(serverId: job.serverId, token: token, ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
+            }
+            guard let acquired = acquisition.fence else {
                 let name = (try? await rowRead.get())??.name ?? "unknown"
+                if acquisition == .foreignSessionLive {
+                    logger.info("server \(job.serverId) (\(name)) has a live session of another owner: not connecting over it")
+                }
                 logger.info("Failed to recover connection for server \(job.serverId) (\(name)) - may be handled by another instance")
                 return ProcessOutcome(outcome: .skipped)
             }
@@ -108,13 +121,22 @@ extension WorkerRuntime {
         let connectStarted = ContinuousClock.now
         let held: HeldSession
         do {
-            held = try await openSession(endpoint, leaseToken: token, fence: fence, directory: directory)
+            held = try await openUnderLease(serverId: job.serverId, token: token, confirmation: confirmation, store: store) {
+                try await self.openSession(endpoint, leaseToken: token, fence: fence, attempt: job.attempt, directory: directory)
+            }
+        } catch let interrupted as ConnectInterrupted {
+            return await retryOrDeadLetter(job, cause: interrupted.cause, token: token, endpoint: endpoint, store: store)
         } catch let error as SessionError {
             return await retryOrDeadLetter(job, cause: FailureCause(error), token: token, endpoint: endpoint, store: store)
         } catch {
             return await retryOrDeadLetter(job, cause: .other("\(error)"), token: token, endpoint: endpoint, store: store)
         }
 
+        guard ContinuousClock.now < leaseTiming.localDeadline(confirmedBy: confirmation.latest) else {
+            held.session.close(code: .goingAway, reason: "lease not confirmed")
+            held.mcp.close()
+            return await retryOrDeadLetter(job, cause: .other("lease renewal not confirmed while connecting"), token: token, endpoint: endpoint, store: store)
+        }
         let stateWritten: Bool
         do {
             let value = state(for: held, status: .connected)
@@ -130,10 +152,10 @@ extension WorkerRuntime {
             logger.info("Failed to recover connection for server \(endpoint.id) (\(endpoint.name)) - may be handled by another instance")
             return ProcessOutcome(outcome: .skipped, settledInRedis: true)
         }
-        await keeper.add(held)
+        await keeper.add(held, leaseConfirmedAt: confirmation.latest)
         if !held.session.isOpen {
             // Closed between the first message and now: the serving task may have ended it before it was held.
-            await endSession(held.serverId, .lost("closed while opening"))
+            await endSession(held.serverId, .lost(.other("closed while opening")))
             return ProcessOutcome(outcome: .recovered, endpointUpdatedAt: endpoint.updatedAt, settledInRedis: true)
         }
         metrics.connectDuration(ContinuousClock.now - connectStarted)
@@ -156,13 +178,17 @@ extension WorkerRuntime {
         do { return .success(try await body()) } catch { return .failure(error) }
     }
 
-    /// A failed attempt: released lease, then a delayed retry or a dead letter with the endpoint parked.
-    func retryOrDeadLetter(_ job: RecoveryJob, cause: FailureCause, token: String?, endpoint: EndpointRecord?, store: SessionStateStore) async -> ProcessOutcome {
+    /// A failed attempt: released lease, then a delayed retry or a dead letter with the endpoint parked,
+    /// as `decision` says (by default the retry policy's).
+    func retryOrDeadLetter(
+        _ job: RecoveryJob, cause: FailureCause, decision: RetryDecision? = nil, token: String?, endpoint: EndpointRecord?,
+        store: SessionStateStore
+    ) async -> ProcessOutcome {
         if let token { _ = try? await StaleConnectionRetry.run { try await store.releaseLease(serverId: job.serverId, token: token) } }
         let error = cause.jobError
         let name = endpoint?.name ?? "unknown"
         logger.warning("Failed to recover connection for server \(job.serverId) (\(name))", metadata: ["error": "\(error.message)", "kind": "\(error.kind.rawValue)", "attempt": "\(job.attempt)"])
-        switch retryPolicy.decide(failedAttempt: job.attempt, kind: error.kind) {
+        switch decision ?? retryPolicy.decide(failedAttempt: job.attempt, kind: error.kind) {
         case .retry(_, let step, let delay):
             let next = job.retried(jobId: UUID().uuidString.lowercased(), at: Date())
             do {
@@ -206,6 +232,41 @@ extension WorkerRuntime {
     /// `publish`, waited through a publishing connection that is still coming back (see `BrokerReconnectWait`).
     func publishWaitingForTheBroker(_ publish: () async throws -> Void) async throws {
         try await BrokerReconnectWait.run(stopping: { shuttingDown.load(ordering: .relaxed) }, publish)
+    }
+
+    /// Returns a job this worker will not start to the jobs queue as a new message (published with a
+    /// confirm, then the delivery acked): a nack with requeue would count towards the queue's delivery
+    /// limit, and a healthy job could be dead-lettered by the broker without a result.
+    func giveBack(_ delivery: AMQPDelivery, job: RecoveryJob, why: String) async {
+        do {
+            try await bus.publish(job: job)
+            _ = try await dependencies.consumer.ack(delivery)
+            logger.debug("gave back the job of server \(job.serverId): \(why)")
+        } catch {
+            logger.warning("could not give back the job of server \(job.serverId); the broker requeues it", metadata: ["error": "\(error)"])
+            _ = try? await dependencies.consumer.nack(delivery, requeue: true)
+        }
+    }
+
+    /// How long a job waits for Redis to answer before the worker gives it back.
+    var jobStartTimeout: Duration { min(leaseTTL / 2, .seconds(5)) }
+
+    /// Whether Redis answers this worker now: a PING within `jobStartTimeout`. While it does not, the
+    /// worker's consumer stops taking jobs (`redisReachable`), so no job waits behind a worker cut off
+    /// from Redis.
+    func redisAnswers(_ store: SessionStateStore) async -> Bool {
+        let answered = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await store.redis.send("PING")) != nil }
+            group.addTask { [jobStartTimeout] in
+                try? await Task.sleep(for: jobStartTimeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        redisReachable.store(answered, ordering: .relaxed)
+        return answered
     }
 
     /// Publishes the result with a confirm, then acks; on a failed publish the delivery goes back.

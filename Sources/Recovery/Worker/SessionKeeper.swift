@@ -8,12 +8,15 @@ public actor SessionKeeper {
     private var sessions: [String: HeldSession] = [:]
     private var reserved: Set<String> = []
     private var renewalSlots: RenewalSlots
+    private var leaseDeadlines: LeaseDeadlines
     private let capacity: Int
 
-    /// `renewalSlots`: how many ticks of the renewal timer share the held leases (see `RenewalSlots`).
-    public init(capacity: Int, renewalSlots: Int = 1) {
+    /// `renewalSlots`: how many ticks of the renewal timer share the held leases (see `RenewalSlots`);
+    /// `leaseTiming`: the local deadlines of the held leases (see `LeaseDeadlines`).
+    public init(capacity: Int, renewalSlots: Int = 1, leaseTiming: LeaseTiming = LeaseTiming(ttlSeconds: 15)) {
         self.capacity = capacity
         self.renewalSlots = RenewalSlots(count: renewalSlots)
+        self.leaseDeadlines = LeaseDeadlines(timing: leaseTiming)
     }
 
     /// How many ticks of the renewal timer share the held leases.
@@ -40,16 +43,36 @@ public actor SessionKeeper {
         reserved.remove(serverId)
     }
 
-    /// Turns a reservation into a held session.
-    public func add(_ held: HeldSession) {
+    /// Turns a reservation into a held session whose lease was last confirmed by a request sent at
+    /// `leaseConfirmedAt`.
+    public func add(_ held: HeldSession, leaseConfirmedAt: ContinuousClock.Instant) {
         reserved.remove(held.serverId)
         sessions[held.serverId] = held
         renewalSlots.insert(held.serverId)
+        leaseDeadlines.confirmed(CollectionOfOne(held.serverId), requestSentAt: leaseConfirmedAt)
+    }
+
+    /// The leases of `serverIds` were confirmed renewed by a request sent at `sentAt` (ids no longer
+    /// held are ignored).
+    public func leasesConfirmed(_ serverIds: some Sequence<String>, requestSentAt sentAt: ContinuousClock.Instant) {
+        leaseDeadlines.confirmed(serverIds.lazy.filter { self.sessions[$0] != nil }, requestSentAt: sentAt)
+    }
+
+    /// The local deadline of a held session's lease.
+    public func leaseDeadline(_ serverId: String) -> ContinuousClock.Instant? {
+        leaseDeadlines.deadline(of: serverId)
+    }
+
+    /// Removes and returns the sessions whose lease was not confirmed by their local deadline: their
+    /// holder must close them now, before another worker can take the lease.
+    public func takeExpiredLeases(at now: ContinuousClock.Instant) -> [HeldSession] {
+        leaseDeadlines.takeExpired(at: now).compactMap { take($0) }
     }
 
     /// Removes and returns the session, if it is still held (only the first caller gets it).
     public func take(_ serverId: String) -> HeldSession? {
         renewalSlots.remove(serverId)
+        leaseDeadlines.remove(serverId)
         return sessions.removeValue(forKey: serverId)
     }
 
@@ -58,6 +81,7 @@ public actor SessionKeeper {
         defer {
             sessions.removeAll()
             renewalSlots.removeAll()
+            leaseDeadlines.removeAll()
         }
         return Array(sessions.values)
     }

@@ -11,7 +11,7 @@ extension WorkerRuntime {
     /// Xiaozhi speaks first: a session it closes before its first message (a rejected token gets close
     /// 1008 right after the upgrade) is a failed attempt, not a recovered one.
     /// The tool catalog is read from `directory` while the connection is made.
-    func openSession(_ endpoint: EndpointRecord, leaseToken: String, fence: Int, directory: any EndpointDirectory) async throws -> HeldSession {
+    func openSession(_ endpoint: EndpointRecord, leaseToken: String, fence: Int, attempt: Int, directory: any EndpointDirectory) async throws -> HeldSession {
         async let catalogRead = loadCatalog(endpoint, from: directory)
         var options = sessionOptions
         // Messages go straight to the MCP server on the session's loop thread (held until it is set).
@@ -27,7 +27,8 @@ extension WorkerRuntime {
             status: .connected, now: connectedAt))
         let held = HeldSession(
             serverId: endpoint.id, serverName: endpoint.name, address: endpoint.address, leaseToken: leaseToken, fence: fence,
-            connectedAt: connectedAt, heartbeat: heartbeat, session: session, mcp: mcp)
+            connectedAt: connectedAt, openedAt: .now, attempt: attempt, endpointUpdatedAt: endpoint.updatedAt,
+            heartbeat: heartbeat, session: session, mcp: mcp)
         let (firstEvents, first) = AsyncStream.makeStream(of: FirstSessionEvent.self, bufferingPolicy: .bufferingNewest(1))
         startServing(held, first: first)
         let event = await withTaskGroup(of: FirstSessionEvent.self) { group in
@@ -85,7 +86,7 @@ extension WorkerRuntime {
             if case .text(let text) = message { mcp.receive(text) }
         }
         Task {
-            var closeReason = "closed"
+            var cause = FailureCause.other("closed")
             for await event in held.session.events {
                 switch event {
                 case .message(let message):
@@ -93,11 +94,11 @@ extension WorkerRuntime {
                     if case .text(let text) = message { held.mcp.receive(text) }
                 case .closed(let info, let transportError):
                     if firstReport.claim() { first.yield(.closed(info)) }
-                    closeReason = transportError.map { "\($0)" } ?? "\(info)"
+                    cause = transportError.map { FailureCause($0) } ?? FailureCause(SessionError.closed(info))
                 }
             }
             first.finish()
-            await self.endSession(held.serverId, .lost(closeReason))
+            await self.endSession(held.serverId, .lost(cause))
         }
     }
 
@@ -123,15 +124,43 @@ extension WorkerRuntime {
         case .leaseLost:
             held.session.close(code: .goingAway, reason: "lease lost")
             metrics.sessionLost(cause: "lease")
-        case .lost(let reason):
+        case .fenced:
+            held.session.close(code: .goingAway, reason: "lease not confirmed")
+            metrics.sessionLost(cause: "fenced")
+            await endFencedSession(held)
+        case .lost(let cause):
             metrics.sessionLost(cause: "peer")
-            logger.warning("session of server \(serverId) (\(held.serverName)) lost: \(reason)")
+            logger.warning("session of server \(serverId) (\(held.serverName)) lost: \(cause.message)")
             await releaseHeld(held, at: now)
             if !shuttingDown.load(ordering: .relaxed) {
-                await publishJob(serverId: serverId, reason: .released)
+                await recoverLost(held, cause: cause)
             }
         }
         metrics.sessionsHeld(await keeper.count)
+    }
+
+    /// Publishes what a lost session calls for (`SessionLossRule`): a `released` job at once, or, for a
+    /// session that died soon after opening, the opening job's attempt failed: a delayed retry, or a dead
+    /// letter with the endpoint parked.
+    func recoverLost(_ held: HeldSession, cause: FailureCause) async {
+        let lived = ContinuousClock.now - held.openedAt
+        guard case .failedAttempt(let decision) = configuration.sessionLossRule.decide(lived: lived, attempt: held.attempt, cause: cause) else {
+            await publishJob(serverId: held.serverId, reason: .released)
+            return
+        }
+        logger.warning("session of server \(held.serverId) ended \(lived) after opening: attempt \(held.attempt) failed")
+        let failed = RecoveryJob(jobId: UUID().uuidString.lowercased(), serverId: held.serverId, reason: .released, attempt: held.attempt, enqueuedAt: Date())
+        let outcome = await retryOrDeadLetter(failed, cause: cause, decision: decision, token: nil, endpoint: nil, store: store)
+        if outcome.requeue {
+            try? await store.clearPending(serverIds: [held.serverId])
+            return
+        }
+        if outcome.outcome == .dead {
+            let result = JobResult(jobId: failed.jobId, serverId: held.serverId, outcome: .dead, instanceId: instanceId, attempt: held.attempt, durationMs: 0, error: outcome.error)
+            await apply(
+                ResultDisposition.of(result, at: Date(), endpointUpdatedAt: held.endpointUpdatedAt, parkPeriod: TimeInterval(configuration.parkSeconds)),
+                of: failed, store: store)
+        }
     }
 
     /// Deletes the state and releases the lease (both only while this holder has it), and marks the row.

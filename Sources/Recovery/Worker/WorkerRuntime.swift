@@ -55,6 +55,8 @@ public final class WorkerRuntime: Service, Sendable {
     let logger: Logger
     let startedAt = Date()
     let shuttingDown = Atomic<Bool>(false)
+    /// False once Redis did not answer a job in time; the job consumer pauses until it answers again.
+    let redisReachable = Atomic<Bool>(true)
     /// Session endings in progress (`endSession`), which the shutdown waits for.
     let sessionEndings = InFlightCounter()
 
@@ -69,7 +71,11 @@ public final class WorkerRuntime: Service, Sendable {
         let stores = dependencies.jobStores, directories = dependencies.jobDirectories
         return (stores[index % stores.count], directories[index % directories.count])
     }
-    var leaseTTL: Duration { .seconds(configuration.leaseTtlSeconds) }
+    var leaseTTL: Duration { leaseTiming.ttl }
+    let leaseTiming: LeaseTiming
+    /// Whose live sessions the lease acquire refuses to connect over: the heartbeat timeout the
+    /// original's monitor uses.
+    var foreignHeartbeatTimeout: Duration { .seconds(configuration.heartbeatTimeoutSeconds) }
 
     public init(configuration: PoolConfiguration, instanceId: String, dependencies: Dependencies, sessionOptions: SessionOptions, metrics: PoolMetrics, logger: Logger) {
         self.configuration = configuration
@@ -78,11 +84,13 @@ public final class WorkerRuntime: Service, Sendable {
         self.topology = configuration.topology
         self.retryPolicy = configuration.retryPolicy
         self.bus = JobBus(connection: dependencies.publisher, topology: configuration.topology)
+        self.leaseTiming = configuration.leaseTiming
         self.keeper = SessionKeeper(
             capacity: configuration.maxSessions,
             renewalSlots: RenewalSlots.count(
-                interval: Self.renewalInterval(leaseTtlSeconds: configuration.leaseTtlSeconds),
-                minimumTick: Self.minimumRenewalTick, maximum: Self.maximumRenewalSlots))
+                interval: configuration.leaseTiming.renewalInterval,
+                minimumTick: Self.minimumRenewalTick, maximum: Self.maximumRenewalSlots),
+            leaseTiming: configuration.leaseTiming)
         self.sessionOptions = sessionOptions
         self.metrics = metrics
         self.logger = logger
@@ -102,6 +110,7 @@ public final class WorkerRuntime: Service, Sendable {
             group.addTask { await cancelWhenGracefulShutdown { await self.consumeJobs() } }
             group.addTask { await cancelWhenGracefulShutdown { await self.consumeControl(queue: controlQueue) } }
             group.addTask { await cancelWhenGracefulShutdown { await self.maintainSessions() } }
+            group.addTask { await cancelWhenGracefulShutdown { await self.fenceExpiredLeases() } }
             group.addTask { await cancelWhenGracefulShutdown { await self.refreshCatalogsPeriodically() } }
         }
         shuttingDown.store(true, ordering: .relaxed)
@@ -127,16 +136,33 @@ public final class WorkerRuntime: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(250))
                 continue
             }
+            if !redisReachable.load(ordering: .relaxed) {
+                if !(await redisAnswers(jobConnections().store)) {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    continue
+                }
+                logger.notice("Redis answers again: taking jobs")
+            }
             do {
                 try await dependencies.consumer.setPrefetch(UInt16(min(configuration.prefetch, free, Int(UInt16.max))))
                 let consumer = try await dependencies.consumer.consume(queue: topology.jobsQueue)
                 backoff.reset()
                 await withTaskGroup(of: Void.self) { group in
-                    for await delivery in consumer {
+                    var deliveries = consumer.makeAsyncIterator()
+                    while let delivery = await deliveries.next() {
                         group.addTask { await self.handle(delivery) }
                         if await keeper.free == 0 { break }
+                        if !redisReachable.load(ordering: .relaxed) {
+                            logger.warning("Redis does not answer: not taking jobs until it does")
+                            break
+                        }
                     }
                     try? await dependencies.consumer.cancel(consumer)
+                    // Deliveries already in the prefetch window are handled too (given back when they
+                    // cannot start), never left unacknowledged behind a consumer that is gone.
+                    while let delivery = await deliveries.next() {
+                        group.addTask { await self.handle(delivery) }
+                    }
                     await group.waitForAll()
                 }
             } catch {
@@ -173,10 +199,6 @@ public final class WorkerRuntime: Service, Sendable {
 
     // MARK: maintenance
 
-    /// Every lease is renewed once per this interval: a third of the TTL, at most 2 s.
-    static func renewalInterval(leaseTtlSeconds: Int) -> Duration {
-        min(Duration.seconds(leaseTtlSeconds) / 3, .seconds(2))
-    }
     static let minimumRenewalTick = Duration.milliseconds(100)
     static let maximumRenewalSlots = 8
 
@@ -185,7 +207,7 @@ public final class WorkerRuntime: Service, Sendable {
     /// late renewal lets leases lapse, and a lapsed lease invites a duplicate.
     func maintainSessions() async {
         let slots = await keeper.renewalSlotCount
-        let tickEvery = Self.renewalInterval(leaseTtlSeconds: configuration.leaseTtlSeconds) / slots
+        let tickEvery = leaseTiming.renewalInterval / slots
         let heartbeatEvery = Duration.seconds(configuration.heartbeatIntervalSeconds)
         let clock = ContinuousClock()
         var lastHeartbeat = clock.now - heartbeatEvery
@@ -212,6 +234,46 @@ public final class WorkerRuntime: Service, Sendable {
         }
     }
 
+    /// How often the lease deadlines are checked: a session outlives its deadline by at most this.
+    static let fenceCheckInterval = Duration.milliseconds(50)
+
+    /// Closes every session whose lease was not confirmed renewed by its local deadline (SPEC §7,
+    /// self-fencing). Apart from the renewals, and touching no server before the close: a renewal that
+    /// hangs on an unreachable Redis must not hold the close back.
+    func fenceExpiredLeases() async {
+        let clock = ContinuousClock()
+        while !Task.isCancelled {
+            let expired = await keeper.takeExpiredLeases(at: clock.now)
+            if !expired.isEmpty {
+                for held in expired {
+                    held.mcp.close()
+                    held.session.close(code: .goingAway, reason: "lease not confirmed")
+                    metrics.sessionLost(cause: "fenced")
+                }
+                logger.warning("closed \(expired.count) sessions whose lease renewal was not confirmed in time", metadata: [
+                    "servers": "\(expired.prefix(20).map(\.serverId).sorted().joined(separator: ","))"])
+                metrics.sessionsHeld(await keeper.count)
+                // Their states and leases are cleaned up when Redis answers again; the scheduler re-queues
+                // the endpoints once the leases lapse.
+                for held in expired {
+                    Task { await self.endFencedSession(held) }
+                }
+            }
+            try? await Task.sleep(for: Self.fenceCheckInterval)
+        }
+    }
+
+    /// Releases what a fenced session left in Redis (only while this holder still has the lease) and
+    /// publishes its `released` job, so the endpoint comes back without waiting for the scheduler.
+    func endFencedSession(_ held: HeldSession) async {
+        sessionEndings.begin()
+        defer { sessionEndings.end() }
+        await releaseHeld(held, at: Date())
+        if !shuttingDown.load(ordering: .relaxed) {
+            await publishJob(serverId: held.serverId, reason: .released)
+        }
+    }
+
     /// Rebuilds the tool catalogs of held sessions every check interval, apart from lease renewal.
     func refreshCatalogsPeriodically() async {
         let every = Duration.seconds(configuration.checkIntervalSeconds)
@@ -229,8 +291,10 @@ public final class WorkerRuntime: Service, Sendable {
         let tokens = await keeper.leaseTokens(forTick: tick)
         guard !tokens.isEmpty else { return false }
         do {
+            let sentAt = ContinuousClock.now
             let lost = try await store.renewLeases(tokens, ttl: leaseTTL)
             failures.succeeded()
+            await keeper.leasesConfirmed(tokens.keys.lazy.filter { !lost.contains($0) }, requestSentAt: sentAt)
             guard !lost.isEmpty else { return false }
             // Still held here (a session may have ended since the snapshot): re-take them all in one
             // pipeline, rewrite the states of those taken in another, end the others.
@@ -238,7 +302,9 @@ public final class WorkerRuntime: Service, Sendable {
             for serverId in lost {
                 if let held = await keeper.session(serverId) { lapsed[serverId] = held }
             }
-            let fences = try await store.reacquireLeases(lapsed.mapValues(\.leaseToken), ttl: leaseTTL)
+            let retakeSentAt = ContinuousClock.now
+            let fences = try await store.reacquireLeases(lapsed.mapValues(\.leaseToken), ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
+            await keeper.leasesConfirmed(fences.keys, requestSentAt: retakeSentAt)
             var rewrites: [(state: ConnectionState, token: String)] = []
             for serverId in lapsed.keys.sorted() {
                 guard let held = lapsed[serverId] else { continue }

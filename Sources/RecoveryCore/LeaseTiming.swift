@@ -1,0 +1,28 @@
+/// The lease's clock rules, defined once: how often a holder renews its leases, and until when it may keep
+/// a session open after a renewal it saw confirmed.
+public struct LeaseTiming: Sendable, Equatable {
+    /// The lease's TTL in Redis (`Recovery:LeaseTtlSeconds`).
+    public let ttl: Duration
+
+    public init(ttl: Duration) {
+        self.ttl = ttl
+    }
+
+    public init(ttlSeconds: Int) {
+        self.init(ttl: .seconds(ttlSeconds))
+    }
+
+    /// Every lease is renewed once per this interval: a third of the TTL, at most 2 s, so that two renewals
+    /// can fail before a lease lapses.
+    public var renewalInterval: Duration { min(ttl / 3, .seconds(2)) }
+
+    /// Kept between a session's local deadline and its lease's expiry in Redis: the time to close the
+    /// socket, and the rate difference of two machines' clocks. A tenth of the TTL, from 0.2 s to 1 s.
+    public var safetyMargin: Duration { min(max(ttl / 10, .milliseconds(200)), .seconds(1)) }
+
+    /// Until when a holder may keep its session open once a lease request it sent at `sentAt` was confirmed:
+    /// Redis started the TTL when it ran the request, which is after `sentAt`, so the lease outlives this.
+    public func localDeadline(confirmedBy sentAt: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        sentAt + ttl - safetyMargin
+    }
+}

@@ -1,0 +1,68 @@
+import RecoveryCore
+import Testing
+
+/// The local lease deadlines a worker closes its sessions by (self-fencing).
+@Suite struct LeaseDeadlinesTests {
+    let start = ContinuousClock.now
+    let timing = LeaseTiming(ttlSeconds: 6)
+
+    @Test func theDeadlineIsTheRequestTimePlusTheTTLLessTheMargin() {
+        var deadlines = LeaseDeadlines(timing: timing)
+        deadlines.confirmed(["a"], requestSentAt: start)
+        #expect(deadlines.deadline(of: "a") == start + .seconds(6) - timing.safetyMargin)
+        #expect(timing.safetyMargin > .zero)
+        #expect(timing.safetyMargin < timing.ttl - timing.renewalInterval * 2)
+    }
+
+    @Test func aSessionExpiresAtItsDeadlineAndOnlyOnce() {
+        var deadlines = LeaseDeadlines(timing: timing)
+        deadlines.confirmed(["a", "b"], requestSentAt: start)
+        let deadline = deadlines.deadline(of: "a")!
+        #expect(deadlines.takeExpired(at: deadline - .milliseconds(1)).isEmpty)
+        #expect(deadlines.takeExpired(at: deadline) == ["a", "b"])
+        #expect(deadlines.takeExpired(at: deadline + .seconds(10)).isEmpty)
+        #expect(deadlines.count == 0)
+    }
+
+    @Test func aConfirmedRenewalMovesTheDeadline() {
+        var deadlines = LeaseDeadlines(timing: timing)
+        deadlines.confirmed(["a", "b"], requestSentAt: start)
+        deadlines.confirmed(["a"], requestSentAt: start + .seconds(2))
+        let firstDeadline = start + .seconds(6) - timing.safetyMargin
+        #expect(deadlines.takeExpired(at: firstDeadline) == ["b"])
+        #expect(deadlines.takeExpired(at: firstDeadline + .seconds(2)) == ["a"])
+    }
+
+    @Test func aLateOlderConfirmationNeverShortensTheDeadline() {
+        var deadlines = LeaseDeadlines(timing: timing)
+        deadlines.confirmed(["a"], requestSentAt: start + .seconds(2))
+        deadlines.confirmed(["a"], requestSentAt: start)
+        #expect(deadlines.deadline(of: "a") == start + .seconds(8) - timing.safetyMargin)
+    }
+
+    @Test func aRemovedSessionNeverExpires() {
+        var deadlines = LeaseDeadlines(timing: timing)
+        deadlines.confirmed(["a", "b"], requestSentAt: start)
+        deadlines.remove("a")
+        #expect(deadlines.takeExpired(at: start + .seconds(60)) == ["b"])
+        #expect(deadlines.earliest == nil)
+    }
+
+    @Test func theEarliestDeadlineIsTheOldestConfirmation() {
+        var deadlines = LeaseDeadlines(timing: timing)
+        deadlines.confirmed(["late"], requestSentAt: start + .seconds(1))
+        deadlines.confirmed(["early"], requestSentAt: start)
+        #expect(deadlines.earliest == deadlines.deadline(of: "early"))
+    }
+
+    @Test func renewalsComeTwiceBeforeTheDeadlineAtEveryTTL() {
+        // Two renewals can fail and the third still lands before the session must close.
+        for ttl in [3, 4, 6, 15, 60, 600] {
+            let timing = LeaseTiming(ttlSeconds: ttl)
+            #expect(timing.renewalInterval * 2 < timing.ttl - timing.safetyMargin, "TTL \(ttl)")
+            #expect(timing.safetyMargin >= .milliseconds(200) && timing.safetyMargin <= .seconds(1), "TTL \(ttl)")
+        }
+        #expect(LeaseTiming(ttlSeconds: 15).renewalInterval == .seconds(2))
+        #expect(LeaseTiming(ttlSeconds: 3).renewalInterval == .seconds(1))
+    }
+}
