@@ -2,8 +2,8 @@ import Foundation
 import WebSocket
 
 /// The simulated Xiaozhi endpoint server, free of I/O: decides on upgrades, admits tokens (evicting a
-/// token's previous session), runs one MCP client script per session, applies the fault switches, and keeps
-/// the counters. The I/O shell feeds it session events and carries out the actions it returns.
+/// token's previous session), runs one MCP client script per session, applies the fault switches (global and
+/// per token), and keeps the counters. The I/O shell feeds it session events and carries out the actions it returns.
 struct SimulatorCore: Sendable {
     struct Configuration: Sendable {
         /// Allowed tokens; nil accepts any non-empty token.
@@ -28,8 +28,14 @@ struct SimulatorCore: Sendable {
 
     private struct SessionRecord: Sendable {
         var token: String
+        /// `fingerprintOf(token)`, computed once: per-token faults and counters are keyed by it.
+        var tokenId: String
         var connectedAt: Date
         var script: MCPClientScript
+        /// When a timed close-after-open fault is due.
+        var closeAt: ContinuousClock.Instant?
+        /// A close-after-open was already sent, so later messages or ticks do not send another.
+        var closedByFault = false
     }
 
     let configuration: Configuration
@@ -41,6 +47,10 @@ struct SimulatorCore: Sendable {
     private var handshakeFailures = 0
     private var rejectedTokens = 0
     private var disconnects = 0
+    private var closesAfterOpen = 0
+    private var connectsByTokenId = TokenCounter()
+    private var evictionsByTokenId = TokenCounter()
+    private var closesAfterOpenByTokenId = TokenCounter()
 
     init(configuration: Configuration) {
         self.configuration = configuration
@@ -60,8 +70,20 @@ struct SimulatorCore: Sendable {
         return .upgrade
     }
 
+    /// How long to hold this upgrade request before answering: the token's own delay when it has one,
+    /// otherwise the global one.
+    func handshakeDelayMilliseconds(for request: HTTPRequestHead) -> Int {
+        if !faults.tokens.isEmpty, let token = request.queryValue("token"), !token.isEmpty,
+            let delay = faults.tokens[fingerprintOf(token)]?.handshakeDelayMilliseconds
+        {
+            return delay
+        }
+        return faults.handshakeDelayMilliseconds
+    }
+
     /// A session finished its upgrade: admit its token (closing an unknown one with 1008 and evicting the
-    /// token's previous session with 1000), then start the MCP client.
+    /// token's previous session with 1000), then start the MCP client. A timed close-after-open fault of the
+    /// token starts its clock here.
     mutating func sessionOpened(_ request: HTTPRequestHead, now: ContinuousClock.Instant, wallClock: Date) -> (SessionID, [Action]) {
         let id = nextSessionID
         nextSessionID += 1
@@ -71,25 +93,57 @@ struct SimulatorCore: Sendable {
             rejectedTokens += 1
             return (id, [.close(id, .policyViolation, reason: "unknown token")])
         case .accepted(let evicted):
+            let token = token ?? ""
+            let tokenId = fingerprintOf(token)
             connects += 1
+            connectsByTokenId.increment(tokenId)
             var actions: [Action] = []
-            if let evicted, sessions.removeValue(forKey: evicted) != nil {
-                disconnects += 1
-                actions.append(.close(evicted, .normalClosure, reason: "replaced by a new connection"))
+            if let evicted {
+                evictionsByTokenId.increment(tokenId)
+                if sessions.removeValue(forKey: evicted) != nil {
+                    disconnects += 1
+                    actions.append(.close(evicted, .normalClosure, reason: "replaced by a new connection"))
+                }
             }
-            var script = MCPClientScript(pingInterval: configuration.mcpPingInterval)
-            actions += script.start(now: now).map { .send(id, $0) }
-            sessions[id] = SessionRecord(token: token ?? "", connectedAt: wallClock, script: script)
+            var record = SessionRecord(
+                token: token, tokenId: tokenId, connectedAt: wallClock, script: MCPClientScript(pingInterval: configuration.mcpPingInterval))
+            actions += record.script.start(now: now).map { .send(id, $0) }
+            if let after = faults.tokens[tokenId]?.closeAfterOpen?.afterMilliseconds {
+                record.closeAt = now + .milliseconds(after)
+                // A zero delay closes at once rather than on the shell's next tick.
+                if after == 0, let close = closeAfterOpenFault(&record, id: id) { actions.append(close) }
+            }
+            sessions[id] = record
             return (id, actions)
         }
     }
 
-    /// A text message arrived on `session`.
+    /// A text message arrived on `session`. When it answers `initialize` and the token has a close-after-open
+    /// fault without a delay, the script's replies (`notifications/initialized`, `tools/list`) go out first
+    /// and the close follows, so the pool sees a finished MCP initialization before the close.
     mutating func messageReceived(_ text: String, session: SessionID, now: ContinuousClock.Instant) -> [Action] {
         guard var record = sessions[session] else { return [] }
-        let replies = record.script.receive(text, now: now)
+        let phaseBefore = record.script.phase
+        var actions: [Action] = record.script.receive(text, now: now).map { .send(session, $0) }
+        if phaseBefore == .initializing, record.script.phase != .initializing,
+            faults.tokens[record.tokenId]?.closeAfterOpen?.afterMilliseconds == nil,
+            let close = closeAfterOpenFault(&record, id: session)
+        {
+            actions.append(close)
+        }
         sessions[session] = record
-        return replies.map { .send(session, $0) }
+        return actions
+    }
+
+    /// The close a close-after-open fault sends to `record`'s session, counted; nil when the token has no
+    /// such fault (any more) or the session was already closed by it.
+    private mutating func closeAfterOpenFault(_ record: inout SessionRecord, id: SessionID) -> Action? {
+        record.closeAt = nil
+        guard !record.closedByFault, let close = faults.tokens[record.tokenId]?.closeAfterOpen else { return nil }
+        record.closedByFault = true
+        closesAfterOpen += 1
+        closesAfterOpenByTokenId.increment(record.tokenId)
+        return .close(id, WebSocketCloseCode(UInt16(clamping: close.code)), reason: close.reason)
     }
 
     /// `session` ended (whoever closed it).
@@ -98,12 +152,17 @@ struct SimulatorCore: Sendable {
         if sessions.removeValue(forKey: session) != nil { disconnects += 1 }
     }
 
-    /// Time passed: MCP pings that are due.
+    /// Time passed: MCP pings and timed close-after-open faults that are due.
     mutating func tick(now: ContinuousClock.Instant) -> [Action] {
         var actions: [Action] = []
         for id in sessions.keys.sorted() {
             let messages = sessions[id]!.script.tick(now: now)
             actions += messages.map { .send(id, $0) }
+            if let closeAt = sessions[id]!.closeAt, now >= closeAt {
+                var record = sessions[id]!
+                if let close = closeAfterOpenFault(&record, id: id) { actions.append(close) }
+                sessions[id] = record
+            }
         }
         return actions
     }
@@ -129,6 +188,13 @@ struct SimulatorCore: Sendable {
         sessions.keys.sorted().map { .close($0, .goingAway, reason: "dropped by the simulator") }
     }
 
+    /// Closes the sessions of the tokens with these tokenIds with 1001, like `dropAll` for some tokens.
+    func drop(tokenIds: Set<String>) -> [Action] {
+        sessions.filter { tokenIds.contains($0.value.tokenId) }.keys.sorted().map {
+            .close($0, .goingAway, reason: "dropped by the simulator")
+        }
+    }
+
     /// The session holding `token`, or the token whose fingerprint is `tokenId`.
     func session(token: String?, tokenId: String?) -> SessionID? {
         if let token { return registry.holder(of: token) }
@@ -138,15 +204,22 @@ struct SimulatorCore: Sendable {
         return nil
     }
 
-    /// The earliest MCP ping due, for the shell's timer.
+    /// The earliest MCP ping or timed close due, for the shell's timer.
     var nextDeadline: ContinuousClock.Instant? {
-        sessions.values.compactMap(\.script.nextDeadline).min()
+        var earliest: ContinuousClock.Instant?
+        for record in sessions.values {
+            for deadline in [record.script.nextDeadline, record.closeAt] {
+                if let deadline, earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
+            }
+        }
+        return earliest
     }
 
     func counts() -> SimulatorCounts {
         SimulatorCounts(
             connectedCount: sessions.count, connects: connects, evictions: registry.evictions,
-            handshakeFailures: handshakeFailures, rejectedTokens: rejectedTokens, disconnects: disconnects)
+            handshakeFailures: handshakeFailures, rejectedTokens: rejectedTokens, disconnects: disconnects,
+            closesAfterOpen: closesAfterOpen)
     }
 
     func status() -> SimulatorStatus {
@@ -155,7 +228,7 @@ struct SimulatorCore: Sendable {
             let record = sessions[id]!
             let script = record.script
             return SimulatorStatus.Session(
-                sessionId: id, tokenId: fingerprintOf(record.token), connectedAt: formatter.string(from: record.connectedAt),
+                sessionId: id, tokenId: record.tokenId, connectedAt: formatter.string(from: record.connectedAt),
                 mcpPhase: script.phase, protocolVersion: script.negotiatedProtocolVersion,
                 serverName: script.serverInfo?["name"]?.stringValue, tools: script.toolNames, pingsSent: script.pingsSent,
                 pingsAnswered: script.pingsAnswered, pendingRequests: script.pendingCount, lastAnswers: script.answers,
@@ -164,6 +237,8 @@ struct SimulatorCore: Sendable {
         return SimulatorStatus(
             connectedCount: live.count, connectedTokenIds: live.map(\.tokenId).sorted(), sessions: live, connects: connects,
             evictions: registry.evictions, handshakeFailures: handshakeFailures, rejectedTokens: rejectedTokens,
-            disconnects: disconnects, faults: faults)
+            disconnects: disconnects, closesAfterOpen: closesAfterOpen, connectsByTokenId: connectsByTokenId.counts,
+            evictionsByTokenId: evictionsByTokenId.counts, closesAfterOpenByTokenId: closesAfterOpenByTokenId.counts,
+            faults: faults)
     }
 }

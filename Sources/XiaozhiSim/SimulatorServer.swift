@@ -26,9 +26,10 @@ final class SimulatorServer: Sendable {
         self.host = try SessionHost(threads: 2)
         self.bindHost = host
         self.logger = logger
-        // The accept decision runs on a loop thread: a handshake delay holds that loop, like a slow server.
+        // The accept decision runs on a loop thread: a handshake delay (global or the token's own) holds that
+        // loop, like a slow server, so other sessions on the loop wait too.
         options = ServerOptions(connection: connection, accept: { request in
-            let delay = core.withLock { $0.faults.handshakeDelayMilliseconds }
+            let delay = core.withLock { $0.handshakeDelayMilliseconds(for: request) }
             if delay > 0 { Thread.sleep(forTimeInterval: Double(delay) / 1000) }
             switch core.withLock({ $0.decideHandshake(request) }) {
             case .upgrade: return nil
@@ -39,12 +40,14 @@ final class SimulatorServer: Sendable {
         try startListening()
     }
 
-    /// Runs the MCP ping timer until cancelled.
+    /// Runs the timer of MCP pings and timed close-after-open faults until cancelled; it wakes at the next
+    /// deadline (at least every 250 ms, so deadlines added meanwhile are late by at most that).
     func run() async {
         while !Task.isCancelled {
-            let actions = core.withLock { $0.tick(now: .now) }
+            let (actions, next) = core.withLock { core in (core.tick(now: .now), core.nextDeadline) }
             perform(actions)
-            try? await Task.sleep(for: .milliseconds(250))
+            let wait = next.map { min(.milliseconds(250), max(.milliseconds(5), $0 - .now)) } ?? .milliseconds(250)
+            try? await Task.sleep(for: wait)
         }
     }
 
@@ -62,9 +65,29 @@ final class SimulatorServer: Sendable {
         core.withLock { $0.faults }
     }
 
+    /// Applies a `POST /faults` body (see `FaultSwitches.applying`) under the core's lock, so concurrent
+    /// changes for different tokens do not undo each other; returns the switches now in force.
+    func changeFaults(_ body: JSONValue) throws -> FaultSwitches {
+        let outcome = core.withLock { core -> Result<FaultSwitches, FaultSwitches.InvalidChange> in
+            do throws(FaultSwitches.InvalidChange) {
+                core.faults = try core.faults.applying(body)
+                return .success(core.faults)
+            } catch {
+                return .failure(error)
+            }
+        }
+        let faults = try outcome.get()
+        try applyListener(faults)
+        return faults
+    }
+
     /// Applies new fault switches; `refuseNew` closes or reopens the listener.
     func setFaults(_ faults: FaultSwitches) throws {
         core.withLock { $0.faults = faults }
+        try applyListener(faults)
+    }
+
+    private func applyListener(_ faults: FaultSwitches) throws {
         if faults.refuseNew {
             server.withLock { listener in
                 listener?.close()
@@ -82,6 +105,14 @@ final class SimulatorServer: Sendable {
         let actions = core.withLock { $0.dropAll() }
         perform(actions)
         logger.info("fault: dropped \(actions.count) sessions")
+        return actions.count
+    }
+
+    /// Closes the sessions of these tokenIds with 1001; returns how many.
+    func drop(tokenIds: Set<String>) -> Int {
+        let actions = core.withLock { $0.drop(tokenIds: tokenIds) }
+        perform(actions)
+        logger.info("fault: dropped \(actions.count) sessions of \(tokenIds.count) tokenIds")
         return actions.count
     }
 

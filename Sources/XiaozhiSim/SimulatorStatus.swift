@@ -31,6 +31,13 @@ struct SimulatorStatus: Sendable, Hashable, Codable {
     var rejectedTokens: Int
     /// Admitted sessions that ended, for any reason.
     var disconnects: Int
+    /// Sessions closed by a token's close-after-open fault.
+    var closesAfterOpen: Int
+    /// `connects`, `evictions` and `closesAfterOpen` by tokenId, tokens with a zero count left out (at most
+    /// `TokenCounter.defaultLimit` tokenIds each; further new ones count in the totals only).
+    var connectsByTokenId: [String: Int]
+    var evictionsByTokenId: [String: Int]
+    var closesAfterOpenByTokenId: [String: Int]
     var faults: FaultSwitches
 }
 
@@ -43,4 +50,5 @@ struct SimulatorCounts: Sendable, Hashable, Codable {
     var handshakeFailures: Int
     var rejectedTokens: Int
     var disconnects: Int
+    var closesAfterOpen: Int
 }

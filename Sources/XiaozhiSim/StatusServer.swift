@@ -7,10 +7,18 @@ import WebSocket
 /// A small HTTP/1.1 server for the simulator's status and fault switches (loopback tooling, not the data
 /// path): one thread accepts, one short-lived thread serves each request, every response closes.
 ///
-/// - `GET /status`: `SimulatorStatus` as JSON.
-/// - `GET /faults`, `POST /faults` (a JSON object with any of `refuseNew`, `handshakeDelayMilliseconds`,
-///   `httpStatus`; null clears `httpStatus`): read or change the fault switches.
+/// - `GET /status`: `SimulatorStatus` as JSON (with `closesAfterOpen` and the per-tokenId maps
+///   `connectsByTokenId`, `evictionsByTokenId`, `closesAfterOpenByTokenId`).
+/// - `GET /counts`: `SimulatorCounts`, the counters without the session list or the per-tokenId maps.
+/// - `GET /faults`, `POST /faults`: read or change the fault switches (`FaultSwitches.applying`). The body
+///   is a JSON object with any of `refuseNew`, `handshakeDelayMilliseconds`, `httpStatus` (null clears it)
+///   and `tokens`: `{"<tokenId>": {"handshakeDelayMilliseconds": n, "closeAfterOpen": {"code": 1008,
+///   "reason": "...", "afterMilliseconds": n}}}`. A token's object replaces its faults, null clears them,
+///   `"tokens": null` clears all; `handshakeDelayMilliseconds` replaces the global delay for that token;
+///   `closeAfterOpen` closes every new session of the token once its `initialize` is answered, or
+///   `afterMilliseconds` after the upgrade. A bad value is answered 400 naming the field, changing nothing.
 /// - `POST /faults/drop-all`: close every session with 1001.
+/// - `POST /faults/drop` (`{"tokenIds": ["<tokenId>", ...]}`): close those tokens' sessions with 1001.
 /// - `POST /call` (`{"token" or "tokenId", "name", "arguments", "timeoutMilliseconds"}`): send `tools/call`
 ///   on that token's session and answer with the MCP answer (404 without a session, 504 on timeout).
 final class StatusServer: Sendable {
@@ -110,27 +118,12 @@ final class StatusServer: Sendable {
         case ("GET", "/faults"):
             return (200, Self.json(simulator.faults))
         case ("POST", "/faults"), ("PUT", "/faults"):
-            guard let changes = JSONValue.parse(body)?.objectValue else { return (400, ["error": "expected a JSON object"]) }
-            var faults = simulator.faults
-            if let value = changes["refuseNew"] {
-                guard case .bool(let flag) = value else { return (400, ["error": "refuseNew must be a boolean"]) }
-                faults.refuseNew = flag
-            }
-            if let value = changes["handshakeDelayMilliseconds"] {
-                guard case .int(let delay) = value, (0...600_000).contains(delay) else {
-                    return (400, ["error": "handshakeDelayMilliseconds must be 0-600000"])
-                }
-                faults.handshakeDelayMilliseconds = delay
-            }
-            if let value = changes["httpStatus"] {
-                switch value {
-                case .null: faults.httpStatus = nil
-                case .int(let status) where (200...599).contains(status) && status != 101: faults.httpStatus = status
-                default: return (400, ["error": "httpStatus must be an HTTP status 200-599 or null"])
-                }
-            }
+            guard let changes = JSONValue.parse(body) else { return (400, ["error": "expected a JSON object"]) }
+            let faults: FaultSwitches
             do {
-                try simulator.setFaults(faults)
+                faults = try simulator.changeFaults(changes)
+            } catch let error as FaultSwitches.InvalidChange {
+                return (400, ["error": .string(error.description)])
             } catch {
                 return (500, ["error": .string("\(error)")])
             }
@@ -138,6 +131,18 @@ final class StatusServer: Sendable {
             return (200, Self.json(faults))
         case ("POST", "/faults/drop-all"):
             return (200, ["dropped": .int(simulator.dropAll())])
+        case ("POST", "/faults/drop"):
+            guard let ids = JSONValue.parse(body)?["tokenIds"]?.arrayValue else {
+                return (400, ["error": "expected {\"tokenIds\": [\"<tokenId>\", ...]}"])
+            }
+            var tokenIds: Set<String> = []
+            for id in ids {
+                guard let tokenId = id.stringValue, FaultSwitches.isTokenId(tokenId) else {
+                    return (400, ["error": .string("tokenIds: \(id.jsonText) is not a tokenId (12 lowercase hex digits, as in the status)")])
+                }
+                tokenIds.insert(tokenId)
+            }
+            return (200, ["dropped": .int(simulator.drop(tokenIds: tokenIds))])
         case ("POST", "/call"):
             guard let call = JSONValue.parse(body), let name = call["name"]?.stringValue else {
                 return (400, ["error": "expected {\"token\" or \"tokenId\", \"name\", \"arguments\"}"])

@@ -134,7 +134,7 @@ struct FaultSwitchesTests {
     @Test("every switch appears in the JSON, httpStatus as null when off")
     func encodesEverySwitch() throws {
         let text = String(decoding: try JSONEncoder().encode(FaultSwitches()), as: UTF8.self)
-        #expect(JSONValue.parse(text) == ["refuseNew": false, "handshakeDelayMilliseconds": 0, "httpStatus": nil])
+        #expect(JSONValue.parse(text) == ["refuseNew": false, "handshakeDelayMilliseconds": 0, "httpStatus": nil, "tokens": [:]])
         let on = FaultSwitches(refuseNew: true, handshakeDelayMilliseconds: 250, httpStatus: 503)
         #expect(try JSONDecoder().decode(FaultSwitches.self, from: JSONEncoder().encode(on)) == on)
     }

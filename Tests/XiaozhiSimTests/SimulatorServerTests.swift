@@ -47,6 +47,17 @@ struct SimulatorServerTests {
         return WebSocketCloseInfo(code: .abnormalClosure, reason: "", initiator: .transport)
     }
 
+    /// `serveMCP`, but a session the simulator has not closed within `limit` is closed from this side, so a
+    /// missing close fails the test's expectations instead of hanging it.
+    private static func serveMCP(_ session: WebSocketSession, closingAfter limit: Duration) async -> WebSocketCloseInfo {
+        let watchdog = Task {
+            try await Task.sleep(for: limit)
+            session.close(code: .normalClosure, reason: "test watchdog")
+        }
+        defer { watchdog.cancel() }
+        return await serveMCP(session)
+    }
+
     private static func waitFor(_ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while !condition() {
@@ -233,6 +244,85 @@ struct SimulatorServerTests {
         let (missing, _) = try httpRequest(
             port: status.port, "POST /call HTTP/1.1\r\nHost: x\r\nContent-Length: \(call.utf8.count)\r\n\r\n\(call)")
         #expect(missing == 404)
+    }
+
+    @Test("per-token faults over HTTP: close after open repeats with the fault's code, drop by tokenId spares other tokens")
+    func tokenFaultsOverHTTP() async throws {
+        let simulator = try Self.makeSimulator()
+        defer { simulator.shutdown() }
+        let status = try StatusServer(host: "127.0.0.1", port: 0, simulator: simulator, logger: Logger(label: "status-test"))
+        status.start()
+        let revoked = fingerprintOf("revoked")
+        let change = #"{"tokens": {"\#(revoked)": {"closeAfterOpen": {"code": 1008, "reason": "token revoked"}}}}"#
+        let (changed, answer) = try httpRequest(
+            port: status.port, "POST /faults HTTP/1.1\r\nHost: x\r\nContent-Length: \(change.utf8.count)\r\n\r\n\(change)")
+        #expect(changed == 200)
+        #expect(JSONValue.parse(answer)?["tokens"]?[revoked]?["closeAfterOpen"]?["code"] == 1008)
+        let (_, shown) = try httpRequest(port: status.port, "GET /faults HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(JSONValue.parse(shown)?["tokens"]?[revoked]?["closeAfterOpen"]?["reason"] == "token revoked")
+
+        let host = try SessionHost(threads: 1)
+        defer { host.shutdown() }
+        for _ in 1...2 {
+            let session = try await host.connect("ws://127.0.0.1:\(simulator.port)/mcp/?token=revoked")
+            let info = await Self.serveMCP(session, closingAfter: .seconds(10))
+            #expect(info.code == .policyViolation)
+            #expect(info.reason == "token revoked")
+            #expect(info.initiator == .peer)
+        }
+        let (_, counts) = try httpRequest(port: status.port, "GET /counts HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(JSONValue.parse(counts)?["closesAfterOpen"] == 2)
+        #expect(simulator.status().closesAfterOpenByTokenId == [revoked: 2])
+        #expect(simulator.status().connectsByTokenId[revoked] == 2)
+
+        let keep = try await host.connect("ws://127.0.0.1:\(simulator.port)/mcp/?token=keep")
+        let gone = try await host.connect("ws://127.0.0.1:\(simulator.port)/mcp/?token=gone")
+        let servedKeep = Task { await Self.serveMCP(keep) }
+        let servedGone = Task { await Self.serveMCP(gone, closingAfter: .seconds(10)) }
+        try await Self.waitFor { simulator.status().sessions.filter { $0.mcpPhase == .ready }.count == 2 }
+        let drop = #"{"tokenIds": ["\#(fingerprintOf("gone"))"]}"#
+        let (dropped, dropAnswer) = try httpRequest(
+            port: status.port, "POST /faults/drop HTTP/1.1\r\nHost: x\r\nContent-Length: \(drop.utf8.count)\r\n\r\n\(drop)")
+        #expect(dropped == 200)
+        #expect(JSONValue.parse(dropAnswer)?["dropped"] == 1)
+        #expect(await servedGone.value.code == .goingAway)
+        try await Self.waitFor { simulator.status().connectedTokenIds == [fingerprintOf("keep")] }
+        #expect(simulator.status().closesAfterOpen == 2)
+
+        let bad = #"{"tokens": {"\#(revoked)": {"closeAfterOpen": {"code": 1006}}}}"#
+        let (refused, why) = try httpRequest(
+            port: status.port, "POST /faults HTTP/1.1\r\nHost: x\r\nContent-Length: \(bad.utf8.count)\r\n\r\n\(bad)")
+        #expect(refused == 400)
+        #expect(JSONValue.parse(why)?["error"]?.stringValue?.contains("tokens.\(revoked).closeAfterOpen.code") == true)
+        let badDrop = #"{"tokenIds": ["gone"]}"#
+        let (refusedDrop, _) = try httpRequest(
+            port: status.port, "POST /faults/drop HTTP/1.1\r\nHost: x\r\nContent-Length: \(badDrop.utf8.count)\r\n\r\n\(badDrop)")
+        #expect(refusedDrop == 400)
+        keep.close()
+        _ = await servedKeep.value
+    }
+
+    @Test("a token's handshake delay fails that token's connect past the client's timeout, not another token's")
+    func tokenHandshakeDelay() async throws {
+        let simulator = try Self.makeSimulator()
+        defer { simulator.shutdown() }
+        _ = try simulator.changeFaults(["tokens": .object([fingerprintOf("slow"): ["handshakeDelayMilliseconds": 1500]])])
+        let host = try SessionHost(threads: 1)
+        defer { host.shutdown() }
+        let quick = SessionOptions(handshakeTimeout: .milliseconds(300))
+        let fast = try await host.connect("ws://127.0.0.1:\(simulator.port)/mcp/?token=fast", options: quick)
+        fast.close()
+        _ = await fast.waitUntilClosed()
+        do {
+            let session = try await host.connect("ws://127.0.0.1:\(simulator.port)/mcp/?token=slow", options: quick)
+            session.close()
+            Issue.record("expected a handshake timeout")
+        } catch {
+            guard case .handshakeTimeout = error else {
+                Issue.record("expected a handshake timeout, got \(error)")
+                return
+            }
+        }
     }
 
     /// One HTTP exchange over a plain socket; returns the status and body.
