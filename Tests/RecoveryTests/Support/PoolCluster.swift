@@ -106,11 +106,13 @@ final class PoolCluster: @unchecked Sendable {
         scheduler = try PoolProcess(product: "scheduler", arguments: ["run"], environment: environment, name: "\(namespace)-scheduler")
     }
 
+    /// Starts a worker; `overrides` replace entries of the cluster's environment (a `REDIS_URL` through
+    /// a fault proxy, say).
     @discardableResult
-    func startWorker(maxSessions: Int = 500) throws -> PoolProcess {
+    func startWorker(maxSessions: Int = 500, overrides: [String: String] = [:]) throws -> PoolProcess {
         let worker = try PoolProcess(
             product: "worker", arguments: ["run", "--max-sessions", "\(maxSessions)"],
-            environment: environment, name: "\(namespace)-worker\(workers.count + 1)")
+            environment: environment.merging(overrides) { _, new in new }, name: "\(namespace)-worker\(workers.count + 1)")
         workers.append(worker)
         return worker
     }
@@ -209,6 +211,20 @@ final class PoolCluster: @unchecked Sendable {
             guard let status = try? await simulatorStatus(), status.connectedCount == count else { return false }
             return (try? await connectedStates().count) == count
         }
+    }
+
+    /// This cluster's `REDIS_URL` with its host and port replaced (a fault proxy in front of Redis).
+    func redisURL(throughPort port: Int) -> String {
+        guard var components = URLComponents(string: environment["REDIS_URL"] ?? "") else { return "" }
+        components.host = "127.0.0.1"
+        components.port = port
+        return components.string ?? ""
+    }
+
+    /// The host and port of the cluster's Redis.
+    var redisAddress: (host: String, port: Int) {
+        let components = URLComponents(string: environment["REDIS_URL"] ?? "")
+        return (components?.host ?? "127.0.0.1", components?.port ?? 6379)
     }
 
     /// Every process's log, for a failing test.
