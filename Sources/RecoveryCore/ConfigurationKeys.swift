@@ -117,7 +117,7 @@ public enum ConfigurationKeys {
         "Bound on opening a session, all of it: TCP, TLS, the WebSocket handshake and Xiaozhi's first message. The lease is renewed while it connects.")
     public static let stableAfter = ConfigurationKey(
         "Worker:StableAfterSeconds", "30", .integer(1...3600),
-        "A session that ends sooner after opening counts as a failed attempt of the job that opened it (retry ladder; a close with 1008 dead-letters and parks); a later loss is recovered at once.")
+        "A session that ends sooner after opening counts as a failed attempt of the job that opened it (retry ladder, staying on its last step; a second such close with 1008 in a row dead-letters and parks); a later loss is recovered at once.")
     public static let pingInterval = ConfigurationKey(
         "Worker:PingIntervalSeconds", "25", .integer(1...3600),
         "Seconds between two WebSocket pings on a session.")

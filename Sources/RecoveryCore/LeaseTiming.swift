@@ -25,4 +25,11 @@ public struct LeaseTiming: Sendable, Equatable {
     public func localDeadline(confirmedBy sentAt: ContinuousClock.Instant) -> ContinuousClock.Instant {
         sentAt + ttl - safetyMargin
     }
+
+    /// The AMQP heartbeat a worker asks for when its URL names none: a frozen worker's unacknowledged
+    /// deliveries go back to the queue when the broker misses two heartbeats, so no job waits behind a
+    /// paused process much longer than a lease does. A third of the TTL, from 2 s to 30 s.
+    public var brokerHeartbeatSeconds: Int {
+        min(max(Int(ttl.components.seconds) / 3, 2), 30)
+    }
 }

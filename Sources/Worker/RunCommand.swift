@@ -43,7 +43,8 @@ struct RunCommand: AsyncParsableCommand {
             jobDirectories.append(try await connections.directory())
         }
         let publisher = try await connections.amqp(name: "worker-publish")
-        let consumer = try await connections.amqp(name: "worker-consume")
+        // Its deliveries return to the queue within about two heartbeats of this worker freezing.
+        let consumer = try await connections.amqp(name: "worker-consume", heartbeatSeconds: configuration.leaseTiming.brokerHeartbeatSeconds)
         let metrics = PoolMetrics()
         let host = try SessionHost(threads: 2)
         let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(configuration.mcpCallTimeoutSeconds)), logger: Logger(label: "mcp.bridge"))

@@ -65,4 +65,14 @@ import Testing
         #expect(LeaseTiming(ttlSeconds: 15).renewalInterval == .seconds(2))
         #expect(LeaseTiming(ttlSeconds: 3).renewalInterval == .seconds(1))
     }
+
+    @Test func aFrozenWorkersDeliveriesReturnAboutALeaseLater() {
+        // The broker gives up on a silent connection after two missed heartbeats.
+        for ttl in [6, 15, 30, 90] {
+            #expect(2 * LeaseTiming(ttlSeconds: ttl).brokerHeartbeatSeconds <= ttl, "TTL \(ttl)")
+        }
+        #expect(LeaseTiming(ttlSeconds: 4).brokerHeartbeatSeconds == 2)
+        #expect(LeaseTiming(ttlSeconds: 15).brokerHeartbeatSeconds == 5)
+        #expect(LeaseTiming(ttlSeconds: 600).brokerHeartbeatSeconds == 30)
+    }
 }

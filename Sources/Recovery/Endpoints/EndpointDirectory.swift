@@ -17,10 +17,11 @@ public protocol EndpointDirectory: Sendable {
     func endpoints(ids: [String]) async throws -> [EndpointRecord]
     /// The catalog rows of many endpoints, one query per table.
     func catalogRows(endpointIds: [String]) async throws -> CatalogRowSet
-    /// `"IsConnected" = true, "LastConnectedAt" = at`.
+    /// `"IsConnected" = true, "LastConnectedAt" = at`, unless a later session came up already.
     func markConnected(id: String, at: Date) async throws
-    /// `"IsConnected" = false, "LastDisconnectedAt" = at`.
-    func markDisconnected(id: String, at: Date) async throws
+    /// `"IsConnected" = false, "LastDisconnectedAt" = at` for the session that came up at
+    /// `sessionConnectedAt`, unless a later session came up since (another worker holds the endpoint).
+    func markDisconnected(id: String, at: Date, sessionConnectedAt: Date) async throws
     /// Creates the tables when absent.
     func migrate() async throws
 }

@@ -103,14 +103,18 @@ public struct EndpointSchema: Sendable, Equatable {
         "SELECT \"Id\", \"Name\", \"IsEnabled\", \"IsConnected\", \"LastConnectedAt\", \"LastDisconnectedAt\" FROM \(endpoints) ORDER BY \"Name\", \"Id\""
     }
 
-    /// Narrow update when a session comes up: $1 id, $2 time.
+    /// Narrow update when a session comes up: $1 id, $2 time. A write that arrives after a later
+    /// session's (a slow connection) changes nothing.
     public var markConnected: String {
         "UPDATE \(endpoints) SET \"IsConnected\" = true, \"LastConnectedAt\" = $2 WHERE \"Id\" = $1"
+            + " AND (\"LastConnectedAt\" IS NULL OR \"LastConnectedAt\" <= $2)"
     }
 
-    /// Narrow update when a session goes down: $1 id, $2 time.
+    /// Narrow update when a session goes down: $1 id, $2 time, $3 when that session came up. Only the
+    /// latest session's holder writes it: once another session came up later, the endpoint is connected.
     public var markDisconnected: String {
         "UPDATE \(endpoints) SET \"IsConnected\" = false, \"LastDisconnectedAt\" = $2 WHERE \"Id\" = $1"
+            + " AND (\"LastConnectedAt\" IS NULL OR \"LastConnectedAt\" <= $3)"
     }
 
     /// The active bindings of an endpoint ($1).

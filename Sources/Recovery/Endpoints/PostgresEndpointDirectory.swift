@@ -50,8 +50,8 @@ public struct PostgresEndpointDirectory: EndpointDirectory {
         _ = try await client.execute(schema.markConnected, [.text(id), .timestamp(date)])
     }
 
-    public func markDisconnected(id: String, at date: Date) async throws {
-        _ = try await client.execute(schema.markDisconnected, [.text(id), .timestamp(date)])
+    public func markDisconnected(id: String, at date: Date, sessionConnectedAt: Date) async throws {
+        _ = try await client.execute(schema.markDisconnected, [.text(id), .timestamp(date), .timestamp(sessionConnectedAt)])
     }
 
     public func migrate() async throws {

@@ -30,9 +30,13 @@ public struct PoolConnections: Sendable {
         return try await retrying("Postgres at \(url.redacted)") { try await PostgresClient.connect(url: url.raw, statementTimeout: .seconds(30)) }
     }
 
-    public func amqp(name: String) async throws -> AMQPConnection {
+    /// A connection to the broker; `heartbeatSeconds` applies when the URL names no `heartbeat`.
+    public func amqp(name: String, heartbeatSeconds: Int? = nil) async throws -> AMQPConnection {
         let url = try configuration.require(\.amqpURL)
         var amqpConfiguration = try AMQPConfiguration(urlString: url.raw, connectionName: name)
+        if let heartbeatSeconds, (try? AMQPURL(parsing: url.raw))?.heartbeatSeconds == nil {
+            amqpConfiguration.heartbeatSeconds = heartbeatSeconds
+        }
         if let caFile = configuration.tlsCaFile, amqpConfiguration.caCertificateFile == nil {
             amqpConfiguration.caCertificateFile = caFile
         }

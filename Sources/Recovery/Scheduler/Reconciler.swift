@@ -48,7 +48,9 @@ public final class Reconciler: Sendable {
 
     /// Reads Postgres and Redis (every key on a full read, otherwise what the held-sessions index does not
     /// vouch for) and plans.
-    func read(fullRead: Bool, now: Date) async throws -> (plan: ReconcilePlan, observed: RedisObservation) {
+    /// With `now` nil the plan is made at the Redis server's time of the read: heartbeats are written on
+    /// that clock too, so no host's clock skew makes a live session look stale.
+    func read(fullRead: Bool, now: Date?) async throws -> (plan: ReconcilePlan, observed: RedisObservation, now: Date) {
         let enabled = try await directory.enabledEndpoints()
         var cache = reads.withLock { $0.held }
         let observed = try await store.observe(enabled: enabled, cache: &cache, fullRead: fullRead)
@@ -56,7 +58,8 @@ public final class Reconciler: Sendable {
             $0.held = cache
             $0.lastRead = observed.serverTime
         }
-        return (planner.plan(observed.input(now: now)), observed)
+        let planned = now ?? (observed.serverTime > 0 ? Date(timeIntervalSince1970: Double(observed.serverTime) / 1000) : Date())
+        return (planner.plan(observed.input(now: planned)), observed, planned)
     }
 
     /// How many held sessions' leases lapsed since the last cycle read Redis (a worker died or stalled):
@@ -80,12 +83,12 @@ public final class Reconciler: Sendable {
     public func reconcile() async throws -> CycleOutcome {
         let clock = ContinuousClock()
         let started = clock.now
-        let now = Date()
         let fullRead = reads.withLock { $0.cadence.nextCycleIsFull() }
         let plan: ReconcilePlan
         let observed: RedisObservation
+        let now: Date
         do {
-            (plan, observed) = try await read(fullRead: fullRead, now: now)
+            (plan, observed, now) = try await read(fullRead: fullRead, now: nil)
         } catch {
             reads.withLock { $0.cadence.requireFullRead() }
             throw error

@@ -96,4 +96,14 @@ extension SessionStateStore {
         }
         return fences
     }
+
+    /// The Redis server's clock (`TIME`), which heartbeats are written and judged on.
+    public func serverTime() async throws -> Date {
+        let reply = try await redis.send("TIME")
+        guard let parts = reply.array, parts.count == 2, let seconds = parts[0].string.flatMap(Int64.init),
+              let micros = parts[1].string.flatMap(Int64.init) else {
+            throw RedisStateError(operation: "read the server time", detail: reply.errorMessage ?? "unexpected reply")
+        }
+        return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
+    }
 }

@@ -196,6 +196,9 @@ extension WorkerRuntime {
                 try await publishWaitingForTheBroker { try await bus.publish(retry: next, step: step) }
                 return ProcessOutcome(outcome: .retrying, error: error, endpointUpdatedAt: endpoint?.updatedAt)
             } catch {
+                // The marker names the job going back to the queue again, not a retry that never went out
+                // (it would hold the endpoint back until it expired).
+                _ = try? await store.refreshPending(serverId: job.serverId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))
                 logger.error("could not schedule the retry of server \(job.serverId); the job goes back to the queue", metadata: ["error": "\(error)"])
                 return ProcessOutcome(outcome: .retrying, error: nil, requeue: true)
             }

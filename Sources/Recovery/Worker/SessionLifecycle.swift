@@ -24,7 +24,7 @@ extension WorkerRuntime {
         let connectedAt = Date()
         let heartbeat = HeartbeatStateTemplate(sessionState(
             serverId: endpoint.id, serverName: endpoint.name, address: endpoint.address, connectedAt: connectedAt, fence: fence,
-            status: .connected, now: connectedAt))
+            status: .connected, now: serverNow()))
         let held = HeldSession(
             serverId: endpoint.id, serverName: endpoint.name, address: endpoint.address, leaseToken: leaseToken, fence: fence,
             connectedAt: connectedAt, openedAt: .now, attempt: attempt, endpointUpdatedAt: endpoint.updatedAt,
@@ -119,8 +119,10 @@ extension WorkerRuntime {
             logger.info("closed the session of server \(serverId) (\(held.serverName)): endpoint disabled or deleted")
         case .handoff:
             held.session.close(code: .goingAway, reason: "worker shutting down")
-            await releaseHeld(held, at: now)
+            // The job goes out before the table write: a slow Postgres must not hold the endpoint down.
+            await releaseInRedis(held)
             await publishJob(serverId: serverId, reason: .handoff)
+            await markDisconnected(held, at: now)
         case .leaseLost:
             held.session.close(code: .goingAway, reason: "lease lost")
             metrics.sessionLost(cause: "lease")
@@ -165,14 +167,24 @@ extension WorkerRuntime {
 
     /// Deletes the state and releases the lease (both only while this holder has it), and marks the row.
     func releaseHeld(_ held: HeldSession, at date: Date) async {
+        await releaseInRedis(held)
+        await markDisconnected(held, at: date)
+    }
+
+    /// Deletes the state and releases the lease, both only while this holder has it.
+    func releaseInRedis(_ held: HeldSession) async {
         do {
             try await store.deleteState(serverId: held.serverId, token: held.leaseToken)
             try await store.releaseLease(serverId: held.serverId, token: held.leaseToken)
         } catch {
             logger.warning("could not release server \(held.serverId); its lease lapses by itself", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Marks the row disconnected, unless a later session came up since (another holder's).
+    func markDisconnected(_ held: HeldSession, at date: Date) async {
         do {
-            try await directory.markDisconnected(id: held.serverId, at: date)
+            try await directory.markDisconnected(id: held.serverId, at: date, sessionConnectedAt: held.connectedAt)
         } catch {
             logger.warning("could not mark server \(held.serverId) disconnected in the table", metadata: ["error": "\(error)"])
         }

@@ -61,6 +61,19 @@ public final class WorkerRuntime: Service, Sendable {
     let sessionEndings = InFlightCounter()
 
     let nextJobConnection = Atomic<Int>(0)
+    /// The Redis server's clock as measured from here; heartbeats are written on it.
+    let serverClock = Mutex(ServerClockOffset())
+
+    /// Now, on the Redis server's clock (this host's until a first measurement).
+    func serverNow() -> Date { serverClock.withLock { $0.serverTime(at: Date()) } }
+
+    /// Measures the Redis server's clock once; a failure keeps the last measurement.
+    func measureServerClock() async {
+        let sentAt = Date()
+        guard let time = try? await store.serverTime() else { return }
+        let receivedAt = Date()
+        serverClock.withLock { $0.record(serverTime: time, sentAt: sentAt, receivedAt: receivedAt) }
+    }
 
     var store: SessionStateStore { dependencies.store }
     var directory: any EndpointDirectory { dependencies.directory }
@@ -104,22 +117,28 @@ public final class WorkerRuntime: Service, Sendable {
     public func run() async throws {
         try await TopologyDeclarer.declare(topology, on: dependencies.publisher)
         let controlQueue = try await TopologyDeclarer.declareControlQueue(topology, instanceId: instanceId, on: dependencies.consumer)
+        await measureServerClock()
         logger.info("worker started", metadata: ["instance": "\(instanceId)", "capacity": "\(configuration.maxSessions)"])
 
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await cancelWhenGracefulShutdown { await self.consumeJobs() } }
-            group.addTask { await cancelWhenGracefulShutdown { await self.consumeControl(queue: controlQueue) } }
-            group.addTask { await cancelWhenGracefulShutdown { await self.maintainSessions() } }
-            group.addTask { await cancelWhenGracefulShutdown { await self.fenceExpiredLeases() } }
-            group.addTask { await cancelWhenGracefulShutdown { await self.refreshCatalogsPeriodically() } }
-        }
-        shuttingDown.store(true, ordering: .relaxed)
-        let shutdownStarted = ContinuousClock.now
-        await handOffAll()
-        // Sessions lost just before the shutdown may still be publishing their jobs.
-        let grace = Duration.seconds(configuration.shutdownGraceSeconds)
-        if !(await sessionEndings.waitUntilIdle(within: max(.seconds(1), grace - (ContinuousClock.now - shutdownStarted)))) {
-            logger.warning("\(sessionEndings.current) session endings were still in progress at the end of the shutdown grace")
+        // Renewals, heartbeats and self-fencing go on until the hand-off ends: a session handed off
+        // late must not lose its lease (and invite a duplicate) while it waits for its turn.
+        await withTaskGroup(of: Void.self) { keeping in
+            keeping.addTask { await self.maintainSessions() }
+            keeping.addTask { await self.fenceExpiredLeases() }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await cancelWhenGracefulShutdown { await self.consumeJobs() } }
+                group.addTask { await cancelWhenGracefulShutdown { await self.consumeControl(queue: controlQueue) } }
+                group.addTask { await cancelWhenGracefulShutdown { await self.refreshCatalogsPeriodically() } }
+            }
+            shuttingDown.store(true, ordering: .relaxed)
+            let shutdownStarted = ContinuousClock.now
+            await handOffAll()
+            // Sessions lost just before the shutdown may still be publishing their jobs.
+            let grace = Duration.seconds(configuration.shutdownGraceSeconds)
+            if !(await sessionEndings.waitUntilIdle(within: max(.seconds(1), grace - (ContinuousClock.now - shutdownStarted)))) {
+                logger.warning("\(sessionEndings.current) session endings were still in progress at the end of the shutdown grace")
+            }
+            keeping.cancelAll()
         }
         try? await store.removeWorker(instanceId: instanceId)
         logger.info("worker stopped", metadata: ["instance": "\(instanceId)"])
@@ -332,8 +351,9 @@ public final class WorkerRuntime: Service, Sendable {
     /// Writes `LastHeartbeat` of every held session and this worker's record, in one round trip each.
     func writeHeartbeats() async {
         let held = await keeper.snapshot()
+        await measureServerClock()
         do {
-            let now = Date()
+            let now = serverNow()
             let lost = try await store.writeStates(held.map {
                 StateWrite(serverId: $0.serverId, value: $0.heartbeat.value(heartbeatAt: now), token: $0.leaseToken)
             })
@@ -383,8 +403,10 @@ public final class WorkerRuntime: Service, Sendable {
     static let catalogRefreshChunk = 1000
 
     /// The state value of a held session.
-    func state(for held: HeldSession, status: ConnectionStatus, now: Date = Date()) -> ConnectionState {
-        sessionState(serverId: held.serverId, serverName: held.serverName, address: held.address, connectedAt: held.connectedAt, fence: held.fence, status: status, now: now)
+    func state(for held: HeldSession, status: ConnectionStatus) -> ConnectionState {
+        sessionState(
+            serverId: held.serverId, serverName: held.serverName, address: held.address, connectedAt: held.connectedAt,
+            fence: held.fence, status: status, now: serverNow())
     }
 
     /// The state of a session this worker holds (the address is redacted by `ConnectionState`).
