@@ -32,4 +32,11 @@ public struct LeaseTiming: Sendable, Equatable {
     public var brokerHeartbeatSeconds: Int {
         min(max(Int(ttl.components.seconds) / 3, 2), 30)
     }
+
+    /// How long the scheduler holds back an endpoint that was live and vanished without a trace (see
+    /// `VanishGrace`): two renewal intervals and a second, time for its holder to re-take the lease.
+    public var vanishGraceSeconds: Double {
+        let renewal = renewalInterval.components
+        return (Double(renewal.seconds) + Double(renewal.attoseconds) * 1e-18) * 2 + 1
+    }
 }

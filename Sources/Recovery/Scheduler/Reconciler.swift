@@ -33,8 +33,7 @@ public final class Reconciler: Sendable {
         self.pendingTTL = .seconds(configuration.pendingTtlSeconds)
         self.metrics = metrics
         self.logger = logger
-        let renewal = configuration.leaseTiming.renewalInterval
-        self.vanishGrace = Mutex(VanishGrace(grace: Double(renewal.components.seconds) * 2 + Double(renewal.components.attoseconds) * 2e-18 + 1))
+        self.vanishGrace = Mutex(VanishGrace(grace: configuration.leaseTiming.vanishGraceSeconds))
         self.reads = Mutex(ReadState(cadence: FullReadCadence(every: configuration.fullReadEveryCycles)))
     }
 

@@ -1,4 +1,5 @@
 import AMQPClient
+import RecoveryCore
 
 /// A job's publish (its result, its retry, its dead letter) may find the worker's publishing connection
 /// still reconnecting after a broker restart while the consuming one is back. Giving the delivery back at

@@ -417,16 +417,3 @@ public final class WorkerRuntime: Service, Sendable {
             serverName: serverName, webSocketEndpoint: address, owner: ConnectionState.poolOwner, fence: fence)
     }
 }
-
-/// Exponential backoff for reconnect loops: 0.2 s doubling to 10 s.
-struct Backoff {
-    private var attempt = 0
-
-    mutating func next() -> Duration {
-        defer { attempt += 1 }
-        let milliseconds = min(10_000, 200 * (1 << min(attempt, 6)))
-        return .milliseconds(milliseconds)
-    }
-
-    mutating func reset() { attempt = 0 }
-}

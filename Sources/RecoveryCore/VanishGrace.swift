@@ -1,22 +1,21 @@
 import Foundation
-import RecoveryCore
 
 /// Holds back jobs for endpoints that were live in the previous cycle and vanished without a trace (no
 /// state, no lease): Redis lost its data, and the worker holding the session re-takes its lease and
 /// rewrites its state within a renewal interval. Enqueuing at once would open a second session, which
 /// makes Xiaozhi evict the first. After `grace` the endpoint is enqueued like any missing one. Pure.
-struct VanishGrace: Sendable {
-    let grace: TimeInterval
+public struct VanishGrace: Sendable {
+    public let grace: TimeInterval
     /// The previous cycle's live ids, as given; made a set only when a missing job needs the lookup.
     private var previouslyLive: [String] = []
     private var vanishedAt: [String: Date] = [:]
 
-    init(grace: TimeInterval) {
+    public init(grace: TimeInterval) {
         self.grace = grace
     }
 
     /// The jobs to publish now and the ids held back, given this cycle's plan.
-    mutating func filter(_ jobs: [PlannedJob], live: [String], now: Date) -> (publish: [PlannedJob], deferred: [String]) {
+    public mutating func filter(_ jobs: [PlannedJob], live: [String], now: Date) -> (publish: [PlannedJob], deferred: [String]) {
         var publish: [PlannedJob] = []
         var deferred: [String] = []
         var wasLive: Set<String>?
