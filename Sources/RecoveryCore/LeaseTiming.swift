@@ -39,4 +39,10 @@ public struct LeaseTiming: Sendable, Equatable {
         let renewal = renewalInterval.components
         return (Double(renewal.seconds) + Double(renewal.attoseconds) * 1e-18) * 2 + 1
     }
+
+    /// The deadline of every Redis command a worker sends: a call that hangs on a sick link holds the
+    /// renewals queued behind it for at most a third of the TTL, from 1 s to 10 s.
+    public var redisCommandTimeout: Duration {
+        min(max(ttl / 3, .seconds(1)), .seconds(10))
+    }
 }

@@ -32,14 +32,14 @@ struct RunCommand: AsyncParsableCommand {
             ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
 
         let connections = PoolConnections(configuration: configuration, logger: logger, waitForServers: true)
-        let redis = try await connections.redis()
+        let redis = try await connections.redis(commandTimeout: configuration.leaseTiming.redisCommandTimeout)
         let directory = try await connections.directory()
         // Jobs get connections of their own, used in turn, so that concurrent jobs do not queue behind one
         // connection and lease renewals never wait behind jobs.
         var jobStores: [SessionStateStore] = []
         var jobDirectories: [any EndpointDirectory] = []
         for _ in 0..<Self.jobConnectionCount {
-            jobStores.append(SessionStateStore(redis: try await connections.redis()))
+            jobStores.append(SessionStateStore(redis: try await connections.redis(commandTimeout: configuration.leaseTiming.redisCommandTimeout)))
             jobDirectories.append(try await connections.directory())
         }
         let publisher = try await connections.amqp(name: "worker-publish")

@@ -75,4 +75,10 @@ import Testing
         #expect(LeaseTiming(ttlSeconds: 15).brokerHeartbeatSeconds == 5)
         #expect(LeaseTiming(ttlSeconds: 600).brokerHeartbeatSeconds == 30)
     }
+
+    @Test func aWorkersRedisCommandsFailWellBeforeItsLeasesLapse() {
+        #expect(LeaseTiming(ttlSeconds: 2).redisCommandTimeout == .seconds(1))
+        #expect(LeaseTiming(ttlSeconds: 15).redisCommandTimeout == .seconds(5))
+        #expect(LeaseTiming(ttlSeconds: 600).redisCommandTimeout == .seconds(10))
+    }
 }

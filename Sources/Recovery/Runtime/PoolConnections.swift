@@ -20,9 +20,12 @@ public struct PoolConnections: Sendable {
         self.waitForServers = waitForServers
     }
 
-    public func redis() async throws -> RedisClient {
+    /// A connection to Redis whose every command fails after `commandTimeout` (10 s when nil).
+    public func redis(commandTimeout: Duration? = nil) async throws -> RedisClient {
         let url = try configuration.require(\.redisURL)
-        return try await retrying("Redis at \(url.redacted)") { try await RedisClient.connect(url: url.raw) }
+        var settings = try RedisConfiguration(url: url.raw)
+        if let commandTimeout { settings.commandTimeout = commandTimeout }
+        return try await retrying("Redis at \(url.redacted)") { [settings] in try await RedisClient.connect(configuration: settings) }
     }
 
     public func postgres() async throws -> PostgresClient {
