@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Transport", dependencies: ["WebSocket", "COpenSSL", .product(name: "Logging", package: "swift-log")]),
 
         // MCP: the pure JSON-RPC server side of a Xiaozhi session and the upstream bridge.
-        .target(name: "MCP", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "MCP", dependencies: ["Transport", "ClientSupport", .product(name: "Logging", package: "swift-log")]),
 
         // RecoveryCore: pure domain (jobs, results, planner, policies, config); Recovery: the services.
         .target(name: "RecoveryCore"),
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "ClientSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket"]),
-        .testTarget(name: "MCPTests", dependencies: ["MCP"]),
+        .testTarget(name: "MCPTests", dependencies: ["MCP", "Transport"]),
         .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore"]),
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "XiaozhiSimTests", dependencies: ["XiaozhiSim", "Transport", "WebSocket"]),

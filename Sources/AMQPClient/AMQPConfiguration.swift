@@ -6,6 +6,10 @@ public struct AMQPConfiguration: Sendable {
     public var connectTimeout: Duration
     /// Upper bound on any single broker round trip (declare, consume, qos, get, close).
     public var operationTimeout: Duration
+    /// How long a publish waits for the broker's confirm before its messages complete as
+    /// `PublishOutcome.unconfirmed(.confirmTimedOut)`: a broker under a memory or disk alarm stops reading
+    /// publishes, and a caller (a job waiting to ack, a worker handing off on shutdown) must not wait forever.
+    public var confirmTimeout: Duration
     public var reconnectBackoff: ReconnectBackoff
     /// Shown by `rabbitmqctl list_connections client_properties` and the management UI.
     public var connectionName: String?
@@ -17,13 +21,14 @@ public struct AMQPConfiguration: Sendable {
     public init(
         url: AMQPURL, connectionName: String? = nil, heartbeatSeconds: Int? = nil,
         connectTimeout: Duration? = nil, operationTimeout: Duration = .seconds(30),
-        reconnectBackoff: ReconnectBackoff = ReconnectBackoff()
+        confirmTimeout: Duration = .seconds(10), reconnectBackoff: ReconnectBackoff = ReconnectBackoff()
     ) {
         self.url = url
         self.connectionName = connectionName
         self.heartbeatSeconds = heartbeatSeconds ?? url.heartbeatSeconds ?? 30
         self.connectTimeout = connectTimeout ?? url.connectionTimeoutMilliseconds.map { .milliseconds($0) } ?? .seconds(10)
         self.operationTimeout = operationTimeout
+        self.confirmTimeout = confirmTimeout
         self.reconnectBackoff = reconnectBackoff
         self.verifiesPeer = url.verifiesPeer
         self.caCertificateFile = url.caCertificateFile

@@ -10,11 +10,21 @@ import Logging
 /// work simple and is recommended.
 public final class AMQPConnection: Sendable {
     private let mailbox: CommandMailbox
+    private let blockState: PublishingBlockState
     /// The broker's URL with the password redacted.
     public let redactedURL: String
 
-    private init(mailbox: CommandMailbox, redactedURL: String) {
+    /// The broker's reason (e.g. "low on memory") while it blocks this connection's publishing under a
+    /// resource alarm, nil otherwise. Publishes made meanwhile wait, and complete `.unconfirmed` at their
+    /// confirm deadline unless the broker unblocks first.
+    public var publishingBlockedReason: String? { blockState.blockedReason }
+
+    /// Whether the broker blocks this connection's publishing (see `publishingBlockedReason`).
+    public var isPublishingBlocked: Bool { blockState.blockedReason != nil }
+
+    private init(mailbox: CommandMailbox, blockState: PublishingBlockState, redactedURL: String) {
         self.mailbox = mailbox
+        self.blockState = blockState
         self.redactedURL = redactedURL
     }
 
@@ -27,16 +37,17 @@ public final class AMQPConnection: Sendable {
         configuration: AMQPConfiguration, logger: Logger = Logger(label: "amqp")
     ) async throws(AMQPError) -> AMQPConnection {
         let mailbox = CommandMailbox()
+        let blockState = PublishingBlockState()
         let result: Result<Void, AMQPError> = await withCheckedContinuation { continuation in
             let thread = Thread {
-                let loop = ConnectionLoop(configuration: configuration, mailbox: mailbox, logger: logger)
+                let loop = ConnectionLoop(configuration: configuration, mailbox: mailbox, blockState: blockState, logger: logger)
                 loop.run { continuation.resume(returning: $0) }
             }
             thread.name = "amqp-\(configuration.connectionName ?? "connection")"
             thread.start()
         }
         try result.get()
-        return AMQPConnection(mailbox: mailbox, redactedURL: configuration.url.redacted)
+        return AMQPConnection(mailbox: mailbox, blockState: blockState, redactedURL: configuration.url.redacted)
     }
 
     /// Connects to `urlString` (typically `AMQP_URL`).
@@ -109,7 +120,9 @@ public final class AMQPConnection: Sendable {
     // MARK: Publishing
 
     /// Publishes all `messages` back to back with publisher confirms and waits for the broker's verdict
-    /// on each; outcomes are in the order of `messages`.
+    /// on each; outcomes are in the order of `messages`. Returns within `AMQPConfiguration.confirmTimeout`
+    /// (plus a fraction of a second): messages the broker has not answered by then are
+    /// `.unconfirmed(.confirmTimedOut)`.
     public func publish(_ messages: [OutboundMessage]) async throws(AMQPError) -> [PublishOutcome] {
         let result: Result<[PublishOutcome], AMQPError> = await withCheckedContinuation { continuation in
             mailbox.post(.init(

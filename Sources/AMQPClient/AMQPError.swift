@@ -20,6 +20,12 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(kind: String, name: String, brokerMessage: String)
     /// The broker took longer than allowed to answer.
     case timedOut(operation: String)
+    /// The broker did not confirm a publish within `AMQPConfiguration.confirmTimeout`; `brokerBlockedReason`
+    /// is the broker's reason when it had blocked the connection's publishing (`connection.blocked`).
+    case confirmTimedOut(after: Duration, brokerBlockedReason: String?)
+    /// A round trip (declare, get, ...) refused at once because the broker blocks the connection: under a
+    /// resource alarm it reads nothing from a connection that published, so no answer could come.
+    case blockedByBroker(operation: String, reason: String)
     /// The operation was called after `close()`.
     case closed(url: String)
     /// A request the client refuses before sending it (bad argument).
@@ -37,8 +43,20 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(kind) '\(name)' already exists with different arguments: \(message)"
         case let .notFound(kind, name, message): "\(kind) '\(name)' not found: \(message)"
         case let .timedOut(operation): "broker did not answer \(operation) in time"
+        case let .confirmTimedOut(after, reason):
+            "broker did not confirm the publish within \(Self.seconds(after))"
+                + (reason.map { " (the broker is blocking publishers: \($0))" } ?? "")
+        case let .blockedByBroker(operation, reason):
+            "broker blocks this connection (\(reason)) and reads nothing from it until the alarm clears: \(operation) not sent"
         case let .closed(url): "AMQP connection to \(url) is closed"
         case let .invalidArgument(reason): "invalid AMQP request: \(reason)"
         }
+    }
+
+    /// "10 s", "1.5 s": a duration as an operator reads it in a log line.
+    static func seconds(_ duration: Duration) -> String {
+        let (whole, attoseconds) = duration.components
+        let milliseconds = attoseconds / 1_000_000_000_000_000
+        return milliseconds == 0 ? "\(whole) s" : "\(Double(whole) + Double(milliseconds) / 1000) s"
     }
 }

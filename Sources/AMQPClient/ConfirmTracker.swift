@@ -4,6 +4,10 @@
 /// may cover many messages at once (`multiple`). A `basic.return` carries no sequence number, but the
 /// broker sends it before the ack of the same message and in publish order, so it belongs to the earliest
 /// unconfirmed, not yet returned message with the same exchange, routing key and message id.
+///
+/// A batch may carry a deadline: once it passes (`expire(now:error:)`), the messages the broker has not
+/// answered complete as `.unconfirmed`, whether they were written or still waiting to be, and a late ack
+/// or nack for them is ignored. The caller learns in bounded time that the broker may or may not hold them.
 struct ConfirmTracker {
     typealias BatchID = UInt64
 
@@ -24,20 +28,43 @@ struct ConfirmTracker {
     private struct Batch {
         var outcomes: [PublishOutcome?]
         var remaining: Int
+        var deadline: ContinuousClock.Instant?
     }
 
     private(set) var nextSequence: UInt64 = 1
     private var lowestPending: UInt64 = 1
     private var pending: [UInt64: Pending] = [:]
     private var batches: [BatchID: Batch] = [:]
+    /// No open batch's deadline is earlier than this, so `expire` looks at the batches only once it passes.
+    private var earliestDeadline: ContinuousClock.Instant?
 
     /// Messages published and not yet acked or nacked.
     var inFlight: Int { pending.count }
 
-    /// Starts a batch of `count` messages.
-    mutating func open(batch: BatchID, count: Int) -> Completion? {
-        batches[batch] = Batch(outcomes: Array(repeating: nil, count: count), remaining: count)
+    /// Starts a batch of `count` messages, to be settled by `deadline` at the latest (nil: no deadline).
+    mutating func open(batch: BatchID, count: Int, deadline: ContinuousClock.Instant? = nil) -> Completion? {
+        batches[batch] = Batch(outcomes: Array(repeating: nil, count: count), remaining: count, deadline: deadline)
+        if let deadline, count > 0 { earliestDeadline = min(earliestDeadline ?? deadline, deadline) }
         return count == 0 ? finish(batch) : nil
+    }
+
+    /// Whether `batch` still waits for outcomes (its messages are worth writing).
+    func isOpen(_ batch: BatchID) -> Bool { batches[batch] != nil }
+
+    /// Completes every batch whose deadline is at or before `now`: messages without an answer become
+    /// `.unconfirmed(error)` and are forgotten, so their late acks and nacks change nothing. (A late
+    /// return could only be taken for a later message with the same exchange, routing key and message id.)
+    mutating func expire(now: ContinuousClock.Instant, error: AMQPError) -> [Completion] {
+        guard let earliest = earliestDeadline, earliest <= now else { return [] }
+        let due = Set(batches.compactMap { id, batch in batch.deadline.map { $0 <= now } == true ? id : nil })
+        earliestDeadline = batches.values.compactMap { $0.deadline.flatMap { $0 > now ? $0 : nil } }.min()
+        guard !due.isEmpty else { return [] }
+        pending = pending.filter { !due.contains($0.value.batch) }
+        while lowestPending < nextSequence, pending[lowestPending] == nil { lowestPending += 1 }
+        return due.sorted().compactMap { id in
+            guard let batch = batches.removeValue(forKey: id) else { return nil }
+            return Completion(batch: id, outcomes: batch.outcomes.map { $0 ?? .unconfirmed(error) })
+        }
     }
 
     /// Records that message `index` of `batch` went out with the next sequence number.
@@ -89,7 +116,9 @@ struct ConfirmTracker {
 
     private mutating func resolve(_ tag: UInt64, multiple: Bool, outcome: (Pending) -> PublishOutcome) -> [Completion] {
         var completions: [Completion] = []
-        let range: ClosedRange<UInt64> = multiple ? lowestPending...max(lowestPending, tag) : tag...tag
+        // A multiple ack below every pending sequence only covers messages already settled (expired).
+        if multiple && tag < lowestPending { return [] }
+        let range: ClosedRange<UInt64> = multiple ? lowestPending...tag : tag...tag
         for sequence in range {
             guard let entry = pending.removeValue(forKey: sequence) else { continue }
             if let done = settleOne(batch: entry.batch, index: entry.index, outcome: outcome(entry)) {

@@ -137,6 +137,7 @@ extension ConnectionLoop {
     func get(queue: String) throws(AMQPError) -> AMQPDelivery? {
         settleInbound()
         guard let conn = connection else { throw notConnected() }
+        if let reason = blockState.blockedReason { throw .blockedByBroker(operation: "basic.get", reason: reason) }
         scratch.reset()
         let queueBytes = scratch.bytes(queue)
         let reply = amqp_basic_get(conn, Self.dataChannel, queueBytes, 0)
@@ -161,50 +162,10 @@ extension ConnectionLoop {
         return delivery
     }
 
-    func publish(_ messages: [OutboundMessage], completion: @escaping @Sendable (Result<[PublishOutcome], AMQPError>) -> Void) {
-        guard connection != nil else {
-            completion(.failure(notConnected()))
-            return
-        }
-        let batch = nextBatch
-        nextBatch += 1
-        batchWaiters[batch] = completion
-        complete(confirms.open(batch: batch, count: messages.count).map { [$0] } ?? [])
-        let startEpoch = epoch
-        for (index, message) in messages.enumerated() {
-            guard let conn = connection, epoch == startEpoch else {
-                let error = lastLoss ?? notConnected()
-                for rest in index..<messages.count {
-                    complete(confirms.settle(batch: batch, index: rest, outcome: .unconfirmed(error)).map { [$0] } ?? [])
-                }
-                return
-            }
-            scratch.reset()
-            var properties = scratch.properties(message.properties)
-            let exchange = scratch.bytes(message.exchange), routingKey = scratch.bytes(message.routingKey)
-            let status = message.body.withUnsafeBytes { body in
-                amqp_basic_publish(
-                    conn, Self.dataChannel, exchange, routingKey, message.mandatory ? 1 : 0, 0, &properties,
-                    amqp_bytes_t(len: body.count, bytes: body.count > 0 ? UnsafeMutableRawPointer(mutating: body.baseAddress) : nil))
-            }
-            guard status == AMQP_STATUS_OK.rawValue else {
-                connectionLost("publishing: \(Self.describe(status))")
-                let error = lastLoss ?? notConnected()
-                for rest in index..<messages.count {
-                    complete(confirms.settle(batch: batch, index: rest, outcome: .unconfirmed(error)).map { [$0] } ?? [])
-                }
-                return
-            }
-            confirms.published(
-                batch: batch, index: index, exchange: message.exchange, routingKey: message.routingKey,
-                messageID: message.properties.messageID)
-            if index % 64 == 63 { readAvailableFrames() }
-        }
-    }
-
     /// Closes gracefully (or, with `abrupt`, drops the socket without the AMQP close handshake) and stops.
     func shutDown(abrupt: Bool) {
         if abrupt, let conn = connection {
+            watchdog.unwatch()
             amqp_destroy_connection(conn)
             connection = nil
             logger.notice("AMQP connection aborted")

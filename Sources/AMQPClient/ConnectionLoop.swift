@@ -30,6 +30,9 @@ final class ConnectionLoop {
     let mailbox: CommandMailbox
     var logger: Logger
     let scratch = ScratchPool()
+    /// Whether the broker blocks this connection's publishing; shared with `AMQPConnection`.
+    let blockState: PublishingBlockState
+    let watchdog: WriteWatchdog
 
     var connection: amqp_connection_state_t?
     var negotiatedHeartbeat = 0
@@ -47,6 +50,8 @@ final class ConnectionLoop {
     var confirms = ConfirmTracker()
     var batchWaiters: [ConfirmTracker.BatchID: @Sendable (Result<[PublishOutcome], AMQPError>) -> Void] = [:]
     var nextBatch: ConfirmTracker.BatchID = 1
+    /// Batches (or their rest) not yet written, in publish order: see `ConnectionLoop+Publishing`.
+    var queuedPublishes: [QueuedPublish] = []
     var inbound: InboundContent?
 
     /// A message whose method frame has arrived and whose header and body frames are being collected.
@@ -64,10 +69,12 @@ final class ConnectionLoop {
         var body: [UInt8] = []
     }
 
-    init(configuration: AMQPConfiguration, mailbox: CommandMailbox, logger: Logger) {
+    init(configuration: AMQPConfiguration, mailbox: CommandMailbox, blockState: PublishingBlockState, logger: Logger) {
         self.configuration = configuration
         self.redactedURL = configuration.url.redacted
         self.mailbox = mailbox
+        self.blockState = blockState
+        self.watchdog = WriteWatchdog(name: configuration.connectionName ?? "connection")
         var logger = logger
         logger[metadataKey: "amqp.url"] = .string(configuration.url.redacted)
         if let name = configuration.connectionName { logger[metadataKey: "amqp.connection"] = .string(name) }
@@ -75,6 +82,8 @@ final class ConnectionLoop {
     }
 
     deinit {
+        watchdog.unwatch()
+        watchdog.stop()
         if let connection { amqp_destroy_connection(connection) }
     }
 
@@ -104,9 +113,15 @@ final class ConnectionLoop {
     func serviceOnce() {
         if inbound == nil {
             for command in mailbox.drain() {
+                // Round trips bound themselves (the RPC timeout); the watch bounds the plain writes (acks).
+                watchWrites(for: configuration.operationTimeout + .seconds(2), while: "running a command")
                 command.run(self)
-                if shuttingDown { return }
+                if shuttingDown {
+                    watchdog.unwatch()
+                    return
+                }
             }
+            watchdog.unwatch()
         }
         guard let conn = connection else { return }
         let buffered = amqp_frames_enqueued(conn) != 0 || amqp_data_in_buffer(conn) != 0
@@ -116,7 +131,11 @@ final class ConnectionLoop {
         ]
         let ready = poll(&fds, 2, buffered ? 0 : 200)
         if ready > 0 && fds[0].revents != 0 { lastInbound = .now }
+        // Reading may write too: heartbeats, rejects, and the reopening of a channel the broker closed.
+        watchWrites(for: max(configuration.confirmTimeout, configuration.operationTimeout), while: "reading from the broker")
         readAvailableFrames()
+        servicePublishing()
+        watchdog.unwatch()
         if connection != nil, negotiatedHeartbeat > 0,
            ContinuousClock.now - lastInbound > .seconds(2 * negotiatedHeartbeat + 1) {
             connectionLost("no data or heartbeat from the broker for \(2 * negotiatedHeartbeat) s")
@@ -162,12 +181,20 @@ final class ConnectionLoop {
     func finish() {
         let error = AMQPError.closed(url: redactedURL)
         mailbox.close(with: error)
+        watchdog.unwatch()
         if let conn = connection {
-            _ = amqp_channel_close(conn, Self.dataChannel, AMQP_REPLY_SUCCESS)
-            _ = amqp_connection_close(conn, AMQP_REPLY_SUCCESS)
+            if let reason = blockState.blockedReason {
+                // A blocked connection's socket is not read: the close handshake would wait out two RPC
+                // timeouts. Dropping the socket settles the same (the broker requeues unacked deliveries).
+                logger.notice("AMQP connection closed without the handshake: the broker blocks it", metadata: ["reason": "\(reason)"])
+            } else {
+                _ = amqp_channel_close(conn, Self.dataChannel, AMQP_REPLY_SUCCESS)
+                _ = amqp_connection_close(conn, AMQP_REPLY_SUCCESS)
+            }
             amqp_destroy_connection(conn)
             connection = nil
         }
+        failQueuedPublishes(error)
         complete(confirms.failAll(error))
         for (_, waiter) in batchWaiters { waiter(.failure(error)) }
         batchWaiters.removeAll()
@@ -222,6 +249,9 @@ final class ConnectionLoop {
 
         var properties: AMQPTable = [:]
         if let name = configuration.connectionName { properties["connection_name"] = .string(name) }
+        // librabbitmq advertises only `authentication_failure_close` (it merges ours in): without this the
+        // broker blocks the connection under an alarm without saying so, and publishes wait for nothing.
+        properties["capabilities"] = .table(["connection.blocked": .bool(true)])
         var clientProperties = scratch.table(properties)
         let login = xz_amqp_login_plain_with_properties(
             conn, scratch.cString(url.virtualHost), 0, 131_072, Int32(configuration.heartbeatSeconds),
@@ -231,6 +261,8 @@ final class ConnectionLoop {
         }
         negotiatedHeartbeat = Int(amqp_get_heartbeat(conn))
         connection = conn
+        // A new connection starts unblocked; the broker blocks it again on its first publish if the alarm holds.
+        blockState.set(nil)
         opened = true
         lastInbound = .now
         inbound = nil
@@ -304,6 +336,9 @@ final class ConnectionLoop {
     /// Drops the connection; pending confirms fail and the loop starts reconnecting.
     func connectionLost(_ reason: String) {
         guard let conn = connection else { return }
+        watchdog.unwatch()
+        // A socket the watchdog shut down fails with a plain socket error: say why it was shut down.
+        let reason = watchdog.takeCut().map { "\(reason): \($0)" } ?? reason
         logger.warning("AMQP connection lost; reconnecting", metadata: ["reason": "\(reason)"])
         amqp_destroy_connection(conn)
         connection = nil
@@ -311,6 +346,7 @@ final class ConnectionLoop {
         epoch += 1
         let error = AMQPError.connectionLost(url: redactedURL, reason: reason)
         lastLoss = error
+        failQueuedPublishes(error)
         complete(confirms.failAll(error))
         if reconnectAttempt == 0 {
             nextAttempt = .now + configuration.reconnectBackoff.delay(attempt: 1, random: Double.random(in: 0...1))
@@ -330,6 +366,7 @@ final class ConnectionLoop {
             lastLoss = error
             logger.warning("AMQP broker closed the data channel; reopening", metadata: ["reply": "\(code) \(text)"])
             inbound = nil
+            failQueuedPublishes(error)
             complete(confirms.failAll(error))
             do {
                 try openDataChannel()
@@ -426,10 +463,17 @@ final class ConnectionLoop {
                 }
                 connectionLost("broker closed the connection: \(close.reply_code) \(text)")
             case AMQP_CONNECTION_BLOCKED_METHOD:
+                // Publishes wait in the queue from now on (the broker reads nothing more from this socket)
+                // and complete unconfirmed at their deadline unless the broker unblocks first.
                 let blocked = decoded!.assumingMemoryBound(to: amqp_connection_blocked_t.self).pointee
-                logger.warning("AMQP broker blocked publishing", metadata: ["reason": "\(CDecode.string(blocked.reason))"])
+                let reason = CDecode.string(blocked.reason)
+                blockState.set(reason.isEmpty ? "no reason given" : reason)
+                logger.warning(
+                    "broker blocked publishing: \(reason)",
+                    metadata: ["confirms.in.flight": "\(confirms.inFlight)", "queued.batches": "\(queuedPublishes.count)"])
             case AMQP_CONNECTION_UNBLOCKED_METHOD:
-                logger.notice("AMQP broker unblocked publishing")
+                blockState.set(nil)
+                logger.notice("broker unblocked publishing", metadata: ["queued.batches": "\(queuedPublishes.count)"])
             default:
                 break
             }
@@ -509,6 +553,9 @@ final class ConnectionLoop {
         _ call: (amqp_connection_state_t) -> Bool
     ) throws(AMQPError) {
         guard let conn = connection else { throw notConnected() }
+        // The answer would only come once the alarm clears: waiting out the RPC timeout would hold this
+        // thread, and with it every confirm deadline, for nothing.
+        if let reason = blockState.blockedReason { throw .blockedByBroker(operation: operation, reason: reason) }
         if call(conn) {
             // The reply (and any heartbeat read with it) came from the broker: the connection is alive.
             lastInbound = .now

@@ -6,7 +6,8 @@ public enum PublishOutcome: Sendable, Equatable {
     case returned(replyCode: Int, replyText: String)
     /// The broker refused the message (e.g. a full queue with `reject-publish`).
     case nacked
-    /// The connection or channel went away before the broker answered; the message may or may not be stored.
+    /// The connection or channel went away before the broker answered, or no answer came within the
+    /// confirm timeout (`AMQPError.confirmTimedOut`); the message may or may not be stored.
     case unconfirmed(AMQPError)
 
     /// Whether the broker confirmed the message.

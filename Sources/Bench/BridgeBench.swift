@@ -58,13 +58,14 @@ struct BridgeBench: AsyncParsableCommand {
         }
 
         // Through the session server and the bridge.
-        let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(30), maximumConnectionsPerHost: max(16, concurrency)))
+        let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(30), maximumIdleConnectionsPerHost: max(16, concurrency)))
         let service = UpstreamService(configId: "bench", name: "bench", endpoint: url, transport: .streamableHTTP,
                                       authentication: .bearer(token: token, headerName: "Authorization"), userId: userId)
         let catalog = ToolCatalog(tools: [CatalogTool(name: "echo", description: nil, inputSchema: .object(["type": .string("object")]),
                                                       service: service, bindingId: "b", toolId: "t")])
         let replies = ReplyWaiters()
-        let server = MCPSessionServer(options: MCPSessionOptions(endpointName: "bench"), catalog: catalog, bridge: bridge,
+        // The whole concurrency round runs on one session: allow it past the per-session default.
+        let server = MCPSessionServer(options: MCPSessionOptions(endpointName: "bench", maximumConcurrentCalls: max(8, concurrency)), catalog: catalog, bridge: bridge,
                                       send: { replies.deliver($0) })
         var nextId = 0
         func bridged() async throws -> Double {

@@ -2,11 +2,13 @@
 /// so that error messages can name the URL without leaking the secret.
 public func redactingPassword(in url: String) -> String {
     guard let schemeEnd = url.range(of: "://") else {
-        // Not a URL at all: show nothing that could be a secret after an '@'.
-        if let at = url.lastIndex(of: "@") {
-            return "***" + url[at...]
+        // Not a URL at all: perhaps libpq's keyword form, whose secret keywords are hidden; then show
+        // nothing that could be a secret before an '@'.
+        let text = url.contains("=") ? redactingConninfoSecrets(in: url) : url
+        if let at = text.lastIndex(of: "@") {
+            return "***" + text[at...]
         }
-        return url
+        return text
     }
     let rest = url[schemeEnd.upperBound...]
     guard let at = rest.lastIndex(of: "@") else { return url }

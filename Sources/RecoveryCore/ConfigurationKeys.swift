@@ -154,6 +154,27 @@ public enum ConfigurationKeys {
     public static let mcpCallTimeout = ConfigurationKey(
         "Mcp:CallTimeoutSeconds", "60", .integer(1...3600),
         "Bound on one tools/call forwarded to an upstream MCP service.")
+    public static let mcpMaxMessageBytes = ConfigurationKey(
+        "Mcp:MaxMessageBytes", "1048576", .integer(1024...67_108_864),
+        "Largest WebSocket message to or from Xiaozhi (it closes with 1009 past 1 MiB). A larger incoming message closes the session; a larger answer (a tool result) is replaced by a JSON-RPC error naming its size, and the session stays up.")
+    public static let mcpMaxConcurrentCalls = ConfigurationKey(
+        "Mcp:MaxConcurrentCalls", "8", .integer(1...1000),
+        "Tool calls one session runs at once; a call past it is answered with a JSON-RPC error at once.")
+    public static let mcpMaxResponseBytes = ConfigurationKey(
+        "Mcp:MaxResponseBytes", "4194304", .integer(65_536...1_073_741_824),
+        "Bytes of one upstream answer: a JSON body, a POST's event stream, or what an sse service's event stream sends between two answers. Past it the call fails with a JSON-RPC error; answers are read no faster than they are parsed, so this bounds what one answer holds.")
+    public static let mcpMaxSseLineBytes = ConfigurationKey(
+        "Mcp:MaxSseLineBytes", "4194304", .integer(1024...1_073_741_824),
+        "Longest line of an upstream event stream; a longer one ends the stream and fails its calls.")
+    public static let mcpMaxSseEventBytes = ConfigurationKey(
+        "Mcp:MaxSseEventBytes", "4194304", .integer(1024...1_073_741_824),
+        "Largest data of one upstream event-stream event; a larger one ends the stream and fails its calls.")
+    public static let mcpUpstreamIdleTimeout = ConfigurationKey(
+        "Mcp:UpstreamIdleTimeoutSeconds", "60", .integer(1...86_400),
+        "An upstream answer or event stream that sends no byte for this long (once its response head arrived) is ended; its calls fail, and an sse service's stream is opened again by the next call.")
+    public static let mcpMaxUpstreamConnections = ConfigurationKey(
+        "Mcp:MaxUpstreamConnections", "1024", .integer(1...100_000),
+        "Upstream MCP sessions (one per service and owner) a worker keeps at most; past it the least recently used idle one is closed. Sessions of services no held endpoint binds are closed at once.")
     public static let databaseURL = ConfigurationKey(
         "DATABASE_URL", "", .url(schemes: ["postgres", "postgresql"]),
         "Postgres connection URL (postgres://user:pass@host:port/db?sslmode=...).")
@@ -171,6 +192,8 @@ public enum ConfigurationKeys {
         instanceId, maxSessions, prefetch, connectTimeout, stableAfter, pingInterval, idleTimeout,
         retryMaxAttempts, retryDelays, queuePrefix, deliveryLimit,
         metricsPort, metricsHost, logFormat, logLevel, tlsCaFile, mcpCallTimeout,
+        mcpMaxMessageBytes, mcpMaxConcurrentCalls, mcpMaxResponseBytes, mcpMaxSseLineBytes, mcpMaxSseEventBytes,
+        mcpUpstreamIdleTimeout, mcpMaxUpstreamConnections,
         databaseURL, redisURL, amqpURL,
     ]
 

@@ -299,6 +299,20 @@ public enum LuaScripts {
         return 0
         """
 
+    /// Removes worker records whose liveness key is gone (read as gone by the scheduler, and checked
+    /// again here, so a worker that came back meanwhile keeps its record).
+    /// KEYS[1] `mcp:recovery:workers`, KEYS[i+1] worker i's liveness key; ARGV[i] worker i's instance id.
+    /// Reply: how many records were removed.
+    public static let forgetWorkersWithoutLiveness = """
+        local removed = 0
+        for i, id in ipairs(ARGV) do
+          if redis.call('EXISTS', KEYS[i + 1]) == 0 then
+            removed = removed + redis.call('HDEL', KEYS[1], id)
+          end
+        end
+        return removed
+        """
+
     /// Every script with a name, for loading them all at start.
     public static let all: [(name: String, source: String)] = [
         ("acquireLease", acquireLease),
@@ -316,5 +330,6 @@ public enum LuaScripts {
         ("removeIndexEntryIfNoState", removeIndexEntryIfNoState),
         ("setPendingMarker", setPendingMarker),
         ("clearPendingMarkerIfJob", clearPendingMarkerIfJob),
+        ("forgetWorkersWithoutLiveness", forgetWorkersWithoutLiveness),
     ]
 }

@@ -77,6 +77,20 @@ public struct PoolConfiguration: Sendable, Equatable {
     public let tlsCaFile: String?
     /// `Mcp:CallTimeoutSeconds`.
     public let mcpCallTimeoutSeconds: Int
+    /// `Mcp:MaxMessageBytes`.
+    public let mcpMaxMessageBytes: Int
+    /// `Mcp:MaxConcurrentCalls`.
+    public let mcpMaxConcurrentCalls: Int
+    /// `Mcp:MaxResponseBytes`.
+    public let mcpMaxResponseBytes: Int
+    /// `Mcp:MaxSseLineBytes`.
+    public let mcpMaxSseLineBytes: Int
+    /// `Mcp:MaxSseEventBytes`.
+    public let mcpMaxSseEventBytes: Int
+    /// `Mcp:UpstreamIdleTimeoutSeconds`.
+    public let mcpUpstreamIdleTimeoutSeconds: Int
+    /// `Mcp:MaxUpstreamConnections`.
+    public let mcpMaxUpstreamConnections: Int
     /// `DATABASE_URL`.
     public let databaseURL: ConnectionURL?
     /// `REDIS_URL`.
@@ -144,6 +158,13 @@ public struct PoolConfiguration: Sendable, Equatable {
         let caFile = try reader.text(ConfigurationKeys.tlsCaFile)
         tlsCaFile = caFile.isEmpty ? nil : caFile
         mcpCallTimeoutSeconds = try reader.int(ConfigurationKeys.mcpCallTimeout)
+        mcpMaxMessageBytes = try reader.int(ConfigurationKeys.mcpMaxMessageBytes)
+        mcpMaxConcurrentCalls = try reader.int(ConfigurationKeys.mcpMaxConcurrentCalls)
+        mcpMaxResponseBytes = try reader.int(ConfigurationKeys.mcpMaxResponseBytes)
+        mcpMaxSseLineBytes = try reader.int(ConfigurationKeys.mcpMaxSseLineBytes)
+        mcpMaxSseEventBytes = try reader.int(ConfigurationKeys.mcpMaxSseEventBytes)
+        mcpUpstreamIdleTimeoutSeconds = try reader.int(ConfigurationKeys.mcpUpstreamIdleTimeout)
+        mcpMaxUpstreamConnections = try reader.int(ConfigurationKeys.mcpMaxUpstreamConnections)
         databaseURL = try reader.url(ConfigurationKeys.databaseURL)
         redisURL = try reader.url(ConfigurationKeys.redisURL)
         amqpURL = try reader.url(ConfigurationKeys.amqpURL)
@@ -217,8 +238,9 @@ private struct ValueReader {
 
     func invalid(_ key: ConfigurationKey, expected: String? = nil) -> ConfigurationError {
         let entry = raw(key)
-        // A value that failed validation may be mistyped anywhere: hide its whole userinfo, not just a password.
-        let shown = key.isSecretBearing ? Redaction.webSocketAddress(entry.value) : StrictFields.excerpt(entry.value)
+        // A value that failed validation may be mistyped anywhere (or be libpq's keyword form): hide its
+        // whole userinfo and every secret keyword, not just a URL's password.
+        let shown = key.isSecretBearing ? Redaction.mistypedConnectionSetting(entry.value) : StrictFields.excerpt(entry.value)
         return .invalidValue(key: key.name, value: shown, source: entry.source, expected: expected ?? key.expected)
     }
 

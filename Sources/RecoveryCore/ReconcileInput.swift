@@ -79,28 +79,34 @@ public struct ReconcileInput: Sendable {
     public var parked: [String: ParkedEndpoint]
     /// When a job was last published for each id (`mcp:recovery:last-attempt`).
     public var lastAttempts: [String: Date]
+    /// The workers of the `mcp:recovery:workers` hash, each with whether its liveness key
+    /// (`mcp:recovery:worker:{id}`) exists; empty when this pass did not read them.
+    public var workerLiveness: [String: Bool]
     public var now: Date
 
     public init(
         scope: ReconcileScope, observations: [String: LiveObservation], pending: Set<String> = [],
-        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], now: Date
+        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], workerLiveness: [String: Bool] = [:], now: Date
     ) {
         self.scope = scope
         self.observations = observations
         self.pending = pending
         self.parked = parked
         self.lastAttempts = lastAttempts
+        self.workerLiveness = workerLiveness
         self.now = now
     }
 
     /// An input whose scope is built here: the held-sessions index `held`, and every observed id read.
     public init(
         enabled: [EnabledEndpoint], observations: [String: LiveObservation], pending: Set<String> = [],
-        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], held: HeldSessions = .none, now: Date
+        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], workerLiveness: [String: Bool] = [:],
+        held: HeldSessions = .none, now: Date
     ) {
         self.init(
             scope: ReconcileScope(enabled: enabled, held: held, alsoRead: Set(observations.keys)),
-            observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts, now: now)
+            observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts,
+            workerLiveness: workerLiveness, now: now)
     }
 }
 

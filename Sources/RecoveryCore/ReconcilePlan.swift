@@ -82,6 +82,12 @@ public struct ReconcilePlan: Sendable, Equatable {
     /// Members of the held-sessions index past their lease deadline whose lease is gone or whose state is
     /// not the pool's, to drop with `LuaScripts.forgetLapsedSessions` (the next holder's write adds them back).
     public var heldToForget: [String] = []
+    /// Fields of `mcp:recovery:last-attempt` whose endpoint is no longer enabled (disabled or deleted): its
+    /// cooldown clock spaces nothing any more, and the hash would otherwise only grow.
+    public var attemptsToForget: [String] = []
+    /// Workers of `mcp:recovery:workers` whose liveness key is gone (they died or exited without removing
+    /// their record), to drop with `LuaScripts.forgetWorkersWithoutLiveness`, which checks the key again.
+    public var workersToForget: [String] = []
     /// Counts and ids for `scheduler check`.
     public var report: ReconcileReport
 

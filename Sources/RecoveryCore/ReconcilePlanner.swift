@@ -14,6 +14,9 @@ import Foundation
 /// - a missing or stale enabled endpoint gets a job unless a job is pending, it is parked (see
 ///   `ParkedEndpoint.isActive`), or a job was published for it less than the cooldown ago.
 /// - orphaned: live but not enabled; pool-held sessions get a stop sent to the owning worker.
+/// - housekeeping: parks and cooldown clocks (`last-attempt`) of ids not enabled are removed, and so are
+///   the worker records whose liveness key was read as gone, so neither hash grows with every endpoint
+///   ever deleted or worker ever run.
 public struct ReconcilePlanner: Sendable {
     public var policy: ReconcilePolicy
 
@@ -143,6 +146,8 @@ public struct ReconcilePlanner: Sendable {
             parkedElsewhere.append(id)
         }
         plan.parkedToClear.append(contentsOf: parkedElsewhere.sorted())
+        plan.attemptsToForget = input.lastAttempts.keys.filter { !scope.isEnabled($0) }.sorted()
+        plan.workersToForget = input.workerLiveness.filter { !$0.value }.map(\.key).sorted()
 
         // Lapsed index entries whose lease is gone or whose state is not the pool's any more.
         for id in scope.held.lapsed.sorted() {

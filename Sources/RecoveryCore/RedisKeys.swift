@@ -32,7 +32,8 @@ public enum RedisKeys {
     public static let parked = recoveryPrefix + "parked"
 
     /// `mcp:recovery:last-attempt`: hash, field = endpoint id, value = ISO-8601 time the scheduler last
-    /// published a job for it (the `ReconnectCooldownSeconds` clock; survives a change of leader).
+    /// published a job for it (the `ReconnectCooldownSeconds` clock; survives a change of leader). The
+    /// scheduler removes the fields of endpoints no longer enabled.
     public static let lastAttempt = recoveryPrefix + "last-attempt"
 
     /// `mcp:recovery:held`: sorted set, member = endpoint id, score = its lease deadline (Redis server time,
@@ -52,7 +53,8 @@ public enum RedisKeys {
     public static let schedulerLeader = recoveryPrefix + "scheduler:leader"
 
     /// `mcp:recovery:workers`: hash, field = worker instance id, value = `WorkerRecord` JSON (host, pid,
-    /// started, last heartbeat, sessions, capacity). Entries older than their heartbeat window are stale.
+    /// started, last heartbeat, sessions, capacity). Entries older than their heartbeat window are stale;
+    /// the scheduler removes those whose `workerAlive` key is gone, on its full-read cycles.
     public static let workers = recoveryPrefix + "workers"
 
     /// `mcp:recovery:worker:{instanceId}`: string (the last heartbeat time) with a PX TTL renewed by the

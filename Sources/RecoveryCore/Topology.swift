@@ -121,6 +121,11 @@ public struct Topology: Sendable, Equatable {
                 QueueArgument("x-overflow", .string("reject-publish")),
             ]))
         }
+        // No explicit `x-delivery-limit` on the dead queue, on purpose: deployments made by earlier versions
+        // have none, and the broker refuses a redeclaration with a different argument (PRECONDITION_FAILED),
+        // which would stop every process of such a deployment at start. On RabbitMQ 4.0-4.2 the quorum
+        // default (20 returns, each `dead list` or `retry` returns the letters it leaves) then applies, so
+        // operators set a `delivery-limit` policy on this queue; a policy needs no redeclaration.
         queues.append(QueueSpec(name: deadQueue, arguments: [QueueArgument("x-queue-type", .string("quorum"))]))
         queues.append(QueueSpec(name: resultsQueue, arguments: [QueueArgument("x-queue-type", .string("quorum"))]))
         return queues

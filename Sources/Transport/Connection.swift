@@ -93,9 +93,15 @@ final class Connection: EventHandler, @unchecked Sendable {
     // MARK: Opening
 
     private func startClient() {
-        phaseTimer = loop.schedule(after: timeouts.connect) { [weak self] in
+        let connectTimeout = timeouts.connect
+        phaseTimer = loop.schedule(after: connectTimeout) { [weak self] in
             guard let self else { return }
-            self.fail(.timeout(phase: .connect, host: self.host, port: self.port))
+            // Still resolving: the name service is what did not answer, and the error says so.
+            if self.state == .resolving {
+                self.fail(HostResolver.timedOut(host: self.host, after: connectTimeout))
+            } else {
+                self.fail(.timeout(phase: .connect, host: self.host, port: self.port))
+            }
         }
         if SocketAddress.isLiteral(host) {
             do {
@@ -104,9 +110,10 @@ final class Connection: EventHandler, @unchecked Sendable {
             return
         }
         state = .resolving
-        let host = self.host, port = self.port, loop = self.loop
-        Resolver.queue.async {
-            let result = Result { () throws(TransportError) in try SocketAddress.resolve(host: host, port: port) }
+        let loop = self.loop
+        // The resolver's deadline is the connect timeout too, so a lookup that never returns frees its
+        // caller's place in the resolver when this connect gives up.
+        HostResolver.shared.resolve(host: host, port: port, timeout: connectTimeout) { [self] result in
             loop.execute { [self] in
                 guard state == .resolving else { return }
                 switch result {
@@ -436,9 +443,4 @@ final class Connection: EventHandler, @unchecked Sendable {
         }
         finish(phased)
     }
-}
-
-/// Host-name resolution runs here, off the event loops, because getaddrinfo blocks.
-enum Resolver {
-    static let queue = DispatchQueue(label: "transport.resolver")
 }

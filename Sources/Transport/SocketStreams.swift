@@ -22,7 +22,10 @@ public final class SocketStreams: @unchecked Sendable {
                                ioTimeout: Duration = .seconds(30)) throws(TransportError) -> SocketStreams {
         ignoreSIGPIPE()
         let deadline = monotonicNanos() &+ timeouts.connect.nanoseconds
-        let addresses = try SocketAddress.resolve(host: host, port: port)
+        // Names go through the shared resolver so that a silent name service costs at most the connect timeout.
+        let addresses = SocketAddress.isLiteral(host)
+            ? try SocketAddress.resolve(host: host, port: port)
+            : try HostResolver.shared.resolveBlocking(host: host, port: port, timeout: timeouts.connect)
         var errors: [Int32] = []
         var connectedFD: Int32 = -1
         for address in addresses {

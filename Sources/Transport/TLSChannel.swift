@@ -15,18 +15,41 @@ final class TLSChannel: ByteChannel, @unchecked Sendable {
         guard let ssl = SSL_new(context.context) else {
             throw .tlsFailure(host: serverName, reason: "SSL_new: \(drainErrors())")
         }
+        // Set up before the descriptor is adopted: on failure the caller still owns (and closes) it.
+        do {
+            try Self.prepareClient(ssl, serverName: serverName, verifiesPeer: context.verifiesPeer)
+        } catch {
+            SSL_free(ssl)
+            throw error
+        }
         self.ssl = ssl
         self.context = context
         super.init(fd: fd, peerHost: serverName, peerPort: port)
         SSL_set_fd(ssl, fd)
         SSL_set_connect_state(ssl)
+    }
+
+    /// SNI and the name or address the certificate must match. Each OpenSSL call's result is checked: a
+    /// connection whose expected identity could not be set would verify the chain but not whom it names.
+    static func prepareClient(_ ssl: OpaquePointer, serverName: String, verifiesPeer: Bool) throws(TransportError) {
         let bare = SocketAddress.stripBrackets(serverName)
         if SocketAddress.isLiteral(bare) {
-            if context.verifiesPeer { X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), bare) }
+            // SNI carries names only; an address is matched against the certificate's IP entries.
+            if verifiesPeer {
+                try requireSetup(X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), bare), host: serverName, step: "set the expected IP address for certificate verification")
+            }
         } else {
-            _ = xz_SSL_set_tlsext_host_name(ssl, bare)
-            if context.verifiesPeer { SSL_set1_host(ssl, bare) }
+            try requireSetup(Int32(xz_SSL_set_tlsext_host_name(ssl, bare)), host: serverName, step: "set the server name (SNI)")
+            if verifiesPeer {
+                try requireSetup(SSL_set1_host(ssl, bare), host: serverName, step: "set the expected host name for certificate verification")
+            }
         }
+    }
+
+    /// Turns an OpenSSL setup call's result (1 on success) into an error naming the host and the step.
+    static func requireSetup(_ result: Int32, host: String, step: String) throws(TransportError) {
+        guard result != 1 else { return }
+        throw .tlsFailure(host: host, reason: "cannot \(step): \(drainErrors())")
     }
 
     /// A server channel over an accepted socket.

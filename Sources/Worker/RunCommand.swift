@@ -47,7 +47,16 @@ struct RunCommand: AsyncParsableCommand {
         let consumer = try await connections.amqp(name: "worker-consume", heartbeatSeconds: configuration.leaseTiming.brokerHeartbeatSeconds)
         let metrics = PoolMetrics()
         let host = try SessionHost(threads: 2)
-        let bridge = UpstreamBridge(options: .init(callTimeout: .seconds(configuration.mcpCallTimeoutSeconds)), logger: Logger(label: "mcp.bridge"))
+        let bridge = UpstreamBridge(
+            options: .init(
+                callTimeout: .seconds(configuration.mcpCallTimeoutSeconds),
+                maximumResponseBytes: configuration.mcpMaxResponseBytes,
+                maximumEventStreamLineBytes: configuration.mcpMaxSseLineBytes,
+                maximumEventStreamEventBytes: configuration.mcpMaxSseEventBytes,
+                idleTimeout: .seconds(configuration.mcpUpstreamIdleTimeoutSeconds),
+                maximumConnections: configuration.mcpMaxUpstreamConnections,
+                tls: TLSConfiguration(extraCAFile: configuration.tlsCaFile)),
+            logger: Logger(label: "mcp.bridge"))
 
         let probes = ProbeServer(
             routes: ProbeRoutes.make(metrics: metrics, redis: redis, postgres: directory.client, amqp: publisher, queue: configuration.topology.jobsQueue),
@@ -64,6 +73,9 @@ struct RunCommand: AsyncParsableCommand {
             handshakeTimeout: .seconds(configuration.connectTimeoutSeconds))
         sessionOptions.connection.pingInterval = .seconds(configuration.pingIntervalSeconds)
         sessionOptions.connection.silenceTimeout = .seconds(configuration.idleTimeoutSeconds)
+        // Xiaozhi's messages are bounded like ours (its own limit is 1 MiB); a larger one closes with 1009.
+        sessionOptions.connection.maxMessageSize = configuration.mcpMaxMessageBytes
+        sessionOptions.connection.maxFrameSize = configuration.mcpMaxMessageBytes
 
         let runtime = WorkerRuntime(
             configuration: configuration, instanceId: instance,

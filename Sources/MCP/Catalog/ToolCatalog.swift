@@ -21,7 +21,7 @@ public struct ToolCatalog: Sendable, Equatable {
 
     public static func == (lhs: ToolCatalog, rhs: ToolCatalog) -> Bool { lhs.tools == rhs.tools }
 
-    /// The upstream services the tools run on (for `UpstreamBridge.retainSessions(for:)`).
+    /// The upstream services the tools run on (what a session holds on the bridge: `ToolCallBridge.holdServices`).
     public var services: Set<UpstreamService> { Set(tools.map(\.service)) }
 
     /// The tool of that name.

@@ -20,6 +20,14 @@ public struct BridgeFailure: Error, Sendable, Hashable, CustomStringConvertible 
         case initializeFailed = "initialize-failed"
         /// The session was closed while the call ran.
         case cancelled
+        /// The answer, an event-stream line or event, or what a stream sent before answering, passed its byte limit.
+        case responseTooLarge = "response-too-large"
+        /// The service sent nothing for longer than the idle deadline.
+        case idle = "upstream-idle"
+        /// A header of the request (from the service config or the endpoint's owner) cannot be sent as it is.
+        case invalidHeader = "invalid-header"
+        /// The worker has as many upstream connections as it may, all busy with calls.
+        case tooManyConnections = "too-many-connections"
     }
 
     public var kind: Kind

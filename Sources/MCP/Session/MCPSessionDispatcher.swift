@@ -5,11 +5,19 @@ public struct MCPSessionOptions: Sendable, Hashable {
     public var serverVersion: String
     /// Tools per `tools/list` page.
     public var pageSize: Int
+    /// Tool calls one session runs at once; more are answered with an error at once.
+    public var maximumConcurrentCalls: Int
+    /// The largest message sent to Xiaozhi (it closes with 1009 past its own limit, 1 MiB): a larger
+    /// answer is replaced by an error naming its size, so the call is answered and the session kept.
+    public var maximumMessageBytes: Int
 
-    public init(endpointName: String, serverVersion: String = "1.0.0", pageSize: Int = 100) {
+    public init(endpointName: String, serverVersion: String = "1.0.0", pageSize: Int = 100,
+                maximumConcurrentCalls: Int = 8, maximumMessageBytes: Int = 1 << 20) {
         self.endpointName = endpointName
         self.serverVersion = serverVersion
         self.pageSize = max(1, pageSize)
+        self.maximumConcurrentCalls = max(1, maximumConcurrentCalls)
+        self.maximumMessageBytes = max(1024, maximumMessageBytes)
     }
 }
 
@@ -66,19 +74,34 @@ public struct MCPSessionDispatcher: Sendable {
             return handleNotification(method: method, params: params)
         case .success(.request(let id, let method, let params)):
             switch handleRequest(id: id, method: method, params: params) {
+            case .success(.reply(let reply)): return .reply(bounded(reply, id: id, what: "answer to \(method.prefix(64))"))
             case .success(let action): return action
-            case .failure(let error): return .reply(JSONRPCCodec.errorResponse(id: id, error: error))
+            case .failure(let error): return .reply(bounded(JSONRPCCodec.errorResponse(id: id, error: error), id: id, what: "error answer to \(method.prefix(64))"))
             }
         }
     }
 
-    /// The answer to a forwarded call.
-    public func toolCallReply(id: JSONRPCID, outcome: ToolCallOutcome) -> String {
+    /// The answer to a forwarded call (an error instead when it would be over `maximumMessageBytes`).
+    public func toolCallReply(id: JSONRPCID, outcome: ToolCallOutcome, toolName: String? = nil) -> String {
+        let reply: String
         switch outcome {
-        case .result(let rawJSON): return JSONRPCCodec.resultResponse(id: id, rawResult: rawJSON)
-        case .upstreamError(let error): return JSONRPCCodec.errorResponse(id: id, error: error)
-        case .failed(let failure): return JSONRPCCodec.errorResponse(id: id, error: failure.jsonRPCError)
+        case .result(let rawJSON): reply = JSONRPCCodec.resultResponse(id: id, rawResult: rawJSON)
+        case .upstreamError(let error): reply = JSONRPCCodec.errorResponse(id: id, error: error)
+        case .failed(let failure): reply = JSONRPCCodec.errorResponse(id: id, error: failure.jsonRPCError)
         }
+        return bounded(reply, id: id, what: toolName.map { "result of tools/call '\($0.prefix(128))'" } ?? "result of tools/call")
+    }
+
+    /// The answer to a call refused because `maximumConcurrentCalls` are already running.
+    public func tooManyCallsReply(id: JSONRPCID) -> String {
+        JSONRPCCodec.errorResponse(id: id, error: .tooManyConcurrentCalls(limit: options.maximumConcurrentCalls))
+    }
+
+    /// `reply`, or an error answering `id` when `reply` is over `maximumMessageBytes`.
+    func bounded(_ reply: String, id: JSONRPCID, what: String) -> String {
+        let size = reply.utf8.count
+        guard size > options.maximumMessageBytes else { return reply }
+        return JSONRPCCodec.errorResponse(id: id, error: .messageTooLarge(what, size: size, limit: options.maximumMessageBytes))
     }
 
     mutating func handleNotification(method: String, params: JSONValue?) -> Action {

@@ -2,7 +2,10 @@ import Logging
 import Synchronization
 
 /// The MCP server of one Xiaozhi session: text messages in, text messages out.
-/// Requests are handled concurrently: a slow tool call never delays `ping` or other calls.
+/// Requests are handled concurrently: a slow tool call never delays `ping` or other calls. At most
+/// `maximumConcurrentCalls` tool calls run at once, and no answer over `maximumMessageBytes` is sent.
+/// The session holds its catalog's services on the bridge until it closes, so the bridge keeps their
+/// upstream sessions while it lives and closes them after.
 public final class MCPSessionServer: Sendable {
     private struct State {
         var dispatcher: MCPSessionDispatcher
@@ -22,6 +25,13 @@ public final class MCPSessionServer: Sendable {
         self.bridge = bridge
         self.send = send
         self.logger = logger
+        bridge.holdServices(catalog.services)
+    }
+
+    deinit {
+        // A server dropped without `close()` still gives its services back.
+        let services: Set<UpstreamService>? = state.withLock { $0.closed ? nil : $0.dispatcher.catalog.services }
+        if let services { bridge.releaseServices(services) }
     }
 
     /// Handles one incoming text message. Immediate answers are sent before this returns;
@@ -44,6 +54,9 @@ public final class MCPSessionServer: Sendable {
                 guard state.inFlight[id] == nil else {
                     return .send(JSONRPCCodec.errorResponse(id: id, error: .invalidRequest("id \(id) is already in use by a running request")))
                 }
+                guard state.inFlight.count < state.dispatcher.options.maximumConcurrentCalls else {
+                    return .send(state.dispatcher.tooManyCallsReply(id: id))
+                }
                 state.inFlight[id] = Task { [self] in
                     let outcome = await bridge.callTool(request)
                     finish(id: id, request: request, outcome: outcome)
@@ -55,27 +68,41 @@ public final class MCPSessionServer: Sendable {
     }
 
     private func finish(id: JSONRPCID, request: ToolCallRequest, outcome: ToolCallOutcome) {
-        let reply: String? = state.withLock { state in
+        let answer: (reply: String, limit: Int)? = state.withLock { state in
             // Gone when cancelled by the client or the session closed: no answer is due.
             guard state.inFlight.removeValue(forKey: id) != nil else { return nil }
-            return state.dispatcher.toolCallReply(id: id, outcome: outcome)
+            return (state.dispatcher.toolCallReply(id: id, outcome: outcome, toolName: request.toolName),
+                    state.dispatcher.options.maximumMessageBytes)
         }
-        if reply != nil, case .failed(let failure) = outcome {
+        guard let answer else { return }
+        if case .failed(let failure) = outcome {
             logger.warning("Tool call failed", metadata: [
                 "tool": "\(request.toolName)", "service": "\(request.service.name)",
                 "kind": "\(failure.kind.rawValue)", "error": "\(failure.message)",
             ])
+        } else if case .result(let raw) = outcome, raw.utf8.count > answer.limit {
+            // The content is not logged: it is the user's data.
+            logger.warning("Tool call result too large for Xiaozhi; answered with an error", metadata: [
+                "tool": "\(request.toolName)", "service": "\(request.service.name)",
+                "bytes": "\(raw.utf8.count)", "limit": "\(answer.limit)",
+            ])
         }
-        if let reply { send(reply) }
+        send(answer.reply)
     }
 
     /// Swaps the tool catalog on the live session; tells the client when its listing changed.
+    /// The new catalog's services are held before the old ones are let go, so a service in both
+    /// keeps its upstream session.
     public func replaceCatalog(_ catalog: ToolCatalog) {
-        let notice: String? = state.withLock { state in
+        let swap: (notice: String?, old: Set<UpstreamService>)? = state.withLock { state in
             guard !state.closed else { return nil }
-            return state.dispatcher.replaceCatalog(catalog)
+            let old = state.dispatcher.catalog.services
+            bridge.holdServices(catalog.services)
+            return (state.dispatcher.replaceCatalog(catalog), old)
         }
-        if let notice { send(notice) }
+        guard let swap else { return }
+        bridge.releaseServices(swap.old)
+        if let notice = swap.notice { send(notice) }
     }
 
     /// The catalog in use.
@@ -84,13 +111,17 @@ public final class MCPSessionServer: Sendable {
     /// Tool calls still waiting for their upstream.
     public var inFlightCallCount: Int { state.withLock { $0.inFlight.count } }
 
-    /// Ends the session: running tool calls are cancelled and nothing more is sent.
+    /// Ends the session: running tool calls are cancelled, nothing more is sent, and the catalog's
+    /// services are let go on the bridge.
     public func close() {
-        let tasks: [Task<Void, Never>] = state.withLock { state in
+        let ending: (tasks: [Task<Void, Never>], services: Set<UpstreamService>)? = state.withLock { state in
+            guard !state.closed else { return nil }
             state.closed = true
             defer { state.inFlight.removeAll() }
-            return Array(state.inFlight.values)
+            return (Array(state.inFlight.values), state.dispatcher.catalog.services)
         }
-        for task in tasks { task.cancel() }
+        guard let ending else { return }
+        for task in ending.tasks { task.cancel() }
+        bridge.releaseServices(ending.services)
     }
 }

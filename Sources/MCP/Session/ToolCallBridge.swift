@@ -26,4 +26,15 @@ public enum ToolCallOutcome: Sendable, Equatable {
 public protocol ToolCallBridge: Sendable {
     /// Forwards one call; never sends it twice. Cancellation of the calling task abandons the call.
     func callTool(_ request: ToolCallRequest) async -> ToolCallOutcome
+    /// A session started using these services (its catalog's): their upstream sessions are kept.
+    func holdServices(_ services: Set<UpstreamService>)
+    /// A session stopped using these services (it ended, or its catalog changed): upstream sessions
+    /// no session holds any more are closed. Each call undoes one `holdServices` of the same services.
+    func releaseServices(_ services: Set<UpstreamService>)
+}
+
+extension ToolCallBridge {
+    /// Bridges that keep nothing per service need not track who uses it.
+    public func holdServices(_ services: Set<UpstreamService>) {}
+    public func releaseServices(_ services: Set<UpstreamService>) {}
 }

@@ -2,7 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Synchronization
+import Transport
 
 /// One piece of an HTTP response as it arrives.
 enum HTTPStreamEvent: Sendable {
@@ -12,48 +12,46 @@ enum HTTPStreamEvent: Sendable {
 
 /// Why an HTTP exchange failed below HTTP (no status); safe to show (no URL, no header).
 struct HTTPTransportError: Error, Sendable {
-    enum Kind: Sendable { case unreachable, timedOut, cancelled, other }
+    enum Kind: Sendable {
+        case unreachable, timedOut, cancelled, other
+        /// The body passed `HTTPStreamLimits.maximumBodyBytes` (or the head its own bound).
+        case tooLarge
+        /// No byte within `HTTPStreamLimits.idleTimeout` once the head arrived.
+        case idle
+    }
     var kind: Kind
     var detail: String
 }
 
-/// HTTP over URLSession with streamed response bodies (a data delegate), for JSON and SSE answers.
+/// HTTP/1.1 with streamed response bodies, for JSON and SSE answers. Reading is pulled by the
+/// caller: nothing is read from a socket until the caller asks for the next piece, so a service
+/// sending faster than the bridge reads is held back by TCP instead of piling up in memory (the
+/// reason this is not URLSession, which on Linux reads at full speed into an unbounded queue and goes
+/// on for hundreds of megabytes after a cancel). Every response is bounded (`HTTPStreamLimits`).
+/// Redirects are never followed: they would carry the credentials elsewhere and re-send a call.
 /// Header names in `head` are lower-cased.
 final class HTTPStreamingClient: Sendable {
-    private let session: URLSession
-    private let router: DelegateRouter
+    private let pool: HTTPConnectionPool
+    private let tls: TLSConfiguration
 
-    init(maximumConnectionsPerHost: Int = 128) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = maximumConnectionsPerHost
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.timeoutIntervalForResource = 7 * 24 * 3600
-        let router = DelegateRouter()
-        self.router = router
-        self.session = URLSession(configuration: configuration, delegate: router, delegateQueue: nil)
+    init(maximumIdleConnectionsPerHost: Int = 8, tls: TLSConfiguration = .default) {
+        self.pool = HTTPConnectionPool(maximumIdlePerOrigin: maximumIdleConnectionsPerHost)
+        self.tls = tls
     }
 
-    /// Starts a request; the stream yields the head, then body chunks, then ends (or throws
-    /// `HTTPTransportError`). Ending the iteration early cancels the request.
-    func stream(_ request: URLRequest) -> AsyncThrowingStream<HTTPStreamEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<HTTPStreamEvent, any Error>.makeStream()
-        let task = session.dataTask(with: request)
-        router.register(task.taskIdentifier, continuation)
-        continuation.onTermination = { termination in
-            if case .cancelled = termination { task.cancel() }
-        }
-        task.resume()
-        return stream
+    /// The response to `request`: the head, then body pieces, then the end (or `HTTPTransportError`).
+    /// The request is sent when the first event is asked for; dropping the sequence before its end
+    /// closes the connection. The request's timeout bounds the wait for the head.
+    func stream(_ request: URLRequest, limits: HTTPStreamLimits) -> HTTPResponseStream {
+        HTTPResponseStream(exchange: HTTPExchange(request: request, limits: limits, pool: pool, tls: tls))
     }
 
-    /// Sends a request and collects the whole answer.
-    func fetch(_ request: URLRequest) async throws -> (status: Int, headers: [String: String], body: Data) {
+    /// Sends a request and collects the whole answer (at most `limits.maximumBodyBytes`).
+    func fetch(_ request: URLRequest, limits: HTTPStreamLimits) async throws -> (status: Int, headers: [String: String], body: Data) {
         var status = 0
         var headers: [String: String] = [:]
         var body = Data()
-        for try await event in stream(request) {
+        for try await event in stream(request, limits: limits) {
             switch event {
             case .head(let s, let h): status = s; headers = h
             case .body(let chunk): body.append(chunk)
@@ -63,77 +61,26 @@ final class HTTPStreamingClient: Sendable {
         return (status, headers, body)
     }
 
-    /// Cancels all requests and releases the session.
+    /// Closes the idle connections; responses being read end with their readers.
     func shutdown() {
-        session.invalidateAndCancel()
+        pool.shutdown()
     }
 }
 
-/// Routes URLSession delegate callbacks to the stream of each task.
-private final class DelegateRouter: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    // @unchecked: all mutable state is inside the Mutex.
-    private let streams = Mutex<[Int: AsyncThrowingStream<HTTPStreamEvent, any Error>.Continuation]>([:])
+/// The events of one response, read on demand.
+struct HTTPResponseStream: AsyncSequence, Sendable {
+    typealias Element = HTTPStreamEvent
+    let exchange: HTTPExchange
 
-    func register(_ id: Int, _ continuation: AsyncThrowingStream<HTTPStreamEvent, any Error>.Continuation) {
-        streams.withLock { $0[id] = continuation }
-    }
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let exchange: HTTPExchange
 
-    private func continuation(_ id: Int) -> AsyncThrowingStream<HTTPStreamEvent, any Error>.Continuation? {
-        streams.withLock { $0[id] }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        if let http = response as? HTTPURLResponse {
-            var headers: [String: String] = [:]
-            for (key, value) in http.allHeaderFields {
-                if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
-            }
-            continuation(dataTask.taskIdentifier)?.yield(.head(status: http.statusCode, headers: headers))
-        }
-        completionHandler(.allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        continuation(dataTask.taskIdentifier)?.yield(.body(data))
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-        // Never follow a redirect: it would carry the credentials elsewhere and re-send a call.
-        completionHandler(nil)
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        let continuation = streams.withLock { $0.removeValue(forKey: task.taskIdentifier) }
-        guard let continuation else { return }
-        if let error {
-            continuation.finish(throwing: Self.classify(error))
-        } else {
-            continuation.finish()
+        mutating func next() async throws -> HTTPStreamEvent? {
+            try await exchange.next()
         }
     }
 
-    static func classify(_ error: any Error) -> HTTPTransportError {
-        guard let urlError = error as? URLError else {
-            return HTTPTransportError(kind: .other, detail: "transfer failed")
-        }
-        switch urlError.code {
-        case .cancelled:
-            return HTTPTransportError(kind: .cancelled, detail: "cancelled")
-        case .timedOut:
-            return HTTPTransportError(kind: .timedOut, detail: "timed out")
-        case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet:
-            return HTTPTransportError(kind: .unreachable, detail: "connection refused or host not found")
-        case .networkConnectionLost:
-            return HTTPTransportError(kind: .other, detail: "connection lost")
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
-            return HTTPTransportError(kind: .unreachable, detail: "TLS handshake failed")
-        case .badServerResponse, .cannotParseResponse:
-            return HTTPTransportError(kind: .other, detail: "bad HTTP response")
-        default:
-            return HTTPTransportError(kind: .other, detail: "transfer failed (URLError \(urlError.code.rawValue))")
-        }
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(exchange: exchange)
     }
 }

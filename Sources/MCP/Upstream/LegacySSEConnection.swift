@@ -5,7 +5,8 @@ import FoundationNetworking
 
 /// An MCP client session over the older HTTP+SSE transport: a GET event stream whose `endpoint`
 /// event names where to POST; answers arrive on the stream. Reconnects on the next call after the
-/// stream ends.
+/// stream ends. The stream is bounded: its lines and events, the bytes it may send between two
+/// answers, and how long it may stay silent; past a bound it ends and its waiting calls fail.
 actor LegacySSEConnection: UpstreamConnection {
     private struct Link {
         var messagesURL: URL
@@ -80,9 +81,11 @@ actor LegacySSEConnection: UpstreamConnection {
         let current = generation
         let waiter = Promise<URL>()
         endpointWaiter = waiter
-        let request = UpstreamHTTP.request(url: url, method: "GET", service: service, accept: "text/event-stream",
-                                           body: nil, timeout: 7 * 24 * 3600)
-        let stream = client.stream(request)
+        // The stream's head is due at once (the service computes nothing for it): the idle deadline bounds it too.
+        let idleSeconds = Double(settings.idleTimeout.components.seconds)
+        let request = try UpstreamHTTP.request(url: url, method: "GET", service: service, accept: "text/event-stream",
+                                               body: nil, timeout: idleSeconds)
+        let stream = client.stream(request, limits: settings.eventStreamLimits)
         let reader = Task { await self.read(stream, generation: current) }
         let messagesURL: URL
         do {
@@ -147,15 +150,18 @@ actor LegacySSEConnection: UpstreamConnection {
 
     /// The HTTP part of a POST, off the actor so POSTs run concurrently.
     private nonisolated func send(_ message: String, to messagesURL: URL) async throws -> (status: Int, body: Data) {
-        let request = UpstreamHTTP.request(url: messagesURL, method: "POST", service: service, accept: "application/json, text/event-stream",
-                                           body: message, timeout: settings.requestTimeout)
-        let (status, _, body) = try await client.fetch(request)
+        let request = try UpstreamHTTP.request(url: messagesURL, method: "POST", service: service, accept: "application/json, text/event-stream",
+                                               body: message, timeout: settings.requestTimeout)
+        let (status, _, body) = try await client.fetch(request, limits: settings.answerLimits)
         return (status, body)
     }
 
     /// Reads the event stream until it ends; runs outside the actor and reports into it.
-    private nonisolated func read(_ stream: AsyncThrowingStream<HTTPStreamEvent, any Error>, generation: Int) async {
-        var parser = ServerSentEventParser()
+    private nonisolated func read(_ stream: HTTPResponseStream, generation: Int) async {
+        var parser = settings.makeEventParser()
+        // Bytes since the last answer to a waiting call: a stream that only sends other things (or
+        // one endless event) is bounded like an answer is.
+        var sinceAnswer = 0
         var status = 0
         var errorBody = Data()
         var ending: BridgeFailure?
@@ -173,15 +179,20 @@ actor LegacySSEConnection: UpstreamConnection {
                         if errorBody.count < 4096 { errorBody.append(chunk) }
                         continue
                     }
-                    for sse in parser.feed(chunk) {
+                    sinceAnswer += chunk.count
+                    for sse in try parser.feed(chunk) {
                         if sse.type == "message" {
                             // Decoded here, off the actor; only the hand-over hops onto it.
-                            if case .success(.response(let id?, let outcome)) = JSONRPCCodec.decode(sse.data) {
-                                await deliver(outcome, to: id, generation: generation)
+                            if case .success(.response(let id?, let outcome)) = JSONRPCCodec.decode(sse.data),
+                               await deliver(outcome, to: id, generation: generation) {
+                                sinceAnswer = 0
                             }
                         } else {
                             await handle(sse, generation: generation)
                         }
+                    }
+                    if sinceAnswer > settings.maximumResponseBytes {
+                        ending = UpstreamHTTP.failure(.responseTooLarge, service, "sent more than \(settings.maximumResponseBytes) bytes on the event stream without an answer")
                     }
                 }
                 if ending != nil { break }
@@ -215,9 +226,10 @@ actor LegacySSEConnection: UpstreamConnection {
         }
     }
 
-    private func deliver(_ outcome: JSONRPCResponseOutcome, to id: JSONRPCID, generation: Int) {
-        guard generation == self.generation else { return }
-        pending[id]?.fulfill(.success(outcome))
+    /// True when the answer went to a waiting call.
+    private func deliver(_ outcome: JSONRPCResponseOutcome, to id: JSONRPCID, generation: Int) -> Bool {
+        guard generation == self.generation, let answer = pending[id] else { return false }
+        return answer.fulfill(.success(outcome))
     }
 
     private func streamEnded(generation: Int, failure: BridgeFailure) {

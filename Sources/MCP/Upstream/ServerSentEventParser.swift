@@ -15,28 +15,40 @@ public struct ServerSentEvent: Sendable, Hashable {
 }
 
 /// Incremental `text/event-stream` parser (WHATWG rules): feed bytes as they arrive, get whole events.
+/// A line or an event over its limit fails the stream: the parser never holds more than the limits.
 public struct ServerSentEventParser: Sendable {
+    public let maximumLineBytes: Int
+    public let maximumEventBytes: Int
     private var pending: [UInt8] = []
     private var sawCarriageReturn = false
     private var eventType = ""
     private var dataLines: [String] = []
+    /// Bytes the unfinished event holds: its data lines and the newlines joining them.
+    private var eventBytes = 0
     private var hasData = false
     private var lastId: String?
+    private var failure: ServerSentEventLimitError?
 
-    public init() {}
+    public init(maximumLineBytes: Int = .max, maximumEventBytes: Int = .max) {
+        self.maximumLineBytes = max(1, maximumLineBytes)
+        self.maximumEventBytes = max(1, maximumEventBytes)
+    }
 
     /// Feeds bytes; returns the events they complete.
-    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [ServerSentEvent] where Bytes.Element == UInt8 {
-        if let events = bytes.withContiguousStorageIfAvailable({ feed(buffer: $0) }) { return events }
-        return Array(bytes).withUnsafeBufferPointer { feed(buffer: $0) }
+    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) throws(ServerSentEventLimitError) -> [ServerSentEvent] where Bytes.Element == UInt8 {
+        let outcome = bytes.withContiguousStorageIfAvailable { feed(buffer: $0) }
+            ?? Array(bytes).withUnsafeBufferPointer { feed(buffer: $0) }
+        return try outcome.get()
     }
 
     /// Feeds a chunk of a response body.
-    public mutating func feed(_ data: Data) -> [ServerSentEvent] {
-        data.withUnsafeBytes { feed(buffer: $0.bindMemory(to: UInt8.self)) }
+    public mutating func feed(_ data: Data) throws(ServerSentEventLimitError) -> [ServerSentEvent] {
+        try data.withUnsafeBytes { feed(buffer: $0.bindMemory(to: UInt8.self)) }.get()
     }
 
-    private mutating func feed(buffer: UnsafeBufferPointer<UInt8>) -> [ServerSentEvent] {
+    private mutating func feed(buffer: UnsafeBufferPointer<UInt8>) -> Result<[ServerSentEvent], ServerSentEventLimitError> {
+        // A failed stream stays failed: what follows an over-long line cannot be framed.
+        if let failure { return .failure(failure) }
         var events: [ServerSentEvent] = []
         var index = 0
         let count = buffer.count
@@ -50,22 +62,39 @@ public struct ServerSentEventParser: Sendable {
             }
             var end = index
             while end < count, buffer[end] != 0x0A, buffer[end] != 0x0D { end += 1 }
+            guard pending.count + (end - index) <= maximumLineBytes else {
+                return .failure(fail(.line, limit: maximumLineBytes))
+            }
             pending.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[index..<end]))
             guard end < count else { break }
             if buffer[end] == 0x0D { sawCarriageReturn = true }
-            if let event = takeLine() { events.append(event) }
+            switch takeLine() {
+            case .success(let event?): events.append(event)
+            case .success(nil): break
+            case .failure(let error): return .failure(error)
+            }
             index = end + 1
         }
-        return events
+        return .success(events)
     }
 
-    private mutating func takeLine() -> ServerSentEvent? {
+    /// Records the failure and drops what the parser holds.
+    private mutating func fail(_ limit: ServerSentEventLimitError.Limit, limit bytes: Int) -> ServerSentEventLimitError {
+        let error = ServerSentEventLimitError(limit: limit, maximumBytes: bytes)
+        failure = error
+        pending = []
+        dataLines = []
+        eventBytes = 0
+        return error
+    }
+
+    private mutating func takeLine() -> Result<ServerSentEvent?, ServerSentEventLimitError> {
         let line = pending
-        pending.removeAll(keepingCapacity: true)
-        if line.isEmpty { return dispatch() }
-        if line.first == UInt8(ascii: ":") { return nil }
+        pending.removeAll(keepingCapacity: line.count <= 64 << 10)
+        if line.isEmpty { return .success(dispatch()) }
+        if line.first == UInt8(ascii: ":") { return .success(nil) }
         let field: String
-        var value: String
+        let value: String
         if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
             field = String(decoding: line[..<colon], as: UTF8.self)
             var start = colon + 1
@@ -77,18 +106,23 @@ public struct ServerSentEventParser: Sendable {
         }
         switch field {
         case "event": eventType = value
-        case "data": dataLines.append(value); hasData = true
+        case "data":
+            let added = value.utf8.count + (hasData ? 1 : 0)
+            guard eventBytes + added <= maximumEventBytes else { return .failure(fail(.event, limit: maximumEventBytes)) }
+            eventBytes += added
+            dataLines.append(value)
+            hasData = true
         case "id": if !value.contains("\0") { lastId = value }
         default: break
         }
-        value = ""
-        return nil
+        return .success(nil)
     }
 
     private mutating func dispatch() -> ServerSentEvent? {
         defer {
             eventType = ""
             dataLines.removeAll()
+            eventBytes = 0
             hasData = false
         }
         guard hasData else { return nil }

@@ -74,9 +74,9 @@ actor StreamableHTTPConnection: UpstreamConnection {
         initializing?.cancel()
         guard let sessionId = session?.id else { return }
         session = nil
-        let request = UpstreamHTTP.request(url: url, method: "DELETE", service: service, accept: "application/json, text/event-stream",
-                                           body: nil, timeout: 5, extraHeaders: [("Mcp-Session-Id", sessionId)])
-        _ = try? await client.fetch(request)
+        guard let request = try? UpstreamHTTP.request(url: url, method: "DELETE", service: service, accept: "application/json, text/event-stream",
+                                                      body: nil, timeout: 5, extraHeaders: [("Mcp-Session-Id", sessionId)]) else { return }
+        _ = try? await client.fetch(request, limits: settings.answerLimits)
     }
 
     /// POSTs a call; when the caller gives up (deadline, session closed), tells the service with
@@ -147,8 +147,8 @@ actor StreamableHTTPConnection: UpstreamConnection {
         var headers: [(String, String)] = []
         if session.negotiated { headers.append(("MCP-Protocol-Version", session.protocolVersion)) }
         if let id = session.id { headers.append(("Mcp-Session-Id", id)) }
-        let request = UpstreamHTTP.request(url: url, method: "POST", service: service, accept: "application/json, text/event-stream",
-                                           body: message, timeout: settings.requestTimeout, extraHeaders: headers)
+        let request = try UpstreamHTTP.request(url: url, method: "POST", service: service, accept: "application/json, text/event-stream",
+                                               body: message, timeout: settings.requestTimeout, extraHeaders: headers)
         let expectedId: JSONRPCID? = {
             if case .success(.request(let id, _, _)) = JSONRPCCodec.decode(message) { return id }
             return nil
@@ -156,8 +156,9 @@ actor StreamableHTTPConnection: UpstreamConnection {
         var status = 0
         var contentType = ""
         var body = Data()
-        var parser = ServerSentEventParser()
-        for try await event in client.stream(request) {
+        var parser = settings.makeEventParser()
+        // The client ends the response past `maximumResponseBytes` (JSON or event stream alike) or when idle.
+        for try await event in client.stream(request, limits: settings.answerLimits) {
             switch event {
             case .head(let s, let h):
                 status = s
@@ -167,12 +168,9 @@ actor StreamableHTTPConnection: UpstreamConnection {
             case .body(let chunk):
                 guard (200..<300).contains(status), contentType.hasPrefix("text/event-stream") else {
                     body.append(chunk)
-                    guard body.count <= settings.maximumResponseBytes else {
-                        throw UpstreamHTTP.failure(.malformedResponse, service, "answer to \(what) exceeds \(settings.maximumResponseBytes) bytes")
-                    }
                     continue
                 }
-                for sse in parser.feed(chunk) where sse.type == "message" {
+                for sse in try parser.feed(chunk) where sse.type == "message" {
                     if let outcome = try match(sse.data, expectedId, during: what) { return .response(outcome) }
                 }
             }

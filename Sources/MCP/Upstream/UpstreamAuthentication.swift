@@ -10,8 +10,16 @@ public enum UpstreamAuthentication: Sendable, Hashable, CustomStringConvertible,
     case apiKey(key: String, headerName: String, prefix: String?)
 
     /// Reads `AuthenticationType` (any case) and `AuthenticationConfig` JSON.
-    /// The error names the type and the missing field, never a value.
+    /// The error names the type and the missing field, never a value. Headers that could not be sent
+    /// as they are (a line break, NUL, a name that is not an HTTP token) are refused here.
     public static func parse(type: String?, config: String?) -> Result<UpstreamAuthentication, UpstreamAuthenticationError> {
+        parseFields(type: type, config: config).flatMap { authentication in
+            if let problem = authentication.headerProblem { return .failure(UpstreamAuthenticationError(reason: problem)) }
+            return .success(authentication)
+        }
+    }
+
+    private static func parseFields(type: String?, config: String?) -> Result<UpstreamAuthentication, UpstreamAuthenticationError> {
         let kind = (type ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         if kind.isEmpty || kind == "none" { return .success(.none) }
         guard ["bearer", "basic", "apikey", "api_key", "api-key", "oauth2"].contains(kind) else {
@@ -74,13 +82,23 @@ public enum UpstreamAuthentication: Sendable, Hashable, CustomStringConvertible,
         }
     }
 
+    /// Why the headers cannot be sent (names the header, never its value), or nil when they can.
+    public var headerProblem: String? {
+        for header in headers {
+            if let problem = HTTPHeaderCheck.problem(name: header.name, value: header.value, allowReserved: false) { return problem }
+        }
+        return nil
+    }
+
     /// The scheme and header name only.
     public var description: String {
+        // A malformed header name may carry an injected header and its secret: it is not shown.
+        func shown(_ name: String) -> String { HTTPHeaderCheck.problem(name: name) == nil ? name : "invalid header name" }
         switch self {
         case .none: return "none"
-        case .bearer(_, let headerName): return "bearer (\(headerName))"
+        case .bearer(_, let headerName): return "bearer (\(shown(headerName)))"
         case .basic: return "basic"
-        case .apiKey(_, let headerName, _): return "apikey (\(headerName))"
+        case .apiKey(_, let headerName, _): return "apikey (\(shown(headerName)))"
         }
     }
 

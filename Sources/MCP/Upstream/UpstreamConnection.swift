@@ -17,16 +17,37 @@ struct UpstreamConnectionSettings: Sendable {
     var clientName: String
     var clientVersion: String
     var requestTimeout: TimeInterval
+    /// Bytes of one answer (a JSON body, a POST's event stream, or what an event stream sends before an answer).
     var maximumResponseBytes: Int
+    var maximumEventStreamLineBytes: Int
+    var maximumEventStreamEventBytes: Int
+    /// No byte for this long ends a response or an event stream.
+    var idleTimeout: Duration
     var logger: Logger
+
+    /// The bounds of one answer.
+    var answerLimits: HTTPStreamLimits {
+        HTTPStreamLimits(maximumBodyBytes: maximumResponseBytes, idleTimeout: idleTimeout)
+    }
+
+    /// The bounds of a long-lived event stream: no total, its reader bounds the bytes between answers
+    /// (and reads no faster than it parses).
+    var eventStreamLimits: HTTPStreamLimits {
+        HTTPStreamLimits(maximumBodyBytes: nil, idleTimeout: idleTimeout)
+    }
+
+    func makeEventParser() -> ServerSentEventParser {
+        ServerSentEventParser(maximumLineBytes: maximumEventStreamLineBytes, maximumEventBytes: maximumEventStreamEventBytes)
+    }
 }
 
 /// Building requests and reading answers, the same for both HTTP transports.
 enum UpstreamHTTP {
     static let protocolVersion = MCPProtocolVersion.latest
 
+    /// The request, or a failure naming the header that cannot be sent as it is (never its value).
     static func request(url: URL, method: String, service: UpstreamService, accept: String, body: String?,
-                        timeout: TimeInterval, extraHeaders: [(String, String)] = []) -> URLRequest {
+                        timeout: TimeInterval, extraHeaders: [(String, String)] = []) throws(BridgeFailure) -> URLRequest {
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         request.httpMethod = method
         request.setValue(accept, forHTTPHeaderField: "Accept")
@@ -34,9 +55,20 @@ enum UpstreamHTTP {
             request.httpBody = Data(body.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
+        // Checked here as well as when the config is parsed: a service can be built by hand, and the
+        // user id and session id come from elsewhere.
+        if let problem = service.authentication.headerProblem {
+            throw failure(.invalidHeader, service, "has authentication that cannot be sent: \(problem)")
+        }
         for header in service.authentication.headers { request.setValue(header.value, forHTTPHeaderField: header.name) }
-        if let userId = service.userId { request.setValue(userId, forHTTPHeaderField: "X-User-Id") }
-        for (name, value) in extraHeaders { request.setValue(value, forHTTPHeaderField: name) }
+        var headers = extraHeaders
+        if let userId = service.userId { headers.insert(("X-User-Id", userId), at: 0) }
+        for (name, value) in headers {
+            if let problem = HTTPHeaderCheck.problem(name: name, value: value) {
+                throw failure(.invalidHeader, service, "cannot send a request: \(problem)")
+            }
+            request.setValue(value, forHTTPHeaderField: name)
+        }
         return request
     }
 
@@ -61,6 +93,7 @@ enum UpstreamHTTP {
 
     static func failure(for error: any Error, _ service: UpstreamService, during what: String) -> BridgeFailure {
         if let failure = error as? BridgeFailure { return failure }
+        if let limit = error as? ServerSentEventLimitError { return failure(.responseTooLarge, service, "\(limit) during \(what)") }
         if error is CancellationError { return failure(.cancelled, service, "\(what) was cancelled") }
         guard let transport = error as? HTTPTransportError else {
             return failure(.connectionLost, service, "\(what) failed")
@@ -70,6 +103,8 @@ enum UpstreamHTTP {
         case .timedOut: return failure(.timeout, service, "\(what) timed out")
         case .cancelled: return failure(.cancelled, service, "\(what) was cancelled")
         case .other: return failure(.connectionLost, service, "\(what) failed (\(transport.detail))")
+        case .tooLarge: return failure(.responseTooLarge, service, "\(what): \(transport.detail)")
+        case .idle: return failure(.idle, service, "\(what): \(transport.detail)")
         }
     }
 

@@ -15,35 +15,3 @@ struct ProbeRequest: Equatable, Sendable {
         guard path.hasPrefix("/") else { return nil }
     }
 }
-
-/// What a probe route answers.
-public struct ProbeResponse: Sendable {
-    public var status: Int
-    public var contentType: String
-    public var body: [UInt8]
-
-    public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: [UInt8]) {
-        self.status = status
-        self.contentType = contentType
-        self.body = body
-    }
-
-    public init(status: Int, text: String) {
-        self.init(status: status, body: Array(text.utf8))
-    }
-
-    /// The full HTTP/1.1 response, closing the connection after it.
-    func serialized() -> [UInt8] {
-        let reason: String
-        switch status {
-        case 200: reason = "OK"
-        case 400: reason = "Bad Request"
-        case 404: reason = "Not Found"
-        case 405: reason = "Method Not Allowed"
-        case 503: reason = "Service Unavailable"
-        default: reason = "Status"
-        }
-        let head = "HTTP/1.1 \(status) \(reason)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-        return Array(head.utf8) + body
-    }
-}

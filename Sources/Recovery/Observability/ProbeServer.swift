@@ -5,11 +5,43 @@ import Darwin
 #endif
 import Foundation
 import Logging
+import Synchronization
 
-/// A small HTTP/1.1 server for `/metrics`, `/healthz` and `/readyz`, on a thread of its own so that a
+/// A small HTTP/1.1 server for `/metrics`, `/healthz` and `/readyz`, on threads of its own so that a
 /// slow scraper never touches the pool's data path. One request a connection.
+///
+/// Every connection gets a thread, up to `Limits.maxConnections` at once; past that the connection that
+/// has waited longest for its request head is dropped for the new one (see `ProbeConnectionSlots`), so idle
+/// or trickling clients cannot lock probers out. The head must arrive within one deadline for the whole
+/// head, the route must answer within its own, and concurrent requests for a path share one evaluation
+/// (`ProbeRouteFlights`): a slow `/readyz` never holds up `/healthz`.
 public final class ProbeServer: @unchecked Sendable {
     public typealias Route = @Sendable () async -> ProbeResponse
+
+    /// What one client can make the server hold, and for how long.
+    public struct Limits: Sendable, Equatable {
+        /// Connections served at once.
+        public var maxConnections: Int
+        /// From accept to the end of the request head, however the bytes trickle in.
+        public var headTimeout: Duration
+        /// How long a request waits for its route's answer before it gets a 503.
+        public var routeTimeout: Duration
+        /// How long writing the response may take.
+        public var writeTimeout: Duration
+        /// A longer head is refused (431).
+        public var maxHeadBytes: Int
+
+        public init(
+            maxConnections: Int = 64, headTimeout: Duration = .seconds(5), routeTimeout: Duration = .seconds(5),
+            writeTimeout: Duration = .seconds(5), maxHeadBytes: Int = 16 * 1024
+        ) {
+            self.maxConnections = maxConnections
+            self.headTimeout = headTimeout
+            self.routeTimeout = routeTimeout
+            self.writeTimeout = writeTimeout
+            self.maxHeadBytes = maxHeadBytes
+        }
+    }
 
     public enum StartError: Error, CustomStringConvertible {
         case bind(host: String, port: Int, reason: String)
@@ -21,18 +53,31 @@ public final class ProbeServer: @unchecked Sendable {
         }
     }
 
+    /// A connection thread needs little stack: it parses a head and waits for a route's answer.
+    static let connectionThreadStackBytes = 256 * 1024
+
     private let routes: [String: Route]
     private let logger: Logger
+    public let limits: Limits
+    private let flights = ProbeRouteFlights()
+    private let slots: Mutex<ProbeConnectionSlots>
+    /// The failure detail last logged per path, so a probe failing the same way every few seconds logs once.
+    private let loggedDetails = Mutex<[String: String]>([:])
     private let lock = NSLock()
     private var listener: Int32 = -1
     private var stopped = false
     /// The port actually bound (useful when asked for port 0).
     public private(set) var port: Int = 0
 
-    public init(routes: [String: Route], logger: Logger) {
+    public init(routes: [String: Route], logger: Logger, limits: Limits = Limits()) {
         self.routes = routes
         self.logger = logger
+        self.limits = limits
+        self.slots = Mutex(ProbeConnectionSlots(capacity: limits.maxConnections))
     }
+
+    /// Connections being served now (including any on their way out after giving way).
+    public var openConnections: Int { slots.withLock { $0.registered } }
 
     /// Binds `host:port` and starts serving on a dedicated thread.
     public func start(host: String, port: Int) throws {
@@ -50,7 +95,7 @@ public final class ProbeServer: @unchecked Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(fd, 64) == 0 else {
+        guard bound == 0, listen(fd, 128) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw StartError.bind(host: host, port: port, reason: reason)
@@ -69,78 +114,109 @@ public final class ProbeServer: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops accepting; a request being answered finishes.
+    /// Stops accepting; requests being answered finish within their deadlines.
     public func stop() {
         let fd: Int32 = lock.withLock {
             stopped = true
             defer { listener = -1 }
             return listener
         }
-        if fd >= 0 {
-            shutdown(fd, Int32(SHUT_RDWR))
-            close(fd)
-        }
+        // Shutting down wakes the blocked accept; the accept thread closes the descriptor itself, so its
+        // number cannot be reused under a running accept.
+        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     private var isStopped: Bool { lock.withLock { stopped } }
 
     private func acceptLoop(_ fd: Int32) {
+        defer { close(fd) }
         while !isStopped {
             let client = accept(fd, nil, nil)
             if client < 0 {
-                if errno == EINTR { continue }
-                if !isStopped { logger.warning("metrics server stopped accepting", metadata: ["error": "\(String(cString: strerror(errno)))"]) }
+                let code = errno
+                if code == EINTR || code == ECONNABORTED { continue }
+                if code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM {
+                    // Out of descriptors: wait for some to be closed rather than spin.
+                    logger.warning("metrics server cannot accept for now", metadata: ["error": "\(String(cString: strerror(code)))"])
+                    usleep(100_000)
+                    continue
+                }
+                if !isStopped { logger.warning("metrics server stopped accepting", metadata: ["error": "\(String(cString: strerror(code)))"]) }
                 return
             }
-            var timeout = timeval(tv_sec: 2, tv_usec: 0)
-            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let response = respond(to: readHead(client))
-            writeAll(client, response.serialized())
-            close(client)
-        }
-    }
-
-    private func readHead(_ fd: Int32) -> [UInt8] {
-        var head: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 2048)
-        while head.count < 16 * 1024 {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            head.append(contentsOf: chunk[0..<n])
-            if head.count >= 4, head.suffix(4) == [13, 10, 13, 10] { break }
-            if head.contains(10), head.count >= 2, head.suffix(2) == [10, 10] { break }
-        }
-        return head
-    }
-
-    private func respond(to head: [UInt8]) -> ProbeResponse {
-        guard let request = ProbeRequest(head: head) else { return ProbeResponse(status: 400, text: "bad request\n") }
-        guard request.method == "GET" || request.method == "HEAD" else { return ProbeResponse(status: 405, text: "GET only\n") }
-        guard let route = routes[request.path] else { return ProbeResponse(status: 404, text: "not found\n") }
-        let box = ResponseBox()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            box.value = await route()
-            done.signal()
-        }
-        done.wait()
-        return box.value ?? ProbeResponse(status: 503, text: "no answer\n")
-    }
-
-    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 {
-                if n < 0 && errno == EINTR { continue }
-                return
+            guard ProbeSocketIO.makeNonBlocking(client) else {
+                close(client)
+                continue
             }
-            offset += n
+            let admission = slots.withLock { slots -> ProbeConnectionSlots.Admission in
+                let admission = slots.admit(fd: client)
+                // Under the lock: the evicted connection's thread closes its descriptor only after
+                // releasing its slot under this same lock, so the number still names its socket here.
+                if case .admittedEvicting(_, let evicted) = admission { shutdown(evicted, Int32(SHUT_RDWR)) }
+                return admission
+            }
+            switch admission {
+            case .refused:
+                close(client)
+            case .admitted(let id), .admittedEvicting(let id, _):
+                let thread = Thread { [self] in serve(client, id: id) }
+                thread.name = "probe-connection"
+                thread.stackSize = Self.connectionThreadStackBytes
+                thread.start()
+            }
         }
     }
-}
 
-private final class ResponseBox: @unchecked Sendable {
-    var value: ProbeResponse?
+    private func serve(_ fd: Int32, id: UInt64) {
+        defer {
+            slots.withLock { $0.release(id) }
+            close(fd)
+        }
+        let response: ProbeResponse
+        var headOnly = false
+        switch ProbeSocketIO.readHead(fd, deadline: Self.deadline(after: limits.headTimeout), maxBytes: limits.maxHeadBytes) {
+        case .timedOut, .closed:
+            return
+        case .tooLarge:
+            guard slots.withLock({ $0.startResponding(id) }) else { return }
+            response = ProbeResponse(status: 431, text: "request head too large\n")
+        case .complete(let head):
+            guard slots.withLock({ $0.startResponding(id) }) else { return }
+            (response, headOnly) = respond(to: head)
+        }
+        _ = ProbeSocketIO.writeAll(fd, response.serialized(headOnly: headOnly), deadline: Self.deadline(after: limits.writeTimeout))
+    }
+
+    private func respond(to head: [UInt8]) -> (ProbeResponse, headOnly: Bool) {
+        guard let request = ProbeRequest(head: head) else { return (ProbeResponse(status: 400, text: "bad request\n"), false) }
+        guard request.method == "GET" || request.method == "HEAD" else { return (ProbeResponse(status: 405, text: "GET only\n"), false) }
+        guard let route = routes[request.path] else { return (ProbeResponse(status: 404, text: "not found\n"), request.method == "HEAD") }
+        let answer = flights.answer(path: request.path, route: route, within: limits.routeTimeout)
+            ?? ProbeResponse(
+                status: 503, text: "no answer in time\n",
+                logDetail: "\(request.path) gave no answer within \(limits.routeTimeout)")
+        noteDetail(answer.logDetail, path: request.path)
+        return (answer, request.method == "HEAD")
+    }
+
+    /// Logs why a path fails when that changes (and once when it recovers), redacted.
+    private func noteDetail(_ detail: String?, path: String) {
+        let changed = loggedDetails.withLock { logged -> Bool in
+            guard logged[path] != detail else { return false }
+            logged[path] = detail
+            return true
+        }
+        guard changed else { return }
+        if let detail {
+            logger.warning("probe \(path) fails", metadata: ["detail": "\(LogRedaction.redact(detail))"])
+        } else {
+            logger.notice("probe \(path) succeeds again")
+        }
+    }
+
+    private static func deadline(after duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        let nanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds / 1_000_000_000))
+        return DispatchTime.now().uptimeNanoseconds + nanoseconds
+    }
 }

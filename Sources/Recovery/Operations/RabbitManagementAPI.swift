@@ -61,8 +61,10 @@ public enum ManagementAPIError: Error, Sendable, Equatable, CustomStringConverti
 public struct RabbitManagementAPI: Sendable {
     /// The environment variable naming the API's base URL (e.g. `http://127.0.0.1:15672`).
     public static let urlVariable = "RABBITMQ_MANAGEMENT_URL"
-    /// The management plugin's default port, used when the variable is unset.
+    /// The management plugin's default port, used when the variable is unset and the AMQP URL is `amqp://`.
     public static let defaultPort = 15672
+    /// The management plugin's default TLS port, used when the variable is unset and the AMQP URL is `amqps://`.
+    public static let defaultTLSPort = 15671
 
     /// The base URL without credentials (safe to print).
     public let baseURL: String
@@ -82,8 +84,10 @@ public struct RabbitManagementAPI: Sendable {
         session = SessionBox(URLSession(configuration: configuration))
     }
 
-    /// The API for the broker of `amqpURL`: base URL from `RABBITMQ_MANAGEMENT_URL`, else
-    /// `http://<amqp host>:15672`; credentials from the management URL's userinfo, else the AMQP URL's.
+    /// The API for the broker of `amqpURL`: base URL from `RABBITMQ_MANAGEMENT_URL`, else the AMQP host
+    /// with the AMQP URL's security (`amqps://` → `https://<host>:15671`, `amqp://` → `http://<host>:15672`,
+    /// so credentials that travel encrypted to the broker are never sent in clear to its API);
+    /// credentials from the management URL's userinfo, else the AMQP URL's.
     public static func resolve(amqpURL: String, environment: [String: String] = ProcessInfo.processInfo.environment, timeout: TimeInterval = 3) throws(AMQPError) -> RabbitManagementAPI {
         let amqp = try AMQPURL(parsing: amqpURL)
         var user = amqp.user
@@ -99,10 +103,15 @@ public struct RabbitManagementAPI: Sendable {
                 base = components.string ?? configured
             }
         } else {
-            let host = amqp.host.contains(":") ? "[\(amqp.host)]" : amqp.host
-            base = "http://\(host):\(defaultPort)"
+            base = defaultBaseURL(for: amqp)
         }
         return RabbitManagementAPI(baseURL: base, user: user, password: password, virtualHost: amqp.virtualHost, timeout: timeout)
+    }
+
+    /// The management API's address on the AMQP URL's host, over TLS when the AMQP URL is.
+    static func defaultBaseURL(for amqp: AMQPURL) -> String {
+        let host = amqp.host.contains(":") ? "[\(amqp.host)]" : amqp.host
+        return amqp.usesTLS ? "https://\(host):\(defaultTLSPort)" : "http://\(host):\(defaultPort)"
     }
 
     /// `GET /api/queues/{vhost}/{name}`.

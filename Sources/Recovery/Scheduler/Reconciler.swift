@@ -58,7 +58,11 @@ public final class Reconciler: Sendable {
             $0.lastRead = observed.serverTime
         }
         let planned = now ?? (observed.serverTime > 0 ? Date(timeIntervalSince1970: Double(observed.serverTime) / 1000) : Date())
-        return (planner.plan(observed.input(now: planned)), observed, planned)
+        var input = observed.input(now: planned)
+        // Worker records only go stale over heartbeats, so the full reads' cadence is often enough to
+        // prune them, and the other cycles skip the two extra round trips.
+        if fullRead { input.workerLiveness = try await store.workerLiveness() }
+        return (planner.plan(input), observed, planned)
     }
 
     /// How many held sessions' leases lapsed since the last cycle read Redis (a worker died or stalled):
@@ -100,6 +104,13 @@ public final class Reconciler: Sendable {
         }
         try await store.unpark(serverIds: plan.parkedToClear)
         try await store.forgetLapsedSessions(plan.heldToForget)
+        try await store.clearAttempts(serverIds: plan.attemptsToForget)
+        let forgottenWorkers = try await store.forgetWorkers(plan.workersToForget)
+        if forgottenWorkers > 0 {
+            logger.info("removed \(forgottenWorkers) records of workers whose liveness key lapsed", metadata: [
+                "workers": "\(plan.workersToForget.joined(separator: ","))",
+            ])
+        }
 
         let (jobs, deferred) = vanishGrace.withLock { $0.filter(plan.jobs, live: report.live, now: now) }
         if !jobs.isEmpty {

@@ -26,6 +26,7 @@ public struct SessionStateStore: Sendable {
     static let removeIndexEntry = RedisScript(LuaScripts.removeIndexEntryIfNoState)
     static let setPending = RedisScript(LuaScripts.setPendingMarker)
     static let clearPendingIfJob = RedisScript(LuaScripts.clearPendingMarkerIfJob)
+    static let forgetWorkers = RedisScript(LuaScripts.forgetWorkersWithoutLiveness)
 
     public init(redis: RedisClient) {
         self.redis = redis
@@ -397,6 +398,35 @@ public struct SessionStateStore: Sendable {
             RedisCommand("HDEL", RedisKeys.workers, instanceId),
             RedisCommand("DEL", RedisKeys.workerAlive(instanceId)),
         ])
+    }
+
+    /// Every worker of the registry hash, with whether its liveness key exists: two round trips (the
+    /// hash's fields, then their keys), for the scheduler's pruning of records of workers gone.
+    public func workerLiveness() async throws -> [String: Bool] {
+        let fields = try await redis.send("HKEYS", RedisKeys.workers)
+        let ids = (fields.array ?? []).compactMap(\.string)
+        guard !ids.isEmpty else { return [:] }
+        var liveness: [String: Bool] = [:]
+        liveness.reserveCapacity(ids.count)
+        for start in stride(from: 0, to: ids.count, by: Self.readChunk) {
+            let chunk = Array(ids[start..<min(start + Self.readChunk, ids.count)])
+            let reply = try await redis.send(RedisCommand("MGET", arguments: chunk.map(RedisKeys.workerAlive)))
+            guard let values = reply.array, values.count == chunk.count else {
+                throw RedisStateError(operation: "read worker liveness", detail: reply.errorMessage ?? "short MGET reply")
+            }
+            for (id, value) in zip(chunk, values) { liveness[id] = !value.isNull }
+        }
+        return liveness
+    }
+
+    /// Removes the records of `instanceIds` whose liveness key is still gone; returns how many.
+    @discardableResult
+    public func forgetWorkers(_ instanceIds: [String]) async throws -> Int {
+        guard !instanceIds.isEmpty else { return 0 }
+        let reply = try await redis.evaluate(
+            Self.forgetWorkers, keys: [RedisKeys.workers] + instanceIds.map(RedisKeys.workerAlive), arguments: instanceIds)
+        guard let removed = reply.integer else { throw unexpected("forget workers", reply) }
+        return Int(removed)
     }
 
     // MARK: helpers

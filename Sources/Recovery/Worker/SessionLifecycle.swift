@@ -19,7 +19,7 @@ extension WorkerRuntime {
         let session = try await dependencies.host.connect(endpoint.address, options: options)
         let catalog = await catalogRead
         let mcp = MCPSessionServer(
-            options: MCPSessionOptions(endpointName: endpoint.name), catalog: catalog, bridge: dependencies.bridge,
+            options: MCPSessionOptions(endpointName: endpoint.name, maximumConcurrentCalls: configuration.mcpMaxConcurrentCalls, maximumMessageBytes: configuration.mcpMaxMessageBytes), catalog: catalog, bridge: dependencies.bridge,
             logger: logger, send: { [session] text in session.send(text: text) })
         let connectedAt = Date()
         let heartbeat = HeartbeatStateTemplate(sessionState(

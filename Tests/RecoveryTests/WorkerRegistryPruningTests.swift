@@ -1,0 +1,53 @@
+import Foundation
+import RecoveryCore
+import RedisClient
+import Testing
+@testable import Recovery
+
+/// Pruning `mcp:recovery:workers` of records whose liveness key is gone, against the real Redis of the
+/// test servers (unique instance ids, so other tests' workers are left alone).
+@Suite struct WorkerRegistryPruningTests {
+    let store: SessionStateStore
+
+    init() async throws {
+        store = SessionStateStore(redis: try await RedisClient.connect(url: try requiredEnvironment("REDIS_URL")))
+    }
+
+    private func record(_ id: String) -> WorkerRecord {
+        WorkerRecord(instanceId: id, host: "test-host", pid: 1, startedAt: Date(), heartbeatAt: Date(), sessions: 0, capacity: 10)
+    }
+
+    private func registered(_ id: String) async throws -> Bool {
+        try await store.redis.send("HEXISTS", RedisKeys.workers, id).integer == 1
+    }
+
+    @Test func recordsOfWorkersWhoseLivenessLapsedAreRemovedAndLiveOnesKept() async throws {
+        let live = "test-live-" + UUID().uuidString.lowercased()
+        let gone = "test-gone-" + UUID().uuidString.lowercased()
+        let back = "test-back-" + UUID().uuidString.lowercased()
+        defer {
+            let redis = store.redis
+            Task { for id in [live, gone, back] { _ = try? await SessionStateStore(redis: redis).removeWorker(instanceId: id) } }
+        }
+        try await store.recordWorker(record(live), ttl: .seconds(30))
+        try await store.recordWorker(record(gone), ttl: .milliseconds(50))
+        try await store.recordWorker(record(back), ttl: .milliseconds(50))
+        try await Task.sleep(for: .milliseconds(200))
+
+        let liveness = try await store.workerLiveness()
+        #expect(liveness[live] == true)
+        #expect(liveness[gone] == false)
+        #expect(liveness[back] == false)
+
+        // `back` heartbeats again between the read and the removal: its record stays.
+        try await store.recordWorker(record(back), ttl: .seconds(30))
+        let planned = ReconcilePlanner(policy: ReconcilePolicy()).plan(ReconcileInput(
+            enabled: [], observations: [:], workerLiveness: liveness.filter { [live, gone, back].contains($0.key) }, now: Date()))
+        #expect(planned.workersToForget == [back, gone].sorted())
+        #expect(try await store.forgetWorkers(planned.workersToForget) == 1)
+
+        #expect(try await registered(live))
+        #expect(try await !registered(gone))
+        #expect(try await registered(back))
+    }
+}
