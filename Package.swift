@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "MCP", dependencies: ["Transport", "ClientSupport", .product(name: "Logging", package: "swift-log")]),
 
         // RecoveryCore: pure domain (jobs, results, planner, policies, config); Recovery: the services.
-        .target(name: "RecoveryCore"),
+        .target(name: "RecoveryCore", dependencies: ["ClientSupport"]),
         .target(
             name: "Recovery",
             dependencies: [

@@ -4,8 +4,7 @@ let conninfoSecretKeywords: Set<String> = ["password", "sslpassword"]
 /// A libpq keyword/value connection string (`host=db user=app password=s3cret`) with the value of every
 /// secret keyword replaced by `***`, the rest as it was. Follows libpq's grammar (spaces around `=`,
 /// single-quoted values with backslash escapes); a secret keyword without a readable value hides
-/// everything after it, so a malformed string leaks nothing. (RecoveryCore's `Redaction.conninfo` is the
-/// same rule for the configuration layer, which depends on no client module.)
+/// everything after it, so a malformed string leaks nothing.
 public func redactingConninfoSecrets(in text: String) -> String {
     let bytes = Array(text.utf8)
     var out: [UInt8] = []
