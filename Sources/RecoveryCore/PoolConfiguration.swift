@@ -176,11 +176,12 @@ public struct PoolConfiguration: Sendable, Equatable {
                 expected: "at most half of \(ConfigurationKeys.heartbeatTimeout.name) (\(heartbeatTimeoutSeconds)), so heartbeats stay fresh")
         }
         let longestDelay = retryDelaysSeconds.max() ?? 0
-        if pendingTtlSeconds <= longestDelay + connectTimeoutSeconds {
+        // An attempt lasts up to twice the connect timeout: the open, then the hold of an abandoned handshake.
+        if pendingTtlSeconds <= longestDelay + 2 * connectTimeoutSeconds {
             throw reader.invalid(
                 ConfigurationKeys.pendingTtl,
-                expected: "more than the longest \(ConfigurationKeys.retryDelays.name) step plus "
-                    + "\(ConfigurationKeys.connectTimeout.name) (\(longestDelay + connectTimeoutSeconds)), so a retrying job stays pending")
+                expected: "more than the longest \(ConfigurationKeys.retryDelays.name) step plus twice "
+                    + "\(ConfigurationKeys.connectTimeout.name) (\(longestDelay + 2 * connectTimeoutSeconds)), so a retrying job stays pending")
         }
         if idleTimeoutSeconds <= pingIntervalSeconds {
             throw reader.invalid(

@@ -404,6 +404,15 @@ final class Connection: EventHandler, @unchecked Sendable {
         }
     }
 
+    /// Closes now with a TCP reset rather than a FIN (SO_LINGER 0), without telling the handler.
+    func closeWithReset() {
+        if state != .closed, fd >= 0 {
+            var option = linger(l_onoff: 1, l_linger: 0)
+            _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+        }
+        close()
+    }
+
     /// Closes now without telling the handler.
     func close() {
         guard state != .closed else { return }

@@ -31,6 +31,15 @@ public enum SessionError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether the client gave up waiting (cancelled or out of time) rather than being answered: its
+    /// upgrade request may still be with the server.
+    public var abandonsHandshake: Bool {
+        switch self {
+        case .cancelled, .handshakeTimeout: return true
+        default: return false
+        }
+    }
+
     /// The HTTP status the server answered at the handshake, if that is why.
     public var httpStatus: Int? {
         if case .handshake(let error, _) = self { return error.httpStatus }

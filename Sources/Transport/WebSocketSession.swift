@@ -328,8 +328,11 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     private func failHandshake(_ error: SessionError, transport: TransportError?) {
         handshakeTimer?.cancel()
         handshakeTimer = nil
+        // A client giving up before the answer resets the connection: a server still holding the upgrade
+        // request then finds it gone, not half-closed, and does not admit a session nobody will use.
+        let abandonsRequest = if case .clientHandshake = phase { error.abandonsHandshake } else { false }
         phase = .closed
-        connection?.close()
+        if abandonsRequest { connection?.closeWithReset() } else { connection?.close() }
         connection = nil
         let waiter = connectWaiter
         connectWaiter = nil

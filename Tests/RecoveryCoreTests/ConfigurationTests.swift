@@ -224,10 +224,11 @@ import Testing
         #expect(error(set: ["ConnectionMonitor:HeartbeatTimeoutSeconds=30", "Recovery:HeartbeatIntervalSeconds=15"]) == nil)
     }
 
-    @Test func pendingMarkerMustOutliveTheLongestRetryDelay() {
-        let failure = error(set: ["Retry:DelaysSeconds=5,600", "Recovery:PendingTtlSeconds=600"])
+    @Test func pendingMarkerMustOutliveTheLongestRetryDelayAndAWholeAttempt() {
+        // An attempt: the 15 s connect timeout, then as long again holding the lease of an abandoned handshake.
+        let failure = error(set: ["Retry:DelaysSeconds=5,600", "Recovery:PendingTtlSeconds=630"])
         #expect(failure?.key == "Recovery:PendingTtlSeconds")
-        #expect(error(set: ["Retry:DelaysSeconds=5,600", "Recovery:PendingTtlSeconds=616"]) == nil)
+        #expect(error(set: ["Retry:DelaysSeconds=5,600", "Recovery:PendingTtlSeconds=631"]) == nil)
     }
 
     @Test func idleTimeoutMustExceedThePingInterval() {

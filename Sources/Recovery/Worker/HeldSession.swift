@@ -23,6 +23,8 @@ public struct HeldSession: Sendable {
     let heartbeat: HeartbeatStateTemplate
     let session: WebSocketSession
     let mcp: MCPSessionServer
+    /// Filled in by the serving task when the connection ends.
+    let closeRecord = SessionCloseRecord()
 }
 
 /// Why a held session ends.

@@ -125,9 +125,9 @@ extension WorkerRuntime {
                 try await self.openSession(endpoint, leaseToken: token, fence: fence, attempt: job.attempt, directory: directory)
             }
         } catch let interrupted as ConnectInterrupted {
-            return await retryOrDeadLetter(job, cause: interrupted.cause, token: token, endpoint: endpoint, store: store)
+            return await failedOpen(job, cause: interrupted.cause, token: token, endpoint: endpoint, store: store)
         } catch let error as SessionError {
-            return await retryOrDeadLetter(job, cause: FailureCause(error), token: token, endpoint: endpoint, store: store)
+            return await failedOpen(job, cause: FailureCause(error), token: token, endpoint: endpoint, store: store)
         } catch {
             return await retryOrDeadLetter(job, cause: .other("\(error)"), token: token, endpoint: endpoint, store: store)
         }
@@ -153,9 +153,10 @@ extension WorkerRuntime {
             return ProcessOutcome(outcome: .skipped, settledInRedis: true)
         }
         await keeper.add(held, leaseConfirmedAt: confirmation.latest)
-        if !held.session.isOpen {
-            // Closed between the first message and now: the serving task may have ended it before it was held.
-            await endSession(held.serverId, .lost(.other("closed while opening")))
+        if let cause = held.closeRecord.cause {
+            // Closed between the first message and now: its serving task found nothing held to end, so the
+            // loss (with the peer's own reason, a 1008 included) is ended here.
+            await endSession(held.serverId, .lost(cause))
             return ProcessOutcome(outcome: .recovered, endpointUpdatedAt: endpoint.updatedAt, settledInRedis: true)
         }
         metrics.connectDuration(ContinuousClock.now - connectStarted)
@@ -176,6 +177,27 @@ extension WorkerRuntime {
     /// The outcome of `body` as a value, so that it can run beside other work in an `async let`.
     static func result<T: Sendable>(_ body: @Sendable () async throws -> T) async -> Result<T, any Error> {
         do { return .success(try await body()) } catch { return .failure(error) }
+    }
+
+    /// An open that failed; one abandoned after its upgrade request went out first keeps the lease through
+    /// `AbandonedHandshakeHold`, so that no retry, here or elsewhere, can be admitted before a late answer.
+    func failedOpen(_ job: RecoveryJob, cause: FailureCause, token: String, endpoint: EndpointRecord, store: SessionStateStore) async -> ProcessOutcome {
+        guard let hold = AbandonedHandshakeHold.duration(after: cause, connectTimeout: .seconds(configuration.connectTimeoutSeconds)) else {
+            return await retryOrDeadLetter(job, cause: cause, token: token, endpoint: endpoint, store: store)
+        }
+        // The lease is set to lapse at the hold's end by itself, so the hold outlives this worker too.
+        let kept = (try? await store.renewLeases([job.serverId: token], ttl: hold))?.isEmpty == true
+        guard kept else {
+            return await retryOrDeadLetter(job, cause: cause, token: token, endpoint: endpoint, store: store)
+        }
+        logger.info("server \(job.serverId): the abandoned handshake may still be answered; holding the lease before the retry", metadata: ["hold": "\(hold)"])
+        do {
+            try await Task.sleep(for: hold)
+        } catch {
+            // Stopping: the lease is left to lapse at the end of the hold.
+            return await retryOrDeadLetter(job, cause: cause, token: nil, endpoint: endpoint, store: store)
+        }
+        return await retryOrDeadLetter(job, cause: cause, token: token, endpoint: endpoint, store: store)
     }
 
     /// A failed attempt: released lease, then a delayed retry or a dead letter with the endpoint parked,

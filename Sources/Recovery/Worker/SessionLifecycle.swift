@@ -98,6 +98,7 @@ extension WorkerRuntime {
                 }
             }
             first.finish()
+            held.closeRecord.record(cause)
             await self.endSession(held.serverId, .lost(cause))
         }
     }

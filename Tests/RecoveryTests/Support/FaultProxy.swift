@@ -77,6 +77,11 @@ final class FaultProxy: Sendable {
         core.state.withLock { $0.live.count }
     }
 
+    /// Connections accepted since the proxy started, closed ones included.
+    var acceptedCount: Int {
+        core.state.withLock { $0.nextID }
+    }
+
     /// Stops the listener and closes every connection; waits (briefly) for the proxy thread to finish.
     func close() {
         core.stop()
