@@ -26,6 +26,8 @@ public struct ReconcileReport: Sendable, Equatable, Codable {
     public var coolingDown: [String] = []
     /// Ids for which a job is planned.
     public var enqueued: [String] = []
+    /// The cluster's session slots against the enabled endpoints, when the pass read the worker registry.
+    public var capacity: ClusterCapacity?
 
     public init(generatedAt: Date) {
         self.generatedAt = generatedAt
@@ -52,7 +54,7 @@ public struct ReconcileReport: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case generatedAt, counts, enabled, live, connecting, missing, stale, orphaned, parked, pending, coolingDown, enqueued
+        case generatedAt, counts, enabled, live, connecting, missing, stale, orphaned, parked, pending, coolingDown, enqueued, capacity
     }
 
     public init(from decoder: Decoder) throws {
@@ -72,6 +74,7 @@ public struct ReconcileReport: Sendable, Equatable, Codable {
         pending = try container.decode([String].self, forKey: .pending)
         coolingDown = try container.decode([String].self, forKey: .coolingDown)
         enqueued = try container.decode([String].self, forKey: .enqueued)
+        capacity = try container.decodeIfPresent(ClusterCapacity.self, forKey: .capacity)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -88,5 +91,6 @@ public struct ReconcileReport: Sendable, Equatable, Codable {
         try container.encode(pending, forKey: .pending)
         try container.encode(coolingDown, forKey: .coolingDown)
         try container.encode(enqueued, forKey: .enqueued)
+        try container.encodeIfPresent(capacity, forKey: .capacity)
     }
 }

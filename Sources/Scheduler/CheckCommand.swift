@@ -30,6 +30,9 @@ struct CheckCommand: AsyncParsableCommand {
             return
         }
         print(report.summary)
+        if let capacity = report.capacity {
+            print(capacity.operatorLine)
+        }
         for (name, ids) in [("missing", report.missing), ("stale", report.stale), ("orphaned", report.orphaned), ("parked", report.parked)] where !ids.isEmpty {
             print("\(name): \(ids.joined(separator: " "))")
         }

@@ -32,5 +32,8 @@ struct StatusCommand: AsyncParsableCommand {
         print(report.table())
         let counts = Dictionary(grouping: report.rows, by: \.state).mapValues(\.count).sorted { $0.key < $1.key }
         print("\(report.rows.count) endpoints" + (counts.isEmpty ? "" : ": " + counts.map { "\($0.value) \($0.key)" }.joined(separator: ", ")))
+        if let capacity = report.capacity {
+            print(capacity.operatorLine)
+        }
     }
 }

@@ -13,8 +13,26 @@ import Testing
         store = SessionStateStore(redis: try await RedisClient.connect(url: try requiredEnvironment("REDIS_URL")))
     }
 
+    private let startedAt = Date(timeIntervalSince1970: 1_800_000_000)
+
     private func record(_ id: String) -> WorkerRecord {
-        WorkerRecord(instanceId: id, host: "test-host", pid: 1, startedAt: Date(), heartbeatAt: Date(), sessions: 0, capacity: 10)
+        WorkerRecord(instanceId: id, host: "test-host", pid: 1, startedAt: startedAt, heartbeatAt: startedAt, sessions: 0, capacity: 10)
+    }
+
+    @Test func aRecordThatDoesNotDecodeCountsForLivenessButNotForCapacity() async throws {
+        let broken = "test-broken-" + UUID().uuidString.lowercased()
+        defer {
+            let redis = store.redis
+            Task { _ = try? await SessionStateStore(redis: redis).removeWorker(instanceId: broken) }
+        }
+        _ = try await store.redis.pipeline([
+            RedisCommand("HSET", RedisKeys.workers, broken, "not json"),
+            RedisCommand("SET", RedisKeys.workerAlive(broken), "x", "PX", "30000"),
+        ])
+        let registry = try await store.workerRegistry()
+        #expect(registry.liveness[broken] == true)
+        #expect(registry.records[broken] == nil)
+        #expect(!registry.liveWorkers.contains { $0.instanceId == broken })
     }
 
     private func registered(_ id: String) async throws -> Bool {
@@ -34,10 +52,13 @@ import Testing
         try await store.recordWorker(record(back), ttl: .milliseconds(50))
         try await Task.sleep(for: .milliseconds(200))
 
-        let liveness = try await store.workerLiveness()
+        let registry = try await store.workerRegistry()
+        let liveness = registry.liveness
         #expect(liveness[live] == true)
         #expect(liveness[gone] == false)
         #expect(liveness[back] == false)
+        #expect(registry.liveWorkers.contains(record(live)))
+        #expect(!registry.liveWorkers.contains { [gone, back].contains($0.instanceId) })
 
         // `back` heartbeats again between the read and the removal: its record stays.
         try await store.recordWorker(record(back), ttl: .seconds(30))

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import RecoveryCore
 import Prometheus
 
 /// Every metric the pool exports, by name, in one place (the README's metrics reference lists them).
@@ -61,6 +62,15 @@ public struct PoolMetrics: Sendable {
     /// `mcp_recovery_stops_sent_total`: stop commands sent to workers for disabled or deleted endpoints.
     public func stopSent() {
         Counter(label: "mcp_recovery_stops_sent_total", factory: factory).increment()
+    }
+
+    /// `mcp_recovery_capacity_slots`, `mcp_recovery_enabled_endpoints`, `mcp_recovery_capacity_shortfall`,
+    /// `mcp_recovery_workers_live`: the cluster's session slots against its enabled endpoints, last cycle.
+    public func capacity(_ capacity: ClusterCapacity) {
+        Gauge(label: "mcp_recovery_capacity_slots", factory: factory).record(capacity.slots)
+        Gauge(label: "mcp_recovery_enabled_endpoints", factory: factory).record(capacity.enabled)
+        Gauge(label: "mcp_recovery_capacity_shortfall", factory: factory).record(capacity.shortfall)
+        Gauge(label: "mcp_recovery_workers_live", factory: factory).record(capacity.workers)
     }
 
     /// `mcp_recovery_is_leader`: 1 while this scheduler holds the leader lease.

@@ -68,10 +68,13 @@ public struct EndpointStatus: Sendable, Equatable {
 public struct EndpointStatusReport: Sendable, Equatable {
     public var rows: [EndpointStatus]
     public var takenAt: Date
+    /// The live workers' slots against the enabled endpoints, when the worker registry was read.
+    public var capacity: ClusterCapacity?
 
-    public init(rows: [EndpointStatus], takenAt: Date) {
+    public init(rows: [EndpointStatus], takenAt: Date, capacity: ClusterCapacity? = nil) {
         self.rows = rows
         self.takenAt = takenAt
+        self.capacity = capacity
     }
 
     /// The aligned table: ID NAME ENABLED STATE OWNER HEARTBEAT LAST ERROR.
@@ -114,6 +117,8 @@ public struct EndpointStatusReader: Sendable {
     public func read(now: Date = Date()) async throws -> EndpointStatusReport {
         let rows = try await directory.statusRows()
         let readings = try await store.statusReadings(serverIds: rows.map(\.id))
-        return EndpointStatusReport(rows: EndpointStatus.combine(rows: rows, readings: readings, parkPeriod: parkPeriod), takenAt: now)
+        let capacity = ClusterCapacity(liveWorkers: try await store.workerRegistry().liveWorkers, enabled: rows.filter(\.isEnabled).count)
+        return EndpointStatusReport(
+            rows: EndpointStatus.combine(rows: rows, readings: readings, parkPeriod: parkPeriod), takenAt: now, capacity: capacity)
     }
 }

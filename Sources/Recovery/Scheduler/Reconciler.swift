@@ -15,6 +15,7 @@ public final class Reconciler: Sendable {
     let metrics: PoolMetrics
     let logger: Logger
     private let vanishGrace: Mutex<VanishGrace>
+    private let capacityAlarm = Mutex(CapacityAlarm())
     private let reads: Mutex<ReadState>
 
     /// What the reconciler keeps between cycles about its Redis reads.
@@ -59,10 +60,13 @@ public final class Reconciler: Sendable {
         }
         let planned = now ?? (observed.serverTime > 0 ? Date(timeIntervalSince1970: Double(observed.serverTime) / 1000) : Date())
         var input = observed.input(now: planned)
-        // Worker records only go stale over heartbeats, so the full reads' cadence is often enough to
-        // prune them, and the other cycles skip the two extra round trips.
-        if fullRead { input.workerLiveness = try await store.workerLiveness() }
-        return (planner.plan(input), observed, planned)
+        // The registry is read every cycle for the capacity; worker records only go stale over heartbeats,
+        // so they are pruned on the full reads' cadence.
+        let workers = try await store.workerRegistry()
+        if fullRead { input.workerLiveness = workers.liveness }
+        var plan = planner.plan(input)
+        plan.report.capacity = ClusterCapacity(liveWorkers: workers.liveWorkers, enabled: enabled.count)
+        return (plan, observed, planned)
     }
 
     /// How many held sessions' leases lapsed since the last cycle read Redis (a worker died or stalled):
@@ -132,6 +136,7 @@ public final class Reconciler: Sendable {
             logger.notice("server \(orphan) is disabled but has a session held by another platform instance")
         }
         metrics.missingEndpoints(report.missing.count + report.stale.count)
+        if let capacity = report.capacity { announce(capacity, at: now) }
         metrics.cycleDuration(clock.now - started)
         let elapsed = clock.now - started
         logger.info("reconcile cycle done", metadata: [
@@ -139,6 +144,21 @@ public final class Reconciler: Sendable {
             "read": "\(observed.fullRead ? "full" : "held index")", "keysRead": "\(observed.keysRead)",
         ])
         return CycleOutcome(report: report, deferred: deferred)
+    }
+
+    /// Exports the cluster's capacity and says when enabled endpoints exceed it (see `CapacityAlarm`).
+    func announce(_ capacity: ClusterCapacity, at now: Date) {
+        metrics.capacity(capacity)
+        switch capacityAlarm.withLock({ $0.observe(capacity, now: now) }) {
+        case .raise(let capacity)?:
+            logger.warning(
+                "Enabled endpoints exceed the cluster's capacity: \(capacity.shortfall) of \(capacity.enabled) cannot be connected (\(capacity.slots) session slots on \(capacity.workers) workers); add workers or raise Worker:MaxSessions",
+                metadata: ["capacity": "\(capacity.summary)"])
+        case .clear(let capacity)?:
+            logger.notice("The cluster's capacity covers the enabled endpoints again", metadata: ["capacity": "\(capacity.summary)"])
+        case nil:
+            break
+        }
     }
 
     /// Sets each job's pending marker (skipping those already pending), publishes the rest in one

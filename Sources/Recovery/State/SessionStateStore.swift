@@ -400,23 +400,28 @@ public struct SessionStateStore: Sendable {
         ])
     }
 
-    /// Every worker of the registry hash, with whether its liveness key exists: two round trips (the
-    /// hash's fields, then their keys), for the scheduler's pruning of records of workers gone.
-    public func workerLiveness() async throws -> [String: Bool] {
-        let fields = try await redis.send("HKEYS", RedisKeys.workers)
-        let ids = (fields.array ?? []).compactMap(\.string)
-        guard !ids.isEmpty else { return [:] }
-        var liveness: [String: Bool] = [:]
-        liveness.reserveCapacity(ids.count)
+    /// The worker registry: every record of the hash, with whether its liveness key exists; two round
+    /// trips (the hash, then the liveness keys in chunks).
+    public func workerRegistry() async throws -> WorkerRegistry {
+        let values = Self.hash(try await redis.send("HGETALL", RedisKeys.workers))
+        guard !values.isEmpty else { return WorkerRegistry() }
+        var registry = WorkerRegistry()
+        registry.records.reserveCapacity(values.count)
+        for (id, value) in values {
+            // A record that does not decode still counts for liveness (and pruning), not for capacity.
+            if let record = try? WorkerRecord.decode(Data(value.utf8)) { registry.records[id] = record }
+        }
+        let ids = values.keys.sorted()
+        registry.liveness.reserveCapacity(ids.count)
         for start in stride(from: 0, to: ids.count, by: Self.readChunk) {
             let chunk = Array(ids[start..<min(start + Self.readChunk, ids.count)])
             let reply = try await redis.send(RedisCommand("MGET", arguments: chunk.map(RedisKeys.workerAlive)))
-            guard let values = reply.array, values.count == chunk.count else {
+            guard let alive = reply.array, alive.count == chunk.count else {
                 throw RedisStateError(operation: "read worker liveness", detail: reply.errorMessage ?? "short MGET reply")
             }
-            for (id, value) in zip(chunk, values) { liveness[id] = !value.isNull }
+            for (id, value) in zip(chunk, alive) { registry.liveness[id] = !value.isNull }
         }
-        return liveness
+        return registry
     }
 
     /// Removes the records of `instanceIds` whose liveness key is still gone; returns how many.
