@@ -19,9 +19,10 @@ extension Redaction {
     /// `://`, would slip past the usual userinfo rule), and secret query values.
     public static func mistypedConnectionSetting(_ value: String) -> String {
         var text = looksLikeConninfo(value) ? conninfo(value) : value
+        // Separators are found on UTF-8 bytes: a combining mark after one must not hide it.
         let start = text.range(of: "://")?.upperBound ?? text.startIndex
-        let end = text[start...].firstIndex { $0 == "?" || $0 == "#" } ?? text.endIndex
-        if let at = text[start..<end].lastIndex(of: "@") {
+        let end = text.utf8[start...].firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? text.endIndex
+        if let at = text.utf8[start..<end].lastIndex(of: UInt8(ascii: "@")) {
             text = String(text[..<start]) + mask + String(text[at...])
         }
         return webSocketAddress(text)

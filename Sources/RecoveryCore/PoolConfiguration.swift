@@ -290,7 +290,7 @@ private struct ValueReader {
             valid = !value.isEmpty && value.utf8.count <= 253
                 && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" ) }
         case .optionalPath:
-            valid = !value.contains("\0") && value.utf8.count <= 4096
+            valid = !value.utf8.contains(0) && value.utf8.count <= 4096
         }
         guard valid else { throw invalid(key) }
         return value

@@ -44,9 +44,11 @@ public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { redacted }
 
-    /// Parses an address; surrounding whitespace is ignored.
+    /// Parses an address; surrounding whitespace is ignored. Bytes beyond ASCII are percent-encoded
+    /// first, as browsers and .NET's `Uri` do, so a combining mark cannot hide a `?`, `#` or `@` from
+    /// the parser or the redaction, and a non-ASCII host is refused as an invalid host.
     public init(_ address: String) throws(WebSocketURLError) {
-        let text = address.trimmingWhitespace()
+        let text = WebSocketURL.percentEncodingNonASCII(address.trimmingWhitespace())
         func failure(_ reason: WebSocketURLError.Reason) -> WebSocketURLError {
             WebSocketURLError(reason: reason, redactedAddress: WebSocketURL.redactUnparsed(text))
         }
@@ -105,6 +107,21 @@ public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     // MARK: Helpers
+
+    private static func percentEncodingNonASCII(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 >= 0x80 }) else { return text }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count * 3)
+        for byte in text.utf8 {
+            if byte < 0x80 {
+                bytes.append(byte)
+            } else {
+                bytes += [0x25, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     private static func isSchemeName(_ text: Substring) -> Bool {
         guard let first = text.utf8.first, (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7A else { return false }

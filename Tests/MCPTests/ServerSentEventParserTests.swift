@@ -25,6 +25,12 @@ import Testing
         #expect(events == [ServerSentEvent(type: "message", data: "y", id: "4")])
     }
 
+    @Test func anIdHoldingANulIsIgnoredEvenWhenACombiningMarkFollowsIt() throws {
+        var parser = ServerSentEventParser()
+        let events = try parser.feed(Array("id: 3\ndata: a\n\nid: 4\0\u{301}\ndata: b\n\n".utf8))
+        #expect(events.map(\.id) == ["3", "3"])
+    }
+
     @Test func holdsAnUnfinishedEvent() throws {
         var parser = ServerSentEventParser()
         #expect(try parser.feed(Array("data: partial\n".utf8)).isEmpty)

@@ -36,6 +36,10 @@ import Testing
         }
     }
 
+    @Test func aCombiningMarkAfterTheAtSignDoesNotHideTheUserinfo() {
+        #expect(!Redaction.mistypedConnectionSetting("postgres:/pool:pw-s3cret@\u{301}db/x").contains("pw-s3cret"))
+    }
+
     @Test func aMistypedURLStillHidesItsWholeUserinfo() {
         #expect(Redaction.mistypedConnectionSetting("postgres:/pool:pw@db/x") == "***@db/x")
         #expect(Redaction.mistypedConnectionSetting("postgres://pool:pw@db:99999/x") == "postgres://***@db:99999/x")

@@ -18,6 +18,15 @@ import Testing
         #expect(line.contains("Bearer ***"))
     }
 
+    @Test func aCombiningMarkAfterASeparatorDoesNotHideTheSecret() {
+        let userinfo = LogRedaction.redact("cannot reach amqp://pool:s3cret@\u{301}rabbit:5672/ now")
+        #expect(!userinfo.contains("s3cret"), "\(userinfo)")
+        let query = LogRedaction.redact("connect wss://h/mcp/?token=\u{301}eyJ.abc failed")
+        #expect(!query.contains("eyJ.abc"), "\(query)")
+        let bearer = LogRedaction.redact("Authorization: Bearer \u{301}abc.def")
+        #expect(!bearer.contains("abc.def"), "\(bearer)")
+    }
+
     @Test func leavesOrdinaryTextAlone() {
         let text = "Found 3 enabled servers in database but missing from Redis - attempting recovery"
         #expect(LogRedaction.redact(text) == text)

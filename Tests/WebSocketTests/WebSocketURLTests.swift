@@ -80,6 +80,23 @@ struct WebSocketURLTests {
         #expect(try WebSocketURL("ws://h:81/p").redacted == "ws://h:81/p")
     }
 
+    @Test("a combining mark after a separator neither hides it from the parser nor the secret from the redaction")
+    func combiningMarks() throws {
+        let query = try WebSocketURL("wss://h.example/mcp/?\u{301}token=SECRET")
+        #expect(query.path == "/mcp/")
+        #expect(query.requestTarget == "/mcp/?%CC%81token=SECRET")
+        #expect(!query.redacted.contains("SECRET"))
+        #expect(reason("wss://user:secret@\u{301}host.example/mcp") == .userInfoNotAllowed)
+        do {
+            _ = try WebSocketURL("wss://user:secret@\u{301}host.example/mcp")
+        } catch {
+            #expect(!error.description.contains("secret"), "\(error)")
+        }
+        #expect(reason("wss://h.example/mcp#\u{301}frag") == .fragmentNotAllowed)
+        #expect(reason("wss://h\u{e9}.example/mcp") == .invalidHost)
+        #expect(try WebSocketURL("wss://h.example/\u{5C0F}\u{667A}/").requestTarget == "/%E5%B0%8F%E6%99%BA/")
+    }
+
     @Test("the absolute string round-trips the address")
     func absoluteString() throws {
         let address = "wss://api.xiaozhi.me/mcp/?token=abc"

@@ -112,7 +112,7 @@ public struct ServerSentEventParser: Sendable {
             eventBytes += added
             dataLines.append(value)
             hasData = true
-        case "id": if !value.contains("\0") { lastId = value }
+        case "id": if !value.utf8.contains(0) { lastId = value }
         default: break
         }
         return .success(nil)
