@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets in Fuzz/ and runs each for a fixed time on a copy of its checked-in corpus.
+# Builds the libFuzzer targets in Tests/Fuzz/ and runs each for a fixed time on a copy of its checked-in corpus.
 #
 #   scripts/fuzz.sh [SECONDS]     (default 30 per target)
 #
@@ -36,10 +36,10 @@ demangle() {
 # Coverage-guided and address-checked, optimised like the product; -g keeps stacks readable.
 flags=(-swift-version 6 -parse-as-library -O -g -sanitize=fuzzer,address)
 
-# The sources each target compiles, beside its own Fuzz/<Target>Fuzz.swift and Fuzz/Support.
+# The sources each target compiles, beside its own Tests/Fuzz/<Target>Fuzz.swift and Tests/Fuzz/Support.
 websocket=("$root"/Sources/WebSocket/*.swift)
-websocket_models=("$root"/Fuzz/Models/WebSocket/*.swift)
-http_models=("$root"/Fuzz/Models/HTTP/*.swift)
+websocket_models=("$root"/Tests/Fuzz/Models/WebSocket/*.swift)
+http_models=("$root"/Tests/Fuzz/Models/HTTP/*.swift)
 upstream=(
     "$root/Sources/MCP/Upstream/HTTPResponseHead.swift"
     "$root/Sources/MCP/Upstream/HTTPBodyDecoder.swift"
@@ -56,7 +56,7 @@ sources_of() {
         UpstreamBody) printf '%s\n' "${upstream[@]}" "${http_models[@]}" ;;
         JSONRPC) printf '%s\n' "${json[@]}" ;;
     esac
-    printf '%s\n' "$root"/Fuzz/Support/*.swift "$root/Fuzz/$1Fuzz.swift"
+    printf '%s\n' "$root"/Tests/Fuzz/Support/*.swift "$root/Tests/Fuzz/$1Fuzz.swift"
 }
 # WebSocket imports ClientSupport (SHA-1 for the accept value), so that module is built first and linked.
 needs_client_support() { [[ "$1" == WebSocketFrame || "$1" == HTTPHead || "$1" == WebSocketURL ]]; }
@@ -113,7 +113,7 @@ for target in "${targets[@]}"; do
     corpus="$work/$target"
     mkdir -p "$corpus"
     # A copy: what the fuzzer finds worth keeping must not grow the checked-in corpus.
-    cp -R "$root/Fuzz/corpus/$target/." "$corpus/"
+    cp -R "$root/Tests/Fuzz/corpus/$target/." "$corpus/"
     artifacts="$out/artifacts/$target"
     mkdir -p "$artifacts"
     log="$out/logs/$target.log"

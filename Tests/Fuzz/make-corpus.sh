@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes the seed corpus of each fuzz target into Fuzz/corpus/<target>/: a few small valid and edge inputs
+# Writes the seed corpus of each fuzz target into Tests/Fuzz/corpus/<target>/: a few small valid and edge inputs
 # from which the fuzzer mutates. Each seed starts with the setting bytes its target reads (see the target's
 # header comment); the rest is what the peer sends. Run again after changing a target's settings layout.
 set -euo pipefail
