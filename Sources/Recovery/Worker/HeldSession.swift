@@ -26,18 +26,3 @@ public struct HeldSession: Sendable {
     /// Filled in by the serving task when the connection ends.
     let closeRecord = SessionCloseRecord()
 }
-
-/// Why a held session ends.
-public enum SessionEnd: Sendable, Equatable {
-    /// A stop on the control route (the endpoint was disabled or deleted).
-    case stopped
-    /// The worker is shutting down: the endpoint is handed to another worker.
-    case handoff
-    /// The lease was lost (expired or taken): someone else may hold the endpoint now.
-    case leaseLost
-    /// The lease was not confirmed renewed by its local deadline (Redis unreachable or slow, or this
-    /// process paused): closed before another holder can take it.
-    case fenced
-    /// The peer or the network ended it.
-    case lost(FailureCause)
-}

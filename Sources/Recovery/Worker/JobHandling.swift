@@ -6,8 +6,8 @@ import RecoveryCore
 import Transport
 
 extension WorkerRuntime {
-    /// Settles one delivery: decides the outcome, publishes the result with a confirm, then acks. A
-    /// delivery whose result could not be published is returned to the queue (nothing is lost).
+    /// Settles one delivery: its `JobAttempt` decides, this executes each step and feeds the answer back.
+    /// Every delivery ends in a published result then an ack, a give-back, or a nack with requeue.
     func handle(_ delivery: AMQPDelivery) async {
         let started = ContinuousClock.now
         let job: RecoveryJob
@@ -17,151 +17,235 @@ extension WorkerRuntime {
             await deadLetterMalformed(delivery, error: error)
             return
         }
-        guard !Task.isCancelled, !shuttingDown.load(ordering: .relaxed) else {
-            await giveBack(delivery, job: job, why: "the worker is stopping")
-            return
-        }
-        guard await keeper.reserve(job.serverId) else {
-            if await keeper.session(job.serverId) != nil {
-                // Already held here: the job is settled by the session that exists, and its pending
-                // marker goes (left behind, it would hold back every job for the endpoint until it expires).
-                let result = JobResult(jobId: job.jobId, serverId: job.serverId, outcome: .skipped, instanceId: instanceId, attempt: job.attempt, durationMs: 0)
-                await apply(ResultDisposition.of(result, at: Date(), endpointUpdatedAt: nil, parkPeriod: TimeInterval(configuration.parkSeconds)), of: job, store: jobConnections().store)
-                await settle(delivery, result, job: job)
-            } else {
-                await giveBack(delivery, job: job, why: "no free capacity, or a job for the endpoint is running here")
-            }
-            return
-        }
         let connections = jobConnections()
-        guard await redisAnswers(connections.store) else {
-            await keeper.cancelReservation(job.serverId)
-            await giveBack(delivery, job: job, why: "Redis does not answer this worker")
-            return
-        }
-        let outcome = await process(job, store: connections.store, directory: connections.directory)
-        if outcome.outcome != .recovered { await keeper.cancelReservation(job.serverId) }
-        if outcome.requeue {
-            _ = try? await dependencies.consumer.nack(delivery, requeue: true)
-            return
-        }
-        let elapsed = ContinuousClock.now - started
-        let result = JobResult(
-            jobId: job.jobId, serverId: job.serverId, outcome: outcome.outcome, instanceId: instanceId,
-            attempt: job.attempt, durationMs: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
-            error: outcome.error)
-        if !outcome.settledInRedis {
-            await apply(ResultDisposition.of(result, at: Date(), endpointUpdatedAt: outcome.endpointUpdatedAt, parkPeriod: TimeInterval(configuration.parkSeconds)), of: job, store: connections.store)
-        }
-        guard let connectedAt = outcome.connectedAt else {
-            await settle(delivery, result, job: job)
-            return
-        }
-        // The table's mark is no part of the outcome: it is written while the result is published.
-        async let marked: Void = markConnected(job.serverId, at: connectedAt, directory: connections.directory)
-        await settle(delivery, result, job: job)
-        await marked
+        var attempt = JobAttempt(
+            job: job, retryPolicy: retryPolicy, connectTimeout: .seconds(configuration.connectTimeoutSeconds),
+            pendingTtl: .seconds(configuration.pendingTtlSeconds))
+        var context = AttemptContext(delivery: delivery, store: connections.store, directory: connections.directory, started: started)
+        let first = attempt.handle(.delivered(stopping: Task.isCancelled || shuttingDown.load(ordering: .relaxed)))
+        await run(&attempt, from: first, context: &context)
     }
 
-    /// What `process` decided.
-    struct ProcessOutcome {
-        var outcome: JobOutcome
-        var error: JobError?
-        /// The row's `"UpdatedAt"`, recorded in a park so that an edit of the row ends it.
-        var endpointUpdatedAt: Date?
-        /// Nothing could be settled (the broker refused a retry or dead letter): the delivery goes back.
-        var requeue = false
-        /// The pending marker and park were already settled in Redis, with the state write.
-        var settledInRedis = false
-        /// The session came up at this time: `"IsConnected"` is to be marked in the table.
-        var connectedAt: Date?
-    }
-
-    /// Lease (while the row is read), session (while its catalog is read), then the state write that also
-    /// settles the job in Redis; or the retry or dead letter that failure calls for.
-    func process(_ job: RecoveryJob, store: SessionStateStore, directory: any EndpointDirectory) async -> ProcessOutcome {
+    /// What one attempt's steps share: the I/O handles, and what the answers brought (the row, the session).
+    struct AttemptContext {
+        /// Nil for the failed attempt of a lost session: nothing to ack.
+        let delivery: AMQPDelivery?
+        let store: SessionStateStore
+        let directory: any EndpointDirectory
+        let started: ContinuousClock.Instant
         let token = UUID().uuidString.lowercased() + "-" + UUID().uuidString.lowercased()
-        // Reading the row needs no lease; the lease is still taken before the session opens.
-        async let rowRead = Self.result { try await StaleConnectionRetry.run { try await directory.endpoint(id: job.serverId) } }
-        let fence: Int
         let confirmation = LeaseConfirmation(sentAt: ContinuousClock.now)
-        do {
-            let acquisition = try await StaleConnectionRetry.run {
-                confirmation.confirmed(sentAt: ContinuousClock.now)
-                return try await store.acquireLease(serverId: job.serverId, token: token, ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
-            }
-            guard let acquired = acquisition.fence else {
-                let name = (try? await rowRead.get())??.name ?? "unknown"
-                if acquisition == .foreignSessionLive {
-                    logger.info("server \(job.serverId) (\(name)) has a live session of another owner: not connecting over it")
+        var endpoint: EndpointRecord?
+        /// The row's name for the log, also when the lease was refused.
+        var endpointName = "unknown"
+        var fence = 0
+        var held: HeldSession?
+        var connectStarted = ContinuousClock.now
+    }
+
+    /// Executes `attempt`'s steps from `step` until it asks for nothing more.
+    func run(_ attempt: inout JobAttempt, from step: JobAttempt.Step, context: inout AttemptContext) async {
+        var step = step
+        while true {
+            for effect in step.effects { await perform(effect, of: attempt.job, context: context) }
+            guard let request = step.request else { return }
+            step = attempt.handle(await execute(request, of: attempt.job, context: &context))
+        }
+    }
+
+    func execute(_ request: JobAttempt.Request, of job: RecoveryJob, context: inout AttemptContext) async -> JobAttempt.Event {
+        let store = context.store
+        switch request {
+        case .reserve:
+            if await keeper.reserve(job.serverId) { return .reserved(.reserved) }
+            return .reserved(await keeper.session(job.serverId) != nil ? .heldHere : .refused)
+
+        case .checkRedis:
+            return .redisChecked(answers: await redisAnswers(store))
+
+        case .acquireLeaseAndReadRow:
+            let directory = context.directory, token = context.token, confirmation = context.confirmation
+            // Reading the row needs no lease; the lease is still taken before the session opens.
+            async let rowRead = Self.result { try await StaleConnectionRetry.run { try await directory.endpoint(id: job.serverId) } }
+            let lease: JobAttempt.LeaseAnswer
+            do {
+                let acquisition = try await StaleConnectionRetry.run {
+                    confirmation.confirmed(sentAt: ContinuousClock.now)
+                    return try await store.acquireLease(serverId: job.serverId, token: token, ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
                 }
-                logger.info("Failed to recover connection for server \(job.serverId) (\(name)) - may be handled by another instance")
-                return ProcessOutcome(outcome: .skipped)
+                if let fence = acquisition.fence {
+                    context.fence = fence
+                    lease = .acquired(fence: fence)
+                } else {
+                    lease = .refused(foreignSessionLive: acquisition == .foreignSessionLive)
+                }
+            } catch {
+                lease = .failed("\(error)")
             }
-            fence = acquired
-        } catch {
-            _ = await rowRead
-            return await retryOrDeadLetter(job, cause: .other("lease unavailable: \(error)"), token: nil, endpoint: nil, store: store)
-        }
-        logger.info("Acquired distributed lock for server \(job.serverId)", metadata: ["fence": "\(fence)", "attempt": "\(job.attempt)"])
+            switch await rowRead {
+            case .success(let row?) where row.isEnabled:
+                context.endpoint = row
+                context.endpointName = row.name
+                return .leaseAndRow(lease, .enabled(updatedAt: row.updatedAt))
+            case .success(let row):
+                if let row { context.endpointName = row.name }
+                return .leaseAndRow(lease, .disabledOrDeleted)
+            case .failure(let error):
+                return .leaseAndRow(lease, .failed("\(error)"))
+            }
 
-        let endpoint: EndpointRecord
-        switch await rowRead {
-        case .success(let row?) where row.isEnabled:
-            endpoint = row
-        case .success:
+        case .openSession:
+            guard let endpoint = context.endpoint else { return .openFailed(.other("no endpoint row")) }
+            context.connectStarted = ContinuousClock.now
+            let token = context.token, fence = context.fence, directory = context.directory
+            do {
+                let held = try await openUnderLease(serverId: job.serverId, token: token, confirmation: context.confirmation, store: store) {
+                    try await self.openSession(endpoint, leaseToken: token, fence: fence, attempt: job.attempt, directory: directory)
+                }
+                context.held = held
+                return .sessionOpened(leaseConfirmed: ContinuousClock.now < leaseTiming.localDeadline(confirmedBy: context.confirmation.latest))
+            } catch let interrupted as ConnectInterrupted {
+                return .openFailed(interrupted.cause)
+            } catch let error as SessionError {
+                return .openFailed(FailureCause(error))
+            } catch {
+                return .openFailed(.other("\(error)"))
+            }
+
+        case .commitState:
+            guard let held = context.held else { return .stateWriteFailed("no session") }
+            let token = context.token
+            do {
+                let value = state(for: held, status: .connected)
+                return .stateCommitted(try await StaleConnectionRetry.run { try await store.commitRecovered(value, token: token, jobId: job.jobId) })
+            } catch {
+                return .stateWriteFailed("\(error)")
+            }
+
+        case .handOver:
+            guard let held = context.held else { return .handedOver(closedEarly: .other("no session")) }
+            await keeper.add(held, leaseConfirmedAt: context.confirmation.latest)
+            // Closed between the first message and now, its serving task found nothing held to end: the
+            // loss, with the peer's own reason (a 1008 included), is ended by the attempt.
+            return .handedOver(closedEarly: held.closeRecord.cause)
+
+        case .holdLease(let hold):
+            // The lease is set to lapse at the hold's end by itself, so the hold outlives this worker too.
+            guard (try? await store.renewLeases([job.serverId: context.token], ttl: hold))?.isEmpty == true else { return .hold(.notKept) }
+            logger.info("server \(job.serverId): the abandoned handshake may still be answered; holding the lease before the retry", metadata: ["hold": "\(hold)"])
+            do {
+                try await Task.sleep(for: hold)
+                return .hold(.elapsed)
+            } catch {
+                return .hold(.interrupted)
+            }
+
+        case .publishRetry(let step, let pendingTtl):
+            let next = job.retried(jobId: UUID().uuidString.lowercased(), at: Date())
+            do {
+                try await StaleConnectionRetry.run { try await store.refreshPending(serverId: job.serverId, jobId: next.jobId, ttl: pendingTtl) }
+                try await publishWaitingForTheBroker { try await bus.publish(retry: next, step: step) }
+                return .published(true)
+            } catch {
+                logger.error("could not schedule the retry of server \(job.serverId); the job goes back to the queue", metadata: ["error": "\(error)"])
+                return .published(false)
+            }
+
+        case .publishDeadLetter(let reason, let error):
+            do {
+                try await publishWaitingForTheBroker {
+                    try await bus.publishDead(body: Array(job.encoded()), messageId: job.jobId, serverId: job.serverId, reason: reason, error: error, attempt: job.attempt, at: Date())
+                }
+                metrics.deadLettered()
+                return .published(true)
+            } catch {
+                logger.error("could not dead-letter the job of server \(job.serverId); the job goes back to the queue", metadata: ["error": "\(error)"])
+                return .published(false)
+            }
+
+        case .settle(let settlement):
+            let result = self.result(of: settlement, job: job, started: context.started)
+            if let disposition = settlement.disposition { await apply(disposition, of: result, job: job, store: store) }
+            guard let delivery = context.delivery else { return .finished }
+            guard settlement.markConnected, let connectedAt = context.held?.connectedAt else {
+                await settle(delivery, result, job: job)
+                return .finished
+            }
+            // The table's mark is no part of the outcome: it is written while the result is published.
+            async let marked: Void = markConnected(job.serverId, at: connectedAt, directory: context.directory)
+            await settle(delivery, result, job: job)
+            await marked
+            return .finished
+
+        case .recordDisposition(let settlement):
+            if let disposition = settlement.disposition {
+                await apply(disposition, of: self.result(of: settlement, job: job, started: context.started), job: job, store: store)
+            }
+            return .finished
+
+        case .giveBack(let why):
+            if let delivery = context.delivery { await giveBack(delivery, job: job, why: why) }
+            return .finished
+
+        case .requeue:
+            if let delivery = context.delivery { _ = try? await dependencies.consumer.nack(delivery, requeue: true) }
+            return .finished
+        }
+    }
+
+    func perform(_ effect: JobAttempt.Effect, of job: RecoveryJob, context: AttemptContext) async {
+        let store = context.store
+        switch effect {
+        case .cancelReservation:
+            await keeper.cancelReservation(job.serverId)
+        case .releaseLease:
+            let token = context.token
             _ = try? await StaleConnectionRetry.run { try await store.releaseLease(serverId: job.serverId, token: token) }
-            logger.info("server \(job.serverId) is disabled or deleted: nothing to recover")
-            return ProcessOutcome(outcome: .stopped)
-        case .failure(let error):
-            return await retryOrDeadLetter(job, cause: .other("endpoint row unavailable: \(error)"), token: token, endpoint: nil, store: store)
+        case .closeSession(let reason):
+            context.held?.session.close(code: .goingAway, reason: reason)
+            context.held?.mcp.close()
+        case .endLostSession(let cause):
+            await endSession(job.serverId, .lost(cause))
+        case .restorePendingMarker:
+            // The marker names the job going back to the queue again, not a retry that never went out (it
+            // would hold the endpoint back until it expired).
+            _ = try? await store.refreshPending(serverId: job.serverId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))
+        case .clearPendingMarker:
+            try? await store.clearPending(serverIds: [job.serverId])
+        case .log(let note):
+            log(note, of: job, context: context)
         }
-        logger.info("Recovering missing connection for enabled server \(endpoint.id) (\(endpoint.name))", metadata: ["reason": "\(job.reason.rawValue)", "attempt": "\(job.attempt)"])
+    }
 
-        let connectStarted = ContinuousClock.now
-        let held: HeldSession
-        do {
-            held = try await openUnderLease(serverId: job.serverId, token: token, confirmation: confirmation, store: store) {
-                try await self.openSession(endpoint, leaseToken: token, fence: fence, attempt: job.attempt, directory: directory)
-            }
-        } catch let interrupted as ConnectInterrupted {
-            return await failedOpen(job, cause: interrupted.cause, token: token, endpoint: endpoint, store: store)
-        } catch let error as SessionError {
-            return await failedOpen(job, cause: FailureCause(error), token: token, endpoint: endpoint, store: store)
-        } catch {
-            return await retryOrDeadLetter(job, cause: .other("\(error)"), token: token, endpoint: endpoint, store: store)
+    /// The attempt's notes in the log, in the original platform's texts where it has them.
+    func log(_ note: JobAttempt.Note, of job: RecoveryJob, context: AttemptContext) {
+        let id = job.serverId, name = context.endpointName
+        switch note {
+        case .handledElsewhere(let foreignSessionLive):
+            if foreignSessionLive { logger.info("server \(id) (\(name)) has a live session of another owner: not connecting over it") }
+            logger.info("Failed to recover connection for server \(id) (\(name)) - may be handled by another instance")
+        case .acquired(let fence):
+            logger.info("Acquired distributed lock for server \(id)", metadata: ["fence": "\(fence)", "attempt": "\(job.attempt)"])
+        case .recovering:
+            logger.info("Recovering missing connection for enabled server \(id) (\(name))", metadata: ["reason": "\(job.reason.rawValue)", "attempt": "\(job.attempt)"])
+        case .endpointDisabled:
+            logger.info("server \(id) is disabled or deleted: nothing to recover")
+        case .attemptFailed(let error):
+            logger.warning("Failed to recover connection for server \(id) (\(name))", metadata: ["error": "\(error.message)", "kind": "\(error.kind.rawValue)", "attempt": "\(job.attempt)"])
+        case .deadLettered(let reason, let error):
+            logger.error("server \(id) dead-lettered and parked", metadata: ["reason": "\(reason.rawValue)", "error": "\(error.message)"])
+        case .recovered:
+            metrics.connectDuration(ContinuousClock.now - context.connectStarted)
+            logger.info("Successfully recovered connection for server \(id) (\(name))", metadata: ["fence": "\(context.fence)"])
         }
+    }
 
-        guard ContinuousClock.now < leaseTiming.localDeadline(confirmedBy: confirmation.latest) else {
-            held.session.close(code: .goingAway, reason: "lease not confirmed")
-            held.mcp.close()
-            return await retryOrDeadLetter(job, cause: .other("lease renewal not confirmed while connecting"), token: token, endpoint: endpoint, store: store)
-        }
-        let stateWritten: Bool
-        do {
-            let value = state(for: held, status: .connected)
-            stateWritten = try await StaleConnectionRetry.run { try await store.commitRecovered(value, token: token, jobId: job.jobId) }
-        } catch {
-            held.session.close(code: .goingAway, reason: "state unavailable")
-            held.mcp.close()
-            return await retryOrDeadLetter(job, cause: .other("state write failed: \(error)"), token: token, endpoint: endpoint, store: store)
-        }
-        guard stateWritten else {
-            held.session.close(code: .goingAway, reason: "lease lost")
-            held.mcp.close()
-            logger.info("Failed to recover connection for server \(endpoint.id) (\(endpoint.name)) - may be handled by another instance")
-            return ProcessOutcome(outcome: .skipped, settledInRedis: true)
-        }
-        await keeper.add(held, leaseConfirmedAt: confirmation.latest)
-        if let cause = held.closeRecord.cause {
-            // Closed between the first message and now: its serving task found nothing held to end, so the
-            // loss (with the peer's own reason, a 1008 included) is ended here.
-            await endSession(held.serverId, .lost(cause))
-            return ProcessOutcome(outcome: .recovered, endpointUpdatedAt: endpoint.updatedAt, settledInRedis: true)
-        }
-        metrics.connectDuration(ContinuousClock.now - connectStarted)
-        logger.info("Successfully recovered connection for server \(endpoint.id) (\(endpoint.name))", metadata: ["fence": "\(fence)"])
-        return ProcessOutcome(outcome: .recovered, endpointUpdatedAt: endpoint.updatedAt, settledInRedis: true, connectedAt: held.connectedAt)
+    /// The result a settlement publishes.
+    func result(of settlement: JobAttempt.Settlement, job: RecoveryJob, started: ContinuousClock.Instant) -> JobResult {
+        let elapsed = ContinuousClock.now - started
+        return JobResult(
+            jobId: job.jobId, serverId: job.serverId, outcome: settlement.outcome, instanceId: instanceId, attempt: job.attempt,
+            durationMs: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000), error: settlement.error)
     }
 
     /// `"IsConnected" = true` for a session that came up; a failure is only logged (the next change of
@@ -179,76 +263,11 @@ extension WorkerRuntime {
         do { return .success(try await body()) } catch { return .failure(error) }
     }
 
-    /// An open that failed; one abandoned after its upgrade request went out first keeps the lease through
-    /// `AbandonedHandshakeHold`, so that no retry, here or elsewhere, can be admitted before a late answer.
-    func failedOpen(_ job: RecoveryJob, cause: FailureCause, token: String, endpoint: EndpointRecord, store: SessionStateStore) async -> ProcessOutcome {
-        guard let hold = AbandonedHandshakeHold.duration(after: cause, connectTimeout: .seconds(configuration.connectTimeoutSeconds)) else {
-            return await retryOrDeadLetter(job, cause: cause, token: token, endpoint: endpoint, store: store)
-        }
-        // The lease is set to lapse at the hold's end by itself, so the hold outlives this worker too.
-        let kept = (try? await store.renewLeases([job.serverId: token], ttl: hold))?.isEmpty == true
-        guard kept else {
-            return await retryOrDeadLetter(job, cause: cause, token: token, endpoint: endpoint, store: store)
-        }
-        logger.info("server \(job.serverId): the abandoned handshake may still be answered; holding the lease before the retry", metadata: ["hold": "\(hold)"])
-        do {
-            try await Task.sleep(for: hold)
-        } catch {
-            // Stopping: the lease is left to lapse at the end of the hold.
-            return await retryOrDeadLetter(job, cause: cause, token: nil, endpoint: endpoint, store: store)
-        }
-        return await retryOrDeadLetter(job, cause: cause, token: token, endpoint: endpoint, store: store)
-    }
-
-    /// A failed attempt: released lease, then a delayed retry or a dead letter with the endpoint parked,
-    /// as `decision` says (by default the retry policy's).
-    func retryOrDeadLetter(
-        _ job: RecoveryJob, cause: FailureCause, decision: RetryDecision? = nil, token: String?, endpoint: EndpointRecord?,
-        store: SessionStateStore
-    ) async -> ProcessOutcome {
-        if let token { _ = try? await StaleConnectionRetry.run { try await store.releaseLease(serverId: job.serverId, token: token) } }
-        let error = cause.jobError
-        let name = endpoint?.name ?? "unknown"
-        logger.warning("Failed to recover connection for server \(job.serverId) (\(name))", metadata: ["error": "\(error.message)", "kind": "\(error.kind.rawValue)", "attempt": "\(job.attempt)"])
-        switch decision ?? retryPolicy.decide(failedAttempt: job.attempt, kind: error.kind) {
-        case .retry(_, let step, let delay):
-            let next = job.retried(jobId: UUID().uuidString.lowercased(), at: Date())
-            do {
-                try await StaleConnectionRetry.run { try await store.refreshPending(serverId: job.serverId, jobId: next.jobId, ttl: .seconds(delay + configuration.pendingTtlSeconds)) }
-                try await publishWaitingForTheBroker { try await bus.publish(retry: next, step: step) }
-                return ProcessOutcome(outcome: .retrying, error: error, endpointUpdatedAt: endpoint?.updatedAt)
-            } catch {
-                // The marker names the job going back to the queue again, not a retry that never went out
-                // (it would hold the endpoint back until it expired).
-                _ = try? await store.refreshPending(serverId: job.serverId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))
-                logger.error("could not schedule the retry of server \(job.serverId); the job goes back to the queue", metadata: ["error": "\(error)"])
-                return ProcessOutcome(outcome: .retrying, error: nil, requeue: true)
-            }
-        case .deadLetter(let reason):
-            return await deadLetter(job, reason: reason, error: error, endpoint: endpoint)
-        }
-    }
-
-    /// Publishes the job to the dead-letter queue with why it died, and parks the endpoint.
-    func deadLetter(_ job: RecoveryJob, reason: DeadLetterReason, error: JobError, endpoint: EndpointRecord?) async -> ProcessOutcome {
-        let now = Date()
-        do {
-            try await publishWaitingForTheBroker {
-                try await bus.publishDead(body: Array(job.encoded()), messageId: job.jobId, serverId: job.serverId, reason: reason, error: error, attempt: job.attempt, at: now)
-            }
-        } catch {
-            logger.error("could not dead-letter the job of server \(job.serverId); the job goes back to the queue", metadata: ["error": "\(error)"])
-            return ProcessOutcome(outcome: .dead, error: nil, requeue: true)
-        }
-        metrics.deadLettered()
-        logger.error("server \(job.serverId) dead-lettered and parked", metadata: ["reason": "\(reason.rawValue)", "error": "\(error.message)"])
-        return ProcessOutcome(outcome: .dead, error: error, endpointUpdatedAt: endpoint?.updatedAt)
-    }
-
     /// Applies what a settled job means for the endpoint's pending marker and park, in one round trip.
-    func apply(_ disposition: ResultDisposition, of job: RecoveryJob, store: SessionStateStore) async {
+    func apply(_ disposition: JobAttempt.Disposition, of result: JobResult, job: RecoveryJob, store: SessionStateStore) async {
+        let rule = ResultDisposition.of(result, at: Date(), endpointUpdatedAt: disposition.endpointUpdatedAt, parkPeriod: TimeInterval(configuration.parkSeconds))
         do {
-            try await StaleConnectionRetry.run { try await store.settle(disposition, serverId: job.serverId, jobId: job.jobId) }
+            try await StaleConnectionRetry.run { try await store.settle(rule, serverId: job.serverId, jobId: job.jobId) }
         } catch {
             logger.warning("could not update the pending marker or park of server \(job.serverId)", metadata: ["error": "\(error)"])
         }

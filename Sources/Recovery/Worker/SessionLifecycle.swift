@@ -103,73 +103,66 @@ extension WorkerRuntime {
         }
     }
 
-    /// Ends a held session once, whichever way it ends; what follows depends on why. A graceful shutdown
-    /// waits for the endings in progress: a session lost just before it publishes its `released` job after
-    /// setting the endpoint's pending marker, and a marker left without its job would hold the endpoint
-    /// back until the marker expires.
+    /// Ends a held session once, whichever way it ends; what follows is `SessionEnding`'s rule. A graceful
+    /// shutdown waits for the endings in progress: a session lost just before it publishes its `released`
+    /// job after setting the endpoint's pending marker, and a marker left without its job would hold the
+    /// endpoint back until the marker expires.
     func endSession(_ serverId: String, _ end: SessionEnd) async {
         sessionEndings.begin()
         defer { sessionEndings.end() }
         guard let held = await keeper.take(serverId) else { return }
+        let ending = closeEnded(held, end)
+        await followUp(held, ending)
+    }
+
+    /// Closes a session taken from the keeper, touching no server, and returns the rest of its ending.
+    func closeEnded(_ held: HeldSession, _ end: SessionEnd) -> SessionEnding {
+        let ending = SessionEnding.of(
+            end, lived: ContinuousClock.now - held.openedAt, attempt: held.attempt, stopping: shuttingDown.load(ordering: .relaxed),
+            lossRule: configuration.sessionLossRule)
         held.mcp.close()
-        let now = Date()
+        if let close = ending.close { held.session.close(code: WebSocketCloseCode(rawValue: close.code), reason: close.reason) }
+        if let cause = ending.lostCause { metrics.sessionLost(cause: cause) }
         switch end {
         case .stopped:
-            held.session.close(code: .normalClosure, reason: "endpoint disabled")
-            await releaseHeld(held, at: now)
-            logger.info("closed the session of server \(serverId) (\(held.serverName)): endpoint disabled or deleted")
-        case .handoff:
-            held.session.close(code: .goingAway, reason: "worker shutting down")
-            // The job goes out before the table write: a slow Postgres must not hold the endpoint down.
-            await releaseInRedis(held)
-            await publishJob(serverId: serverId, reason: .handoff)
-            await markDisconnected(held, at: now)
-        case .leaseLost:
-            held.session.close(code: .goingAway, reason: "lease lost")
-            metrics.sessionLost(cause: "lease")
-        case .fenced:
-            held.session.close(code: .goingAway, reason: "lease not confirmed")
-            metrics.sessionLost(cause: "fenced")
-            await endFencedSession(held)
+            logger.info("closed the session of server \(held.serverId) (\(held.serverName)): endpoint disabled or deleted")
         case .lost(let cause):
-            metrics.sessionLost(cause: "peer")
-            logger.warning("session of server \(serverId) (\(held.serverName)) lost: \(cause.message)")
-            await releaseHeld(held, at: now)
-            if !shuttingDown.load(ordering: .relaxed) {
-                await recoverLost(held, cause: cause)
-            }
+            logger.warning("session of server \(held.serverId) (\(held.serverName)) lost: \(cause.message)")
+        case .handoff, .leaseLost, .fenced:
+            break
         }
+        return ending
+    }
+
+    /// The rest of an ending: Redis released, the follow-up job (before the table write, so that a slow
+    /// Postgres does not hold the endpoint down), then the row.
+    func followUp(_ held: HeldSession, _ ending: SessionEnding) async {
+        sessionEndings.begin()
+        defer { sessionEndings.end() }
+        if ending.releaseInRedis { await releaseInRedis(held) }
+        switch ending.follow {
+        case .nothing:
+            break
+        case .job(let reason):
+            await publishJob(serverId: held.serverId, reason: reason)
+        case .failedAttempt(let decision, let cause):
+            await publishFailedAttempt(held, cause: cause, decision: decision)
+        }
+        if ending.markDisconnected { await markDisconnected(held, at: Date()) }
         metrics.sessionsHeld(await keeper.count)
     }
 
-    /// Publishes what a lost session calls for (`SessionLossRule`): a `released` job at once, or, for a
-    /// session that died soon after opening, the opening job's attempt failed: a delayed retry, or a dead
-    /// letter with the endpoint parked.
-    func recoverLost(_ held: HeldSession, cause: FailureCause) async {
-        let lived = ContinuousClock.now - held.openedAt
-        guard case .failedAttempt(let decision) = configuration.sessionLossRule.decide(lived: lived, attempt: held.attempt, cause: cause) else {
-            await publishJob(serverId: held.serverId, reason: .released)
-            return
-        }
-        logger.warning("session of server \(held.serverId) ended \(lived) after opening: attempt \(held.attempt) failed")
+    /// A session that died soon after opening (`SessionLossRule`): the attempt that opened it failed, and
+    /// goes through `JobAttempt`'s failure path: a delayed retry, or a dead letter with the endpoint parked.
+    func publishFailedAttempt(_ held: HeldSession, cause: FailureCause, decision: RetryDecision) async {
+        logger.warning("session of server \(held.serverId) ended \(ContinuousClock.now - held.openedAt) after opening: attempt \(held.attempt) failed")
         let failed = RecoveryJob(jobId: UUID().uuidString.lowercased(), serverId: held.serverId, reason: .released, attempt: held.attempt, enqueuedAt: Date())
-        let outcome = await retryOrDeadLetter(failed, cause: cause, decision: decision, token: nil, endpoint: nil, store: store)
-        if outcome.requeue {
-            try? await store.clearPending(serverIds: [held.serverId])
-            return
-        }
-        if outcome.outcome == .dead {
-            let result = JobResult(jobId: failed.jobId, serverId: held.serverId, outcome: .dead, instanceId: instanceId, attempt: held.attempt, durationMs: 0, error: outcome.error)
-            await apply(
-                ResultDisposition.of(result, at: Date(), endpointUpdatedAt: held.endpointUpdatedAt, parkPeriod: TimeInterval(configuration.parkSeconds)),
-                of: failed, store: store)
-        }
-    }
-
-    /// Deletes the state and releases the lease (both only while this holder has it), and marks the row.
-    func releaseHeld(_ held: HeldSession, at date: Date) async {
-        await releaseInRedis(held)
-        await markDisconnected(held, at: date)
+        var (attempt, step) = JobAttempt.failed(
+            failed, cause: cause, decision: decision, retryPolicy: retryPolicy, pendingTtl: .seconds(configuration.pendingTtlSeconds),
+            endpointUpdatedAt: held.endpointUpdatedAt)
+        var context = AttemptContext(delivery: nil, store: store, directory: directory, started: ContinuousClock.now)
+        context.endpointName = held.serverName
+        await run(&attempt, from: step, context: &context)
     }
 
     /// Deletes the state and releases the lease, both only while this holder has it.

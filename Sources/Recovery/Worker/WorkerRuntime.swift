@@ -264,32 +264,17 @@ public final class WorkerRuntime: Service, Sendable {
         while !Task.isCancelled {
             let expired = await keeper.takeExpiredLeases(at: clock.now)
             if !expired.isEmpty {
-                for held in expired {
-                    held.mcp.close()
-                    held.session.close(code: .goingAway, reason: "lease not confirmed")
-                    metrics.sessionLost(cause: "fenced")
-                }
+                let endings = expired.map { closeEnded($0, .fenced) }
                 logger.warning("closed \(expired.count) sessions whose lease renewal was not confirmed in time", metadata: [
                     "servers": "\(expired.prefix(20).map(\.serverId).sorted().joined(separator: ","))"])
                 metrics.sessionsHeld(await keeper.count)
-                // Their states and leases are cleaned up when Redis answers again; the scheduler re-queues
-                // the endpoints once the leases lapse.
-                for held in expired {
-                    Task { await self.endFencedSession(held) }
+                // Their states and leases are cleaned up when Redis answers again (only while this holder
+                // still has them), and their `released` jobs bring the endpoints back.
+                for (held, ending) in zip(expired, endings) {
+                    Task { await self.followUp(held, ending) }
                 }
             }
             try? await Task.sleep(for: Self.fenceCheckInterval)
-        }
-    }
-
-    /// Releases what a fenced session left in Redis (only while this holder still has the lease) and
-    /// publishes its `released` job, so the endpoint comes back without waiting for the scheduler.
-    func endFencedSession(_ held: HeldSession) async {
-        sessionEndings.begin()
-        defer { sessionEndings.end() }
-        await releaseHeld(held, at: Date())
-        if !shuttingDown.load(ordering: .relaxed) {
-            await publishJob(serverId: held.serverId, reason: .released)
         }
     }
 
