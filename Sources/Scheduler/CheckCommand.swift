@@ -14,7 +14,7 @@ struct CheckCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let (configuration, logger) = try common.bootstrap(label: "scheduler")
+        let (configuration, logger) = try common.bootstrap(label: "scheduler", operatorCommand: true)
         let connections = PoolConnections(configuration: configuration, logger: logger, waitForServers: false)
         let directory = try await connections.directory()
         let redis = try await connections.redis()

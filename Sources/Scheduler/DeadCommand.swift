@@ -53,7 +53,7 @@ struct DeadListCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let (configuration, logger) = try common.bootstrap(label: "scheduler")
+        let (configuration, logger) = try common.bootstrap(label: "scheduler", operatorCommand: true)
         let connection = try await PoolConnections(configuration: configuration, logger: logger, waitForServers: false).amqp(name: "scheduler-dead-list")
         let queue = DeadLetterQueue(connection: connection, topology: configuration.topology)
         let listing = DeadLetterListing(letters: try await queue.list(), takenAt: Date())
@@ -89,7 +89,7 @@ struct DeadRetryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let selection = try target.selection()
-        let (configuration, logger) = try common.bootstrap(label: "scheduler")
+        let (configuration, logger) = try common.bootstrap(label: "scheduler", operatorCommand: true)
         let connections = PoolConnections(configuration: configuration, logger: logger, waitForServers: false)
         let store = SessionStateStore(redis: try await connections.redis())
         let holder = try await connections.amqp(name: "scheduler-dead-retry")
@@ -132,7 +132,7 @@ struct DeadPurgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let selection = try target.selection()
-        let (configuration, logger) = try common.bootstrap(label: "scheduler")
+        let (configuration, logger) = try common.bootstrap(label: "scheduler", operatorCommand: true)
         let connection = try await PoolConnections(configuration: configuration, logger: logger, waitForServers: false).amqp(name: "scheduler-dead-purge")
         let report = try await DeadLetterQueue(connection: connection, topology: configuration.topology).purge(selection)
         await connection.close()

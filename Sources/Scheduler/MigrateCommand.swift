@@ -8,7 +8,7 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        let (configuration, logger) = try common.bootstrap(label: "scheduler")
+        let (configuration, logger) = try common.bootstrap(label: "scheduler", operatorCommand: true)
         let connections = PoolConnections(configuration: configuration, logger: logger, waitForServers: false)
         let directory = try await connections.directory()
         try await directory.migrate()

@@ -28,7 +28,7 @@ struct QueuesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (configuration, logger) = try common.bootstrap(label: "scheduler")
+        let (configuration, logger) = try common.bootstrap(label: "scheduler", operatorCommand: true)
         let connections = PoolConnections(configuration: configuration, logger: logger, waitForServers: false)
         let amqpURL = try configuration.require(\.amqpURL)
         let connection = try await connections.amqp(name: "scheduler-queues")

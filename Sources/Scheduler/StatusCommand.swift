@@ -19,7 +19,7 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let (configuration, logger) = try common.bootstrap(label: "scheduler")
+        let (configuration, logger) = try common.bootstrap(label: "scheduler", operatorCommand: true)
         let connections = PoolConnections(configuration: configuration, logger: logger, waitForServers: false)
         let reader = EndpointStatusReader(
             directory: try await connections.directory(), store: SessionStateStore(redis: try await connections.redis()),

@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func everyOperatorCommandHasHelp() throws {
-        for command in [["queues"], ["dead"], ["dead", "list"], ["dead", "retry"], ["dead", "purge"], ["status"]] {
+        for command in [["queues"], ["dead"], ["dead", "list"], ["dead", "retry"], ["dead", "purge"], ["status"], ["workers"]] {
             let run = try Self.scheduler(command + ["--help"])
             #expect(run.status == 0, "\(command) --help")
             #expect(run.stdout.contains("USAGE"), "\(command) --help")
@@ -101,6 +101,11 @@ import Testing
 
             let list = try Self.scheduler(["dead", "list", "--json", "--set", "Queue:Prefix=\(prefix)"])
             #expect(list.status == 0, "\(list.stderr)")
+            // The clients' info lines stay out of an operator command's output unless asked for.
+            let infoLine = #/^\d{4}-\d\d-\d\dT\S+ (trace|debug|info|notice) /#
+            #expect(!Self.lines(list.stderr).contains { $0.contains(infoLine) }, "\(list.stderr)")
+            let verbose = try Self.scheduler(["dead", "list", "--verbose", "--set", "Queue:Prefix=\(prefix)"])
+            #expect(verbose.status == 0 && Self.lines(verbose.stderr).contains { $0.contains(infoLine) }, "\(verbose.stderr)")
             let letters = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
             #expect(letters.count == 1)
             #expect(letters.first?["serverId"] as? String == job.serverId)

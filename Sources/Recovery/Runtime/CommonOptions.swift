@@ -14,6 +14,9 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Flag(name: .customLong("print-config"), help: "Print the effective configuration (secrets masked) and exit.")
     public var printConfig = false
 
+    @Flag(help: "Operator commands: log at Log:Level (to standard error) instead of warnings only.")
+    public var verbose = false
+
     public init() {}
 
     /// Loads and validates the configuration; one clear error naming the key or file otherwise.
@@ -43,14 +46,16 @@ public struct CommonOptions: ParsableArguments, Sendable {
     }
 
     /// Loads the configuration, installs the log handler, and prints the configuration when asked
-    /// (then exits). The one entry every command uses.
-    public func bootstrap(label: String) throws -> (PoolConfiguration, Logger) {
+    /// (then exits). The one entry every command uses. An operator command (`operatorCommand`) logs
+    /// warnings and worse only, unless `--verbose`: its output is its result, not the clients' chatter.
+    public func bootstrap(label: String, operatorCommand: Bool = false) throws -> (PoolConfiguration, Logger) {
         let configuration = try load()
         if printConfig {
             print(ConfigurationPrinter.text(configuration), terminator: "")
             throw ExitCode.success
         }
-        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        let configured = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        let level = operatorCommand && !verbose ? max(configured, .warning) : configured
         PoolLogHandler.bootstrap(format: configuration.logFormat, level: level)
         return (configuration, Logger(label: label))
     }
