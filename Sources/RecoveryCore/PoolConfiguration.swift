@@ -46,7 +46,7 @@ public struct PoolConfiguration: Sendable, Equatable {
     /// `Worker:InstanceId`; nil means generate one (`WorkerRecord.makeInstanceId`).
     public let instanceId: String?
     /// `Worker:MaxSessions`.
-    public let maxSessions: Int
+    public var maxSessions: Int
     /// `Worker:Prefetch`.
     public let prefetch: Int
     /// `Worker:ConnectTimeoutSeconds`.

@@ -27,7 +27,16 @@ struct RunCommand: AsyncParsableCommand {
         var options = common
         if let maxSessions { options.overrides.append("Worker:MaxSessions=\(maxSessions)") }
         if let instanceId { options.overrides.append("Worker:InstanceId=\(instanceId)") }
-        let (configuration, logger) = try options.bootstrap(label: "worker")
+        var (configuration, logger) = try options.bootstrap(label: "worker")
+        let needed = DescriptorBudget.needed(maxSessions: configuration.maxSessions)
+        if let limit = DescriptorLimit.raise(toAtLeast: needed), limit < needed {
+            // Past the limit every connect would fail with EMFILE; a smaller capacity, reported in the
+            // worker record, lets the scheduler's capacity signal show the shortfall instead.
+            let fitting = DescriptorBudget.sessions(fitting: limit)
+            logger.error(
+                "open-file limit \(limit) is below the \(needed) that Worker:MaxSessions=\(configuration.maxSessions) needs: holding at most \(fitting) sessions; raise the limit (ulimit -n, LimitNOFILE=, docker --ulimit nofile=) or lower Worker:MaxSessions")
+            configuration.maxSessions = fitting
+        }
         let instance = configuration.instanceId.flatMap { $0.isEmpty ? nil : $0 }
             ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
 

@@ -40,6 +40,10 @@ struct ClusterCapacityTests {
             #expect(try await PrometheusText(probe(probes.schedulerPort, "/metrics").body).value("mcp_recovery_capacity_shortfall") == 0)
             let check = try await cluster.schedulerCommand(["check"])
             #expect(check.status == 0 && check.output.contains("capacity: enabled=8 slots=10 workers=2 shortfall=0"), "\(check.output)")
+            // The sessions held are as of each worker's last heartbeat; the slots are fixed.
+            let workers = try await cluster.schedulerCommand(["workers"])
+            #expect(workers.status == 0 && workers.output.contains("2 live workers: ") && workers.output.contains(" of 10 slots"), "\(workers.output)")
+            #expect(workers.output.contains("INSTANCE") && workers.output.contains("CAPACITY"), "\(workers.output)")
         } catch {
             Issue.record("cluster logs:\n\(cluster.logs)\n\(probes.logs)")
             await probes.stop()
@@ -47,6 +51,28 @@ struct ClusterCapacityTests {
             throw error
         }
         await probes.stop()
+        await cluster.shutdown()
+    }
+
+    @Test func aWorkerWhoseOpenFileLimitIsTooLowSaysSoAndOffersOnlyWhatFits() async throws {
+        let cluster = try await PoolCluster()
+        do {
+            try await cluster.seedEndpoints(1)
+            // 600 descriptors hold (600 - 256) * 2 / 3 = 229 sessions, not the 1,000 asked for.
+            let worker = try cluster.startWorker(maxSessions: 1000, launcher: ["/usr/bin/prlimit", "--nofile=600:600"])
+            let said = await eventually(timeout: .seconds(30)) {
+                worker.log.contains("open-file limit 600 is below the 1756 that Worker:MaxSessions=1000 needs: holding at most 229 sessions")
+            }
+            #expect(said, "\(worker.log)")
+            let recorded = await eventually(timeout: .seconds(30)) {
+                (try? await cluster.schedulerCommand(["check"]).output.contains("slots=229 workers=1")) == true
+            }
+            #expect(recorded, "\(cluster.logs)")
+        } catch {
+            Issue.record("cluster logs:\n\(cluster.logs)")
+            await cluster.shutdown()
+            throw error
+        }
         await cluster.shutdown()
     }
 }

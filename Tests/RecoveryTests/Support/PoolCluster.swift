@@ -109,10 +109,11 @@ final class PoolCluster: @unchecked Sendable {
     /// Starts a worker; `overrides` replace entries of the cluster's environment (a `REDIS_URL` through
     /// a fault proxy, say).
     @discardableResult
-    func startWorker(maxSessions: Int = 500, overrides: [String: String] = [:]) throws -> PoolProcess {
+    func startWorker(maxSessions: Int = 500, overrides: [String: String] = [:], launcher: [String] = []) throws -> PoolProcess {
         let worker = try PoolProcess(
             product: "worker", arguments: ["run", "--max-sessions", "\(maxSessions)"],
-            environment: environment.merging(overrides) { _, new in new }, name: "\(namespace)-worker\(workers.count + 1)")
+            environment: environment.merging(overrides) { _, new in new }, name: "\(namespace)-worker\(workers.count + 1)",
+            launcher: launcher)
         workers.append(worker)
         return worker
     }

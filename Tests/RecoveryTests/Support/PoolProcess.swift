@@ -13,7 +13,8 @@ final class PoolProcess: @unchecked Sendable {
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }
 
-    init(product: String, arguments: [String], environment: [String: String], name: String? = nil) throws {
+    /// `launcher` runs the product (for example `["/usr/bin/prlimit", "--nofile=600:600"]`, which execs it).
+    init(product: String, arguments: [String], environment: [String: String], name: String? = nil, launcher: [String] = []) throws {
         self.name = name ?? product
         let executable = Self.binDirectory.appendingPathComponent(product)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
@@ -25,8 +26,13 @@ final class PoolProcess: @unchecked Sendable {
         // A file that could not be made shows as the error of opening it, next.
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logURL)
-        process.executableURL = executable
-        process.arguments = arguments
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = handle
         process.standardError = handle
