@@ -9,10 +9,13 @@ public struct WorkerRecord: Sendable, Equatable, Hashable {
     public var heartbeatAt: Date
     /// Sessions held at the last heartbeat.
     public var sessions: Int
-    /// `Worker:MaxSessions`.
+    /// `Worker:MaxSessions` (or less, when the open-file limit holds fewer).
     public var capacity: Int
+    /// The port its metrics and health are served on, when they are (it may have moved off
+    /// `Metrics:Port` because another process on the host had it).
+    public var metricsPort: Int?
 
-    public init(instanceId: String, host: String, pid: Int, startedAt: Date, heartbeatAt: Date, sessions: Int, capacity: Int) {
+    public init(instanceId: String, host: String, pid: Int, startedAt: Date, heartbeatAt: Date, sessions: Int, capacity: Int, metricsPort: Int? = nil) {
         self.instanceId = instanceId
         self.host = host
         self.pid = pid
@@ -20,6 +23,7 @@ public struct WorkerRecord: Sendable, Equatable, Hashable {
         self.heartbeatAt = heartbeatAt
         self.sessions = sessions
         self.capacity = capacity
+        self.metricsPort = metricsPort
     }
 
     /// Reads a stored value strictly.
@@ -41,6 +45,7 @@ extension WorkerRecord: Codable {
         heartbeatAt = try fields.date("heartbeatAt")
         sessions = try fields.int("sessions", atLeast: 0)
         capacity = try fields.int("capacity", atLeast: 0)
+        metricsPort = fields.isAbsentOrNull("metricsPort") ? nil : try fields.int("metricsPort", atLeast: 1)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -52,6 +57,7 @@ extension WorkerRecord: Codable {
         try container.encode(Timestamp.format(heartbeatAt), forKey: FieldKey("heartbeatAt"))
         try container.encode(sessions, forKey: FieldKey("sessions"))
         try container.encode(capacity, forKey: FieldKey("capacity"))
+        if let metricsPort { try container.encode(metricsPort, forKey: FieldKey("metricsPort")) }
     }
 }
 

@@ -24,10 +24,7 @@ struct RunCommand: AsyncParsableCommand {
         let probes = ProbeServer(
             routes: ProbeRoutes.make(metrics: metrics, redis: redis, postgres: directory.client, amqp: publisher, queue: configuration.topology.jobsQueue),
             logger: logger)
-        if configuration.metricsPort != 0 {
-            try probes.start(host: configuration.metricsHost, port: configuration.metricsPort)
-            logger.info("metrics and health on \(configuration.metricsHost):\(probes.port)")
-        }
+        try probes.startConfigured(configuration)
         defer { probes.stop() }
 
         let runtime = SchedulerRuntime(

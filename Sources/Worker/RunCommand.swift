@@ -70,10 +70,7 @@ struct RunCommand: AsyncParsableCommand {
         let probes = ProbeServer(
             routes: ProbeRoutes.make(metrics: metrics, redis: redis, postgres: directory.client, amqp: publisher, queue: configuration.topology.jobsQueue),
             logger: logger)
-        if configuration.metricsPort != 0 {
-            try probes.start(host: configuration.metricsHost, port: configuration.metricsPort)
-            logger.info("metrics and health on \(configuration.metricsHost):\(probes.port)")
-        }
+        let metricsPort = try probes.startConfigured(configuration)
         defer { probes.stop() }
 
         var sessionOptions = SessionOptions(
@@ -91,7 +88,7 @@ struct RunCommand: AsyncParsableCommand {
             dependencies: .init(
                 store: SessionStateStore(redis: redis), directory: directory, jobStores: jobStores, jobDirectories: jobDirectories,
                 publisher: publisher, consumer: consumer, host: host, bridge: bridge),
-            sessionOptions: sessionOptions, metrics: metrics, logger: logger)
+            sessionOptions: sessionOptions, metrics: metrics, logger: logger, metricsPort: metricsPort)
         var group = ServiceGroupConfiguration(services: [.init(service: runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGraceSeconds + 5)
         try await ServiceGroup(configuration: group).run()

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import Logging
+import RecoveryCore
 import Synchronization
 
 /// A small HTTP/1.1 server for `/metrics`, `/healthz` and `/readyz`, on threads of its own so that a
@@ -45,10 +46,13 @@ public final class ProbeServer: @unchecked Sendable {
 
     public enum StartError: Error, CustomStringConvertible {
         case bind(host: String, port: Int, reason: String)
+        /// Every port tried was taken.
+        case allTaken(host: String, from: Int, to: Int)
 
         public var description: String {
             switch self {
             case .bind(let host, let port, let reason): "metrics server cannot listen on \(host):\(port): \(reason)"
+            case .allTaken(let host, let from, let to): "metrics server cannot listen on \(host): ports \(from) to \(to) are all taken"
             }
         }
     }
@@ -78,6 +82,39 @@ public final class ProbeServer: @unchecked Sendable {
 
     /// Connections being served now (including any on their way out after giving way).
     public var openConnections: Int { slots.withLock { $0.registered } }
+
+    /// How many ports from the configured one `startOnFirstFreePort` tries.
+    public static let portsTried = 64
+
+    /// Binds the first free port of `port`, `port + 1`, … (so a scheduler and several workers on one host
+    /// each get one, in a range a scrape config can list) and starts serving. Returns the bound port.
+    @discardableResult
+    public func startOnFirstFreePort(host: String, port: Int) throws -> Int {
+        let last = min(65_535, port + Self.portsTried - 1)
+        for candidate in port...last {
+            do {
+                try start(host: host, port: candidate)
+                return self.port
+            } catch StartError.bind(_, _, let reason) where reason == String(cString: strerror(EADDRINUSE)) {
+                continue
+            }
+        }
+        throw StartError.allTaken(host: host, from: port, to: last)
+    }
+
+    /// Serves on `Metrics:Host` and the first free port from `Metrics:Port` (none when it is 0), and says
+    /// where. Returns the bound port.
+    public func startConfigured(_ configuration: PoolConfiguration) throws -> Int? {
+        guard configuration.metricsPort != 0 else { return nil }
+        let host = configuration.metricsHost
+        let bound = try startOnFirstFreePort(host: host, port: configuration.metricsPort)
+        if bound != configuration.metricsPort {
+            logger.notice("metrics port \(configuration.metricsPort) is taken (another pool process on this host?): metrics and health on \(host):\(bound)")
+        } else {
+            logger.info("metrics and health on \(host):\(bound)")
+        }
+        return bound
+    }
 
     /// Binds `host:port` and starts serving on a dedicated thread.
     public func start(host: String, port: Int) throws {

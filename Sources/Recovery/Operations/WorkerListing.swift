@@ -17,13 +17,14 @@ public struct WorkerListing: Sendable, Equatable {
         self.takenAt = takenAt
     }
 
-    /// The aligned table: INSTANCE HOST PID LIVE SESSIONS CAPACITY HEARTBEAT STARTED.
+    /// The aligned table: INSTANCE HOST PID METRICS LIVE SESSIONS CAPACITY HEARTBEAT STARTED.
     public func table() -> String {
-        var table = OperatorTable(headers: ["INSTANCE", "HOST", "PID", "LIVE", "SESSIONS", "CAPACITY", "HEARTBEAT", "STARTED"])
+        var table = OperatorTable(headers: ["INSTANCE", "HOST", "PID", "METRICS", "LIVE", "SESSIONS", "CAPACITY", "HEARTBEAT", "STARTED"])
         for row in rows {
             let record = row.record
             table.append([
-                record.instanceId, record.host, String(record.pid), row.live ? "yes" : "no", String(record.sessions), String(record.capacity),
+                record.instanceId, record.host, String(record.pid), record.metricsPort.map(String.init) ?? "-", row.live ? "yes" : "no",
+                String(record.sessions), String(record.capacity),
                 OperatorFormat.age(from: record.heartbeatAt, to: takenAt) + " ago", OperatorFormat.age(from: record.startedAt, to: takenAt) + " ago",
             ])
         }
@@ -42,6 +43,7 @@ public struct WorkerListing: Sendable, Equatable {
         OperatorJSON.render(rows.map { row in
             [
                 ("instanceId", .string(row.record.instanceId)), ("host", .string(row.record.host)), ("pid", .int(row.record.pid)),
+                ("metricsPort", .optional(row.record.metricsPort)),
                 ("live", .bool(row.live)), ("sessions", .int(row.record.sessions)), ("capacity", .int(row.record.capacity)),
                 ("heartbeatAt", .time(row.record.heartbeatAt)), ("startedAt", .time(row.record.startedAt)),
             ]

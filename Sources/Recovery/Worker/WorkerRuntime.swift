@@ -54,6 +54,8 @@ public final class WorkerRuntime: Service, Sendable {
     let metrics: PoolMetrics
     let logger: Logger
     let startedAt = Date()
+    /// Where this worker serves its metrics, kept in its worker record.
+    let metricsPort: Int?
     let shuttingDown = Atomic<Bool>(false)
     /// False once Redis did not answer a job in time; the job consumer pauses until it answers again.
     let redisReachable = Atomic<Bool>(true)
@@ -90,8 +92,12 @@ public final class WorkerRuntime: Service, Sendable {
     /// original's monitor uses.
     var foreignHeartbeatTimeout: Duration { .seconds(configuration.heartbeatTimeoutSeconds) }
 
-    public init(configuration: PoolConfiguration, instanceId: String, dependencies: Dependencies, sessionOptions: SessionOptions, metrics: PoolMetrics, logger: Logger) {
+    public init(
+        configuration: PoolConfiguration, instanceId: String, dependencies: Dependencies, sessionOptions: SessionOptions, metrics: PoolMetrics,
+        logger: Logger, metricsPort: Int? = nil
+    ) {
         self.configuration = configuration
+        self.metricsPort = metricsPort
         self.instanceId = instanceId
         self.dependencies = dependencies
         self.topology = configuration.topology
@@ -347,7 +353,8 @@ public final class WorkerRuntime: Service, Sendable {
             }
             let record = WorkerRecord(
                 instanceId: instanceId, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier),
-                startedAt: startedAt, heartbeatAt: Date(), sessions: held.count, capacity: configuration.maxSessions)
+                startedAt: startedAt, heartbeatAt: Date(), sessions: held.count, capacity: configuration.maxSessions,
+                metricsPort: metricsPort)
             try await store.recordWorker(record, ttl: .seconds(configuration.heartbeatIntervalSeconds * 3))
         } catch {
             logger.warning("writing heartbeats failed", metadata: ["error": "\(error)", "sessions": "\(held.count)"])
