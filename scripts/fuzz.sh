@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in Tests/Fuzz/ and runs each for a fixed time on a copy of its checked-in corpus.
 #
-#   scripts/fuzz.sh [SECONDS]     (default 30 per target)
+#   scripts/fuzz.sh [SECONDS [TARGET...]]     (default 30 per target, every target)
 #
 # Each target is compiled with swiftc straight from the sources of the pure decoders it exercises (no SwiftPM,
 # no .build), into .build-fuzz/. Prints, per target, the runs executed and the coverage reached; exits non-zero
@@ -11,7 +11,7 @@ set -euo pipefail
 
 seconds="${1:-30}"
 case "$seconds" in
-    '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS]" >&2; exit 2 ;;
+    '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS [TARGET...]]" >&2; exit 2 ;;
 esac
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -47,19 +47,29 @@ upstream=(
     "$root/Sources/MCP/Upstream/ServerSentEventLimitError.swift"
 )
 json=("$root"/Sources/MCP/JSON/*.swift "$root"/Sources/MCP/JSONRPC/*.swift)
+core=("$root"/Sources/RecoveryCore/*.swift)
 
-targets=(WebSocketFrame HTTPHead WebSocketURL UpstreamBody JSONRPC)
+targets=(WebSocketFrame HTTPHead WebSocketURL UpstreamBody JSONRPC PoolMessages Configuration)
+if [[ $# -gt 1 ]]; then
+    shift
+    for wanted in "$@"; do
+        [[ " ${targets[*]} " == *" $wanted "* ]] || { echo "fuzz: no target '$wanted' (targets: ${targets[*]})" >&2; exit 2; }
+    done
+    targets=("$@")
+fi
 sources_of() {
     case "$1" in
         WebSocketFrame) printf '%s\n' "${websocket[@]}" "${websocket_models[@]}" ;;
         HTTPHead | WebSocketURL) printf '%s\n' "${websocket[@]}" ;;
         UpstreamBody) printf '%s\n' "${upstream[@]}" "${http_models[@]}" ;;
         JSONRPC) printf '%s\n' "${json[@]}" ;;
+        PoolMessages | Configuration) printf '%s\n' "${core[@]}" ;;
     esac
     printf '%s\n' "$root"/Tests/Fuzz/Support/*.swift "$root/Tests/Fuzz/$1Fuzz.swift"
 }
-# WebSocket imports ClientSupport (SHA-1 for the accept value), so that module is built first and linked.
-needs_client_support() { [[ "$1" == WebSocketFrame || "$1" == HTTPHead || "$1" == WebSocketURL ]]; }
+# WebSocket (SHA-1 for the accept value) and RecoveryCore (redaction) import ClientSupport, so that module is
+# built first and linked.
+needs_client_support() { [[ "$1" == WebSocketFrame || "$1" == HTTPHead || "$1" == WebSocketURL || "$1" == PoolMessages || "$1" == Configuration ]]; }
 
 # Rebuilds `output` only when a source is newer (or the script changed the flags).
 stale() {

@@ -2,7 +2,7 @@
 # The test command: starts the local servers (idempotent), installs the Python peers the tests talk to,
 # then runs the Swift tests in two passes, one test at a time: everything that shares the servers, then the
 # outage suites (which stop and restart servers) one at a time; then each fuzz target for
-# XZ_FUZZ_SECONDS (default 20; 0 skips); last, the README's first command from a clean clone
+# XZ_FUZZ_SECONDS (default 30; 0 skips); last, the README's first command from a clean clone
 # (scripts/test-run-local.sh, its own servers; skipped with XZ_SKIP_RUN_LOCAL=1).
 #   scripts/test.sh [extra swift test arguments]
 set -euo pipefail
@@ -18,8 +18,8 @@ swift build --build-tests "$@"
 # 2-core machine running them all at once starves the timing-sensitive ones.
 swift test --skip-build --no-parallel --skip 'OutageTests' "$@"
 swift test --skip-build --no-parallel --filter 'OutageTests' "$@"
-if [ "${XZ_FUZZ_SECONDS:-20}" != 0 ]; then
-  scripts/fuzz.sh "${XZ_FUZZ_SECONDS:-20}"
+if [ "${XZ_FUZZ_SECONDS:-30}" != 0 ]; then
+  scripts/fuzz.sh "${XZ_FUZZ_SECONDS:-30}"
 fi
 if [ "${XZ_SKIP_RUN_LOCAL:-0}" != 1 ]; then
   timeout -k 30 2700 scripts/test-run-local.sh

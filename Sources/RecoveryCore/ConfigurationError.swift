@@ -36,7 +36,10 @@ public enum ConfigurationError: Error, Equatable, Sendable, CustomStringConverti
         }
     }
 
-    public var description: String {
+    /// One line, whatever the user wrote.
+    public var description: String { text.escapingControlCharacters }
+
+    private var text: String {
         switch self {
         case .invalidValue(let key, let value, let source, let expected):
             return "invalid configuration \(key) = '\(value)' (from \(source)): expected \(expected)"

@@ -34,7 +34,10 @@ public enum MessageDecodingError: Error, Equatable, Sendable, CustomStringConver
         }
     }
 
-    public var description: String {
+    /// One line, whatever the message held.
+    public var description: String { text.escapingControlCharacters }
+
+    private var text: String {
         switch self {
         case .notJSON(let kind):
             return "malformed \(kind.rawValue): body is not JSON"

@@ -119,8 +119,9 @@ struct StrictFields {
         }
     }
 
+    /// At most 64 characters of a value for an error, control characters escaped.
     static func excerpt(_ value: String) -> String {
-        value.count <= 64 ? value : String(value.prefix(61)) + "..."
+        (value.count <= 64 ? value : String(value.prefix(61)) + "...").escapingControlCharacters
     }
 }
 
