@@ -65,9 +65,9 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient"]),
+        .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient", "ClientSupport"]),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "ClientSupport"]),
-        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "ClientSupport"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "ClientSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket"]),
         .testTarget(name: "MCPTests", dependencies: ["MCP", "Transport"]),

@@ -4,11 +4,13 @@ import ClientSupport
 /// Follows the RabbitMQ URI specification: user, password and vhost are percent-decoded (`%2f` is `/`),
 /// an absent or empty path means the default vhost `/`, and the query may set `heartbeat` (seconds),
 /// `connection_timeout` (milliseconds), `verify` (`verify_peer` or `verify_none`) and `cacertfile`.
+/// The authority may list several nodes of a cluster (`amqp://u:p@h1:5672,h2:5672,h3:5672/vhost`); a
+/// connection uses one at a time and fails over to the next.
 public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
     /// Whether the connection uses TLS (`amqps`).
     public var usesTLS: Bool
-    public var host: String
-    public var port: Int
+    /// The broker nodes, in the order they are tried first.
+    public var servers: [ServerAddress]
     public var user: String
     public var password: String
     public var virtualHost: String
@@ -68,34 +70,10 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
             }
         }
         let defaultPort = usesTLS ? 5671 : 5672
-        var hostText: Substring
-        var portText: Substring?
-        if hostPort.hasPrefix("[") {
-            guard let close = hostPort.firstIndex(of: "]") else { throw fail("unterminated IPv6 address") }
-            hostText = hostPort[hostPort.index(after: hostPort.startIndex)..<close]
-            let after = hostPort[hostPort.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw fail("unexpected text after IPv6 address") }
-                portText = after.dropFirst()
-            }
-        } else if let colon = hostPort.lastIndex(of: ":") {
-            hostText = hostPort[..<colon]
-            portText = hostPort[hostPort.index(after: colon)...]
-        } else {
-            hostText = hostPort
-        }
-        guard let decodedHost = percentDecoded(hostText) else { throw fail("bad percent-encoding in host") }
-        if decodedHost.contains(where: { $0 == " " || $0 == "@" || $0 == ":" && !hostPort.hasPrefix("[") }) {
-            throw fail("invalid host '\(decodedHost)'")
-        }
-        host = decodedHost.isEmpty ? "localhost" : decodedHost
-        if let portText {
-            guard let value = Int(portText), (1...65535).contains(value) else {
-                throw fail("invalid port '\(portText)' (expected 1-65535)")
-            }
-            port = value
-        } else {
-            port = defaultPort
+        do throws(ServerAddressError) {
+            servers = try ServerAddress.parseList(hostPort.isEmpty ? "localhost" : hostPort, defaultPort: defaultPort)
+        } catch {
+            throw fail(error.reason.hasPrefix("port") ? "invalid \(error.reason)" : "invalid host list: \(error)")
         }
         if path.contains("/") { throw fail("the vhost must percent-encode '/' as %2f") }
         guard let vhost = percentDecoded(path) else { throw fail("bad percent-encoding in vhost") }
@@ -135,12 +113,11 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
 
     /// The URL with the password replaced by `***`, safe for logs and errors.
     public var redacted: String {
-        let hostPart = host.contains(":") ? "[\(host)]" : host
         let vhost = virtualHost.utf8.map { byte -> String in
             let c = Character(Unicode.Scalar(byte))
             return (byte < 0x80 && (c.isLetter || c.isNumber || "-._~".contains(c))) ? String(c) : "%" + hex(byte)
         }.joined()
-        return "\(usesTLS ? "amqps" : "amqp")://\(user):***@\(hostPart):\(port)/\(vhost)"
+        return "\(usesTLS ? "amqps" : "amqp")://\(user):***@\(servers.map(\.description).joined(separator: ","))/\(vhost)"
     }
 
     public var description: String { redacted }

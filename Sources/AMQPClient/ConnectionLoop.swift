@@ -1,3 +1,4 @@
+import ClientSupport
 import CRabbitMQ
 import Logging
 
@@ -39,6 +40,8 @@ final class ConnectionLoop {
     var lastInbound = ContinuousClock.now
     var shuttingDown = false
     var reconnectAttempt = 0
+    /// The node of `configuration.url.servers` in use, or tried next.
+    var serverIndex = 0
     var nextAttempt = ContinuousClock.now
     var lastLoss: AMQPError?
 
@@ -92,14 +95,14 @@ final class ConnectionLoop {
     /// Connects, reports the first result, then serves until closed.
     func run(reportFirstConnect: (Result<Void, AMQPError>) -> Void) {
         do {
-            try open()
+            try openAnyNode()
             reportFirstConnect(.success(()))
         } catch {
             reportFirstConnect(.failure(error))
             mailbox.close(with: .closed(url: redactedURL))
             return
         }
-        logger.info("AMQP connection open")
+        logger.info("AMQP connection open", metadata: ["amqp.node": "\(server)"])
         while !shuttingDown {
             if connection != nil {
                 serviceOnce()
@@ -156,10 +159,11 @@ final class ConnectionLoop {
         if shuttingDown { return }
         reconnectAttempt += 1
         do {
-            try open()
+            try openAnyNode()
             logger.notice(
                 "AMQP connection restored",
                 metadata: [
+                    "amqp.node": "\(server)",
                     "attempt": "\(reconnectAttempt)",
                     "topology.declarations": "\(topology.entries.count)",
                     "consumers": "\(consumers.count)",
@@ -205,8 +209,33 @@ final class ConnectionLoop {
 
     // MARK: Opening
 
+    /// The node in use, or tried next.
+    var server: ServerAddress { configuration.url.servers[serverIndex] }
+
+    /// Opens a connection to the current node, else to each further node in turn; credentials or a
+    /// virtual host the broker refuses are the same on every node and fail at once.
+    func openAnyNode() throws(AMQPError) {
+        let nodes = configuration.url.servers.count
+        for tried in 1...nodes {
+            do {
+                try open()
+                return
+            } catch {
+                switch error {
+                case .authenticationFailed, .virtualHostRefused: throw error
+                default: break
+                }
+                guard tried < nodes else { throw error }
+                logger.warning("AMQP node unreachable; trying the next", metadata: ["amqp.node": "\(server)", "error": "\(error)"])
+                serverIndex = (serverIndex + 1) % nodes
+            }
+        }
+    }
+
     func open() throws(AMQPError) {
         let url = configuration.url
+        let server = self.server
+        let node = url.servers.count > 1 ? "node \(server): " : ""
         guard let conn = amqp_new_connection() else {
             throw .connectionFailed(url: redactedURL, reason: "cannot allocate a connection")
         }
@@ -231,17 +260,17 @@ final class ConnectionLoop {
             guard socket != nil else { throw .connectionFailed(url: redactedURL, reason: "cannot create a socket") }
         }
         var connectTimeout = Self.timeval(configuration.connectTimeout)
-        let status = amqp_socket_open_noblock(socket, scratch.cString(url.host), Int32(url.port), &connectTimeout)
+        let status = amqp_socket_open_noblock(socket, scratch.cString(server.host), Int32(server.port), &connectTimeout)
         if status != AMQP_STATUS_OK.rawValue {
             var reason = Self.describe(status)
             if status == AMQP_STATUS_SOCKET_ERROR.rawValue {
-                reason = ConnectDiagnosis.reason(host: url.host, port: url.port) ?? reason
+                reason = ConnectDiagnosis.reason(host: server.host, port: server.port) ?? reason
             } else if status == AMQP_STATUS_TIMEOUT.rawValue {
                 reason = "no answer within \(configuration.connectTimeout)"
             } else if status == AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED.rawValue {
-                reason = "cannot resolve host '\(url.host)'"
+                reason = "cannot resolve host '\(server.host)'"
             }
-            throw .connectionFailed(url: redactedURL, reason: reason)
+            throw .connectionFailed(url: redactedURL, reason: node + reason)
         }
         var operationTimeout = Self.timeval(configuration.operationTimeout)
         _ = amqp_set_handshake_timeout(conn, &operationTimeout)
@@ -339,11 +368,13 @@ final class ConnectionLoop {
         watchdog.unwatch()
         // A socket the watchdog shut down fails with a plain socket error: say why it was shut down.
         let reason = watchdog.takeCut().map { "\(reason): \($0)" } ?? reason
-        logger.warning("AMQP connection lost; reconnecting", metadata: ["reason": "\(reason)"])
+        logger.warning("AMQP connection lost; reconnecting", metadata: ["reason": "\(reason)", "amqp.node": "\(server)"])
         amqp_destroy_connection(conn)
         connection = nil
         inbound = nil
         epoch += 1
+        // The node may be the thing that failed: the next attempt goes to another one.
+        serverIndex = (serverIndex + 1) % configuration.url.servers.count
         let error = AMQPError.connectionLost(url: redactedURL, reason: reason)
         lastLoss = error
         failQueuedPublishes(error)

@@ -29,8 +29,10 @@ struct PostgresBench: AsyncParsableCommand {
         let configuration = try PostgresConfiguration(url: url)
         let sql = "SELECT gen_random_uuid()::text AS id FROM generate_series(1, \(rows))"
         var environment = ProcessInfo.processInfo.environment
-        environment["PGHOST"] = configuration.host
-        environment["PGPORT"] = String(configuration.port)
+        let pgHost = configuration.servers.map(\.host).joined(separator: ",")
+        let pgPort = configuration.servers.map { String($0.port) }.joined(separator: ",")
+        environment["PGHOST"] = pgHost
+        environment["PGPORT"] = pgPort
         environment["PGUSER"] = configuration.user
         environment["PGDATABASE"] = configuration.database
         if let password = configuration.password { environment["PGPASSWORD"] = password }
@@ -65,7 +67,7 @@ struct PostgresBench: AsyncParsableCommand {
         print(String(format: "  of which decoding the rows: median %.1f ms", median(decodeTimes)))
         print(String(format: "  connect, query and decode:  median %.1f ms", median(connectAndQueryTimes)))
         guard !skipReference else { return }
-        print("PGHOST=\(configuration.host) PGPORT=\(configuration.port) PGUSER=\(configuration.user) PGDATABASE=\(configuration.database) PGPASSWORD=*** psql -X -q -c '\(sql)' > /dev/null:")
+        print("PGHOST=\(pgHost) PGPORT=\(pgPort) PGUSER=\(configuration.user) PGDATABASE=\(configuration.database) PGPASSWORD=*** psql -X -q -c '\(sql)' > /dev/null:")
         print(String(format: "  whole process (start, connect, query, print): median %.1f ms", median(psqlTimes)))
         print("same with psql -c '\\timing on' (output read and discarded):")
         print(String(format: "  psql's own query timing: median %.1f ms", median(psqlQueryTimes)))

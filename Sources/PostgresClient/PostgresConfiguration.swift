@@ -2,10 +2,12 @@ import ClientSupport
 
 /// Where and how to reach Postgres: parsed from `DATABASE_URL`
 /// (`postgres://user:pass@host:port/db?sslmode=...`, or `postgresql://`), plus timeouts and backoff.
-/// It becomes libpq keyword/value pairs, never a concatenated conninfo string.
+/// It becomes libpq keyword/value pairs, never a concatenated conninfo string. Several servers
+/// (`postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=read-write`) are tried in order by libpq,
+/// which keeps the first that has the asked-for attributes: after a failover, the promoted standby.
 public struct PostgresConfiguration: Sendable, Equatable {
-    public var host: String
-    public var port: Int
+    /// The servers, in the order libpq tries them.
+    public var servers: [ServerAddress]
     public var user: String
     public var password: String?
     public var database: String
@@ -40,8 +42,23 @@ public struct PostgresConfiguration: Sendable, Equatable {
         connectTimeout: Duration = .seconds(5),
         statementTimeout: Duration? = nil
     ) {
-        self.host = host
-        self.port = port
+        self.init(
+            servers: [ServerAddress(host: host, port: port)], user: user, password: password, database: database,
+            sslMode: sslMode, extraParameters: extraParameters, connectTimeout: connectTimeout, statementTimeout: statementTimeout
+        )
+    }
+
+    public init(
+        servers: [ServerAddress],
+        user: String,
+        password: String? = nil,
+        database: String,
+        sslMode: String? = nil,
+        extraParameters: [String: String] = [:],
+        connectTimeout: Duration = .seconds(5),
+        statementTimeout: Duration? = nil
+    ) {
+        self.servers = servers
         self.user = user
         self.password = password
         self.database = database
@@ -97,30 +114,11 @@ public struct PostgresConfiguration: Sendable, Equatable {
         } else {
             authority = rest
         }
-        var host: Substring
-        var portText: Substring?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw invalid("unterminated IPv6 address") }
-            host = authority[authority.index(after: authority.startIndex)..<close]
-            let after = authority[authority.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw invalid("unexpected text after the IPv6 address") }
-                portText = after.dropFirst()
-            }
-        } else if let colon = authority.lastIndex(of: ":") {
-            host = authority[..<colon]
-            portText = authority[authority.index(after: colon)...]
-        } else {
-            host = authority
-        }
-        if host.contains(",") { throw invalid("several hosts are not supported") }
-        guard !host.isEmpty else { throw invalid("missing host") }
-        var port = 5432
-        if let portText {
-            guard let value = Int(portText), (1...65535).contains(value) else {
-                throw invalid("port '\(portText)' is not a number from 1 to 65535")
-            }
-            port = value
+        let servers: [ServerAddress]
+        do throws(ServerAddressError) {
+            servers = try ServerAddress.parseList(authority, defaultPort: 5432)
+        } catch {
+            throw invalid("host list: \(error)")
         }
         guard let database = percentDecoded(databasePart) else {
             throw invalid("malformed percent-encoding in the database name")
@@ -158,23 +156,24 @@ public struct PostgresConfiguration: Sendable, Equatable {
             }
         }
         self.init(
-            host: String(host), port: port, user: user, password: password,
+            servers: servers, user: user, password: password,
             database: database.isEmpty ? user : database, sslMode: sslMode, extraParameters: extra,
             connectTimeout: connectTimeout, statementTimeout: statementTimeout
         )
     }
 
-    /// The server as `host:port/db`, for messages (never includes credentials).
+    /// The servers as `host:port[,host:port...]/db`, for messages (never includes credentials).
     public var serverDescription: String {
-        let shownHost = host.contains(":") ? "[\(host)]" : host
-        return "\(shownHost):\(port)/\(database)"
+        servers.map(\.description).joined(separator: ",") + "/" + database
     }
 
     /// The libpq keyword/value pairs for `PQconnectdbParams`. Sessions use ISO dates in UTC and UTF-8,
     /// which the result decoding relies on.
     public var connectionParameters: [(keyword: String, value: String)] {
         var parameters: [(keyword: String, value: String)] = [
-            ("host", host), ("port", String(port)), ("user", user), ("dbname", database),
+            ("host", servers.map(\.host).joined(separator: ",")),
+            ("port", servers.map { String($0.port) }.joined(separator: ",")),
+            ("user", user), ("dbname", database),
         ]
         if let password { parameters.append(("password", password)) }
         if let sslMode { parameters.append(("sslmode", sslMode)) }

@@ -125,8 +125,21 @@ final class PostgresConnection: @unchecked Sendable {
             ])
             return PostgresError(kind: .connectionLost, server: server, sqlState: sqlState, message: message, detail: detail.map(redacted))
         }
+        if sqlState == Self.readOnlyTransaction {
+            // The server became a standby (a failover demoted it): reconnect, and libpq finds the
+            // read-write one among the URL's servers.
+            dropConnection()
+            lostConnection = true
+            logger.warning("Postgres server is read-only now; the next call reconnects", metadata: [
+                "postgres.server": "\(server)", "postgres.error": "\(message)",
+            ])
+            return PostgresError(kind: .connectionLost, server: server, sqlState: sqlState, message: message, detail: detail.map(redacted))
+        }
         return PostgresError(kind: .queryFailed, server: server, sqlState: sqlState, message: message, detail: detail.map(redacted))
     }
+
+    /// SQLSTATE `read_only_sql_transaction`: a write reached a standby.
+    static let readOnlyTransaction = "25006"
 
     /// A diagnostic field by its code letter (`C` SQLSTATE, `M` primary message, `D` detail).
     private func field(_ result: OpaquePointer, _ code: Unicode.Scalar) -> String? {

@@ -28,6 +28,8 @@ public struct ConfigurationKey: Sendable, Equatable, Hashable {
         case host
         /// A file path; empty means unset.
         case optionalPath
+        /// Empty, or comma-separated `host:port` servers (`[v6]:port` for IPv6).
+        case serverList
     }
 
     public let name: String
@@ -63,6 +65,7 @@ public struct ConfigurationKey: Sendable, Equatable, Hashable {
         case .text(.instanceId): return "empty or at most 200 letters, digits, '.', '-', '_' or ':'"
         case .text(.host): return "a host name or IP address"
         case .text(.optionalPath): return "a file path, or empty"
+        case .text(.serverList): return "empty, or comma-separated host:port servers"
         case .url(let schemes): return "a URL with scheme " + schemes.joined(separator: " or ") + " and a host"
         }
     }
@@ -175,15 +178,21 @@ public enum ConfigurationKeys {
     public static let mcpMaxUpstreamConnections = ConfigurationKey(
         "Mcp:MaxUpstreamConnections", "1024", .integer(1...100_000),
         "Upstream MCP sessions (one per service and owner) a worker keeps at most; past it the least recently used idle one is closed. Sessions of services no held endpoint binds are closed at once.")
+    public static let redisSentinels = ConfigurationKey(
+        "Redis:Sentinels", "", .text(.serverList),
+        "Redis Sentinels (host:port, comma-separated) asked for the master of Redis:MasterName; the pool follows their failovers. Empty: REDIS_URL's host is the server. With sentinels, REDIS_URL still gives the password and database.")
+    public static let redisMasterName = ConfigurationKey(
+        "Redis:MasterName", "mymaster", .text(.amqpName),
+        "The master's name in the sentinels' configuration (used when Redis:Sentinels is set).")
     public static let databaseURL = ConfigurationKey(
         "DATABASE_URL", "", .url(schemes: ["postgres", "postgresql"]),
-        "Postgres connection URL (postgres://user:pass@host:port/db?sslmode=...).")
+        "Postgres connection URL (postgres://user:pass@host:port/db?sslmode=...); several servers (host1:5432,host2:5432) with target_session_attrs=read-write follow a failover.")
     public static let redisURL = ConfigurationKey(
         "REDIS_URL", "", .url(schemes: ["redis", "rediss"]),
         "Redis connection URL (redis://[:password@]host:port[/db]).")
     public static let amqpURL = ConfigurationKey(
         "AMQP_URL", "", .url(schemes: ["amqp", "amqps"]),
-        "RabbitMQ connection URL (amqp://user:pass@host:port/vhost, amqps:// too).")
+        "RabbitMQ connection URL (amqp://user:pass@host:port/vhost, amqps:// too); several nodes of a cluster (host1:5672,host2:5672,host3:5672): each connection fails over to the next.")
 
     /// Every key, in print order.
     public static let all: [ConfigurationKey] = [
@@ -193,7 +202,7 @@ public enum ConfigurationKeys {
         retryMaxAttempts, retryDelays, queuePrefix, deliveryLimit,
         metricsPort, metricsHost, logFormat, logLevel, tlsCaFile, mcpCallTimeout,
         mcpMaxMessageBytes, mcpMaxConcurrentCalls, mcpMaxResponseBytes, mcpMaxSseLineBytes, mcpMaxSseEventBytes,
-        mcpUpstreamIdleTimeout, mcpMaxUpstreamConnections,
+        mcpUpstreamIdleTimeout, mcpMaxUpstreamConnections, redisSentinels, redisMasterName,
         databaseURL, redisURL, amqpURL,
     ]
 

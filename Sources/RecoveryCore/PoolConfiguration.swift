@@ -1,3 +1,4 @@
+import ClientSupport
 import Foundation
 
 /// Log line format.
@@ -6,13 +7,15 @@ public enum LogFormat: String, Sendable, Equatable, CaseIterable {
     case json
 }
 
-/// A connection URL from `DATABASE_URL`, `REDIS_URL` or `AMQP_URL`.
+/// A connection URL from `DATABASE_URL`, `REDIS_URL` or `AMQP_URL`; its authority may list several
+/// servers (`h1:5672,h2:5672`), as the clients accept.
 public struct ConnectionURL: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The URL as given, with its password: pass it to the client library, never to a log.
     public let raw: String
     public let scheme: String
-    public let host: String
-    public let port: Int?
+    public let servers: [ServerAddress]
+
+    static let defaultPorts = ["postgres": 5432, "postgresql": 5432, "redis": 6379, "amqp": 5672, "amqps": 5671]
 
     /// The URL with its password masked: safe for logs and errors.
     public var redacted: String { Redaction.connectionURL(raw) }
@@ -92,6 +95,10 @@ public struct PoolConfiguration: Sendable, Equatable {
     /// `Mcp:MaxUpstreamConnections`.
     public let mcpMaxUpstreamConnections: Int
     /// `DATABASE_URL`.
+    /// `Redis:Sentinels`: empty when Redis is reached at `REDIS_URL`'s host.
+    public let redisSentinels: [ServerAddress]
+    /// `Redis:MasterName`.
+    public let redisMasterName: String
     public let databaseURL: ConnectionURL?
     /// `REDIS_URL`.
     public let redisURL: ConnectionURL?
@@ -165,6 +172,8 @@ public struct PoolConfiguration: Sendable, Equatable {
         mcpMaxSseEventBytes = try reader.int(ConfigurationKeys.mcpMaxSseEventBytes)
         mcpUpstreamIdleTimeoutSeconds = try reader.int(ConfigurationKeys.mcpUpstreamIdleTimeout)
         mcpMaxUpstreamConnections = try reader.int(ConfigurationKeys.mcpMaxUpstreamConnections)
+        redisSentinels = try reader.servers(ConfigurationKeys.redisSentinels)
+        redisMasterName = try reader.text(ConfigurationKeys.redisMasterName)
         databaseURL = try reader.url(ConfigurationKeys.databaseURL)
         redisURL = try reader.url(ConfigurationKeys.redisURL)
         amqpURL = try reader.url(ConfigurationKeys.amqpURL)
@@ -291,20 +300,36 @@ private struct ValueReader {
                 && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" ) }
         case .optionalPath:
             valid = !value.utf8.contains(0) && value.utf8.count <= 4096
+        case .serverList:
+            valid = value.isEmpty || (try? ServerAddress.parseList(Substring(value), defaultPort: 0))?.allSatisfy { $0.port != 0 } == true
+            // A port is required: a sentinel has no default one worth guessing.
         }
         guard valid else { throw invalid(key) }
         return value
+    }
+
+    /// A `.serverList` key's servers (none when empty).
+    func servers(_ key: ConfigurationKey) throws(ConfigurationError) -> [ServerAddress] {
+        let value = try text(key)
+        guard !value.isEmpty else { return [] }
+        guard let servers = try? ServerAddress.parseList(Substring(value), defaultPort: 0) else { throw invalid(key) }
+        return servers
     }
 
     func url(_ key: ConfigurationKey) throws(ConfigurationError) -> ConnectionURL? {
         guard case .url(let schemes) = key.kind else { throw invalid(key) }
         let value = raw(key).value.trimmingCharacters(in: .whitespaces)
         if value.isEmpty { return nil }
-        guard let components = URLComponents(string: value),
-              let scheme = components.scheme?.lowercased(), schemes.contains(scheme),
-              let host = components.host, !host.isEmpty
-        else { throw invalid(key) }
-        if let port = components.port, !(1...65_535).contains(port) { throw invalid(key) }
-        return ConnectionURL(raw: value, scheme: scheme, host: host, port: components.port)
+        guard let schemeEnd = value.range(of: "://"), schemes.contains(value[..<schemeEnd.lowerBound].lowercased()) else {
+            throw invalid(key)
+        }
+        var authority = value[schemeEnd.upperBound...]
+        if let end = authority.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { authority = authority[..<end] }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        let scheme = value[..<schemeEnd.lowerBound].lowercased()
+        guard let servers = try? ServerAddress.parseList(authority, defaultPort: ConnectionURL.defaultPorts[scheme] ?? 0) else {
+            throw invalid(key)
+        }
+        return ConnectionURL(raw: value, scheme: scheme, servers: servers)
     }
 }

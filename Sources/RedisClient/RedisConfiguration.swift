@@ -14,6 +14,8 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var connectTimeout: Duration
     /// How long one command (or one pipeline's reply) may take before the call fails with a timeout.
     public var commandTimeout: Duration
+    /// When set, the server is the master these sentinels name, and `host`/`port` are not used.
+    public var sentinel: RedisSentinel?
 
     public init(
         host: String,
@@ -77,29 +79,11 @@ public struct RedisConfiguration: Sendable, Equatable {
             authority = rest
             path = ""
         }
-        let host: Substring
-        var portText: Substring?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw invalid("unterminated IPv6 address") }
-            host = authority[authority.index(after: authority.startIndex)..<close]
-            let after = authority[authority.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw invalid("unexpected text after the IPv6 address") }
-                portText = after.dropFirst()
-            }
-        } else if let colon = authority.lastIndex(of: ":") {
-            host = authority[..<colon]
-            portText = authority[authority.index(after: colon)...]
-        } else {
-            host = authority
-        }
-        guard !host.isEmpty else { throw invalid("missing host") }
-        var port = 6379
-        if let portText {
-            guard let value = Int(portText), (1...65535).contains(value) else {
-                throw invalid("port '\(portText)' is not a number from 1 to 65535")
-            }
-            port = value
+        let server: ServerAddress
+        do throws(ServerAddressError) {
+            server = try ServerAddress.parse(authority, defaultPort: 6379)
+        } catch {
+            throw invalid(error.reason)
         }
         var database = 0
         if !path.isEmpty {
@@ -109,14 +93,14 @@ public struct RedisConfiguration: Sendable, Equatable {
             database = value
         }
         self.init(
-            host: String(host), port: port, username: username, password: password, database: database,
+            host: server.host, port: server.port, username: username, password: password, database: database,
             connectTimeout: connectTimeout, commandTimeout: commandTimeout
         )
     }
 
-    /// The server as `host:port/db`, for messages (never includes credentials).
+    /// The server as `host:port/db` (or the sentinels' master name), for messages (never includes credentials).
     public var serverDescription: String {
-        let shownHost = host.contains(":") ? "[\(host)]" : host
-        return "\(shownHost):\(port)/\(database)"
+        if let sentinel { return "master '\(sentinel.masterName)' of sentinels \(sentinel.servers.map(\.description).joined(separator: ","))/\(database)" }
+        return ServerAddress(host: host, port: port).description + "/\(database)"
     }
 }

@@ -9,25 +9,25 @@ private let sigpipeIgnored: Void = {
     _ = signal(SIGPIPE, SIG_IGN)
 }()
 
-/// A hiredis context handed from the thread that connected it to the event loop that uses it.
+/// A hiredis context handed from the thread that connected it to the event loop that uses it, with the
+/// server it reached (the master the sentinels named, when there are sentinels).
 struct RedisContextHandoff: @unchecked Sendable {
     let context: UnsafeMutablePointer<redisContext>
+    let server: ServerAddress
 }
 
-/// Establishes a connection the blocking way (TCP with the connect timeout, `AUTH`, `SELECT`) on a
-/// short-lived thread of its own, so a slow connect never holds up the event loop.
+/// Establishes a connection the blocking way (asking the sentinels for the master when there are some,
+/// TCP with the connect timeout, `AUTH`, `SELECT`, and `ROLE` behind sentinels) on a short-lived thread
+/// of its own, so a slow connect never holds up the event loop.
 enum RedisConnector {
-    static func connect(_ configuration: RedisConfiguration) throws(RedisError) -> RedisContextHandoff {
+    static func connect(_ configuration: RedisConfiguration, sentinels: SentinelOrder?) throws(RedisError) -> RedisContextHandoff {
         _ = sigpipeIgnored
-        let server = configuration.serverDescription
-        guard let context = redisConnectWithTimeout(configuration.host, Int32(configuration.port), timeval(configuration.connectTimeout)) else {
-            throw .connectFailed(server: server, reason: "out of memory")
+        var target = ServerAddress(host: configuration.host, port: configuration.port)
+        if let sentinel = configuration.sentinel, let sentinels {
+            target = try master(of: sentinel, order: sentinels, configuration: configuration)
         }
-        if context.pointee.err != 0 {
-            let reason = errorText(context)
-            redisFree(context)
-            throw .connectFailed(server: server, reason: reason)
-        }
+        let server = target.description + "/\(configuration.database)"
+        let context = try open(target, timeout: configuration.connectTimeout, server: server)
         _ = redisSetTimeout(context, timeval(configuration.commandTimeout))
         _ = redisEnableKeepAlive(context)
         do throws(RedisError) {
@@ -43,11 +43,79 @@ enum RedisConnector {
                case let .error(message) = try execute(RedisCommand("SELECT", configuration.database), on: context, server: server) {
                 throw RedisError.authenticationFailed(server: server, message: "SELECT \(configuration.database): \(message)")
             }
+            if configuration.sentinel != nil {
+                // A sentinel's answer can be stale during a failover: only a server that says it is the
+                // master gets commands.
+                let role = try execute(RedisCommand("ROLE"), on: context, server: server)
+                let name = role.array?.first?.string ?? role.description
+                guard name == "master" else {
+                    throw RedisError.connectFailed(server: server, reason: "the sentinels named it master, but its ROLE is \(name)")
+                }
+            }
         } catch {
             redisFree(context)
             throw error
         }
-        return RedisContextHandoff(context: context)
+        return RedisContextHandoff(context: context, server: target)
+    }
+
+    /// The master's address from the first sentinel that knows it; that sentinel is asked first next time.
+    static func master(of sentinel: RedisSentinel, order: SentinelOrder, configuration: RedisConfiguration) throws(RedisError) -> ServerAddress {
+        var failures: [String] = []
+        for address in order.current {
+            do throws(RedisError) {
+                let master = try ask(address, for: sentinel, configuration: configuration)
+                order.promote(address)
+                return master
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        throw .connectFailed(
+            server: configuration.serverDescription,
+            reason: "no sentinel named the master (" + failures.joined(separator: "; ") + ")")
+    }
+
+    /// `SENTINEL get-master-addr-by-name` on one sentinel, authenticating with the pool's password
+    /// only when the sentinel asks for it.
+    private static func ask(_ address: ServerAddress, for sentinel: RedisSentinel, configuration: RedisConfiguration) throws(RedisError) -> ServerAddress {
+        let server = address.description
+        let context = try open(address, timeout: sentinel.timeout, server: server)
+        defer { redisFree(context) }
+        _ = redisSetTimeout(context, timeval(sentinel.timeout))
+        let question = RedisCommand("SENTINEL", "get-master-addr-by-name", sentinel.masterName)
+        var reply = try execute(question, on: context, server: server)
+        if let message = reply.errorMessage, message.hasPrefix("NOAUTH"), let password = configuration.password {
+            var auth = RedisCommand("AUTH")
+            if let username = configuration.username { auth.arguments.append(Array(username.utf8)) }
+            auth.arguments.append(Array(password.utf8))
+            if case let .error(message) = try execute(auth, on: context, server: server) {
+                throw .authenticationFailed(server: server, message: message)
+            }
+            reply = try execute(question, on: context, server: server)
+        }
+        if reply.isNull {
+            throw .connectFailed(server: server, reason: "it watches no master named '\(sentinel.masterName)'")
+        }
+        guard let fields = reply.array, fields.count == 2, let host = fields[0].string, !host.isEmpty,
+              let port = fields[1].string.flatMap({ Int($0) }), (1...65535).contains(port)
+        else {
+            throw .connectFailed(server: server, reason: "unexpected answer: \(reply.errorMessage ?? reply.description)")
+        }
+        return ServerAddress(host: host, port: port)
+    }
+
+    /// A blocking TCP connection with `timeout`.
+    private static func open(_ address: ServerAddress, timeout: Duration, server: String) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        guard let context = redisConnectWithTimeout(address.host, Int32(address.port), timeval(timeout)) else {
+            throw .connectFailed(server: server, reason: "out of memory")
+        }
+        if context.pointee.err != 0 {
+            let reason = errorText(context)
+            redisFree(context)
+            throw .connectFailed(server: server, reason: reason)
+        }
+        return context
     }
 
     /// One blocking command on a context that is still being set up.
@@ -73,6 +141,8 @@ enum RedisConnector {
 final class RedisRequest: @unchecked Sendable {
     let commands: [RedisCommand]
     private var replies: [RedisReply] = []
+    /// Set when a reply said the server is a read-only replica (a master demoted by a failover).
+    private(set) var reachedReplica = false
     private let continuation: UnsafeContinuation<[RedisReply], any Error>
 
     init(commands: [RedisCommand], continuation: UnsafeContinuation<[RedisReply], any Error>) {
@@ -85,7 +155,9 @@ final class RedisRequest: @unchecked Sendable {
     /// pipeline is complete (then `resume` hands the replies over).
     func take(_ object: UnsafeMutableRawPointer) -> Bool {
         if replies.isEmpty { replies.reserveCapacity(commands.count) }
-        replies.append(RedisReplyConversion.convert(object.assumingMemoryBound(to: redisReply.self)))
+        let reply = RedisReplyConversion.convert(object.assumingMemoryBound(to: redisReply.self))
+        if case let .error(message) = reply, message.hasPrefix("READONLY") { reachedReplica = true }
+        replies.append(reply)
         freeReplyObject(object)
         return replies.count == commands.count
     }
@@ -125,7 +197,11 @@ final class RedisLink: @unchecked Sendable {
     }
 
     let configuration: RedisConfiguration
-    let server: String
+    /// The server for messages: the master last reached, when sentinels name it.
+    private(set) var server: String
+    private let sentinels: SentinelOrder?
+    /// The master last reached through the sentinels, to log a failover when it changes.
+    private var master: ServerAddress?
     private let logger: Logger
     private let loop: RedisEventLoop
     private let timeoutNanoseconds: UInt64
@@ -148,6 +224,7 @@ final class RedisLink: @unchecked Sendable {
     init(configuration: RedisConfiguration, logger: Logger, loop: RedisEventLoop) {
         self.configuration = configuration
         self.server = configuration.serverDescription
+        self.sentinels = configuration.sentinel.map { SentinelOrder($0.servers) }
         self.logger = logger
         self.loop = loop
         let (seconds, attoseconds) = configuration.commandTimeout.components
@@ -179,10 +256,11 @@ final class RedisLink: @unchecked Sendable {
         state = .connecting
         let configuration = self.configuration
         let loop = self.loop
+        let sentinels = self.sentinels
         Thread.detachNewThread { [self] in
             let result: Result<RedisContextHandoff, RedisError>
             do throws(RedisError) {
-                result = .success(try RedisConnector.connect(configuration))
+                result = .success(try RedisConnector.connect(configuration, sentinels: sentinels))
             } catch {
                 result = .failure(error)
             }
@@ -206,6 +284,9 @@ final class RedisLink: @unchecked Sendable {
             context.pointee.flags &= ~Int32(REDIS_BLOCK)
             let token = loop.register(self, fd: fd)
             state = .connected(context: context, fd: fd, token: token)
+            if let sentinel = configuration.sentinel {
+                noteMaster(handoff.server, name: sentinel.masterName)
+            }
             if lostConnection {
                 lostConnection = false
                 logger.info("Reconnected to Redis", metadata: ["redis.server": "\(server)"])
@@ -216,6 +297,21 @@ final class RedisLink: @unchecked Sendable {
         case let .failure(error):
             if case .connecting = state { state = .idle }
             for (request, _) in waiting { request.fail(error) }
+        }
+    }
+
+    /// Logs which server the sentinels named, and loudly when it changed (a failover).
+    private func noteMaster(_ address: ServerAddress, name: String) {
+        server = address.description + "/\(configuration.database)"
+        defer { master = address }
+        guard let previous = master else {
+            logger.info("Redis master from the sentinels", metadata: ["redis.master": "\(address)", "redis.master_name": "\(name)"])
+            return
+        }
+        if previous != address {
+            logger.warning("Redis master changed (a Sentinel failover); commands now go to the new master", metadata: [
+                "redis.master": "\(address)", "redis.previous_master": "\(previous)", "redis.master_name": "\(name)",
+            ])
         }
     }
 
@@ -343,6 +439,11 @@ final class RedisLink: @unchecked Sendable {
                     inFlight.removeFirst(inFlightHead)
                     inFlightHead = 0
                 }
+                if request.reachedReplica {
+                    // Writes can only fail here until the connection goes: the next call finds the master.
+                    dropConnection(context, failure: .readOnlyReplica)
+                    return false
+                }
             }
         }
     }
@@ -382,6 +483,8 @@ final class RedisLink: @unchecked Sendable {
         case protocolViolation(String)
         /// No data moved for the command timeout.
         case timeout
+        /// The server answered `-READONLY`: it is a replica now.
+        case readOnlyReplica
     }
 
     /// Turns the failure into `RedisError`s for the pipelines in flight, frees the context and logs the
@@ -401,6 +504,8 @@ final class RedisLink: @unchecked Sendable {
             reason = text
         case .timeout:
             reason = "no reply within the command timeout"
+        case .readOnlyReplica:
+            reason = "the server is a read-only replica now (a failover)"
         }
         if case let .connected(_, fd, token) = state {
             loop.deregister(fd: fd, token: token)

@@ -1,3 +1,4 @@
+import ClientSupport
 import Testing
 @testable import AMQPClient
 
@@ -7,8 +8,7 @@ import Testing
         #expect(url.usesTLS == false)
         #expect(url.user == "xiaozhi")
         #expect(url.password == "s3cret")
-        #expect(url.host == "127.0.0.1")
-        #expect(url.port == 27672)
+        #expect(url.servers == [ServerAddress(host: "127.0.0.1", port: 27672)])
         #expect(url.virtualHost == "/")
     }
 
@@ -17,13 +17,13 @@ import Testing
         #expect(url.user == "us@er")
         #expect(url.password == "p:a/ss@")
         #expect(url.virtualHost == "prod/jobs")
-        #expect(url.port == 5672)
+        #expect(url.servers == [ServerAddress(host: "rabbit.internal", port: 5672)])
     }
 
     @Test func amqpsDefaultsToPort5671WithPeerVerification() throws {
         let url = try AMQPURL(parsing: "amqps://u:p@broker.example.com/vh")
         #expect(url.usesTLS)
-        #expect(url.port == 5671)
+        #expect(url.servers.map(\.port) == [5671])
         #expect(url.verifiesPeer)
         #expect(url.virtualHost == "vh")
     }
@@ -38,7 +38,7 @@ import Testing
         #expect(url.user == "guest")
         #expect(url.password == "guest")
         let bare = try AMQPURL(parsing: "amqp://")
-        #expect(bare.host == "localhost")
+        #expect(bare.servers == [ServerAddress(host: "localhost", port: 5672)])
     }
 
     @Test func readsQueryParameters() throws {
@@ -61,9 +61,14 @@ import Testing
 
     @Test func parsesBracketedIPv6Host() throws {
         let url = try AMQPURL(parsing: "amqp://u:p@[::1]:5673/v")
-        #expect(url.host == "::1")
-        #expect(url.port == 5673)
+        #expect(url.servers == [ServerAddress(host: "::1", port: 5673)])
         #expect(url.redacted == "amqp://u:***@[::1]:5673/v")
+    }
+
+    @Test func parsesTheNodesOfACluster() throws {
+        let url = try AMQPURL(parsing: "amqp://u:s3cret@rabbit-1:5672,rabbit-2,[::1]:5673/v")
+        #expect(url.servers.map(\.description) == ["rabbit-1:5672", "rabbit-2:5672", "[::1]:5673"])
+        #expect(url.redacted == "amqp://u:***@rabbit-1:5672,rabbit-2:5672,[::1]:5673/v")
     }
 
     @Test func redactedFormHidesPasswordAndReencodesVhost() throws {
@@ -82,6 +87,8 @@ import Testing
         ("amqp://u:s3cret@h/v?heartbeat=soon", "heartbeat must be"),
         ("amqp://u:s3cret@h/v?frobnicate=1", "unknown query parameter 'frobnicate'"),
         ("amqp://u:s3cret@[::1/v", "unterminated IPv6"),
+        ("amqp://u:s3cret@h1,,h2/v", "missing host"),
+        ("amqp://u:s3cret@h1,h2:0/v", "invalid port '0'"),
     ])
     func malformedURLGivesClearErrorWithoutPassword(text: String, expected: String) {
         #expect {

@@ -1,3 +1,4 @@
+import ClientSupport
 import AMQPClient
 import Testing
 
@@ -31,7 +32,7 @@ import Testing
 
     @Test func closedPortIsAConnectionErrorNamingTheAddress() async throws {
         var url = try AMQPURL(parsing: Broker.url())
-        url.port = 1  // nothing listens on tcpmux
+        url.servers = [ServerAddress(host: "127.0.0.1", port: 1)]  // nothing listens on tcpmux
         let error = await #expect(throws: AMQPError.self) {
             try await AMQPConnection.connect(configuration: AMQPConfiguration(url: url))
         }
@@ -93,5 +94,27 @@ import Testing
         }
         #expect(redacted.hasPrefix("amqps://"))
         #expect(!"\(error!)".contains(url.password))
+    }
+
+    @Test func aDeadNodeInTheListIsSkippedForTheNextOne() async throws {
+        var url = try AMQPURL(parsing: Broker.url())
+        url.servers = [ServerAddress(host: "127.0.0.1", port: 1)] + url.servers
+        let connection = try await AMQPConnection.connect(configuration: AMQPConfiguration(url: url))
+        let queue = try await connection.declare(QueueDeclaration(name: "", durable: false, exclusive: true, autoDelete: true))
+        #expect(!queue.name.isEmpty)
+        await connection.close()
+    }
+
+    @Test func everyNodeDeadNamesTheLastOneTried() async throws {
+        var url = try AMQPURL(parsing: Broker.url())
+        url.servers = [ServerAddress(host: "127.0.0.1", port: 1), ServerAddress(host: "127.0.0.1", port: 2)]
+        let error = await #expect(throws: AMQPError.self) {
+            try await AMQPConnection.connect(configuration: AMQPConfiguration(url: url))
+        }
+        guard case let .connectionFailed(_, reason) = error else {
+            Issue.record("expected connectionFailed, got \(String(describing: error))")
+            return
+        }
+        #expect(reason.contains("node 127.0.0.1:2"))
     }
 }

@@ -1,3 +1,4 @@
+import ClientSupport
 import PostgresClient
 import Testing
 
@@ -6,15 +7,14 @@ import Testing
         let configuration = try PostgresConfiguration(url: "postgres://pool:s3cret@db.internal:6432/xiaozhi?sslmode=require")
         #expect(configuration.user == "pool")
         #expect(configuration.password == "s3cret")
-        #expect(configuration.host == "db.internal")
-        #expect(configuration.port == 6432)
+        #expect(configuration.servers == [ServerAddress(host: "db.internal", port: 6432)])
         #expect(configuration.database == "xiaozhi")
         #expect(configuration.sslMode == "require")
     }
 
     @Test func acceptsThePostgresqlSchemeAndDefaults() throws {
         let configuration = try PostgresConfiguration(url: "postgresql://pool@localhost")
-        #expect(configuration.port == 5432)
+        #expect(configuration.servers == [ServerAddress(host: "localhost", port: 5432)])
         #expect(configuration.password == nil)
         #expect(configuration.database == "pool")
         #expect(configuration.sslMode == nil)
@@ -24,7 +24,7 @@ import Testing
         let configuration = try PostgresConfiguration(url: "postgres://us%40er:p%40ss%2Fw%3Ard@[::1]:5433/my%20db")
         #expect(configuration.user == "us@er")
         #expect(configuration.password == "p@ss/w:rd")
-        #expect(configuration.host == "::1")
+        #expect(configuration.servers == [ServerAddress(host: "::1", port: 5433)])
         #expect(configuration.database == "my db")
     }
 
@@ -34,6 +34,17 @@ import Testing
         let parameters = configuration.connectionParameters
         #expect(parameters.filter { $0.keyword == "password" }.map(\.value) == [password])
         #expect(parameters.filter { $0.keyword == "host" }.map(\.value) == ["127.0.0.1"])
+    }
+
+    @Test func severalServersBecomeLibpqHostAndPortListsInOrder() throws {
+        let configuration = try PostgresConfiguration(
+            url: "postgres://pool:pw@primary:5432,[::1]:5433,standby/db?target_session_attrs=read-write")
+        #expect(configuration.servers.map(\.description) == ["primary:5432", "[::1]:5433", "standby:5432"])
+        let parameters = Dictionary(uniqueKeysWithValues: configuration.connectionParameters.map { ($0.keyword, $0.value) })
+        #expect(parameters["host"] == "primary,::1,standby")
+        #expect(parameters["port"] == "5432,5433,5432")
+        #expect(parameters["target_session_attrs"] == "read-write")
+        #expect(configuration.serverDescription == "primary:5432,[::1]:5433,standby:5432/db")
     }
 
     @Test func sessionOptionsFixDateStyleTimeZoneAndStatementTimeout() throws {
@@ -54,7 +65,8 @@ import Testing
         ("postgres://pool:pw@h/db?sslmode=sometimes", "sslmode 'sometimes'"),
         ("postgres://pool:pw@h/db?host=evil", "unsupported query parameter 'host'"),
         ("postgres://pool:pw%zz@h/db", "percent-encoding"),
-        ("postgres://pool:pw@h1,h2/db", "several hosts"),
+        ("postgres://pool:pw@h1,,h2/db", "missing host"),
+        ("postgres://pool:pw@h1:5432,h2:99999/db", "'h2:99999'"),
         ("pool:pw@h/db", "expected postgres://"),
     ])
     func rejectsMalformedURLNamingItWithoutThePassword(url: String, reason: String) {

@@ -1,3 +1,4 @@
+import ClientSupport
 import PostgresClient
 import Testing
 
@@ -47,8 +48,8 @@ import Testing
 
     @Test func failedConnectsBackOffThenSucceedOnceTheServerIsReachable() async throws {
         var configuration = try testConfiguration()
-        let realPort = configuration.port
-        configuration.port = 1
+        let realServers = configuration.servers
+        configuration.servers = [ServerAddress(host: "127.0.0.1", port: 1)]
         let unreachable = PostgresClient(configuration: configuration)
         var errors: [PostgresError] = []
         for _ in 0..<2 {
@@ -56,8 +57,15 @@ import Testing
         }
         #expect(errors.count == 2)
         #expect(errors.allSatisfy { $0.kind == .connectFailed })
-        configuration.port = realPort
+        configuration.servers = realServers
         let reachable = PostgresClient(configuration: configuration)
         #expect(try await reachable.query("SELECT 1 AS one")[0].decode("one", as: Int.self) == 1)
+    }
+
+    @Test func aServerListSkipsADeadServerForTheNextOne() async throws {
+        var configuration = try testConfiguration()
+        configuration.servers = [ServerAddress(host: "127.0.0.1", port: 1)] + configuration.servers
+        let client = PostgresClient(configuration: configuration)
+        #expect(try await client.query("SELECT 1 AS one")[0].decode("one", as: Int.self) == 1)
     }
 }

@@ -103,12 +103,37 @@ import Testing
             "REDIS_URL": "redis://:pw@cache:6380/2",
             "AMQP_URL": "amqps://guest:guest@mq:5671/%2f",
         ])
-        #expect(config.databaseURL?.host == "db")
-        #expect(config.databaseURL?.port == 5432)
+        #expect(config.databaseURL?.servers.map(\.description) == ["db:5432"])
         #expect(config.redisURL?.scheme == "redis")
         #expect(config.redisURL?.raw == "redis://:pw@cache:6380/2")
         #expect(config.amqpURL?.scheme == "amqps")
-        #expect(try config.require(\.redisURL).host == "cache")
+        #expect(try config.require(\.redisURL).servers.map(\.description) == ["cache:6380"])
+    }
+
+    @Test func sentinelsAreAListOfServers() throws {
+        let config = try load(set: ["Redis:Sentinels=127.0.0.1:26379, [::1]:26380", "Redis:MasterName=pool-master"])
+        #expect(config.redisSentinels.map(\.description) == ["127.0.0.1:26379", "[::1]:26380"])
+        #expect(config.redisMasterName == "pool-master")
+        #expect(try load().redisSentinels.isEmpty)
+    }
+
+    @Test func connectionURLsMayListSeveralServers() throws {
+        let config = try load(env: [
+            "DATABASE_URL": "postgres://pool:pw@db1,db2:5433/verdure?target_session_attrs=read-write",
+            "AMQP_URL": "amqp://pool:pw@mq1:5672,mq2,[::1]:5673/%2f",
+        ])
+        #expect(config.databaseURL?.servers.map(\.description) == ["db1:5432", "db2:5433"])
+        #expect(config.amqpURL?.servers.map(\.description) == ["mq1:5672", "mq2:5672", "[::1]:5673"])
+    }
+
+    @Test(arguments: ["amqp://pool:pw@mq1,,mq2/", "amqp://pool:pw@mq1:0/", "amqp://pool:pw@/", "ftp://mq/"])
+    func aMalformedServerListNamesTheKey(url: String) {
+        guard case .invalidValue(let key, let shown, _, _) = error(env: ["AMQP_URL": url]) else {
+            Issue.record("no invalid-value error for \(url)")
+            return
+        }
+        #expect(key == "AMQP_URL")
+        #expect(!shown.contains("pw"))
     }
 
     @Test func missingConnectionURLIsNamed() throws {
@@ -185,6 +210,10 @@ import Testing
         ("Mcp:MaxSseEventBytes", "-1"),
         ("Mcp:UpstreamIdleTimeoutSeconds", "0"),
         ("Mcp:MaxUpstreamConnections", "0"),
+        ("Redis:Sentinels", "s1"),
+        ("Redis:Sentinels", "s1:26379,,s2:26379"),
+        ("Redis:Sentinels", "s1:26379;s2:26379"),
+        ("Redis:MasterName", ""),
         ("DATABASE_URL", "mysql://u:p@db/x"),
         ("REDIS_URL", "redis://"),
         ("REDIS_URL", "cache:6379"),

@@ -108,9 +108,10 @@ public struct RabbitManagementAPI: Sendable {
         return RabbitManagementAPI(baseURL: base, user: user, password: password, virtualHost: amqp.virtualHost, timeout: timeout)
     }
 
-    /// The management API's address on the AMQP URL's host, over TLS when the AMQP URL is.
+    /// The management API's address on the AMQP URL's (first) host, over TLS when the AMQP URL is.
     static func defaultBaseURL(for amqp: AMQPURL) -> String {
-        let host = amqp.host.contains(":") ? "[\(amqp.host)]" : amqp.host
+        let first = amqp.servers[0].host
+        let host = first.contains(":") ? "[\(first)]" : first
         return amqp.usesTLS ? "https://\(host):\(defaultTLSPort)" : "http://\(host):\(defaultPort)"
     }
 

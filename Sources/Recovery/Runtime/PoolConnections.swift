@@ -25,7 +25,10 @@ public struct PoolConnections: Sendable {
         let url = try configuration.require(\.redisURL)
         var settings = try RedisConfiguration(url: url.raw)
         if let commandTimeout { settings.commandTimeout = commandTimeout }
-        return try await retrying("Redis at \(url.redacted)") { [settings] in try await RedisClient.connect(configuration: settings) }
+        if !configuration.redisSentinels.isEmpty {
+            settings.sentinel = RedisSentinel(servers: configuration.redisSentinels, masterName: configuration.redisMasterName)
+        }
+        return try await retrying("Redis at \(settings.sentinel == nil ? url.redacted : settings.serverDescription)") { [settings] in try await RedisClient.connect(configuration: settings) }
     }
 
     public func postgres() async throws -> PostgresClient {
