@@ -92,7 +92,8 @@ func failure(_ outcome: ToolCallOutcome) throws -> BridgeFailure {
         default: ("Bearer", #"{"token":"shared-token"}"#)
         }
         let config = ServiceConfigRow(id: "c1", name: "peer", endpoint: peer.url, authenticationType: authType,
-                                      authenticationConfig: authConfig, protocolName: kind == .sse ? "sse" : "http")
+                                      authenticationConfig: authConfig, protocolName: kind == .sse ? "sse" : "http",
+                                      userId: peer.userId, isPublic: false)
         let (catalog, issues) = ToolCatalog.build(
             endpointId: "ep", ownerUserId: peer.userId,
             bindings: [ServiceBindingRow(id: "b1", xiaozhiMcpEndpointId: "ep", mcpServiceConfigId: "c1", isActive: true,

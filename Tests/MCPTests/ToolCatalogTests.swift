@@ -18,6 +18,19 @@ import Testing
         #expect(issues.isEmpty)
     }
 
+    @Test func usesAnotherUsersServiceOnlyWhenItIsPublic() {
+        let (catalog, issues) = F.catalog(
+            bindings: [
+                F.binding("b1", config: "own", selected: #"["a"]"#),
+                F.binding("b2", config: "shared", selected: #"["b"]"#),
+                F.binding("b3", config: "private", selected: #"["c"]"#),
+            ],
+            configs: [F.config("own"), F.config("shared", userId: "user-2", isPublic: true), F.config("private", userId: "user-2")],
+            tools: [F.tool("a", config: "own"), F.tool("b", config: "shared"), F.tool("c", config: "private")])
+        #expect(catalog.tools.map(\.name).sorted() == ["a", "b"])
+        #expect(issues == [.privateServiceOfAnotherUser(bindingId: "b3", serviceConfigId: "private")])
+    }
+
     @Test func offersNothingForAnEmptySelection() {
         let (catalog, issues) = F.catalog(
             bindings: [F.binding("b1", config: "c1", selected: "[]"), F.binding("b2", config: "c1", selected: nil),

@@ -13,7 +13,7 @@ import Testing
     }
 
     static func config(_ id: String) -> ServiceConfigRow {
-        ServiceConfigRow(id: id, name: "service-\(id)", endpoint: "http://127.0.0.1:9/mcp", authenticationType: nil, authenticationConfig: nil, protocolName: "streamable-http")
+        ServiceConfigRow(id: id, name: "service-\(id)", endpoint: "http://127.0.0.1:9/mcp", authenticationType: nil, authenticationConfig: nil, protocolName: "streamable-http", userId: "u", isPublic: false)
     }
 
     static func tool(_ id: String, _ name: String, config: String) -> ToolRow {

@@ -33,9 +33,15 @@ public struct ServiceConfigRow: Sendable, Hashable {
     public var authenticationConfig: String?
     /// `stdio`, `streamable-http`, `http` or `sse`; nil or empty means `streamable-http`.
     public var protocolName: String?
+    /// The user who owns the service.
+    public var userId: String
+    /// Whether endpoints of other users may bind it; a private service serves its owner's endpoints only.
+    public var isPublic: Bool
 
     public init(id: String, name: String, endpoint: String, authenticationType: String?,
-                authenticationConfig: String?, protocolName: String?) {
+                authenticationConfig: String?, protocolName: String?, userId: String, isPublic: Bool) {
+        self.userId = userId
+        self.isPublic = isPublic
         self.id = id
         self.name = name
         self.endpoint = endpoint

@@ -78,6 +78,10 @@ public struct ToolCatalog: Sendable, Equatable {
                 issues.append(.missingServiceConfig(bindingId: binding.id, serviceConfigId: binding.mcpServiceConfigId))
                 continue
             }
+            guard config.isPublic || config.userId == ownerUserId else {
+                issues.append(.privateServiceOfAnotherUser(bindingId: binding.id, serviceConfigId: config.id))
+                continue
+            }
             let service: UpstreamService
             switch upstreamService(config, ownerUserId: ownerUserId) {
             case .success(let s): service = s

@@ -124,7 +124,7 @@ public struct EndpointSchema: Sendable, Equatable {
 
     /// The service configs whose ids are in $1 (a text array).
     public var selectServiceConfigs: String {
-        "SELECT \"Id\", \"Name\", \"Endpoint\", \"AuthenticationType\", \"AuthenticationConfig\", \"Protocol\" FROM \(serviceConfigs) WHERE \"Id\" = ANY($1::text[])"
+        "SELECT \"Id\", \"Name\", \"Endpoint\", \"AuthenticationType\", \"AuthenticationConfig\", \"Protocol\", \"UserId\", \"IsPublic\" FROM \(serviceConfigs) WHERE \"Id\" = ANY($1::text[])"
     }
 
     /// The tools of the service configs whose ids are in $1 (a text array).

@@ -98,7 +98,8 @@ extension PostgresEndpointDirectory {
         ServiceConfigRow(
             id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
             endpoint: try row.decode(at: 2, as: String.self), authenticationType: try row.decode(at: 3, as: String?.self),
-            authenticationConfig: try row.decode(at: 4, as: String?.self), protocolName: try row.decode(at: 5, as: String?.self))
+            authenticationConfig: try row.decode(at: 4, as: String?.self), protocolName: try row.decode(at: 5, as: String?.self),
+            userId: try row.decode(at: 6, as: String.self), isPublic: try row.decode(at: 7, as: Bool.self))
     }
 
     /// A row of `selectTools`.

@@ -9,9 +9,9 @@ enum Fixtures {
     static func date(_ seconds: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(1_700_000_000 + seconds)) }
 
     static func config(_ id: String, endpoint: String = "http://127.0.0.1:1/mcp", protocolName: String? = "streamable-http",
-                       authType: String? = nil, authConfig: String? = nil) -> ServiceConfigRow {
+                       authType: String? = nil, authConfig: String? = nil, userId: String = owner, isPublic: Bool = false) -> ServiceConfigRow {
         ServiceConfigRow(id: id, name: "service \(id)", endpoint: endpoint, authenticationType: authType,
-                         authenticationConfig: authConfig, protocolName: protocolName)
+                         authenticationConfig: authConfig, protocolName: protocolName, userId: userId, isPublic: isPublic)
     }
 
     static func binding(_ id: String, config: String, selected: String?, active: Bool = true, endpoint: String = endpointId,

@@ -96,8 +96,8 @@ enum FaultScenario {
     }
 
     /// Runs `body` on a new cluster and always shuts the cluster down; on an error the logs are recorded.
-    static func withCluster(settings: [String: String] = [:], _ body: (PoolCluster) async throws -> Void) async throws {
-        let cluster = try await PoolCluster(settings: settings)
+    static func withCluster(settings: [String: String] = [:], servers: PoolCluster.Servers = .single, _ body: (PoolCluster) async throws -> Void) async throws {
+        let cluster = try await PoolCluster(settings: settings, servers: servers)
         do {
             try await body(cluster)
         } catch {

@@ -1,4 +1,5 @@
 import AMQPClient
+import ClientSupport
 import Foundation
 import PostgresClient
 import RecoveryCore
@@ -46,21 +47,38 @@ final class PoolCluster: @unchecked Sendable {
         "Log__Format": "text",
     ]
 
-    init(settings: [String: String] = [:]) async throws {
+    /// Which test servers a cluster runs on.
+    enum Servers {
+        /// `scripts/services.sh`: one Postgres, one Redis, one RabbitMQ node.
+        case single
+        /// `scripts/ha-services.sh`: a primary and a standby, Redis behind three sentinels, three RabbitMQ nodes.
+        case clustered
+    }
+
+    init(settings: [String: String] = [:], servers: Servers = .single) async throws {
         let id = UUID().uuidString.prefix(8).lowercased()
         namespace = "e2e\(id)"
         redisDatabase = try Self.databases.take()
-        let baseRedis = try requiredEnvironment("REDIS_URL")
+        let prefix = servers == .clustered ? "HA_" : ""
+        let baseRedis = try requiredEnvironment(prefix + "REDIS_URL")
         let redisURL = Self.redisURL(baseRedis, database: redisDatabase)
         var environment = Self.fastSettings.merging(settings) { _, new in new }
-        environment["DATABASE_URL"] = try requiredEnvironment("DATABASE_URL")
-        environment["AMQP_URL"] = try requiredEnvironment("AMQP_URL")
+        environment["DATABASE_URL"] = try requiredEnvironment(prefix + "DATABASE_URL")
+        environment["AMQP_URL"] = try requiredEnvironment(prefix + "AMQP_URL")
         environment["REDIS_URL"] = redisURL
+        var redisConfiguration = try RedisConfiguration(url: redisURL)
+        if servers == .clustered {
+            environment["Redis__Sentinels"] = try requiredEnvironment("HA_REDIS_SENTINELS")
+            environment["Redis__MasterName"] = try requiredEnvironment("HA_REDIS_MASTER_NAME")
+            redisConfiguration.sentinel = RedisSentinel(
+                servers: try ServerAddress.parseList(Substring(environment["Redis__Sentinels"]!), defaultPort: 26379),
+                masterName: environment["Redis__MasterName"]!)
+        }
         environment["Database__TablePrefix"] = "\(namespace)_"
         environment["Queue__Prefix"] = "e2e.\(id)"
         self.environment = environment
         configuration = try ConfigurationLoader.load(fileContents: nil, environment: environment, overrides: [])
-        redis = try await RedisClient.connect(url: redisURL)
+        redis = try await RedisClient.connect(configuration: redisConfiguration)
         _ = try await redis.send("FLUSHDB")
         postgres = try await PostgresClient.connect(url: environment["DATABASE_URL"]!)
         amqp = try await AMQPConnection.connect(url: environment["AMQP_URL"]!, connectionName: "e2e-\(id)")
