@@ -184,6 +184,9 @@ public enum ConfigurationKeys {
     public static let redisMasterName = ConfigurationKey(
         "Redis:MasterName", "mymaster", .text(.amqpName),
         "The master's name in the sentinels' configuration (used when Redis:Sentinels is set).")
+    public static let redisAcquireReplicas = ConfigurationKey(
+        "Redis:AcquireReplicas", "0", .integer(0...16),
+        "Replicas that must acknowledge a lease (WAIT, 250 ms) before its session opens; one not acknowledged is released and the attempt retried. 0 skips it. With Sentinel and two or more replicas, 1 keeps a failover from losing the lease of an open session; while fewer replicas answer, no session opens, so keep it below the replicas a failover leaves.")
     public static let databaseURL = ConfigurationKey(
         "DATABASE_URL", "", .url(schemes: ["postgres", "postgresql"]),
         "Postgres connection URL (postgres://user:pass@host:port/db?sslmode=...); several servers (host1:5432,host2:5432) with target_session_attrs=read-write follow a failover.")
@@ -203,7 +206,7 @@ public enum ConfigurationKeys {
         metricsPort, metricsHost, logFormat, logLevel, tlsCaFile, mcpCallTimeout,
         mcpMaxMessageBytes, mcpMaxConcurrentCalls, mcpMaxResponseBytes, mcpMaxSseLineBytes, mcpMaxSseEventBytes,
         mcpUpstreamIdleTimeout, mcpMaxUpstreamConnections, redisSentinels, redisMasterName,
-        databaseURL, redisURL, amqpURL,
+        redisAcquireReplicas, databaseURL, redisURL, amqpURL,
     ]
 
     private static let byLowercasedName: [String: ConfigurationKey] = {

@@ -99,6 +99,8 @@ public struct PoolConfiguration: Sendable, Equatable {
     public let redisSentinels: [ServerAddress]
     /// `Redis:MasterName`.
     public let redisMasterName: String
+    /// `Redis:AcquireReplicas`.
+    public let redisAcquireReplicas: Int
     public let databaseURL: ConnectionURL?
     /// `REDIS_URL`.
     public let redisURL: ConnectionURL?
@@ -174,6 +176,7 @@ public struct PoolConfiguration: Sendable, Equatable {
         mcpMaxUpstreamConnections = try reader.int(ConfigurationKeys.mcpMaxUpstreamConnections)
         redisSentinels = try reader.servers(ConfigurationKeys.redisSentinels)
         redisMasterName = try reader.text(ConfigurationKeys.redisMasterName)
+        redisAcquireReplicas = try reader.int(ConfigurationKeys.redisAcquireReplicas)
         databaseURL = try reader.url(ConfigurationKeys.databaseURL)
         redisURL = try reader.url(ConfigurationKeys.redisURL)
         amqpURL = try reader.url(ConfigurationKeys.amqpURL)

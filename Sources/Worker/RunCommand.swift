@@ -48,7 +48,9 @@ struct RunCommand: AsyncParsableCommand {
         var jobStores: [SessionStateStore] = []
         var jobDirectories: [any EndpointDirectory] = []
         for _ in 0..<Self.jobConnectionCount {
-            jobStores.append(SessionStateStore(redis: try await connections.redis(commandTimeout: configuration.leaseTiming.redisCommandTimeout)))
+            jobStores.append(SessionStateStore(
+                redis: try await connections.redis(commandTimeout: configuration.leaseTiming.redisCommandTimeout),
+                acquireReplicas: configuration.redisAcquireReplicas))
             jobDirectories.append(try await connections.directory())
         }
         let publisher = try await connections.amqp(name: "worker-publish")

@@ -214,6 +214,7 @@ import Testing
         ("Redis:Sentinels", "s1:26379,,s2:26379"),
         ("Redis:Sentinels", "s1:26379;s2:26379"),
         ("Redis:MasterName", ""),
+        ("Redis:AcquireReplicas", "17"),
         ("DATABASE_URL", "mysql://u:p@db/x"),
         ("REDIS_URL", "redis://"),
         ("REDIS_URL", "cache:6379"),

@@ -10,6 +10,20 @@ import Testing
 /// An outage suite: it stops and restarts the clustered servers (never the single ones).
 @Suite(.serialized, .timeLimit(.minutes(10)), .enabled(if: ClusteredServers.available, "scripts/ha-services.sh is not running"))
 struct ClusteredServersOutageTests {
+    @Test func aLeaseTheReplicaAcknowledgedIsTakenAndOneAskingForMoreReplicasIsNot() async throws {
+        try await FaultScenario.withCluster(servers: .clustered) { cluster in
+            let one = SessionStateStore(redis: cluster.redis, acquireReplicas: 1)
+            let acquired = try await one.acquireLease(serverId: "wait-1", token: "a", ttl: .seconds(10), foreignHeartbeatTimeout: nil)
+            #expect(acquired.fence != nil)
+            var two = SessionStateStore(redis: cluster.redis, acquireReplicas: 2)
+            two.acquireReplicaTimeout = .milliseconds(50)
+            await #expect(throws: RedisStateError.self) {
+                _ = try await two.acquireLease(serverId: "wait-2", token: "a", ttl: .seconds(10), foreignHeartbeatTimeout: nil)
+            }
+            #expect(try await cluster.redis.get(RedisKeys.lease("wait-2")) == nil)
+        }
+    }
+
     @Test func stoppingTheBrokerNodeThePoolUsesLosesNoJobAndConsumersComeBack() async throws {
         let count = FaultScenario.endpoints
         let workerCount = FaultScenario.workers

@@ -34,6 +34,19 @@ import Testing
         #expect(try await store.acquireLease(serverId: id, token: "b", ttl: .seconds(10)) == 2)
     }
 
+    @Test func aLeaseNoReplicaAcknowledgesIsReleasedAndTheAcquireFails() async throws {
+        // The test Redis has no replica: a WAIT for one times out.
+        var waiting = store
+        waiting.acquireReplicas = 1
+        waiting.acquireReplicaTimeout = .milliseconds(50)
+        let id = newId()
+        await #expect(throws: RedisStateError.self) {
+            _ = try await waiting.acquireLease(serverId: id, token: "a", ttl: .seconds(10), foreignHeartbeatTimeout: nil)
+        }
+        #expect(try await store.redis.get(RedisKeys.lease(id)) == nil, "the unacknowledged lease was kept")
+        #expect(try await store.acquireLease(serverId: id, token: "b", ttl: .seconds(10)) != nil)
+    }
+
     @Test func aStateWriteWithoutTheLeaseFails() async throws {
         let id = newId()
         #expect(try await store.writeState(state(id), token: "nobody") == false)

@@ -6,7 +6,9 @@
 # Needs the release build (swift build -c release) and the servers:
 #   eval "$(XZ_PORT_BASE=32000 scripts/services.sh start)"; scripts/bench/pool-recovery.sh
 # Settings (environment): BENCH_ENDPOINTS (10000), BENCH_WORKERS (4), BENCH_MAX_SESSIONS (5000),
-# BENCH_REDIS_DB (13), BENCH_SIM_PORT (32110), BENCH_SIM_STATUS_PORT (32111), BENCH_TIMEOUT (120 s per
+# BENCH_REDIS_DB (13), BENCH_SIM_PORT (32110), BENCH_SIM_STATUS_PORT (32111), BENCH_HANDSHAKE_DELAY_MS (0: a
+# delay the simulator adds to every WebSocket handshake from the worker kill on, as a remote Xiaozhi's
+# round trips would), BENCH_TIMEOUT (120 s per
 # wait), BENCH_IDLE_SECONDS (5: how long the idle cost is measured), BENCH_WORKER_CHECK_INTERVAL (the workers' ConnectionMonitor:CheckIntervalSeconds, which paces
 # their tool-catalog refresh; default 600 so the refresh of thousands of sessions does not hold up the
 # lease renewal that shares its loop), BENCH_BIN (the directory of the executables, default .build/release:
@@ -255,6 +257,11 @@ for _, id in ipairs(redis.call("SMEMBERS", "mcp:connections:all")) do
   if v and string.find(v, "\"InstanceId\":\"" .. ARGV[1] .. "\"", 1, true) then n = n + 1 end
 end
 return n' 0 "$victim_instance")"
+handshake_delay="${BENCH_HANDSHAKE_DELAY_MS:-0}"
+if (( handshake_delay > 0 )); then
+  curl -s --max-time 10 -X POST -d "{\"handshakeDelayMilliseconds\": $handshake_delay}" "http://127.0.0.1:$status_port/faults" >/dev/null
+  echo "the simulator now delays every handshake by $handshake_delay ms"
+fi
 snapshot_cpu cpu_before
 killed="$(now)"
 kill -KILL "$victim"

@@ -28,8 +28,15 @@ public struct SessionStateStore: Sendable {
     static let clearPendingIfJob = RedisScript(LuaScripts.clearPendingMarkerIfJob)
     static let forgetWorkers = RedisScript(LuaScripts.forgetWorkersWithoutLiveness)
 
-    public init(redis: RedisClient) {
+    /// Replicas that must acknowledge a taken lease (`WAIT`, within `acquireReplicaTimeout`) before the
+    /// acquire reports it taken; 0 skips the wait. A lease the replicas did not acknowledge is released
+    /// and the acquire fails: a Sentinel failover cannot lose a lease whose session is open.
+    public var acquireReplicas = 0
+    public var acquireReplicaTimeout = Duration.milliseconds(250)
+
+    public init(redis: RedisClient, acquireReplicas: Int = 0) {
         self.redis = redis
+        self.acquireReplicas = acquireReplicas
     }
 
     // MARK: leases
@@ -43,11 +50,30 @@ public struct SessionStateStore: Sendable {
     /// a live session that is not the pool's has a heartbeat younger than that (one script, so the
     /// check and the take are one atomic step).
     public func acquireLease(serverId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
-        let reply = try await redis.evaluate(
-            Self.acquireLease, keys: [RedisKeys.lease(serverId), RedisKeys.fence(serverId), RedisKeys.connectionState(serverId)],
-            arguments: [token, Self.milliseconds(ttl), foreignHeartbeatTimeout.map(Self.milliseconds) ?? 0])
-        guard let value = reply.integer else { throw unexpected("acquire lease", reply) }
-        return LeaseAcquisition(scriptReply: value)
+        let keys = [RedisKeys.lease(serverId), RedisKeys.fence(serverId), RedisKeys.connectionState(serverId)]
+        let arguments: [any RedisArgumentConvertible] = [token, Self.milliseconds(ttl), foreignHeartbeatTimeout.map(Self.milliseconds) ?? 0]
+        guard acquireReplicas > 0 else {
+            let reply = try await redis.evaluate(Self.acquireLease, keys: keys, arguments: arguments)
+            guard let value = reply.integer else { throw unexpected("acquire lease", reply) }
+            return LeaseAcquisition(scriptReply: value)
+        }
+        // The WAIT rides in the same round trip: it returns once the replicas have everything before it.
+        let timeout = Self.milliseconds(acquireReplicaTimeout)
+        let replies = try await pipelineLoadingScripts(
+            [RedisCommand("EVALSHA", arguments: [Self.acquireLease.sha1, keys.count] + keys + arguments),
+             RedisCommand("WAIT", acquireReplicas, timeout)],
+            scripts: [LuaScripts.acquireLease])
+        guard let value = replies[0].integer else { throw unexpected("acquire lease", replies[0]) }
+        let acquisition = LeaseAcquisition(scriptReply: value)
+        guard acquisition.fence != nil else { return acquisition }
+        let acknowledged = replies[1].integer ?? 0
+        guard acknowledged >= Int64(acquireReplicas) else {
+            try? await releaseLease(serverId: serverId, token: token)
+            throw RedisStateError(
+                operation: "acquire lease",
+                detail: "acknowledged by \(acknowledged) of \(acquireReplicas) replicas within \(timeout) ms; released unused")
+        }
+        return acquisition
     }
 
     /// Renews every lease in `leases` (server id → token) in one script, moving their deadlines in the
