@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket"]),
         .testTarget(name: "MCPTests", dependencies: ["MCP", "Transport"]),
         .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore"]),
-        .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "ClientSupport", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "XiaozhiSimTests", dependencies: ["XiaozhiSim", "Transport", "WebSocket"]),
         .testTarget(name: "DeploymentTests", dependencies: []),
     ]
