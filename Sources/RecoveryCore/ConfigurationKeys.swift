@@ -113,8 +113,8 @@ public enum ConfigurationKeys {
         "Worker:MaxSessions", "5000", .integer(1...100_000),
         "Sessions one worker holds at most; it stops consuming jobs when full. One worker holds 10,000 idle sessions at 3.9 KB each with a ping p99 under 4 ms (`bench session`), so the default leaves room for a neighbour's sessions after a failover. The worker raises its open-file limit to what this needs (1.5 per session plus 256) and, when the hard limit is lower, logs an error and holds only what fits.")
     public static let prefetch = ConfigurationKey(
-        "Worker:Prefetch", "32", .integer(1...65_535),
-        "AMQP prefetch of the job consumer: jobs one worker works on at once.")
+        "Worker:Prefetch", "256", .integer(1...65_535),
+        "AMQP prefetch of the job consumer: jobs one worker works on at once (each holds its delivery while its endpoint connects, so this bounds how many endpoints a worker opens at once). A frozen worker's deliveries return to the queue within two AMQP heartbeats, and one that cannot reach Redis gives them back.")
     public static let connectTimeout = ConfigurationKey(
         "Worker:ConnectTimeoutSeconds", "15", .integer(1...300),
         "Bound on opening a session, all of it: TCP, TLS, the WebSocket handshake and Xiaozhi's first message. The lease is renewed while it connects.")

@@ -12,15 +12,20 @@ public struct ServerOptions: Sendable {
     public var maxOutboundBytes: Int
     /// Decides on each upgrade request: nil accepts, a status (401, 404...) refuses with that HTTP answer.
     public var accept: (@Sendable (HTTPRequestHead) -> Int?)?
+    /// How long to hold each upgrade request before deciding on it (a slow server), on a timer of the
+    /// session's loop: other sessions go on meanwhile.
+    public var answerDelay: (@Sendable (HTTPRequestHead) -> Duration)?
 
     public init(tls: TLSContext? = nil, handshakeTimeout: Duration = .seconds(10),
                 connection: WebSocketConnection.Configuration = WebSocketConnection.Configuration(),
-                maxOutboundBytes: Int = 16 << 20, accept: (@Sendable (HTTPRequestHead) -> Int?)? = nil) {
+                maxOutboundBytes: Int = 16 << 20, accept: (@Sendable (HTTPRequestHead) -> Int?)? = nil,
+                answerDelay: (@Sendable (HTTPRequestHead) -> Duration)? = nil) {
         self.tls = tls
         self.handshakeTimeout = handshakeTimeout
         self.connection = connection
         self.maxOutboundBytes = maxOutboundBytes
         self.accept = accept
+        self.answerDelay = answerDelay
     }
 }
 

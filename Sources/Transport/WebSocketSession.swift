@@ -9,6 +9,8 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     private enum Phase {
         case clientHandshake(WebSocketClientHandshake)
         case serverHandshake(WebSocketServerHandshake)
+        /// The upgrade request is read and held for the server's answer delay; bytes after it wait here.
+        case serverAnswerDelayed(pending: [UInt8])
         /// The handshake is done; `machine` holds the connection's state.
         case open
         case closed
@@ -43,6 +45,8 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     private var connectWaiter: CheckedContinuation<WebSocketSession, any Error>?
     private var onServerOpen: ((WebSocketSession, HTTPRequestHead) -> Void)?
     private var acceptRequest: ((HTTPRequestHead) -> Int?)?
+    private var answerDelay: ((HTTPRequestHead) -> Duration)?
+    private var answerTimer: LoopTimer?
     private var onFinished: (() -> Void)?
     private var messageHandler: (@Sendable (WebSocketSession, WebSocketMessage) -> Void)?
     /// Messages that arrived before the handler was set (delivery `.handler` only).
@@ -96,6 +100,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
                                        configuration: options.connection, handshakeTimeout: options.handshakeTimeout)
         session.onServerOpen = onOpen
         session.acceptRequest = accept
+        session.answerDelay = options.answerDelay
         session.onFinished = onFinished
         let connection = Connection.accepted(fd: fd, peer: peer, tls: options.tls,
                                              timeouts: ConnectTimeouts(tls: options.handshakeTimeout), on: loop, handler: session)
@@ -125,7 +130,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
             failHandshake(.handshakeTimeout(url: peer, after: handshakeTimeout), transport: .timeout(phase: .handshake, host: connection?.host ?? peer, port: connection?.port ?? 0))
         case .serverHandshake:
             failHandshake(.handshakeTimeout(url: peer, after: handshakeTimeout), transport: .timeout(phase: .handshake, host: connection?.host ?? peer, port: connection?.port ?? 0))
-        case .open, .closed:
+        case .serverAnswerDelayed, .open, .closed:
             break
         }
     }
@@ -156,19 +161,21 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
                 switch try handshake.receive(UnsafeRawBufferPointer(bytes)) {
                 case .needMoreBytes:
                     phase = .serverHandshake(handshake)
-                case .request(let head, var remaining):
+                case .request(let head, let remaining):
                     let key = try WebSocketServerHandshake.validate(head)
-                    if let status = acceptRequest?(head) {
-                        refuse(status: status)
+                    if let delay = answerDelay?(head), delay > .zero {
+                        phase = .serverAnswerDelayed(pending: Array(remaining))
+                        // The server chose to wait: its own handshake timeout no longer applies.
+                        handshakeTimer?.cancel()
+                        handshakeTimer = nil
+                        answerTimer = loop.schedule(after: delay) { [self] in
+                            answerTimer = nil
+                            guard case .serverAnswerDelayed(let pending) = phase else { return }
+                            answerUpgrade(head, key: key, remaining: pending, on: connection)
+                        }
                         return
                     }
-                    connection.write(WebSocketServerHandshake.acceptResponse(forKey: key))
-                    becomeOpen()
-                    let open = onServerOpen
-                    onServerOpen = nil
-                    acceptRequest = nil
-                    open?(self, head)
-                    if !remaining.isEmpty { remaining.withUnsafeMutableBytes { receiveOpen($0) } }
+                    answerUpgrade(head, key: key, remaining: Array(remaining), on: connection)
                 }
             } catch {
                 switch error {
@@ -176,10 +183,30 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
                 default: refuse(status: 400)
                 }
             }
+        case .serverAnswerDelayed(let pending):
+            phase = .serverAnswerDelayed(pending: pending + Array(UnsafeRawBufferPointer(bytes)))
         case .open:
             receiveOpen(bytes)
         case .closed:
             break
+        }
+    }
+
+    /// Accepts or refuses a read upgrade request (the server side).
+    private func answerUpgrade(_ head: HTTPRequestHead, key: String, remaining: [UInt8], on connection: Connection) {
+        if let status = acceptRequest?(head) {
+            refuse(status: status)
+            return
+        }
+        connection.write(WebSocketServerHandshake.acceptResponse(forKey: key))
+        becomeOpen()
+        let open = onServerOpen
+        onServerOpen = nil
+        acceptRequest = nil
+        open?(self, head)
+        if !remaining.isEmpty {
+            var bytes = remaining
+            bytes.withUnsafeMutableBytes { receiveOpen($0) }
         }
     }
 
@@ -314,7 +341,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     func connection(_ connection: Connection, didCloseWith error: TransportError?) {
         self.connection = nil
         switch phase {
-        case .clientHandshake, .serverHandshake:
+        case .clientHandshake, .serverHandshake, .serverAnswerDelayed:
             let transport = error ?? .reset(host: connection.host, port: connection.port, during: connection.state == .closed && handshakeTimer != nil ? .handshake : nil)
             failHandshake(.transport(transport, url: peer), transport: transport)
         case .open:
@@ -416,7 +443,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
             switch phase {
             case .open:
                 advance { $0.close(code: code, reason: reason, now: .now) }
-            case .clientHandshake, .serverHandshake:
+            case .clientHandshake, .serverHandshake, .serverAnswerDelayed:
                 failHandshake(.cancelled, transport: nil)
             case .closed:
                 break

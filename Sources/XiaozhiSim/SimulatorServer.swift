@@ -26,15 +26,15 @@ final class SimulatorServer: Sendable {
         self.host = try SessionHost(threads: 2)
         self.bindHost = host
         self.logger = logger
-        // The accept decision runs on a loop thread: a handshake delay (global or the token's own) holds that
-        // loop, like a slow server, so other sessions on the loop wait too.
+        // A handshake delay (global or the token's own) holds the upgrade's answer on a timer, as a slow or
+        // distant Xiaozhi would; other handshakes and sessions go on meanwhile.
         options = ServerOptions(connection: connection, accept: { request in
-            let delay = core.withLock { $0.handshakeDelayMilliseconds(for: request) }
-            if delay > 0 { Thread.sleep(forTimeInterval: Double(delay) / 1000) }
             switch core.withLock({ $0.decideHandshake(request) }) {
             case .upgrade: return nil
             case .refuse(let status): return status
             }
+        }, answerDelay: { request in
+            .milliseconds(core.withLock { $0.handshakeDelayMilliseconds(for: request) })
         })
         boundPort = Atomic(port)
         try startListening()
