@@ -62,6 +62,11 @@ import Testing
         #expect(throws: HTTPBodyDecoder.DecodeError.self) { try decode(endless, framing: .chunked, step: 1024) }
     }
 
+    @Test(arguments: ["+a", "-0", "+0", " -1"])
+    func aSignedChunkSizeIsAnError(size: String) {
+        #expect(throws: HTTPBodyDecoder.DecodeError.self) { try decode("\(size)\r\n0123456789\r\n0\r\n\r\n", framing: .chunked, step: 64) }
+    }
+
     @Test func headsGiveStatusHeadersAndFraming() throws {
         let head = try HTTPResponseHead(parsing: ArraySlice("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-A: 1\r\nx-a: 2\r\nTransfer-Encoding: chunked".utf8))
         #expect(head.status == 200)

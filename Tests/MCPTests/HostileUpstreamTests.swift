@@ -6,13 +6,15 @@ import Testing
 /// older HTTP+SSE transport), one answering them with JSON bodies.
 actor HostilePeers {
     static let shared = HostilePeers()
-    private var peers: [Bool: HostilePeer] = [:]
+    /// One start per kind, shared by concurrent callers: a second peer started meanwhile would replace
+    /// the first, whose process exits when released (its stdin closes) under the test using it.
+    private var peers: [Bool: Task<HostilePeer, any Error>] = [:]
 
     func peer(jsonResponse: Bool) async throws -> HostilePeer {
-        if let peer = peers[jsonResponse] { return peer }
-        let peer = try await HostilePeer.start(jsonResponse: jsonResponse)
-        peers[jsonResponse] = peer
-        return peer
+        if let started = peers[jsonResponse] { return try await started.value }
+        let starting = Task { try await HostilePeer.start(jsonResponse: jsonResponse) }
+        peers[jsonResponse] = starting
+        return try await starting.value
     }
 }
 

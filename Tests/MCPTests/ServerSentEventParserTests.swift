@@ -13,6 +13,37 @@ import Testing
         ])
     }
 
+    @Test func eventsCompletedBeforeALimitInTheSameChunkAreStillReturned() throws {
+        var parser = ServerSentEventParser(maximumLineBytes: 16)
+        let events = try parser.feed(Array("data: a\n\ndata: 0123456789abcdef\n\n".utf8))
+        #expect(events.map(\.data) == ["a"])
+        #expect(parser.failure?.limit == .line)
+        #expect(throws: ServerSentEventLimitError.self) { try parser.feed(Array("data: b\n\n".utf8)) }
+    }
+
+    @Test(arguments: [1, 2, 64])
+    func aLeadingByteOrderMarkIsDroppedEvenSplitAcrossChunks(step: Int) throws {
+        var parser = ServerSentEventParser()
+        let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("data: a\n\n".utf8)
+        var events: [ServerSentEvent] = []
+        var index = 0
+        while index < bytes.count {
+            events += try parser.feed(Array(bytes[index..<min(bytes.count, index + step)]))
+            index += step
+        }
+        #expect(events == [ServerSentEvent(type: "message", data: "a")])
+    }
+
+    @Test func aPartialByteOrderMarkIsKeptAsText() throws {
+        var parser = ServerSentEventParser()
+        let events = try parser.feed([0xEF, 0xBB] + Array("x\ndata: a\n\n".utf8))
+        #expect(events == [ServerSentEvent(type: "message", data: "a")])
+        // Only the stream's first bytes can be a byte order mark.
+        var later = ServerSentEventParser()
+        let kept = try later.feed(Array("data: a\n".utf8) + [0xEF, 0xBB, 0xBF] + Array("data: b\n\n".utf8))
+        #expect(kept.map(\.data) == ["a"])
+    }
+
     @Test func acceptsCRLFAndCRLineEndings() throws {
         var parser = ServerSentEventParser()
         let events = try parser.feed(Array("data: a\r\n\r\ndata: b\r\rdata:c\n\n".utf8))

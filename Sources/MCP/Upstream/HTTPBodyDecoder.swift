@@ -83,7 +83,9 @@ struct HTTPBodyDecoder: Sendable {
                 guard let line = try takeLine(buffer, &start) else { return .needMore }
                 // Extensions after ';' are ignored.
                 let sizeText = String(decoding: line.prefix { $0 != UInt8(ascii: ";") }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
-                guard !sizeText.isEmpty, sizeText.count <= 15, let size = Int(sizeText, radix: 16), size >= 0 else {
+                // Hex digits only: `Int(_:radix:)` would also take a sign (`+a`, `-0`).
+                guard !sizeText.isEmpty, sizeText.count <= 15, sizeText.allSatisfy(\.isHexDigit),
+                      let size = Int(sizeText, radix: 16) else {
                     throw DecodeError(description: "an invalid chunk size")
                 }
                 state = size == 0 ? .trailers : .chunkData(remaining: size)

@@ -191,6 +191,7 @@ actor LegacySSEConnection: UpstreamConnection {
                             await handle(sse, generation: generation)
                         }
                     }
+                    if let failure = parser.failure { throw failure }
                     if sinceAnswer > settings.maximumResponseBytes {
                         ending = UpstreamHTTP.failure(.responseTooLarge, service, "sent more than \(settings.maximumResponseBytes) bytes on the event stream without an answer")
                     }

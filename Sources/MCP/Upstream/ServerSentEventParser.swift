@@ -15,7 +15,9 @@ public struct ServerSentEvent: Sendable, Hashable {
 }
 
 /// Incremental `text/event-stream` parser (WHATWG rules): feed bytes as they arrive, get whole events.
-/// A line or an event over its limit fails the stream: the parser never holds more than the limits.
+/// A line or an event over its limit fails the stream: the parser never holds more than the limits. The
+/// events a chunk completed before the failure are still returned; the failure is then in `failure`, and
+/// the next `feed` throws it.
 public struct ServerSentEventParser: Sendable {
     public let maximumLineBytes: Int
     public let maximumEventBytes: Int
@@ -27,14 +29,18 @@ public struct ServerSentEventParser: Sendable {
     private var eventBytes = 0
     private var hasData = false
     private var lastId: String?
-    private var failure: ServerSentEventLimitError?
+    /// Set once a limit was passed; nothing after it is parsed.
+    public private(set) var failure: ServerSentEventLimitError?
+    /// Bytes of a leading byte order mark matched so far; nil once the stream's start is past.
+    private var byteOrderMarkMatched: Int? = 0
+    private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     public init(maximumLineBytes: Int = .max, maximumEventBytes: Int = .max) {
         self.maximumLineBytes = max(1, maximumLineBytes)
         self.maximumEventBytes = max(1, maximumEventBytes)
     }
 
-    /// Feeds bytes; returns the events they complete.
+    /// Feeds bytes; returns the events they complete. Throws when a limit is passed before any of them.
     public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) throws(ServerSentEventLimitError) -> [ServerSentEvent] where Bytes.Element == UInt8 {
         let outcome = bytes.withContiguousStorageIfAvailable { feed(buffer: $0) }
             ?? Array(bytes).withUnsafeBufferPointer { feed(buffer: $0) }
@@ -52,6 +58,19 @@ public struct ServerSentEventParser: Sendable {
         var events: [ServerSentEvent] = []
         var index = 0
         let count = buffer.count
+        // One leading U+FEFF is not part of the stream (WHATWG), even when split across chunks.
+        while let matched = byteOrderMarkMatched, index < count {
+            if buffer[index] == Self.byteOrderMark[matched] {
+                index += 1
+                byteOrderMarkMatched = matched + 1 == Self.byteOrderMark.count ? nil : matched + 1
+            } else {
+                pending.append(contentsOf: Self.byteOrderMark[..<matched])
+                byteOrderMarkMatched = nil
+            }
+        }
+        func failed(_ error: ServerSentEventLimitError) -> Result<[ServerSentEvent], ServerSentEventLimitError> {
+            events.isEmpty ? .failure(error) : .success(events)
+        }
         while index < count {
             if sawCarriageReturn {
                 sawCarriageReturn = false
@@ -63,7 +82,7 @@ public struct ServerSentEventParser: Sendable {
             var end = index
             while end < count, buffer[end] != 0x0A, buffer[end] != 0x0D { end += 1 }
             guard pending.count + (end - index) <= maximumLineBytes else {
-                return .failure(fail(.line, limit: maximumLineBytes))
+                return failed(fail(.line, limit: maximumLineBytes))
             }
             pending.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[index..<end]))
             guard end < count else { break }
@@ -71,7 +90,7 @@ public struct ServerSentEventParser: Sendable {
             switch takeLine() {
             case .success(let event?): events.append(event)
             case .success(nil): break
-            case .failure(let error): return .failure(error)
+            case .failure(let error): return failed(error)
             }
             index = end + 1
         }

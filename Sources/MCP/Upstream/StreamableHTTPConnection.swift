@@ -173,6 +173,7 @@ actor StreamableHTTPConnection: UpstreamConnection {
                 for sse in try parser.feed(chunk) where sse.type == "message" {
                     if let outcome = try match(sse.data, expectedId, during: what) { return .response(outcome) }
                 }
+                if let failure = parser.failure { throw failure }
             }
         }
         try Task.checkCancellation()
