@@ -26,6 +26,10 @@ static inline long xz_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
 static inline void xz_SSL_CTX_ignore_unexpected_eof(SSL_CTX *ctx) {
     SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
 }
+/* Client sessions are kept by the transport, per server, for resumption; not in OpenSSL's own store. */
+static inline long xz_SSL_CTX_keep_client_sessions(SSL_CTX *ctx) {
+    return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+}
 /* The reason string of the oldest queued error, or NULL. */
 static inline const char *xz_ERR_reason(unsigned long code) {
     return ERR_reason_error_string(code);

@@ -40,6 +40,8 @@ final class Connection: EventHandler, @unchecked Sendable {
     private let tlsContext: TLSContext?
     private let timeouts: ConnectTimeouts
     private var channel: ByteChannel?
+    /// Whether the TLS handshake resumed an earlier session (false for plain TCP).
+    var tlsResumed: Bool { (channel as? TLSChannel)?.resumedSession ?? false }
     private var tlsChannel: TLSChannel?
     /// A short read means the socket is drained (plain TCP; epoll is level-triggered, so more bytes wake
     /// the loop again). Over TLS, OpenSSL may hold decrypted bytes past a short read: read to EAGAIN.

@@ -6,6 +6,8 @@ import Glibc
 final class TLSChannel: ByteChannel, @unchecked Sendable {
     private let ssl: OpaquePointer
     private let context: TLSContext
+    /// A client's cache key, the `SSL`'s application data while it lives.
+    private var serverKey: Unmanaged<TLSServerKey>?
     private(set) var handshakeDone = false
 
     enum HandshakeStep: Equatable { case done, wantRead, wantWrite, failed(TransportError) }
@@ -24,10 +26,19 @@ final class TLSChannel: ByteChannel, @unchecked Sendable {
         }
         self.ssl = ssl
         self.context = context
+        // Filed per context too: a session verified under one context's rules is never offered to another.
+        let server = "\(UInt(bitPattern: ObjectIdentifier(context).hashValue))/\(serverName):\(port)"
+        let key = Unmanaged.passRetained(TLSServerKey(server))
+        serverKey = key
         super.init(fd: fd, peerHost: serverName, peerPort: port)
+        SSL_set_ex_data(ssl, 0, key.toOpaque())
+        TLSSessionCache.shared.offer(to: ssl, for: server)
         SSL_set_fd(ssl, fd)
         SSL_set_connect_state(ssl)
     }
+
+    /// Whether the handshake resumed an earlier session (no certificate exchanged).
+    var resumedSession: Bool { SSL_session_reused(ssl) == 1 }
 
     /// SNI and the name or address the certificate must match. Each OpenSSL call's result is checked: a
     /// connection whose expected identity could not be set would verify the chain but not whom it names.
@@ -64,7 +75,10 @@ final class TLSChannel: ByteChannel, @unchecked Sendable {
         SSL_set_accept_state(ssl)
     }
 
-    deinit { SSL_free(ssl) }
+    deinit {
+        SSL_free(ssl)
+        serverKey?.release()
+    }
 
     /// One step of the handshake.
     func handshake() -> HandshakeStep {

@@ -46,6 +46,8 @@ public final class TLSContext: @unchecked Sendable {
             throw .tlsFailure(host: "-", reason: "cannot load CA file \(file): \(drainErrors())")
         }
         SSL_CTX_set_verify(ctx, configuration.verification == .full ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
+        _ = xz_SSL_CTX_keep_client_sessions(ctx)
+        SSL_CTX_sess_set_new_cb(ctx, tlsNewClientSession)
         return made
     }
 

@@ -108,6 +108,13 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
         if connection.state != .closed { session.connection = connection }
     }
 
+    /// Whether this session's TLS handshake resumed an earlier session with its server.
+    func tlsSessionResumed() async -> Bool {
+        await withCheckedContinuation { continuation in
+            loop.execute { [self] in continuation.resume(returning: connection?.tlsResumed ?? false) }
+        }
+    }
+
     /// Abandons a connect in progress (task cancellation).
     func cancelConnect() {
         loop.execute { [self] in

@@ -88,6 +88,34 @@ struct WebSocketServerTests {
         #expect(await reader.closing()?.0.error == nil)
     }
 
+    @Test("a second wss session to the same server resumes the first one's TLS session")
+    func tlsSessionsAreResumed() async throws {
+        let certs = try TestCertificates.make()
+        let host = try SessionHost(threads: 1)
+        defer { host.shutdown() }
+        let tls = try TLSContext.server(certificateChainFile: certs.localhostCert, privateKeyFile: certs.localhostKey)
+        let server = try echoServer(on: host, options: ServerOptions(tls: tls))
+        defer { server.close() }
+        let options = testSessionOptions(tls: TLSConfiguration(extraCAFile: certs.caFile))
+        var resumed: [Bool] = []
+        for _ in 0..<3 {
+            let session = try await host.connect("wss://localhost:\(server.port)/", options: options)
+            var reader = EventReader(session)
+            session.send(text: "hello")
+            // The server's session ticket arrives after the handshake; the echo has read past it.
+            #expect(await reader.message() == .text("hello"))
+            resumed.append(await session.tlsSessionResumed())
+            session.close()
+            _ = await reader.closing()
+        }
+        #expect(resumed == [false, true, true])
+        // Another CA file is another client context: its sessions are its own, never offered across.
+        let other = try await host.connect("wss://localhost:\(server.port)/",
+                                           options: testSessionOptions(tls: TLSConfiguration(extraCAFile: certs.caFile, useSystemStore: false)))
+        #expect(await other.tlsSessionResumed() == false)
+        other.close()
+    }
+
     @Test("the accept hook refuses an upgrade with the chosen HTTP status")
     func acceptHookRefuses() async throws {
         let host = try SessionHost(threads: 1)
