@@ -109,7 +109,7 @@ public final class WebSocketSession: ConnectionHandler, @unchecked Sendable {
     }
 
     /// Whether this session's TLS handshake resumed an earlier session with its server.
-    func tlsSessionResumed() async -> Bool {
+    public func tlsSessionResumed() async -> Bool {
         await withCheckedContinuation { continuation in
             loop.execute { [self] in continuation.resume(returning: connection?.tlsResumed ?? false) }
         }
