@@ -20,7 +20,7 @@ final class SimulatorServer: Sendable {
     var port: Int { boundPort.load(ordering: .relaxed) }
 
     init(host: String, port: Int, configuration: SimulatorCore.Configuration, connection: WebSocketConnection.Configuration,
-         logger: Logger) throws {
+         tls: TLSContext? = nil, logger: Logger) throws {
         let core = LockedCore(SimulatorCore(configuration: configuration))
         self.core = core
         self.host = try SessionHost(threads: 2)
@@ -28,7 +28,7 @@ final class SimulatorServer: Sendable {
         self.logger = logger
         // A handshake delay (global or the token's own) holds the upgrade's answer on a timer, as a slow or
         // distant Xiaozhi would; other handshakes and sessions go on meanwhile.
-        options = ServerOptions(connection: connection, accept: { request in
+        options = ServerOptions(tls: tls, connection: connection, accept: { request in
             switch core.withLock({ $0.decideHandshake(request) }) {
             case .upgrade: return nil
             case .refuse(let status): return status

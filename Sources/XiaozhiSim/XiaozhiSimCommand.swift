@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Transport
 import WebSocket
 
 /// `xiaozhi-sim`: a Xiaozhi endpoint simulator for the demo and the tests. Serves
-/// `ws://HOST:PORT/mcp/?token=T`, plays Xiaozhi's MCP client on every session, and exposes a JSON status and
+/// `ws://HOST:PORT/mcp/?token=T` (`wss://` with `--tls-cert` and `--tls-key`), plays Xiaozhi's MCP client on every session, and exposes a JSON status and
 /// fault-switch endpoint.
 @main
 struct XiaozhiSimCommand: AsyncParsableCommand {
@@ -33,6 +34,12 @@ struct XiaozhiSimCommand: AsyncParsableCommand {
     @Option(name: .customLong("status-port"), help: "Port of the JSON status and fault-switch endpoint (0 picks one); omit for none.")
     var statusPort: Int?
 
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve wss:// (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535, got \(port)") }
         if let statusPort, !(0...65535).contains(statusPort) {
@@ -42,6 +49,7 @@ struct XiaozhiSimCommand: AsyncParsableCommand {
         guard webSocketPingInterval >= 0, webSocketPingInterval <= 3600 else {
             throw ValidationError("--ws-ping-interval must be 0-3600 seconds")
         }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
     }
 
     func run() async throws {
@@ -61,12 +69,18 @@ struct XiaozhiSimCommand: AsyncParsableCommand {
         let connection = WebSocketConnection.Configuration(
             pingInterval: webSocketInterval, silenceTimeout: webSocketInterval.map { $0 * 3 })
 
+        var tls: TLSContext?
+        if let tlsCert, let tlsKey {
+            do { tls = try TLSContext.server(certificateChainFile: tlsCert, privateKeyFile: tlsKey) } catch {
+                throw ValidationError("cannot use the TLS certificate: \(error)")
+            }
+        }
         let simulator: SimulatorServer
         do {
             simulator = try SimulatorServer(
                 host: host, port: port,
                 configuration: SimulatorCore.Configuration(allowedTokens: allowed, mcpPingInterval: interval),
-                connection: connection, logger: logger)
+                connection: connection, tls: tls, logger: logger)
         } catch {
             throw ValidationError("cannot listen on \(host):\(port): \(error)")
         }
@@ -78,7 +92,7 @@ struct XiaozhiSimCommand: AsyncParsableCommand {
         }
         let tokenNote = allowed.map { "\($0.count) allowed tokens" } ?? "any token"
         // Unbuffered, so a parent process reading the ports sees the line at once.
-        FileHandle.standardOutput.write(Data("xiaozhi-sim listening on ws://\(host):\(simulator.port)/mcp/ (\(tokenNote))\(statusLine)\n".utf8))
+        FileHandle.standardOutput.write(Data("xiaozhi-sim listening on \(tls == nil ? "ws" : "wss")://\(host):\(simulator.port)/mcp/ (\(tokenNote))\(statusLine)\n".utf8))
         await simulator.run()
         simulator.shutdown()
     }

@@ -8,7 +8,8 @@
 # Settings (environment): BENCH_ENDPOINTS (10000), BENCH_WORKERS (4), BENCH_MAX_SESSIONS (5000),
 # BENCH_REDIS_DB (13), BENCH_SIM_PORT (32110), BENCH_SIM_STATUS_PORT (32111), BENCH_HANDSHAKE_DELAY_MS (0: a
 # delay the simulator adds to every WebSocket handshake from the worker kill on, as a remote Xiaozhi's
-# round trips would), BENCH_TIMEOUT (120 s per
+# round trips would), BENCH_TLS (0; 1: the simulator serves wss:// with a throwaway CA's ECDSA certificate
+# for localhost, which the workers trust through Tls:CaFile), BENCH_TIMEOUT (120 s per
 # wait), BENCH_IDLE_SECONDS (5: how long the idle cost is measured), BENCH_WORKER_CHECK_INTERVAL (the workers' ConnectionMonitor:CheckIntervalSeconds, which paces
 # their tool-catalog refresh; default 600 so the refresh of thousands of sessions does not hold up the
 # lease renewal that shares its loop), BENCH_BIN (the directory of the executables, default .build/release:
@@ -188,17 +189,32 @@ first_line_time() {
   [[ -n "$line" ]] && date -d "${line%% *}" +%s.%N || echo never
 }
 
-echo "pool recovery: $endpoints endpoints, $worker_count workers (--max-sessions $max_sessions), lease TTL ${Recovery__LeaseTtlSeconds} s, check interval ${ConnectionMonitor__CheckIntervalSeconds} s (workers' catalog refresh every $worker_check_interval s), load $(load)"
+scheme=ws sim_tls=()
+if [[ "${BENCH_TLS:-0}" == 1 ]]; then
+  mkdir -p "$logs/tls"
+  ( cd "$logs/tls"
+    openssl ecparam -name prime256v1 -genkey -noout -out ca-key.pem
+    openssl req -x509 -new -key ca-key.pem -days 2 -subj /CN=bench-ca -out ca.pem
+    openssl ecparam -name prime256v1 -genkey -noout -out server-key.pem
+    openssl req -new -key server-key.pem -subj /CN=localhost -out server.csr
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext.cnf
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -extfile ext.cnf -out server.pem
+    cat server.pem ca.pem >server-chain.pem ) >/dev/null 2>&1
+  scheme=wss sim_tls=(--tls-cert "$logs/tls/server-chain.pem" --tls-key "$logs/tls/server-key.pem")
+  export Tls__CaFile="$logs/tls/ca.pem"
+fi
+
+echo "pool recovery: $endpoints endpoints ($scheme://), $worker_count workers (--max-sessions $max_sessions), lease TTL ${Recovery__LeaseTtlSeconds} s, check interval ${ConnectionMonitor__CheckIntervalSeconds} s (workers' catalog refresh every $worker_check_interval s), load $(load)"
 redis FLUSHDB >/dev/null
 "$bin/scheduler" migrate >"$logs/migrate.log" 2>&1
 psql -q "$DATABASE_URL" -c "DELETE FROM ${prefix}xiaozhi_mcp_endpoints" >/dev/null
 psql -q "$DATABASE_URL" -c "INSERT INTO ${prefix}xiaozhi_mcp_endpoints (\"Id\", \"Name\", \"Address\", \"UserId\", \"IsEnabled\", \"IsConnected\", \"CreatedAt\", \"UpdatedAt\")
-  SELECT '00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'), 'endpoint-' || i, 'ws://127.0.0.1:$sim_port/mcp/?token=bench-' || i,
+  SELECT '00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'), 'endpoint-' || i, '$scheme://127.0.0.1:$sim_port/mcp/?token=bench-' || i,
          'bench-user', true, false, now(), now() FROM generate_series(1, $endpoints) AS i" >/dev/null
 
-"$bin/xiaozhi-sim" --port "$sim_port" --status-port "$status_port" --ping-interval 20 >"$logs/sim.log" 2>&1 &
+"$bin/xiaozhi-sim" --port "$sim_port" --status-port "$status_port" --ping-interval 20 "${sim_tls[@]}" >"$logs/sim.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do grep -q "listening on ws://" "$logs/sim.log" && break; sleep 0.2; done
+for _ in $(seq 50); do grep -q "listening on ws" "$logs/sim.log" && break; sleep 0.2; done
 "$bin/scheduler" run >"$logs/scheduler.log" 2>&1 &
 pids+=($!)
 worker_pids=()
