@@ -174,8 +174,9 @@ private func checkEventStream(_ pieces: [[UInt8]]) {
     if whole.failure == nil {
         require(split.events == allEvents && whole.events == allEvents, "events differ when the stream is cut: \(split) against \(whole)")
     } else {
-        // A failing feed returns only the error, so the events it completed before the failure are not seen.
-        require(allEvents.starts(with: split.events), "events before the failure differ from the stream's: \(split.events)")
+        // Every event completed before the failure is seen, however the stream was cut.
+        require(split.events == whole.events && allEvents.starts(with: whole.events),
+                "events before the failure differ: \(split.events) cut, \(whole.events) whole, the stream's \(allEvents)")
     }
     for event in split.events {
         require(event.data.utf8.count <= sseEventLimit, "an event of \(event.data.utf8.count) bytes over the limit")
@@ -204,7 +205,14 @@ private func parseEvents(_ pieces: [[UInt8]]) -> (events: [ServerSentEvent], fai
         let fed = Result(catching: { () throws(ServerSentEventLimitError) in
             index % 2 == 0 ? try parser.feed(piece) : try parser.feed(Data(piece))
         })
-        switch fed {
+        // A feed that completed events before a limit returns them and leaves the failure in `failure`,
+        // as the transports read it.
+        var outcome = fed
+        if case .success(let more) = fed, let failed = parser.failure {
+            events += more
+            outcome = .failure(failed)
+        }
+        switch outcome {
         case .success(let more):
             events += more
         case .failure(let error):
