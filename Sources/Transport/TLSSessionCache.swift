@@ -1,40 +1,55 @@
 import COpenSSL
 import Synchronization
 
-/// The last resumable TLS session of each server (`host:port`), so that re-opening thousands of sessions
+/// Recent resumable TLS sessions of each server (`host:port`), so that re-opening thousands of sessions
 /// to one Xiaozhi skips the certificate exchange and its verification (a resumed TLS 1.3 handshake: no
-/// certificate, no signature). OpenSSL hands each new session (a ticket the server sent) to
+/// certificate, no signature). Each session ticket is offered once, as TLS 1.3 asks of clients: a server
+/// may refuse a ticket it sees twice, and concurrent connects then get distinct tickets (each resumed
+/// handshake brings new ones). OpenSSL hands each new session (a ticket the server sent) to
 /// `TLSSessionCache.shared` through the client contexts' new-session callback.
 final class TLSSessionCache: Sendable {
     static let shared = TLSSessionCache()
+    /// Tickets kept per server, newest last; past it the oldest is dropped.
+    static let ticketsPerServer = 64
     /// Servers remembered at most; past it an arbitrary one is forgotten.
     static let capacity = 4096
 
-    /// Owned references (`SSL_SESSION_free` when replaced or forgotten).
-    private let sessions = Mutex<[String: SessionReference]>([:])
+    /// Owned references (`SSL_SESSION_free` when used, replaced or forgotten).
+    private let sessions = Mutex<[String: [SessionReference]]>([:])
 
     struct SessionReference: @unchecked Sendable {
         let pointer: OpaquePointer
     }
 
-    /// Takes ownership of `session` as the server's latest.
+    /// Takes ownership of `session`, a ticket of the server's.
     func store(_ session: OpaquePointer, for server: String) {
-        let replaced = sessions.withLock { table -> OpaquePointer? in
-            var dropped = table.updateValue(SessionReference(pointer: session), forKey: server)?.pointer
-            if dropped == nil, table.count > Self.capacity, let victim = table.keys.first(where: { $0 != server }) {
-                dropped = table.removeValue(forKey: victim)?.pointer
+        let dropped = sessions.withLock { table -> [OpaquePointer] in
+            var dropped: [OpaquePointer] = []
+            table[server, default: []].append(SessionReference(pointer: session))
+            if table[server]!.count > Self.ticketsPerServer { dropped.append(table[server]!.removeFirst().pointer) }
+            if table.count > Self.capacity, let victim = table.keys.first(where: { $0 != server }) {
+                dropped += (table.removeValue(forKey: victim) ?? []).map(\.pointer)
             }
             return dropped
         }
-        if let replaced { SSL_SESSION_free(replaced) }
+        for session in dropped { SSL_SESSION_free(session) }
     }
 
-    /// Offers the server's latest session to `ssl` before its handshake, when it can still be resumed.
+    /// Offers the server's newest resumable ticket to `ssl` before its handshake, and forgets it.
     func offer(to ssl: OpaquePointer, for server: String) {
-        sessions.withLock { table in
-            guard let session = table[server]?.pointer, SSL_SESSION_is_resumable(session) == 1 else { return }
-            _ = SSL_set_session(ssl, session)  // takes its own reference
+        let (chosen, stale) = sessions.withLock { table -> (SessionReference?, [SessionReference]) in
+            var stale: [SessionReference] = []
+            while let candidate = table[server]?.popLast() {
+                if SSL_SESSION_is_resumable(candidate.pointer) == 1 { return (candidate, stale) }
+                stale.append(candidate)
+            }
+            return (nil, stale)
         }
+        if let chosen {
+            _ = SSL_set_session(ssl, chosen.pointer)  // takes its own reference
+            SSL_SESSION_free(chosen.pointer)
+        }
+        for session in stale { SSL_SESSION_free(session.pointer) }
     }
 }
 
