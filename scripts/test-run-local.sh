@@ -18,6 +18,10 @@ BUILD_BOUND=${XZ_RUN_LOCAL_BUILD_SECONDS:-1800}   # the first run builds in debu
 STOP_BOUND=40                                       # Ctrl-C to exit: the workers' shutdown grace plus slack
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/xiaozhi-run-local.XXXXXX")
 chmod 755 "$SCRATCH"   # services.sh runs Postgres tools as the postgres user from the clone's folder
+# Empty servers, as on a fresh machine: a data directory kept from an earlier run holds its queues
+# (retry jobs with their attempts) and tables. Servers of such a run still up on these ports go first.
+scripts/services.sh stop >/dev/null 2>&1 || true
+export XZ_SERVICES_DIR=$SCRATCH/services
 CLONE=$SCRATCH/pool
 RUN_PID=
 
