@@ -13,7 +13,8 @@
 # .build-NAME/sanitize/reports/ (the test runner and the scheduler, worker and simulator processes the
 # cluster tests start all write there). A pass fails when a test fails or any report was written.
 # XZ_SANITIZE_TIMEOUT (seconds, default 5400) bounds each test run; XZ_SANITIZE_LEAKS=1 turns
-# LeakSanitizer on (see below). XZ_PORT_BASE moves the servers as in scripts/services.sh.
+# LeakSanitizer on (see below). XZ_PORT_BASE moves the servers as in scripts/services.sh. Started under
+# `nice` (as on a shared machine), the builds and the tests also run as SCHED_IDLE (see below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
