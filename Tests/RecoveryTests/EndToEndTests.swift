@@ -160,7 +160,9 @@ struct EndToEndTests {
         let topology = cluster.configuration.topology
         var queued: Set<String> = []
         var taken: [AMQPDelivery] = []
-        for queue in [topology.jobsQueue] + (0..<topology.retryDelays.count).map(topology.retryQueue(step:)) {
+        // The retry queues before the jobs queue: a retry whose delay ends during the read moves to the
+        // jobs queue, which is read after it.
+        for queue in (0..<topology.retryDelays.count).map(topology.retryQueue(step:)) + [topology.jobsQueue] {
             while let delivery = try await cluster.amqp.get(queue: queue) {
                 taken.append(delivery)
                 if let job = try? RecoveryJob.decode(Data(delivery.body)) { queued.insert(job.jobId) }
