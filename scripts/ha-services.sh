@@ -50,27 +50,8 @@ RMQ_BIN=/usr/lib/rabbitmq/bin
 
 log() { printf 'ha-services: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-wait_port() { # port seconds name
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    port_open "$1" && return 0
-    sleep 0.1
-  done
-  log "$3 did not open port $1 within $2 s"
-  return 1
-}
-
-wait_port_closed() {
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    port_open "$1" || return 0
-    sleep 0.1
-  done
-  return 1
-}
+# shellcheck source=lib/servers.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/servers.sh"
 
 wait_until() { # seconds description command...: poll the command every 0.25 s
   local secs=$1 what=$2 i
@@ -84,13 +65,6 @@ wait_until() { # seconds description command...: poll the command every 0.25 s
 }
 
 # --- Postgres: a primary and a streaming standby (pg_basebackup -R) -------------------------------
-pg_bin() {
-  local d
-  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-  [ -n "$d" ] || { log "no PostgreSQL server under /usr/lib/postgresql"; return 1; }
-  printf '%s' "$d"
-}
-
 pg_data() { printf '%s/pg-%s' "$PG_DIR" "$1"; }
 
 pgq() { # port sql: one value, tuples only, via the private socket (local trust)

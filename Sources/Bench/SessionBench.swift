@@ -325,25 +325,7 @@ struct SessionBench: AsyncParsableCommand {
     // MARK: The echo server subprocess
 
     private func startServerProcess() throws -> (Process, Int) {
-        let process = Process()
-        let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["session", "--serve", "0", "--threads", "\(threads)"]
-        process.standardOutput = output
-        try process.run()
-        var collected = Data()
-        let handle = output.fileHandleForReading
-        while !collected.contains(UInt8(ascii: "\n")) {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            collected.append(chunk)
-        }
-        let line = String(decoding: collected, as: UTF8.self)
-        guard let port = line.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }).flatMap({ Int($0.dropFirst(5)) }) else {
-            kill(process.processIdentifier, SIGKILL)
-            throw ValidationError("the echo server did not start: \(line)")
-        }
-        return (process, port)
+        try ServerSubprocess.start(["session", "--serve", "0", "--threads", "\(threads)"], what: "the echo server")
     }
 
     private func runServer(port: Int) async throws {

@@ -113,26 +113,10 @@ struct TLSOpenBench: AsyncParsableCommand {
     }
 
     private func startServer(directory: String) throws -> (Process, Int) {
-        let process = Process()
-        let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["tls-open", "--sessions", "\(sessions)", "--serve", "0",
-                             "--cert", directory + "/server-chain.pem", "--key", directory + "/server-key.pem"]
-        process.standardOutput = output
-        try process.run()
-        var collected = Data()
-        let handle = output.fileHandleForReading
-        while !collected.contains(UInt8(ascii: "\n")) {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            collected.append(chunk)
-        }
-        let line = String(decoding: collected, as: UTF8.self)
-        guard let port = line.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }).flatMap({ Int($0.dropFirst(5)) }) else {
-            kill(process.processIdentifier, SIGKILL)
-            throw ValidationError("the TLS server did not start: \(line)")
-        }
-        return (process, port)
+        try ServerSubprocess.start(
+            ["tls-open", "--sessions", "\(sessions)", "--serve", "0",
+             "--cert", directory + "/server-chain.pem", "--key", directory + "/server-key.pem"],
+            what: "the TLS server")
     }
 
     /// A throwaway CA and a `localhost` certificate it signed, ECDSA P-256 (`openssl` command line).
