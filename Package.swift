@@ -51,7 +51,17 @@ let package = Package(
             ]
         ),
 
-        .executableTarget(name: "Scheduler", dependencies: ["Recovery", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Console: the operators' web console, over the same readers and operations as the CLI.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Recovery", "RecoveryCore", "Transport", "WebSocket", "AMQPClient", "RedisClient", "MCP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        .executableTarget(name: "Scheduler", dependencies: ["Recovery", "Console", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "Worker", dependencies: ["Recovery", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "XiaozhiSim",
@@ -72,6 +82,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket"]),
         .testTarget(name: "MCPTests", dependencies: ["MCP", "Transport"]),
         .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Recovery", "RecoveryCore", "Transport", "WebSocket", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "ClientSupport", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "XiaozhiSimTests", dependencies: ["XiaozhiSim", "Transport", "WebSocket"]),
         .testTarget(name: "DeploymentTests", dependencies: []),

@@ -30,6 +30,8 @@ public struct ConfigurationKey: Sendable, Equatable, Hashable {
         case optionalPath
         /// Empty, or comma-separated `host:port` servers (`[v6]:port` for IPv6).
         case serverList
+        /// Empty, or a secret of 16-512 printable ASCII characters without spaces; never printed.
+        case secret
     }
 
     public let name: String
@@ -50,8 +52,11 @@ public struct ConfigurationKey: Sendable, Equatable, Hashable {
     /// Whether printed values must be masked.
     public var isSecretBearing: Bool {
         if case .url = kind { return true }
-        return false
+        return isSecret
     }
+
+    /// Whether the whole value is a secret (shown only as set or unset).
+    public var isSecret: Bool { kind == .text(.secret) }
 
     /// What a valid value looks like, for error messages and documentation.
     public var expected: String {
@@ -66,6 +71,7 @@ public struct ConfigurationKey: Sendable, Equatable, Hashable {
         case .text(.host): return "a host name or IP address"
         case .text(.optionalPath): return "a file path, or empty"
         case .text(.serverList): return "empty, or comma-separated host:port servers"
+        case .text(.secret): return "empty, or 16 to 512 printable ASCII characters without spaces"
         case .url(let schemes): return "a URL with scheme " + schemes.joined(separator: " or ") + " and a host"
         }
     }
@@ -187,6 +193,18 @@ public enum ConfigurationKeys {
     public static let redisAcquireReplicas = ConfigurationKey(
         "Redis:AcquireReplicas", "0", .integer(0...16),
         "Replicas that must acknowledge a lease (WAIT, 250 ms) before its session opens; one not acknowledged is released and the attempt retried. 0 skips it. With Sentinel and two or more replicas, 1 keeps a failover from losing the lease of an open session; while fewer replicas answer, no session opens, so keep it below the replicas a failover leaves.")
+    public static let consolePort = ConfigurationKey(
+        "Console:Port", "0", .integer(0...65_535),
+        "Port of the web console served by `scheduler run` and `scheduler console`; 0 turns it off. Needs Console:AdminToken or Console:ViewerToken.")
+    public static let consoleHost = ConfigurationKey(
+        "Console:Host", "127.0.0.1", .text(.host),
+        "Address the console binds; loopback by default (put a TLS proxy in front to reach it from elsewhere).")
+    public static let consoleAdminToken = ConfigurationKey(
+        "Console:AdminToken", "", .text(.secret),
+        "Token that signs in to the console with every right (retry and purge dead letters). Set it through the environment (Console__AdminToken), not a committed file; never printed or logged.")
+    public static let consoleViewerToken = ConfigurationKey(
+        "Console:ViewerToken", "", .text(.secret),
+        "Token that signs in to the console read-only: every page, no retry or purge.")
     public static let databaseURL = ConfigurationKey(
         "DATABASE_URL", "", .url(schemes: ["postgres", "postgresql"]),
         "Postgres connection URL (postgres://user:pass@host:port/db?sslmode=...); several servers (host1:5432,host2:5432) with target_session_attrs=read-write follow a failover.")
@@ -206,7 +224,8 @@ public enum ConfigurationKeys {
         metricsPort, metricsHost, logFormat, logLevel, tlsCaFile, mcpCallTimeout,
         mcpMaxMessageBytes, mcpMaxConcurrentCalls, mcpMaxResponseBytes, mcpMaxSseLineBytes, mcpMaxSseEventBytes,
         mcpUpstreamIdleTimeout, mcpMaxUpstreamConnections, redisSentinels, redisMasterName,
-        redisAcquireReplicas, databaseURL, redisURL, amqpURL,
+        redisAcquireReplicas, consolePort, consoleHost, consoleAdminToken, consoleViewerToken,
+        databaseURL, redisURL, amqpURL,
     ]
 
     private static let byLowercasedName: [String: ConfigurationKey] = {

@@ -40,6 +40,7 @@ public enum ConfigurationPrinter {
 
     private static func display(_ key: ConfigurationKey, _ value: String) -> String {
         if value.isEmpty { return "(unset)" }
+        if key.isSecret { return "(set)" }
         return key.isSecretBearing ? Redaction.connectionURL(value) : value
     }
 }

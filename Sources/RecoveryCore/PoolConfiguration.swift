@@ -101,6 +101,14 @@ public struct PoolConfiguration: Sendable, Equatable {
     public let redisMasterName: String
     /// `Redis:AcquireReplicas`.
     public let redisAcquireReplicas: Int
+    /// `Console:Port`; 0 when the console is off.
+    public let consolePort: Int
+    /// `Console:Host`.
+    public let consoleHost: String
+    /// `Console:AdminToken`; nil when unset.
+    public let consoleAdminToken: String?
+    /// `Console:ViewerToken`; nil when unset.
+    public let consoleViewerToken: String?
     public let databaseURL: ConnectionURL?
     /// `REDIS_URL`.
     public let redisURL: ConnectionURL?
@@ -177,11 +185,25 @@ public struct PoolConfiguration: Sendable, Equatable {
         redisSentinels = try reader.servers(ConfigurationKeys.redisSentinels)
         redisMasterName = try reader.text(ConfigurationKeys.redisMasterName)
         redisAcquireReplicas = try reader.int(ConfigurationKeys.redisAcquireReplicas)
+        consolePort = try reader.int(ConfigurationKeys.consolePort)
+        consoleHost = try reader.text(ConfigurationKeys.consoleHost)
+        let adminToken = try reader.text(ConfigurationKeys.consoleAdminToken)
+        consoleAdminToken = adminToken.isEmpty ? nil : adminToken
+        let viewerToken = try reader.text(ConfigurationKeys.consoleViewerToken)
+        consoleViewerToken = viewerToken.isEmpty ? nil : viewerToken
         databaseURL = try reader.url(ConfigurationKeys.databaseURL)
         redisURL = try reader.url(ConfigurationKeys.redisURL)
         amqpURL = try reader.url(ConfigurationKeys.amqpURL)
 
         // Rules between keys.
+        if consolePort != 0, consoleAdminToken == nil, consoleViewerToken == nil {
+            throw reader.invalid(
+                ConfigurationKeys.consoleAdminToken,
+                expected: "a token (16 to 512 printable characters) while \(ConfigurationKeys.consolePort.name) is \(consolePort): the console never runs without sign-in")
+        }
+        if let adminToken = consoleAdminToken, adminToken == consoleViewerToken {
+            throw reader.invalid(ConfigurationKeys.consoleViewerToken, expected: "a token other than \(ConfigurationKeys.consoleAdminToken.name)'s")
+        }
         if heartbeatIntervalSeconds * 2 > heartbeatTimeoutSeconds {
             throw reader.invalid(
                 ConfigurationKeys.heartbeatInterval,
@@ -253,7 +275,8 @@ private struct ValueReader {
         let entry = raw(key)
         // A value that failed validation may be mistyped anywhere (or be libpq's keyword form): hide its
         // whole userinfo and every secret keyword, not just a URL's password.
-        let shown = key.isSecretBearing ? Redaction.mistypedConnectionSetting(entry.value) : StrictFields.excerpt(entry.value)
+        let shown = key.isSecret ? "(hidden)"
+            : key.isSecretBearing ? Redaction.mistypedConnectionSetting(entry.value) : StrictFields.excerpt(entry.value)
         return .invalidValue(key: key.name, value: shown, source: entry.source, expected: expected ?? key.expected)
     }
 
@@ -303,6 +326,8 @@ private struct ValueReader {
                 && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" ) }
         case .optionalPath:
             valid = !value.utf8.contains(0) && value.utf8.count <= 4096
+        case .secret:
+            valid = value.isEmpty || ((16...512).contains(value.utf8.count) && value.utf8.allSatisfy { (0x21...0x7E).contains($0) })
         case .serverList:
             valid = value.isEmpty || (try? ServerAddress.parseList(Substring(value), defaultPort: 0))?.allSatisfy { $0.port != 0 } == true
             // A port is required: a sentinel has no default one worth guessing.

@@ -60,4 +60,20 @@ public enum RedisKeys {
     /// `mcp:recovery:worker:{instanceId}`: string (the last heartbeat time) with a PX TTL renewed by the
     /// worker; its absence means the worker is gone.
     public static func workerAlive(_ instanceId: String) -> String { recoveryPrefix + "worker:" + instanceId }
+
+    /// `mcp:recovery:results:{id}`: list of the endpoint's latest `JobResult` JSON bodies, newest first,
+    /// at most `recentResultsKept`; written by the scheduler's results consumer, read by the console.
+    /// Expires a week after the last result.
+    public static func recentResults(_ serverId: String) -> String { recoveryPrefix + "results:" + serverId }
+
+    /// Results kept per endpoint in `recentResults`.
+    public static let recentResultsKept = 20
+
+    /// `mcp:recovery:outcomes:{minute}`: hash, field = outcome, value = results received in that minute
+    /// (Unix time / 60); expires after two hours. The console's recoveries-and-failures chart.
+    public static func outcomesInMinute(_ minute: Int64) -> String { recoveryPrefix + "outcomes:" + String(minute) }
+
+    /// `mcp:recovery:scheduler:last-cycle`: string, the leader's latest `CycleSummary` JSON (when, how
+    /// long, the report's counts); expires after a day. Read by the console's overview.
+    public static let lastCycle = recoveryPrefix + "scheduler:last-cycle"
 }

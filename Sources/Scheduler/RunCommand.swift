@@ -1,4 +1,5 @@
 import ArgumentParser
+import Console
 import Foundation
 import Logging
 import Recovery
@@ -30,7 +31,11 @@ struct RunCommand: AsyncParsableCommand {
         let runtime = SchedulerRuntime(
             configuration: configuration, directory: directory, store: store, publisher: publisher, consumer: consumer,
             metrics: metrics, logger: logger)
-        var group = ServiceGroupConfiguration(services: [.init(service: runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
+        if let console = try await ConsoleServer.configured(configuration, connections: connections, logger: logger) {
+            services.append(.init(service: console))
+        }
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGraceSeconds)
         try await ServiceGroup(configuration: group).run()
         await publisher.close()

@@ -14,7 +14,12 @@ public struct QueueInspector: Sendable {
     /// At most this many dead letters are read to find the oldest.
     public let maxDeadLettersRead: Int
 
-    public init(connection: AMQPConnection, topology: Topology, management: RabbitManagementAPI?, maxDeadLettersRead: Int = 100_000) {
+    /// Whether `inspect` reads the dead queue's letters for the oldest one's age (it takes and requeues
+    /// them all: worth it for one command, not for a view refreshed every few seconds).
+    public let readsOldestDeadLetter: Bool
+
+    public init(connection: AMQPConnection, topology: Topology, management: RabbitManagementAPI?, maxDeadLettersRead: Int = 100_000, readsOldestDeadLetter: Bool = true) {
+        self.readsOldestDeadLetter = readsOldestDeadLetter
         self.connection = connection
         self.topology = topology
         self.management = management
@@ -49,7 +54,7 @@ public struct QueueInspector: Sendable {
             }
             if role == .dead {
                 depth.deadLettered = (depth.ready ?? 0) + (depth.unacknowledged ?? 0)
-                depth.oldestAt = try await oldestDeadLetter()
+                if readsOldestDeadLetter { depth.oldestAt = try await oldestDeadLetter() }
             }
             depths.append(depth)
         }

@@ -65,3 +65,15 @@ extension SessionStateStore {
         }
     }
 }
+
+extension SessionStateStore {
+    /// Stores the leader's latest cycle for the console (a day's expiry: a stopped scheduler's shows its age).
+    public func recordLastCycle(_ summary: CycleSummary) async throws {
+        try await redis.set(RedisKeys.lastCycle, String(decoding: summary.jsonData(), as: UTF8.self), expiry: .seconds(86_400))
+    }
+
+    /// The leader's latest cycle, or nil when none ran in the last day.
+    public func lastCycle() async throws -> CycleSummary? {
+        try await redis.get(RedisKeys.lastCycle).flatMap { CycleSummary.decode(Data($0)) }
+    }
+}

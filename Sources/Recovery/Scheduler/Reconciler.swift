@@ -139,8 +139,11 @@ public final class Reconciler: Sendable {
         if let capacity = report.capacity { announce(capacity, at: now) }
         metrics.cycleDuration(clock.now - started)
         let elapsed = clock.now - started
+        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        // The console's overview reads it; a failed write costs only that view's freshness.
+        try? await store.recordLastCycle(CycleSummary(at: now, milliseconds: milliseconds, counts: report.counts, capacity: report.capacity))
         logger.info("reconcile cycle done", metadata: [
-            "summary": "\(report.summary)", "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+            "summary": "\(report.summary)", "ms": "\(milliseconds)",
             "read": "\(observed.fullRead ? "full" : "held index")", "keysRead": "\(observed.keysRead)",
         ])
         return CycleOutcome(report: report, deferred: deferred)

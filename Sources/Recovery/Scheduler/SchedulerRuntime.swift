@@ -18,6 +18,7 @@ public final class SchedulerRuntime: Service, Sendable {
     let logger: Logger
     let leaderToken = UUID().uuidString.lowercased()
     let tally = ResultTally()
+    let resultHistory: ResultHistoryRecorder
 
     public init(configuration: PoolConfiguration, directory: any EndpointDirectory, store: SessionStateStore, publisher: AMQPConnection, consumer: AMQPConnection, metrics: PoolMetrics, logger: Logger) {
         self.configuration = configuration
@@ -27,6 +28,7 @@ public final class SchedulerRuntime: Service, Sendable {
         self.topology = configuration.topology
         self.metrics = metrics
         self.logger = logger
+        self.resultHistory = ResultHistoryRecorder(history: ResultHistory(redis: store.redis), logger: logger)
         self.reconciler = Reconciler(
             directory: directory, store: store, bus: JobBus(connection: publisher, topology: configuration.topology),
             configuration: configuration, metrics: metrics, logger: logger)
@@ -38,6 +40,7 @@ public final class SchedulerRuntime: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await cancelWhenGracefulShutdown { await self.reconcileLoop() } }
             group.addTask { await cancelWhenGracefulShutdown { await self.consumeResults() } }
+            group.addTask { await cancelWhenGracefulShutdown { await self.resultHistory.run() } }
         }
         try? await store.releaseLeadership(token: leaderToken)
         logger.info("scheduler stopped")
@@ -118,6 +121,7 @@ public final class SchedulerRuntime: Service, Sendable {
             return
         }
         metrics.resultReceived(outcome: result.outcome.rawValue)
+        resultHistory.add(result)
         metrics.successRatio(tally.add(result.outcome))
         switch result.outcome {
         case .recovered:
