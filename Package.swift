@@ -82,7 +82,10 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket"]),
         .testTarget(name: "MCPTests", dependencies: ["MCP", "Transport"]),
         .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore"]),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Recovery", "RecoveryCore", "Transport", "WebSocket", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: ["Console", "Recovery", "RecoveryCore", "Transport", "WebSocket", "AMQPClient", "RedisClient", "PostgresClient", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Browser"]),
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "ClientSupport", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "XiaozhiSimTests", dependencies: ["XiaozhiSim", "Transport", "WebSocket"]),
         .testTarget(name: "DeploymentTests", dependencies: []),

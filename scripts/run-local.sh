@@ -36,6 +36,7 @@ export XZ_PORT_BASE=${XZ_PORT_BASE:-24000}
 SIM_PORT=$((XZ_PORT_BASE + 765))
 SIM_STATUS_PORT=$((XZ_PORT_BASE + 766))
 METRICS_BASE=$((XZ_PORT_BASE + 900))
+CONSOLE_PORT=$((XZ_PORT_BASE + 770))
 RUN_DIR=${XZ_RUN_DIR:-$ROOT/.local/run}
 mkdir -p "$RUN_DIR"
 
@@ -77,13 +78,20 @@ for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$SIM_STATUS_PORT") 2>/dev/n
 psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -v count="$ENDPOINTS" \
   -v sim="ws://127.0.0.1:$SIM_PORT" -f compose/seed-demo.sql
 
-Metrics__Port=$METRICS_BASE "$BIN/scheduler" run >"$RUN_DIR/scheduler.log" 2>&1 &
+# The console's admin token: made once, kept in a file only this user reads, never printed.
+TOKEN_FILE="$RUN_DIR/console-token"
+if [ ! -s "$TOKEN_FILE" ]; then
+  (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >"$TOKEN_FILE")
+fi
+Console__Port=$CONSOLE_PORT Console__AdminToken=$(cat "$TOKEN_FILE") Metrics__Port=$METRICS_BASE \
+  "$BIN/scheduler" run >"$RUN_DIR/scheduler.log" 2>&1 &
 pids+=($!)
 for i in $(seq 1 "$WORKERS"); do
   Metrics__Port=$((METRICS_BASE + i)) "$BIN/worker" run >"$RUN_DIR/worker-$i.log" 2>&1 &
   pids+=($!)
 done
 echo "scheduler and $WORKERS workers running; logs in $RUN_DIR; Ctrl-C stops them"
+echo "console: http://127.0.0.1:$CONSOLE_PORT/ (sign in with the token in $TOKEN_FILE)"
 
 while true; do
   enabled=$(psql "$DATABASE_URL" -tAc 'SELECT count(*) FROM verdure_xiaozhi_mcp_endpoints WHERE "IsEnabled"' 2>/dev/null || echo '?')
@@ -93,7 +101,10 @@ while true; do
 import json, sys
 queues = {q["role"]: q for q in json.load(sys.stdin) if q.get("role") in ("jobs", "dead")}
 jobs, dead = queues.get("jobs", {}), queues.get("dead", {})
-print("jobs ready {} unacked {} | dead {}".format(jobs.get("ready", "?"), jobs.get("unacked", "?"), dead.get("ready", "?")))
+def shown(queue, key):
+    value = queue.get(key)
+    return "-" if value is None else value
+print("jobs ready {} unacked {} | dead {}".format(shown(jobs, "ready"), shown(jobs, "unacked"), shown(dead, "ready")))
 ' 2>/dev/null || echo "queues unavailable")
   printf '%s connected %s of %s enabled | %s\n' "$(date +%T)" "$connected" "$enabled" "$depth"
   if [ "$UNTIL_CONNECTED" = 1 ] && [ "$connected" = "$enabled" ] && [ "$enabled" != 0 ]; then

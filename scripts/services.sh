@@ -45,6 +45,10 @@ install() {
   command -v pkg-config >/dev/null || need+=(pkg-config)
   command -v redis-cli >/dev/null || need+=(redis-tools)
   command -v psql >/dev/null || need+=(postgresql-client)
+  # The console's browser tests: Debian's Chromium, its driver, and Selenium for Debian's python3.
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+  /usr/bin/python3 -c 'import selenium' 2>/dev/null || need+=(python3-selenium)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

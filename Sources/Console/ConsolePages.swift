@@ -16,6 +16,7 @@ public enum ConsolePages {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta name="color-scheme" content="light dark">
             <title>\(page.title) · Recovery pool console</title>
+            <link rel="icon" href="data:,">
             <link rel="stylesheet" href="/assets/console.css">
             <script src="/assets/console.js" defer></script>
             </head>
@@ -41,6 +42,7 @@ public enum ConsolePages {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="color-scheme" content="light dark">
         <title>Sign in · Recovery pool console</title>
+        <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/assets/console.css">
         </head>
         <body data-page="signin">

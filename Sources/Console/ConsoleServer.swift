@@ -44,7 +44,7 @@ public final class ConsoleServer: Service, Sendable {
 
     /// Reads the queues every `queuesInterval` (their history) and the overview every `overviewInterval`
     /// while someone watches; publishes both to the live streams.
-    func sample() async {
+    public func sample() async {
         let clock = ContinuousClock()
         var nextQueues = clock.now
         var failing = false

@@ -23,10 +23,10 @@ enum ConsoleStyle {
     h2 { font-size:1.1rem; margin:1.4rem 0 .6rem; }
     .muted { color:var(--muted); }
     .error { color:var(--bad); }
-    .cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(150px, 1fr)); gap:.75rem; }
+    .cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(150px, 1fr)); gap:.75rem; align-items:start; }
     .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:.7rem .8rem; }
     .card .label { color:var(--muted); font-size:.8rem; }
-    .card .value { font-size:1.5rem; font-weight:600; }
+    .card .value { font-size:1.35rem; font-weight:600; }
     .card.bad .value { color:var(--bad); }
     .card.ok .value { color:var(--ok); }
     .table-wrap { overflow-x:auto; border:1px solid var(--line); border-radius:8px; }
