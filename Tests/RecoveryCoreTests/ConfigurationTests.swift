@@ -215,6 +215,10 @@ import Testing
         ("Redis:Sentinels", "s1:26379;s2:26379"),
         ("Redis:MasterName", ""),
         ("Redis:AcquireReplicas", "17"),
+        ("Console:Port", "70000"),
+        ("Console:Host", "bad host"),
+        ("Console:AdminToken", "too-short"),
+        ("Console:ViewerToken", "has a space 0123456789abcdef"),
         ("DATABASE_URL", "mysql://u:p@db/x"),
         ("REDIS_URL", "redis://"),
         ("REDIS_URL", "cache:6379"),
@@ -263,6 +267,29 @@ import Testing
 
     @Test func idleTimeoutMustExceedThePingInterval() {
         #expect(error(set: ["Worker:PingIntervalSeconds=30", "Worker:IdleTimeoutSeconds=30"])?.key == "Worker:IdleTimeoutSeconds")
+    }
+
+    @Test func theConsoleNeedsATokenAndTheTwoTokensDiffer() {
+        let missing = error(set: ["Console:Port=9470"])
+        #expect(missing?.key == "Console:AdminToken")
+        #expect(missing?.description.contains("Console:Port") == true)
+        #expect(error(set: ["Console:Port=9470", "Console:ViewerToken=viewer-token-0123456789"]) == nil)
+        let same = error(set: ["Console:AdminToken=same-token-0123456789", "Console:ViewerToken=same-token-0123456789"])
+        #expect(same?.key == "Console:ViewerToken")
+        #expect(same?.description.contains("same-token") == false)
+    }
+
+    @Test func consoleTokensAreNeverShown() throws {
+        let token = "admin-secret-0123456789abcdef"
+        let config = try load(env: ["Console__AdminToken": token], set: ["Console:Port=9470"])
+        #expect(config.consoleAdminToken == token)
+        #expect(config.consoleViewerToken == nil)
+        let text = ConfigurationPrinter.text(config) + ConfigurationPrinter.json(config)
+        #expect(!text.contains(token))
+        #expect(text.contains("Console:AdminToken") && text.contains("(set)"))
+        let invalid = try #require(error(env: ["Console__AdminToken": "short-secret"]))
+        #expect(invalid.key == "Console:AdminToken")
+        #expect(!invalid.description.contains("short-secret"))
     }
 
     @Test func invalidURLErrorMasksThePassword() throws {
