@@ -102,10 +102,21 @@ struct CommandLineTests {
         #expect(line?.contains("77") == true, "\(line ?? "no Worker:MaxSessions line")")
     }
 
+    @Test func theConsoleSaysWhyItDoesNotStart() async throws {
+        let off = try await run("scheduler", ["console"])
+        expectOneLineError(off, naming: ["Console:Port"], "scheduler console with the console off")
+        let noToken = try await run("scheduler", ["console", "--port", "19470"])
+        expectOneLineError(noToken, naming: ["Console:AdminToken"], "scheduler console --port without a token")
+        let runWithoutToken = try await run("scheduler", ["run", "--set", "Console:Port=19470"])
+        expectOneLineError(runWithoutToken, naming: ["Console:AdminToken"], "scheduler run with Console:Port and no token")
+        let badPort = try await run("scheduler", ["console", "--port", "0"])
+        expectOneLineError(badPort, naming: ["--port"], "scheduler console --port 0")
+    }
+
     @Test func schedulerHelpListsItsCommands() async throws {
         let outcome = try await run("scheduler", ["--help"])
         #expect(outcome.status == 0, "\(outcome.output)")
-        for command in ["run", "check", "queues", "dead", "status", "migrate"] {
+        for command in ["run", "check", "queues", "dead", "status", "migrate", "workers", "console"] {
             #expect(outcome.output.range(of: "\\b\(command)\\b", options: .regularExpression) != nil, "scheduler --help does not list '\(command)':\n\(outcome.output)")
         }
     }
