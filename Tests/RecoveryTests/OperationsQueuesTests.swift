@@ -87,6 +87,36 @@ import Testing
         await declared.tearDown()
     }
 
+    @Test func everyWorkersControlQueueIsListedWithItsWorker() async throws {
+        let configuration = try OperationsServers.configuration(prefix: OperationsServers.uniquePrefix("control"))
+        let topology = configuration.topology
+        let declared = try await OperationsTopology.declare(topology, purpose: "control")
+        let worker = try await OperationsServers.amqp("ops-test-control-worker")
+        do {
+            let queue = try await TopologyDeclarer.declareControlQueue(topology, instanceId: "host:42:abcd", on: worker)
+            let inspector = QueueInspector(
+                connection: declared.connection, topology: topology,
+                management: try RabbitManagementAPI.resolve(amqpURL: try OperationsServers.variable("AMQP_URL")),
+                readsOldestDeadLetter: false)
+            let control = try await operationsPoll(within: 30) {
+                // The management API has no figures for a queue declared a moment ago: wait for them.
+                try await inspector.inspect().queues.first { $0.role == .control && $0.ready != nil }
+            }
+            #expect(control.name == queue)
+            #expect(control.worker == "host:42:abcd")
+            #expect(control.ready == 0)
+            let report = try await inspector.inspect()
+            #expect(report.table().contains(queue) && report.table().contains("control"))
+            #expect(report.json().contains("\"worker\":\"host:42:abcd\""))
+        } catch {
+            await worker.close()
+            await declared.tearDown()
+            throw error
+        }
+        await worker.close()
+        await declared.tearDown()
+    }
+
     @Test func unreachableManagementAPILeavesUnackedUnknownWithoutFailing() async throws {
         let configuration = try OperationsServers.configuration(prefix: OperationsServers.uniquePrefix("nomgmt"))
         let declared = try await OperationsTopology.declare(configuration.topology, purpose: "nomgmt")

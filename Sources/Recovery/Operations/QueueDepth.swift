@@ -6,6 +6,8 @@ public struct QueueDepth: Sendable, Equatable {
     /// What a queue is for.
     public enum Role: String, Sendable, Equatable {
         case jobs, retry, dead, results
+        /// A worker's control queue (exclusive to its connection; seen through the management API only).
+        case control
     }
 
     public var name: String
@@ -21,6 +23,8 @@ public struct QueueDepth: Sendable, Equatable {
     public var deadLettered: Int?
     /// When the oldest message was enqueued (dead queue: its head's `x-recovery-died-at`), where known.
     public var oldestAt: Date?
+    /// The worker a control queue belongs to.
+    public var worker: String?
 
     public init(name: String, role: Role, exists: Bool = true, ready: Int? = nil, unacknowledged: Int? = nil, consumers: Int? = nil, deadLettered: Int? = nil, oldestAt: Date? = nil) {
         self.name = name
@@ -83,6 +87,7 @@ public struct QueueReport: Sendable, Equatable {
                 ("consumers", .optional(queue.consumers)), ("deadLettered", .optional(queue.deadLettered)),
                 ("oldestAt", .time(queue.oldestAt)),
                 ("oldestAgeSeconds", queue.oldestAt.map { .int(max(0, Int(takenAt.timeIntervalSince($0)))) } ?? .null),
+                ("worker", .optional(queue.worker)),
             ]
         }, pretty: pretty)
     }

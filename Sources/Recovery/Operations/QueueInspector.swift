@@ -58,7 +58,24 @@ public struct QueueInspector: Sendable {
             }
             depths.append(depth)
         }
+        if let management, problem == nil {
+            do throws(ManagementAPIError) {
+                depths += try await controlQueues(management)
+            } catch {
+                problem = error.description
+            }
+        }
         return QueueReport(queues: depths, takenAt: now, managementProblem: problem)
+    }
+
+    /// Every worker's control queue, by worker.
+    func controlQueues(_ management: RabbitManagementAPI) async throws(ManagementAPIError) -> [QueueDepth] {
+        let prefix = topology.controlExchange + "."
+        return try await management.queues(namePrefix: prefix).sorted { $0.key < $1.key }.map { name, counts in
+            var depth = QueueDepth(name: name, role: .control, ready: counts.ready, unacknowledged: counts.unacknowledged, consumers: counts.consumers)
+            depth.worker = String(name.dropFirst(prefix.count))
+            return depth
+        }
     }
 
     /// When the oldest dead letter died (read with `basic.get`, then requeued).

@@ -117,7 +117,31 @@ public struct RabbitManagementAPI: Sendable {
 
     /// `GET /api/queues/{vhost}/{name}`.
     public func queueCounts(_ queue: String) async throws(ManagementAPIError) -> ManagementQueueCounts {
-        let path = "/api/queues/" + Self.pathSegment(virtualHost) + "/" + Self.pathSegment(queue)
+        let data = try await get("/api/queues/" + Self.pathSegment(virtualHost) + "/" + Self.pathSegment(queue), queue: queue)
+        guard let counts = ManagementQueueCounts.decode(data) else { throw .unexpectedReply(url: baseURL, status: 200) }
+        return counts
+    }
+
+    /// The counts of every queue of the virtual host whose name starts with `prefix` (`GET /api/queues/{vhost}`,
+    /// a few columns), by name.
+    public func queues(namePrefix prefix: String) async throws(ManagementAPIError) -> [String: ManagementQueueCounts] {
+        let data = try await get(
+            "/api/queues/" + Self.pathSegment(virtualHost) + "?columns=name,messages_ready,messages_unacknowledged,consumers", queue: nil)
+        guard let items = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else {
+            throw .unexpectedReply(url: baseURL, status: 200)
+        }
+        var counts: [String: ManagementQueueCounts] = [:]
+        for item in items {
+            guard let name = item["name"] as? String, name.hasPrefix(prefix),
+                  let body = try? JSONSerialization.data(withJSONObject: item), let decoded = ManagementQueueCounts.decode(body)
+            else { continue }
+            counts[name] = decoded
+        }
+        return counts
+    }
+
+    /// One authenticated GET; 404 is `queueNotFound(queue)` when a queue was asked for.
+    private func get(_ path: String, queue: String?) async throws(ManagementAPIError) -> Data {
         guard let url = URL(string: baseURL + path) else {
             throw .unreachable(url: baseURL, reason: "not a valid URL")
         }
@@ -133,11 +157,9 @@ public struct RabbitManagementAPI: Sendable {
         }
         guard let http = response as? HTTPURLResponse else { throw .unreachable(url: baseURL, reason: "not an HTTP answer") }
         switch http.statusCode {
-        case 200:
-            guard let counts = ManagementQueueCounts.decode(data) else { throw .unexpectedReply(url: baseURL, status: 200) }
-            return counts
+        case 200: return data
         case 401, 403: throw .unauthorized(url: baseURL, status: http.statusCode)
-        case 404: throw .queueNotFound(url: baseURL, queue: queue)
+        case 404 where queue != nil: throw .queueNotFound(url: baseURL, queue: queue!)
         default: throw .unexpectedReply(url: baseURL, status: http.statusCode)
         }
     }
