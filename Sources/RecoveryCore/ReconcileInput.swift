@@ -73,8 +73,11 @@ public struct ReconcileInput: Sendable {
     /// Keyed by endpoint id: what was read key by key (`scope.idsToRead`). An enabled id without an entry
     /// that the index does not vouch for counts as absent state, no lease.
     public var observations: [String: LiveObservation]
-    /// Ids with a `mcp:recovery:pending:{id}` marker.
-    public var pending: Set<String>
+    /// Ids with a `mcp:recovery:pending:{id}` marker, and the job id each names.
+    public var pending: [String: String]
+    /// No job waits anywhere: the jobs queue and every retry queue had no ready message and no
+    /// unacknowledged delivery when the pass began. A pending marker then names a job that is gone.
+    public var jobQueuesIdle: Bool
     /// The `mcp:recovery:parked` hash, decoded.
     public var parked: [String: ParkedEndpoint]
     /// When a job was last published for each id (`mcp:recovery:last-attempt`).
@@ -85,12 +88,14 @@ public struct ReconcileInput: Sendable {
     public var now: Date
 
     public init(
-        scope: ReconcileScope, observations: [String: LiveObservation], pending: Set<String> = [],
+        scope: ReconcileScope, observations: [String: LiveObservation], pending: [String: String] = [:],
+        jobQueuesIdle: Bool = false,
         parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], workerLiveness: [String: Bool] = [:], now: Date
     ) {
         self.scope = scope
         self.observations = observations
         self.pending = pending
+        self.jobQueuesIdle = jobQueuesIdle
         self.parked = parked
         self.lastAttempts = lastAttempts
         self.workerLiveness = workerLiveness
@@ -99,13 +104,13 @@ public struct ReconcileInput: Sendable {
 
     /// An input whose scope is built here: the held-sessions index `held`, and every observed id read.
     public init(
-        enabled: [EnabledEndpoint], observations: [String: LiveObservation], pending: Set<String> = [],
-        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], workerLiveness: [String: Bool] = [:],
+        enabled: [EnabledEndpoint], observations: [String: LiveObservation], pending: [String: String] = [:],
+        jobQueuesIdle: Bool = false, parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], workerLiveness: [String: Bool] = [:],
         held: HeldSessions = .none, now: Date
     ) {
         self.init(
             scope: ReconcileScope(enabled: enabled, held: held, alsoRead: Set(observations.keys)),
-            observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts,
+            observations: observations, pending: pending, jobQueuesIdle: jobQueuesIdle, parked: parked, lastAttempts: lastAttempts,
             workerLiveness: workerLiveness, now: now)
     }
 }

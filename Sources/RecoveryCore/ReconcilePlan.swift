@@ -64,8 +64,21 @@ public struct StaleState: Sendable, Equatable, Hashable {
     }
 }
 
+/// A pending marker and the job id it names (removed only while it still names that job).
+public struct PendingMarker: Sendable, Equatable, Hashable {
+    public var serverId: String
+    public var jobId: String
+
+    public init(serverId: String, jobId: String) {
+        self.serverId = serverId
+        self.jobId = jobId
+    }
+}
+
 /// What one reconcile pass decided. Every list is in a deterministic order.
 public struct ReconcilePlan: Sendable, Equatable {
+    /// Pending markers whose job is gone (no job waits anywhere): removed before `jobs` are published.
+    public var lostPendingMarkers: [PendingMarker] = []
     /// Jobs to publish (set the pending marker first; skip the publish when it is already set).
     public var jobs: [PlannedJob] = []
     /// Stop requests for pool-held sessions of disabled or deleted endpoints.

@@ -12,7 +12,9 @@ import Foundation
 /// - connecting: no state but a lease (a worker is opening the session): nothing to do.
 /// - missing: no state and no lease.
 /// - a missing or stale enabled endpoint gets a job unless a job is pending, it is parked (see
-///   `ParkedEndpoint.isActive`), or a job was published for it less than the cooldown ago.
+///   `ParkedEndpoint.isActive`), or a job was published for it less than the cooldown ago. A pending
+///   marker while no job waits anywhere (`jobQueuesIdle`) names a job that was lost (purged, dropped by
+///   the broker, never published): it is removed and the endpoint treated as not pending.
 /// - orphaned: live but not enabled; pool-held sessions get a stop sent to the owning worker.
 /// - housekeeping: parks and cooldown clocks (`last-attempt`) of ids not enabled are removed, and so are
 ///   the worker records whose liveness key was read as gone, so neither hash grows with every endpoint
@@ -97,9 +99,12 @@ public struct ReconcilePlanner: Sendable {
                 staleReason = why
             }
 
-            if checkPending, input.pending.contains(endpoint.id) {
-                report.pending.append(endpoint.id)
-                continue
+            if checkPending, let jobId = input.pending[endpoint.id] {
+                guard input.jobQueuesIdle else {
+                    report.pending.append(endpoint.id)
+                    continue
+                }
+                plan.lostPendingMarkers.append(PendingMarker(serverId: endpoint.id, jobId: jobId))
             }
             if checkParked, let parked = input.parked[endpoint.id] {
                 if parked.isActive(now: now, endpointUpdatedAt: endpoint.updatedAt, parkPeriod: policy.parkPeriod) {

@@ -84,6 +84,9 @@ public struct Topology: Sendable, Equatable {
     /// The routing key and queue suffix of retry step `step`, e.g. `15s`.
     public func retryStepName(_ step: Int) -> String { "\(retryDelays[step])s" }
 
+    /// The retry queue of each step, in step order.
+    public var retryQueueNames: [String] { retryDelays.indices.map { retryExchange + "." + retryStepName($0) } }
+
     /// Where to publish a job retried through step `step`.
     public func retryRoute(step: Int) -> Route { Route(exchange: retryExchange, routingKey: retryStepName(step)) }
 
@@ -112,7 +115,7 @@ public struct Topology: Sendable, Equatable {
             ]),
         ]
         for step in retryDelays.indices {
-            queues.append(QueueSpec(name: retryExchange + "." + retryStepName(step), arguments: [
+            queues.append(QueueSpec(name: retryQueueNames[step], arguments: [
                 QueueArgument("x-queue-type", .string("quorum")),
                 QueueArgument("x-message-ttl", .int(retryDelays[step] * 1000)),
                 QueueArgument("x-dead-letter-exchange", .string(jobsExchange)),

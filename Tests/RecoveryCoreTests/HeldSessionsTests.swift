@@ -81,7 +81,7 @@ import Testing
     // MARK: the planner with the index
 
     private func plan(_ enabled: [EnabledEndpoint], _ observations: [String: LiveObservation] = [:], held: HeldSessions,
-                      parked: [String: ParkedEndpoint] = [:], pending: Set<String> = []) -> ReconcilePlan {
+                      parked: [String: ParkedEndpoint] = [:], pending: [String: String] = [:]) -> ReconcilePlan {
         ReconcilePlanner(policy: F.policy).plan(ReconcileInput(
             enabled: enabled, observations: observations, pending: pending, parked: parked, held: held, now: F.now))
     }

@@ -23,11 +23,13 @@ enum Fixture {
     }
 
     static func plan(
-        _ enabled: [EnabledEndpoint], _ observations: [String: LiveObservation] = [:], pending: Set<String> = [],
+        _ enabled: [EnabledEndpoint], _ observations: [String: LiveObservation] = [:], pending: [String: String] = [:],
+        jobQueuesIdle: Bool = false,
         parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], policy: ReconcilePolicy = policy
     ) -> ReconcilePlan {
         ReconcilePlanner(policy: policy).plan(ReconcileInput(
-            enabled: enabled, observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts, now: now))
+            enabled: enabled, observations: observations, pending: pending, jobQueuesIdle: jobQueuesIdle, parked: parked,
+            lastAttempts: lastAttempts, now: now))
     }
 }
 
@@ -103,14 +105,33 @@ enum Fixture {
     }
 
     @Test func pendingMarkerBlocksEnqueue() {
-        let plan = F.plan([F.endpoint("a"), F.endpoint("b")], pending: ["a"])
+        let plan = F.plan([F.endpoint("a"), F.endpoint("b")], pending: ["a": "job-a"])
         #expect(plan.jobs.map(\.serverId) == ["b"])
         #expect(plan.report.pending == ["a"])
         #expect(plan.report.missing == ["a", "b"])
+        #expect(plan.lostPendingMarkers.isEmpty)
+    }
+
+    @Test func aPendingMarkerWhileNoJobWaitsAnywhereIsLostAndTheEndpointQueuedAgain() {
+        let plan = F.plan([F.endpoint("a"), F.endpoint("b"), F.endpoint("c")], ["c": F.observed(F.state("c"), lease: true)],
+                          pending: ["a": "job-a", "c": "job-c"], jobQueuesIdle: true)
+        #expect(plan.lostPendingMarkers == [PendingMarker(serverId: "a", jobId: "job-a")], "a live endpoint's marker is left to its settling job")
+        #expect(plan.jobs.map(\.serverId) == ["a", "b"])
+        #expect(plan.report.pending.isEmpty)
+    }
+
+    @Test func aLostMarkersEndpointStillKeepsItsCooldownAndPark() {
+        let parked = ParkedEndpoint(serverId: "b", reason: "HTTP 401", kind: .permanent, parkedAt: F.now.addingTimeInterval(-10))
+        let plan = F.plan([F.endpoint("a"), F.endpoint("b")], pending: ["a": "job-a", "b": "job-b"], jobQueuesIdle: true,
+                          parked: ["b": parked], lastAttempts: ["a": F.now.addingTimeInterval(-5)])
+        #expect(plan.lostPendingMarkers.map(\.serverId) == ["a", "b"])
+        #expect(plan.jobs.isEmpty)
+        #expect(plan.report.coolingDown == ["a"])
+        #expect(plan.report.parked == ["b"])
     }
 
     @Test func pendingMarkerBlocksEnqueueOfStaleButTheStateIsStillDeleted() {
-        let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a"), lease: false)], pending: ["a"])
+        let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a"), lease: false)], pending: ["a": "job-a"])
         #expect(plan.jobs.isEmpty)
         #expect(plan.staleStates.map(\.serverId) == ["a"])
     }
@@ -235,7 +256,7 @@ enum Fixture {
             default: break
             }
         }
-        let pending = Set((0..<400).filter { $0 % 7 == 0 }.map { "e\($0)" })
+        let pending = Dictionary(uniqueKeysWithValues: (0..<400).filter { $0 % 7 == 0 }.map { ("e\($0)", "job-\($0)") })
         let plan = F.plan(enabled, observations, pending: pending)
         let report = plan.report
         let categories = [report.live, report.connecting, report.missing, report.stale]

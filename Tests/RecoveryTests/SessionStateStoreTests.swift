@@ -92,10 +92,10 @@ import Testing
         #expect(observed.observations[live]?.leaseHeld == true)
         #expect(observed.observations[live]?.indexed == true)
         #expect(observed.observations[missing] == nil)
-        #expect(observed.pending.contains(pending))
-        #expect(!observed.pending.contains(live))
+        #expect(observed.pending[pending] == "job-1")
+        #expect(observed.pending[live] == nil)
         try await store.clearPending(serverId: pending, ifJob: "job-2")
-        #expect(try await observe([pending]).pending.contains(pending))
+        #expect(try await observe([pending]).pending[pending] == "job-1")
         try await store.clearPending(serverId: pending, ifJob: "job-1")
         #expect(try await observe([pending]).pending.isEmpty)
     }

@@ -12,6 +12,8 @@ public final class Reconciler: Sendable {
     let bus: JobBus
     let planner: ReconcilePlanner
     let pendingTTL: Duration
+    /// Tells the planner when no job waits anywhere (lost pending markers are then removed); nil never does.
+    let jobQueues: JobQueueIdleness?
     let metrics: PoolMetrics
     let logger: Logger
     private let vanishGrace: Mutex<VanishGrace>
@@ -26,7 +28,9 @@ public final class Reconciler: Sendable {
         var lastRead: Int64?
     }
 
-    public init(directory: any EndpointDirectory, store: SessionStateStore, bus: JobBus, configuration: PoolConfiguration, metrics: PoolMetrics, logger: Logger) {
+    public init(directory: any EndpointDirectory, store: SessionStateStore, bus: JobBus, configuration: PoolConfiguration, metrics: PoolMetrics, logger: Logger,
+                jobQueues: JobQueueIdleness? = nil) {
+        self.jobQueues = jobQueues
         self.directory = directory
         self.store = store
         self.bus = bus
@@ -51,6 +55,8 @@ public final class Reconciler: Sendable {
     /// With `now` nil the plan is made at the Redis server's time of the read: heartbeats are written on
     /// that clock too, so no host's clock skew makes a live session look stale.
     func read(fullRead: Bool, now: Date?) async throws -> (plan: ReconcilePlan, observed: RedisObservation, now: Date) {
+        // Before the markers are read: a job published after this reading has its marker set after it too.
+        let jobQueuesIdle = now == nil ? await jobQueues?.isIdle() ?? false : false
         let enabled = try await directory.enabledEndpoints()
         var cache = reads.withLock { $0.held }
         let observed = try await store.observe(enabled: enabled, cache: &cache, fullRead: fullRead)
@@ -59,7 +65,7 @@ public final class Reconciler: Sendable {
             $0.lastRead = observed.serverTime
         }
         let planned = now ?? (observed.serverTime > 0 ? Date(timeIntervalSince1970: Double(observed.serverTime) / 1000) : Date())
-        var input = observed.input(now: planned)
+        var input = observed.input(now: planned, jobQueuesIdle: jobQueuesIdle)
         // The registry is read every cycle for the capacity; worker records only go stale over heartbeats,
         // so they are pruned on the full reads' cadence.
         let workers = try await store.workerRegistry()
@@ -116,6 +122,13 @@ public final class Reconciler: Sendable {
             ])
         }
 
+        for lost in plan.lostPendingMarkers {
+            try await store.clearPending(serverId: lost.serverId, ifJob: lost.jobId)
+        }
+        if !plan.lostPendingMarkers.isEmpty {
+            logger.notice("\(plan.lostPendingMarkers.count) pending markers named jobs that no queue holds any more (purged, dropped by the broker, or never published); those endpoints are queued again",
+                          metadata: ["servers": "\(plan.lostPendingMarkers.prefix(20).map(\.serverId).joined(separator: ","))"])
+        }
         let (jobs, deferred) = vanishGrace.withLock { $0.filter(plan.jobs, live: report.live, now: now) }
         if !jobs.isEmpty {
             logger.info("Found \(jobs.count) enabled servers in database but missing from Redis - attempting recovery")

@@ -31,7 +31,10 @@ public final class SchedulerRuntime: Service, Sendable {
         self.resultHistory = ResultHistoryRecorder(history: ResultHistory(redis: store.redis), logger: logger)
         self.reconciler = Reconciler(
             directory: directory, store: store, bus: JobBus(connection: publisher, topology: configuration.topology),
-            configuration: configuration, metrics: metrics, logger: logger)
+            configuration: configuration, metrics: metrics, logger: logger,
+            jobQueues: JobQueueIdleness(
+                connection: publisher, topology: configuration.topology,
+                management: configuration.amqpURL.flatMap { try? RabbitManagementAPI.resolve(amqpURL: $0.raw) }))
     }
 
     public func run() async throws {

@@ -5,8 +5,8 @@ import RecoveryCore
 public struct RedisObservation: Sendable {
     /// States, leases and index membership of the ids read key by key.
     public var observations: [String: LiveObservation]
-    /// Ids read key by key that have a pending-job marker.
-    public var pending: Set<String>
+    /// Ids read key by key that have a pending-job marker, and the job id each names.
+    public var pending: [String: String]
     public var parked: [String: ParkedEndpoint]
     public var lastAttempts: [String: Date]
     /// The enabled endpoints, what the held-sessions index vouches for (nothing on a full read), what was read.
@@ -19,7 +19,9 @@ public struct RedisObservation: Sendable {
     public var serverTime: Int64
 
     /// The planner's input at `now`.
-    public func input(now: Date) -> ReconcileInput {
-        ReconcileInput(scope: scope, observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts, now: now)
+    public func input(now: Date, jobQueuesIdle: Bool = false) -> ReconcileInput {
+        ReconcileInput(
+            scope: scope, observations: observations, pending: pending, jobQueuesIdle: jobQueuesIdle, parked: parked,
+            lastAttempts: lastAttempts, now: now)
     }
 }

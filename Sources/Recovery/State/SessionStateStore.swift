@@ -251,7 +251,7 @@ public struct SessionStateStore: Sendable {
 
         var observations: [String: LiveObservation] = [:]
         observations.reserveCapacity(ids.count)
-        var pending = Set<String>()
+        var pending: [String: String] = [:]
         for (number, chunk) in chunks.enumerated() {
             let values = try (0..<3).map { part in
                 let reply = replies[number * 3 + part]
@@ -263,7 +263,7 @@ public struct SessionStateStore: Sendable {
             for (offset, id) in chunk.enumerated() {
                 let stored = values[0][offset].bytes.map { String(decoding: $0, as: UTF8.self) }
                 let leaseHeld = !values[1][offset].isNull
-                if !values[2][offset].isNull { pending.insert(id) }
+                if let jobId = values[2][offset].bytes { pending[id] = String(decoding: jobId, as: UTF8.self) }
                 let isIndexed = !indexed.isEmpty && indexed.contains(id)
                 if stored != nil || leaseHeld || isIndexed {
                     observations[id] = LiveObservation(state: StateReading(stored: stored), leaseHeld: leaseHeld, indexed: isIndexed)
