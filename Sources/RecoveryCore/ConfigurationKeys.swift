@@ -145,6 +145,9 @@ public enum ConfigurationKeys {
     public static let deliveryLimit = ConfigurationKey(
         "Queue:DeliveryLimit", "5", .integer(0...1000),
         "x-delivery-limit of the jobs queue: redeliveries (after worker crashes) before the broker dead-letters a job.")
+    public static let confirmTimeout = ConfigurationKey(
+        "Queue:ConfirmTimeoutSeconds", "10", .integer(1...300),
+        "How long a publish waits for the broker's confirm (a memory or disk alarm blocks publishers); past it the publish is reported unconfirmed: the scheduler publishes the job again next cycle, a worker leaves the delivery with the broker.")
     public static let metricsPort = ConfigurationKey(
         "Metrics:Port", "9464", .integer(0...65_535),
         "Port of /metrics, /healthz and /readyz; 0 disables the listener.")
@@ -220,7 +223,7 @@ public enum ConfigurationKeys {
         checkInterval, heartbeatTimeout, reconnectCooldown, tablePrefix,
         leaseTtl, heartbeatInterval, parkPeriod, pendingTtl, shutdownGrace, leaderLease, fullReadEvery,
         instanceId, maxSessions, prefetch, connectTimeout, stableAfter, pingInterval, idleTimeout,
-        retryMaxAttempts, retryDelays, queuePrefix, deliveryLimit,
+        retryMaxAttempts, retryDelays, queuePrefix, deliveryLimit, confirmTimeout,
         metricsPort, metricsHost, logFormat, logLevel, tlsCaFile, mcpCallTimeout,
         mcpMaxMessageBytes, mcpMaxConcurrentCalls, mcpMaxResponseBytes, mcpMaxSseLineBytes, mcpMaxSseEventBytes,
         mcpUpstreamIdleTimeout, mcpMaxUpstreamConnections, redisSentinels, redisMasterName,

@@ -68,6 +68,8 @@ public struct PoolConfiguration: Sendable, Equatable {
     public let queuePrefix: String
     /// `Queue:DeliveryLimit`.
     public let deliveryLimit: Int
+    /// `Queue:ConfirmTimeoutSeconds`.
+    public let confirmTimeoutSeconds: Int
     /// `Metrics:Port`.
     public let metricsPort: Int
     /// `Metrics:Host`.
@@ -168,6 +170,7 @@ public struct PoolConfiguration: Sendable, Equatable {
         retryDelaysSeconds = try reader.intList(ConfigurationKeys.retryDelays)
         queuePrefix = try reader.text(ConfigurationKeys.queuePrefix)
         deliveryLimit = try reader.int(ConfigurationKeys.deliveryLimit)
+        confirmTimeoutSeconds = try reader.int(ConfigurationKeys.confirmTimeout)
         metricsPort = try reader.int(ConfigurationKeys.metricsPort)
         metricsHost = try reader.text(ConfigurationKeys.metricsHost)
         logFormat = LogFormat(rawValue: try reader.choice(ConfigurationKeys.logFormat))!

@@ -196,6 +196,7 @@ import Testing
         ("Queue:Prefix", "bad prefix"),
         ("Queue:Prefix", ""),
         ("Queue:DeliveryLimit", "-1"),
+        ("Queue:ConfirmTimeoutSeconds", "0"),
         ("Metrics:Port", "70000"),
         ("Metrics:Host", ""),
         ("Metrics:Host", "host name"),

@@ -43,6 +43,7 @@ public struct PoolConnections: Sendable {
         if let heartbeatSeconds, (try? AMQPURL(parsing: url.raw))?.heartbeatSeconds == nil {
             amqpConfiguration.heartbeatSeconds = heartbeatSeconds
         }
+        amqpConfiguration.confirmTimeout = .seconds(configuration.confirmTimeoutSeconds)
         if let caFile = configuration.tlsCaFile, amqpConfiguration.caCertificateFile == nil {
             amqpConfiguration.caCertificateFile = caFile
         }
