@@ -110,7 +110,7 @@ import Testing
     @Test func aLeaseTakenAgainAfterALapseIsRefusedOverTheOriginalsSession() async throws {
         let mine = newId(), overtaken = newId()
         try await writeForeignState(overtaken, status: "0", heartbeat: iso(Date()))
-        let fences = try await store.reacquireLeases([mine: "a", overtaken: "b"], ttl: .seconds(10), foreignHeartbeatTimeout: timeout)
+        let fences = try await store.reacquireLeases([mine: "a", overtaken: "b"], ttl: .seconds(10), foreignHeartbeatTimeout: timeout).fences
         #expect(Set(fences.keys) == [mine])
     }
 }

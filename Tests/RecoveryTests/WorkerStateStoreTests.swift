@@ -127,11 +127,23 @@ import Testing
     @Test func lapsedLeasesAreTakenAgainInOnePipeline() async throws {
         let lapsed = newId(), stolen = newId()
         _ = try await store.acquireLease(serverId: stolen, token: "other", ttl: .seconds(10))
-        let fences = try await store.reacquireLeases([lapsed: "mine", stolen: "mine"], ttl: .seconds(10))
+        let (fences, replicated) = try await store.reacquireLeases([lapsed: "mine", stolen: "mine"], ttl: .seconds(10))
+        #expect(replicated, "no replica asked for")
         #expect(fences[lapsed] != nil)
         #expect(fences[stolen] == nil)
         #expect(try await store.renewLeases([lapsed: "mine"], ttl: .seconds(10)).isEmpty)
         #expect(try await store.releaseLease(serverId: lapsed, token: "mine"))
-        #expect(try await store.reacquireLeases([:], ttl: .seconds(10)).isEmpty)
+        #expect(try await store.reacquireLeases([:], ttl: .seconds(10)).fences.isEmpty)
+    }
+
+    @Test func leasesTakenAgainWithoutTheAskedReplicasAreTakenButNotReplicated() async throws {
+        var waiting = store
+        waiting.acquireReplicas = 1
+        let lapsed = newId()
+        // The test Redis has no replica: WAIT answers 0 after its timeout.
+        let (fences, replicated) = try await waiting.reacquireLeases([lapsed: "mine"], ttl: .seconds(10))
+        #expect(fences[lapsed] != nil)
+        #expect(!replicated)
+        #expect(try await store.releaseLease(serverId: lapsed, token: "mine"))
     }
 }

@@ -76,25 +76,28 @@ extension SessionStateStore {
 
     /// Takes the leases of `leases` (server id → token) again, one pipeline for all; returns the fencing
     /// number of each lease taken (those held by someone else, or, with `foreignHeartbeatTimeout`, whose
-    /// endpoint has a live session that is not the pool's, are absent).
-    public func reacquireLeases(_ leases: [String: String], ttl: Duration, foreignHeartbeatTimeout: Duration? = nil) async throws -> [String: Int] {
-        guard !leases.isEmpty else { return [:] }
+    /// endpoint has a live session that is not the pool's, are absent), and, with `acquireReplicas`, whether
+    /// that many replicas acknowledged the takes (`WAIT` in the same pipeline; always true without).
+    public func reacquireLeases(_ leases: [String: String], ttl: Duration, foreignHeartbeatTimeout: Duration? = nil) async throws -> (fences: [String: Int], replicated: Bool) {
+        guard !leases.isEmpty else { return ([:], true) }
         let ordered = leases.sorted { $0.key < $1.key }
         let milliseconds = Self.milliseconds(ttl)
         let foreignTimeout = foreignHeartbeatTimeout.map(Self.milliseconds) ?? 0
-        let commands = ordered.map { lease in
+        var commands = ordered.map { lease in
             RedisCommand("EVALSHA", arguments: [
                 Self.acquireLease.sha1, 3, RedisKeys.lease(lease.key), RedisKeys.fence(lease.key), RedisKeys.connectionState(lease.key),
                 lease.value, milliseconds, foreignTimeout,
             ])
         }
+        if acquireReplicas > 0 { commands.append(RedisCommand("WAIT", acquireReplicas, Self.milliseconds(acquireReplicaTimeout))) }
         let replies = try await pipelineLoadingScripts(commands, scripts: [LuaScripts.acquireLease])
         var fences: [String: Int] = [:]
         for (lease, reply) in zip(ordered, replies) {
             if let message = reply.errorMessage { throw RedisStateError(operation: "re-take leases", detail: message) }
             if let fence = reply.integer, fence > 0 { fences[lease.key] = Int(fence) }
         }
-        return fences
+        let replicated = acquireReplicas == 0 || (replies.last?.integer ?? 0) >= Int64(acquireReplicas)
+        return (fences, replicated)
     }
 
     /// The Redis server's clock (`TIME`), which heartbeats are written and judged on.

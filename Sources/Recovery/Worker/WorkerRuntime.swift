@@ -313,8 +313,14 @@ public final class WorkerRuntime: Service, Sendable {
                 if let held = await keeper.session(serverId) { lapsed[serverId] = held }
             }
             let retakeSentAt = ContinuousClock.now
-            let fences = try await store.reacquireLeases(lapsed.mapValues(\.leaseToken), ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
-            await keeper.leasesConfirmed(fences.keys, requestSentAt: retakeSentAt)
+            let (fences, replicated) = try await store.reacquireLeases(lapsed.mapValues(\.leaseToken), ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
+            if replicated {
+                await keeper.leasesConfirmed(fences.keys, requestSentAt: retakeSentAt)
+            } else if !fences.isEmpty {
+                // A failover could still lose these takes: their sessions keep their old local deadlines, so
+                // they fence themselves unless a later renewal confirms them.
+                logger.warning("leases taken again but not acknowledged by Redis:AcquireReplicas replicas", metadata: ["sessions": "\(fences.count)"])
+            }
             var rewrites: [(state: ConnectionState, token: String)] = []
             for serverId in lapsed.keys.sorted() {
                 guard let held = lapsed[serverId] else { continue }
