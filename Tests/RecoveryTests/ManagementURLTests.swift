@@ -25,4 +25,9 @@ import Testing
             amqpURL: "amqps://pool:pw@broker.internal:5671/", environment: ["RABBITMQ_MANAGEMENT_URL": "http://127.0.0.1:15672"])
         #expect(api.baseURL == "http://127.0.0.1:15672")
     }
+
+    @Test func aClusterURLGivesOneManagementAPIPerNode() throws {
+        let api = try RabbitManagementAPI.resolve(amqpURL: "amqp://pool:pw@mq1:5672,mq2:5673,mq1:5674/", environment: [:])
+        #expect(api.baseURLs == ["http://mq1:15672", "http://mq2:15672"])
+    }
 }

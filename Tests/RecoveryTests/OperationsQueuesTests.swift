@@ -117,6 +117,27 @@ import Testing
         await declared.tearDown()
     }
 
+    @Test func aStoppedNodesManagementAPIIsSkippedForTheNextOne() async throws {
+        let amqp = try AMQPURL(parsing: try OperationsServers.variable("AMQP_URL"))
+        let management = RabbitManagementAPI(
+            baseURLs: ["http://127.0.0.1:9", try OperationsServers.variable(RabbitManagementAPI.urlVariable)],
+            user: amqp.user, password: amqp.password, virtualHost: amqp.virtualHost)
+        let configuration = try OperationsServers.configuration(prefix: OperationsServers.uniquePrefix("nodes"))
+        let declared = try await OperationsTopology.declare(configuration.topology, purpose: "nodes")
+        do {
+            // A queue declared a moment ago has no figures yet: wait for them.
+            let counts = try await operationsPoll(within: 30) { () -> ManagementQueueCounts? in
+                guard let counts = try? await management.queueCounts(configuration.topology.jobsQueue), counts.ready != nil else { return nil }
+                return counts
+            }
+            #expect(counts.ready == 0 && counts.consumers == 0)
+        } catch {
+            await declared.tearDown()
+            throw error
+        }
+        await declared.tearDown()
+    }
+
     @Test func unreachableManagementAPILeavesUnackedUnknownWithoutFailing() async throws {
         let configuration = try OperationsServers.configuration(prefix: OperationsServers.uniquePrefix("nomgmt"))
         let declared = try await OperationsTopology.declare(configuration.topology, purpose: "nomgmt")

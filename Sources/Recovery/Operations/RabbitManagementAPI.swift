@@ -66,16 +66,28 @@ public struct RabbitManagementAPI: Sendable {
     /// The management plugin's default TLS port, used when the variable is unset and the AMQP URL is `amqps://`.
     public static let defaultTLSPort = 15671
 
-    /// The base URL without credentials (safe to print).
-    public let baseURL: String
+    /// The base URL without credentials (safe to print): the first of `baseURLs`.
+    public var baseURL: String { baseURLs[0] }
+    /// One base URL per broker node (a cluster's AMQP URL lists several); asked in turn, starting with the
+    /// one that answered last, so a stopped node costs one timeout once, not every request.
+    public let baseURLs: [String]
     public let virtualHost: String
     private let authorization: String
     private let session: SessionBox
+    private let answering: AnsweringNode
 
     public init(baseURL: String, user: String, password: String, virtualHost: String, timeout: TimeInterval = 3) {
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        self.baseURL = base
+        self.init(baseURLs: [baseURL], user: user, password: password, virtualHost: virtualHost, timeout: timeout)
+    }
+
+    public init(baseURLs: [String], user: String, password: String, virtualHost: String, timeout: TimeInterval = 3) {
+        precondition(!baseURLs.isEmpty, "a management API needs a base URL")
+        self.baseURLs = baseURLs.map { url in
+            var base = url
+            while base.hasSuffix("/") { base.removeLast() }
+            return base
+        }
+        answering = AnsweringNode()
         self.virtualHost = virtualHost
         authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
         let configuration = URLSessionConfiguration.ephemeral
@@ -92,9 +104,9 @@ public struct RabbitManagementAPI: Sendable {
         let amqp = try AMQPURL(parsing: amqpURL)
         var user = amqp.user
         var password = amqp.password
-        var base: String
+        var bases: [String]
         if let configured = environment[urlVariable]?.trimmingCharacters(in: .whitespaces), !configured.isEmpty {
-            base = configured
+            var base = configured
             if var components = URLComponents(string: configured), components.user != nil || components.password != nil {
                 if let configuredUser = components.user { user = configuredUser }
                 if let configuredPassword = components.password { password = configuredPassword }
@@ -102,17 +114,21 @@ public struct RabbitManagementAPI: Sendable {
                 components.password = nil
                 base = components.string ?? configured
             }
+            bases = [base]
         } else {
-            base = defaultBaseURL(for: amqp)
+            bases = defaultBaseURLs(for: amqp)
         }
-        return RabbitManagementAPI(baseURL: base, user: user, password: password, virtualHost: amqp.virtualHost, timeout: timeout)
+        return RabbitManagementAPI(baseURLs: bases, user: user, password: password, virtualHost: amqp.virtualHost, timeout: timeout)
     }
 
-    /// The management API's address on the AMQP URL's (first) host, over TLS when the AMQP URL is.
-    static func defaultBaseURL(for amqp: AMQPURL) -> String {
-        let first = amqp.servers[0].host
-        let host = first.contains(":") ? "[\(first)]" : first
-        return amqp.usesTLS ? "https://\(host):\(defaultTLSPort)" : "http://\(host):\(defaultPort)"
+    /// The management API's address on each of the AMQP URL's hosts, over TLS when the AMQP URL is.
+    static func defaultBaseURLs(for amqp: AMQPURL) -> [String] {
+        var seen = Set<String>()
+        return amqp.servers.compactMap { server in
+            let host = server.host.contains(":") ? "[\(server.host)]" : server.host
+            let url = amqp.usesTLS ? "https://\(host):\(defaultTLSPort)" : "http://\(host):\(defaultPort)"
+            return seen.insert(url).inserted ? url : nil
+        }
     }
 
     /// `GET /api/queues/{vhost}/{name}`.
@@ -140,8 +156,28 @@ public struct RabbitManagementAPI: Sendable {
         return counts
     }
 
-    /// One authenticated GET; 404 is `queueNotFound(queue)` when a queue was asked for.
+    /// One authenticated GET, from the node that answered last, else each other node in turn (only an
+    /// unreachable node moves on: any answer is the cluster's); 404 is `queueNotFound(queue)` when a queue
+    /// was asked for.
     private func get(_ path: String, queue: String?) async throws(ManagementAPIError) -> Data {
+        let first = answering.index % baseURLs.count
+        var lastError = ManagementAPIError.unreachable(url: baseURLs[first], reason: "not asked")
+        for offset in 0..<baseURLs.count {
+            let index = (first + offset) % baseURLs.count
+            do {
+                let data = try await get(path, queue: queue, from: baseURLs[index])
+                answering.index = index
+                return data
+            } catch {
+                if case .unreachable = error { lastError = error; continue }
+                answering.index = index
+                throw error
+            }
+        }
+        throw lastError
+    }
+
+    private func get(_ path: String, queue: String?, from baseURL: String) async throws(ManagementAPIError) -> Data {
         guard let url = URL(string: baseURL + path) else {
             throw .unreachable(url: baseURL, reason: "not a valid URL")
         }
@@ -187,6 +223,16 @@ public struct RabbitManagementAPI: Sendable {
             }
         }
         return "\(type(of: error))"
+    }
+}
+
+/// The node that answered last.
+private final class AnsweringNode: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    var index: Int {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
     }
 }
 
