@@ -17,14 +17,15 @@ public final class HTTPServer: Sendable {
     /// Binds and starts accepting at once. `handler` runs in a task for each complete request.
     public init(host: String, port: Int, group: EventLoopGroup, limits: HTTPServerLimits = HTTPServerLimits(),
                 handler: @escaping @Sendable (HTTPRequest) async -> HTTPReply) throws(TransportError) {
-        let registry = HTTPConnectionRegistry()
+        let registry = HTTPConnectionRegistry(capacity: limits.maxConnections)
         listener = try Listener(host: host, port: port, on: group.loops[0]) { fd, peer in
             let loop = group.next()
-            let admitted = registry.admit(limit: limits.maxConnections) { onClosed in
-                HTTPServerConnection(fd: fd, peer: peer, loop: loop, limits: limits, handler: handler, onClosed: onClosed)
+            let (admitted, evicted) = registry.admit { claim, onClosed in
+                HTTPServerConnection(fd: fd, peer: peer, loop: loop, limits: limits, handler: handler, claim: claim, onClosed: onClosed)
             }
+            if let evicted { evicted.loop.execute { evicted.close() } }
             guard let admitted else {
-                // Past the limit (or closing): dropped unread, costing nothing more.
+                // Every connection is being answered (or the server is closing): dropped unread.
                 Glibc.close(fd)
                 return
             }
@@ -62,28 +63,47 @@ public final class HTTPServer: Sendable {
     }
 }
 
-/// The open connections of one server, from any thread: admitted on the accepting loop, removed on their own.
+/// The open connections of one server, from any thread: admitted on the accepting loop, removed on their
+/// own. Which connection gives way when all slots are taken is `HTTPConnectionSlots`'s decision.
 private final class HTTPConnectionRegistry: Sendable {
     private struct State {
+        var slots: HTTPConnectionSlots
         var connections: [UInt64: HTTPServerConnection] = [:]
-        var nextID: UInt64 = 0
         var closed = false
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+
+    init(capacity: Int) {
+        state = Mutex(State(slots: HTTPConnectionSlots(capacity: capacity)))
+    }
 
     var count: Int { state.withLock { $0.connections.count } }
 
-    /// Makes and records a connection when there is room and the server is open; nil otherwise.
-    func admit(limit: Int, _ make: (_ onClosed: @escaping () -> Void) -> HTTPServerConnection) -> HTTPServerConnection? {
+    /// Makes and records a connection when a slot is free or one reading its head gives way (returned, to be
+    /// closed); nil when every connection is being answered or the server is closing. `claim` tells a
+    /// connection whose request is complete whether it still holds its slot.
+    func admit(_ make: (_ claim: @escaping @Sendable () -> Bool, _ onClosed: @escaping () -> Void) -> HTTPServerConnection)
+        -> (admitted: HTTPServerConnection?, evicted: HTTPServerConnection?) {
         state.withLock { state in
-            guard !state.closed, state.connections.count < limit else { return nil }
-            state.nextID &+= 1
-            let id = state.nextID
-            let connection = make { [self] in remove(id) }
+            guard !state.closed else { return (nil, nil) }
+            let id: UInt64
+            var evicted: HTTPServerConnection?
+            switch state.slots.admit() {
+            case .refused: return (nil, nil)
+            case .admitted(let admitted): id = admitted
+            case .admittedEvicting(let admitted, let evictedID):
+                id = admitted
+                evicted = state.connections[evictedID]
+            }
+            let connection = make({ [self] in startResponding(id) }, { [self] in remove(id) })
             state.connections[id] = connection
-            return connection
+            return (connection, evicted)
         }
+    }
+
+    private func startResponding(_ id: UInt64) -> Bool {
+        state.withLock { $0.slots.startResponding(id) }
     }
 
     /// Refuses new connections from now on and returns those still open.
@@ -95,6 +115,9 @@ private final class HTTPConnectionRegistry: Sendable {
     }
 
     private func remove(_ id: UInt64) {
-        _ = state.withLock { $0.connections.removeValue(forKey: id) }
+        state.withLock { state in
+            state.connections.removeValue(forKey: id)
+            state.slots.release(id)
+        }
     }
 }

@@ -29,6 +29,8 @@ final class HTTPServerConnection: EventHandler, @unchecked Sendable {
     private let limits: HTTPServerLimits
     private let handler: @Sendable (HTTPRequest) async -> HTTPReply
     private var onClosed: (() -> Void)?
+    /// Whether the connection still holds its slot once its request is complete (false: it gave way).
+    private let claim: @Sendable () -> Bool
     private var phase = Phase.reading
     /// Kept outside `phase` so that bytes are added in place, not to a copy; nil once it has decided.
     private var reader: HTTPRequestReader?
@@ -42,7 +44,9 @@ final class HTTPServerConnection: EventHandler, @unchecked Sendable {
     private var lingered = 0
 
     init(fd: Int32, peer: SocketAddress, loop: EventLoop, limits: HTTPServerLimits,
-         handler: @escaping @Sendable (HTTPRequest) async -> HTTPReply, onClosed: @escaping () -> Void) {
+         handler: @escaping @Sendable (HTTPRequest) async -> HTTPReply, claim: @escaping @Sendable () -> Bool,
+         onClosed: @escaping () -> Void) {
+        self.claim = claim
         self.loop = loop
         self.channel = ByteChannel(fd: fd, peerHost: peer.host, peerPort: peer.port)
         self.limits = limits
@@ -124,6 +128,10 @@ final class HTTPServerConnection: EventHandler, @unchecked Sendable {
     // MARK: Answering
 
     private func dispatch(_ request: HTTPRequest) {
+        guard claim() else {
+            close()
+            return
+        }
         timer?.cancel()
         phase = .awaitingAnswer(headOnly: request.head.method == "HEAD")
         updateInterest()

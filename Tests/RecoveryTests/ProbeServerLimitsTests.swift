@@ -148,38 +148,3 @@ private final class SharedValue<Value: Sendable>: Sendable {
     func set(_ value: Value) { state.withLock { $0 = value } }
     func update(_ change: (inout Value) -> Void) { state.withLock { change(&$0) } }
 }
-
-/// The bookkeeping that bounds the probe server's connections.
-@Suite struct ProbeConnectionSlotsTests {
-    @Test func theOldestHeadReaderGivesWayWhenFullAndRespondersNever() {
-        var slots = ProbeConnectionSlots(capacity: 2)
-        guard case .admitted(let first) = slots.admit(fd: 10), case .admitted(let second) = slots.admit(fd: 11) else {
-            Issue.record("the first two connections are admitted")
-            return
-        }
-        let secondResponds = slots.startResponding(second)
-        #expect(secondResponds)
-        // Full: the first (still reading) gives way to the third.
-        guard case .admittedEvicting(let third, let evicted) = slots.admit(fd: 12) else {
-            Issue.record("a full server evicts the oldest head reader")
-            return
-        }
-        #expect(evicted == 10)
-        #expect(slots.phase(of: first) == .evicted)
-        let evictedResponds = slots.startResponding(first)
-        #expect(!evictedResponds, "an evicted connection does not answer")
-        #expect(slots.occupied == 2)
-        let thirdResponds = slots.startResponding(third)
-        #expect(thirdResponds)
-        // Everyone answering: a new connection is refused.
-        let refused = slots.admit(fd: 13)
-        #expect(refused == .refused)
-        slots.release(first)
-        slots.release(second)
-        #expect(slots.registered == 1)
-        guard case .admitted = slots.admit(fd: 14) else {
-            Issue.record("a released slot admits again")
-            return
-        }
-    }
-}

@@ -6,21 +6,6 @@ import Logging
 import Testing
 @testable import Recovery
 
-@Suite struct ProbeRequestTests {
-    @Test func parsesMethodAndPathWithoutTheQuery() throws {
-        let request = try #require(ProbeRequest(head: Array("GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\n".utf8)))
-        #expect(request == ProbeRequest(head: Array("GET /metrics HTTP/1.1\r\n\r\n".utf8)))
-        #expect(request.method == "GET")
-        #expect(request.path == "/metrics")
-    }
-
-    @Test func refusesWhatIsNotHTTP() {
-        #expect(ProbeRequest(head: Array("\u{16}\u{03}\u{01} garbage".utf8)) == nil)
-        #expect(ProbeRequest(head: Array("GET metrics HTTP/1.1\r\n\r\n".utf8)) == nil)
-        #expect(ProbeRequest(head: []) == nil)
-    }
-}
-
 @Suite struct ProbeServerTests {
     @Test func servesRoutesOverARealSocket() async throws {
         let server = ProbeServer(
@@ -41,6 +26,12 @@ import Testing
         #expect(readyBody == "redis: down\n")
         let (_, missing) = try await get("\(base)/nope")
         #expect(missing == 404)
+        let (_, withQuery) = try await get("\(base)/healthz?verbose=1")
+        #expect(withQuery == 200, "the query is not part of the route")
+        var post = URLRequest(url: URL(string: "\(base)/healthz")!)
+        post.httpMethod = "POST"
+        let (_, postResponse) = try await URLSession.shared.data(for: post)
+        #expect((postResponse as? HTTPURLResponse)?.statusCode == 405)
     }
 
     @Test func namesTheAddressItCannotBind() throws {

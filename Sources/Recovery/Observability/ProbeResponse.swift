@@ -17,20 +17,4 @@ public struct ProbeResponse: Sendable {
     public init(status: Int, text: String, logDetail: String? = nil) {
         self.init(status: status, body: Array(text.utf8), logDetail: logDetail)
     }
-
-    /// The full HTTP/1.1 response, closing the connection after it; a HEAD request gets the head only.
-    func serialized(headOnly: Bool = false) -> [UInt8] {
-        let reason: String
-        switch status {
-        case 200: reason = "OK"
-        case 400: reason = "Bad Request"
-        case 404: reason = "Not Found"
-        case 405: reason = "Method Not Allowed"
-        case 431: reason = "Request Header Fields Too Large"
-        case 503: reason = "Service Unavailable"
-        default: reason = "Status"
-        }
-        let head = "HTTP/1.1 \(status) \(reason)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-        return headOnly ? Array(head.utf8) : Array(head.utf8) + body
-    }
 }
