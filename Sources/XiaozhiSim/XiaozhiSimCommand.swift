@@ -85,15 +85,18 @@ struct XiaozhiSimCommand: AsyncParsableCommand {
             throw ValidationError("cannot listen on \(host):\(port): \(error)")
         }
         var statusLine = ""
+        // Kept for the simulator's whole run: the status server answers only while it is alive.
+        var statusServer: StatusServer?
         if let statusPort {
             let status = try StatusServer(host: host, port: statusPort, simulator: simulator, logger: logger)
-            status.start()
+            statusServer = status
             statusLine = " status http://\(host):\(status.port)/status"
         }
         let tokenNote = allowed.map { "\($0.count) allowed tokens" } ?? "any token"
         // Unbuffered, so a parent process reading the ports sees the line at once.
         FileHandle.standardOutput.write(Data("xiaozhi-sim listening on \(tls == nil ? "ws" : "wss")://\(host):\(simulator.port)/mcp/ (\(tokenNote))\(statusLine)\n".utf8))
         await simulator.run()
+        statusServer?.close()
         simulator.shutdown()
     }
 }

@@ -223,25 +223,25 @@ struct SimulatorServerTests {
         let simulator = try Self.makeSimulator()
         defer { simulator.shutdown() }
         let status = try StatusServer(host: "127.0.0.1", port: 0, simulator: simulator, logger: Logger(label: "status-test"))
-        status.start()
-        let (code, body) = try httpRequest(port: status.port, "GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
+        defer { status.close() }
+        let (code, body) = try await httpRequest(port: status.port, "GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(code == 200)
         #expect(JSONValue.parse(body)?["connectedCount"] == 0)
-        let (countsCode, counts) = try httpRequest(port: status.port, "GET /counts HTTP/1.1\r\nHost: x\r\n\r\n")
+        let (countsCode, counts) = try await httpRequest(port: status.port, "GET /counts HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(countsCode == 200)
         #expect(JSONValue.parse(counts)?["connectedCount"] == 0)
         #expect(JSONValue.parse(counts)?["sessions"] == nil)
         let change = #"{"httpStatus":503,"handshakeDelayMilliseconds":5}"#
-        let (changed, _) = try httpRequest(
+        let (changed, _) = try await httpRequest(
             port: status.port, "POST /faults HTTP/1.1\r\nHost: x\r\nContent-Length: \(change.utf8.count)\r\n\r\n\(change)")
         #expect(changed == 200)
         #expect(simulator.faults == FaultSwitches(handshakeDelayMilliseconds: 5, httpStatus: 503))
         let bad = #"{"httpStatus":"soon"}"#
-        let (refused, _) = try httpRequest(
+        let (refused, _) = try await httpRequest(
             port: status.port, "POST /faults HTTP/1.1\r\nHost: x\r\nContent-Length: \(bad.utf8.count)\r\n\r\n\(bad)")
         #expect(refused == 400)
         let call = #"{"token":"nobody","name":"x"}"#
-        let (missing, _) = try httpRequest(
+        let (missing, _) = try await httpRequest(
             port: status.port, "POST /call HTTP/1.1\r\nHost: x\r\nContent-Length: \(call.utf8.count)\r\n\r\n\(call)")
         #expect(missing == 404)
     }
@@ -251,14 +251,14 @@ struct SimulatorServerTests {
         let simulator = try Self.makeSimulator()
         defer { simulator.shutdown() }
         let status = try StatusServer(host: "127.0.0.1", port: 0, simulator: simulator, logger: Logger(label: "status-test"))
-        status.start()
+        defer { status.close() }
         let revoked = fingerprintOf("revoked")
         let change = #"{"tokens": {"\#(revoked)": {"closeAfterOpen": {"code": 1008, "reason": "token revoked"}}}}"#
-        let (changed, answer) = try httpRequest(
+        let (changed, answer) = try await httpRequest(
             port: status.port, "POST /faults HTTP/1.1\r\nHost: x\r\nContent-Length: \(change.utf8.count)\r\n\r\n\(change)")
         #expect(changed == 200)
         #expect(JSONValue.parse(answer)?["tokens"]?[revoked]?["closeAfterOpen"]?["code"] == 1008)
-        let (_, shown) = try httpRequest(port: status.port, "GET /faults HTTP/1.1\r\nHost: x\r\n\r\n")
+        let (_, shown) = try await httpRequest(port: status.port, "GET /faults HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(JSONValue.parse(shown)?["tokens"]?[revoked]?["closeAfterOpen"]?["reason"] == "token revoked")
 
         let host = try SessionHost(threads: 1)
@@ -270,7 +270,7 @@ struct SimulatorServerTests {
             #expect(info.reason == "token revoked")
             #expect(info.initiator == .peer)
         }
-        let (_, counts) = try httpRequest(port: status.port, "GET /counts HTTP/1.1\r\nHost: x\r\n\r\n")
+        let (_, counts) = try await httpRequest(port: status.port, "GET /counts HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(JSONValue.parse(counts)?["closesAfterOpen"] == 2)
         #expect(simulator.status().closesAfterOpenByTokenId == [revoked: 2])
         #expect(simulator.status().connectsByTokenId[revoked] == 2)
@@ -281,7 +281,7 @@ struct SimulatorServerTests {
         let servedGone = Task { await Self.serveMCP(gone, closingAfter: .seconds(10)) }
         try await Self.waitFor { simulator.status().sessions.filter { $0.mcpPhase == .ready }.count == 2 }
         let drop = #"{"tokenIds": ["\#(fingerprintOf("gone"))"]}"#
-        let (dropped, dropAnswer) = try httpRequest(
+        let (dropped, dropAnswer) = try await httpRequest(
             port: status.port, "POST /faults/drop HTTP/1.1\r\nHost: x\r\nContent-Length: \(drop.utf8.count)\r\n\r\n\(drop)")
         #expect(dropped == 200)
         #expect(JSONValue.parse(dropAnswer)?["dropped"] == 1)
@@ -290,12 +290,12 @@ struct SimulatorServerTests {
         #expect(simulator.status().closesAfterOpen == 2)
 
         let bad = #"{"tokens": {"\#(revoked)": {"closeAfterOpen": {"code": 1006}}}}"#
-        let (refused, why) = try httpRequest(
+        let (refused, why) = try await httpRequest(
             port: status.port, "POST /faults HTTP/1.1\r\nHost: x\r\nContent-Length: \(bad.utf8.count)\r\n\r\n\(bad)")
         #expect(refused == 400)
         #expect(JSONValue.parse(why)?["error"]?.stringValue?.contains("tokens.\(revoked).closeAfterOpen.code") == true)
         let badDrop = #"{"tokenIds": ["gone"]}"#
-        let (refusedDrop, _) = try httpRequest(
+        let (refusedDrop, _) = try await httpRequest(
             port: status.port, "POST /faults/drop HTTP/1.1\r\nHost: x\r\nContent-Length: \(badDrop.utf8.count)\r\n\r\n\(badDrop)")
         #expect(refusedDrop == 400)
         keep.close()
@@ -326,7 +326,17 @@ struct SimulatorServerTests {
     }
 
     /// One HTTP exchange over a plain socket; returns the status and body.
-    private func httpRequest(port: Int, _ request: String) throws -> (Int, String) {
+    /// One exchange, on a thread of its own: a blocking read on a task's thread would starve the
+    /// cooperative pool the server's handler runs on.
+    private func httpRequest(port: Int, _ request: String) async throws -> (Int, String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try blockingHTTPRequest(port: port, request) })
+            }
+        }
+    }
+
+    private func blockingHTTPRequest(port: Int, _ request: String) throws -> (Int, String) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
