@@ -186,9 +186,9 @@ enum ConsoleScript {
         const rows = data.rows.map((w) => el("tr", {}, el("td", { text: w.instanceId }), el("td", { text: w.host }), el("td", { text: String(w.pid) }),
           el("td", { text: w.live ? "yes" : "no", class: w.live ? "state-Connected" : "state-missing" }),
           el("td", { text: w.sessions + " / " + w.capacity }), el("td", { text: age(w.heartbeatAt) }), el("td", { text: age(w.startedAt) }),
-          el("td", { text: shown(w.metricsPort) })));
+          el("td", { text: shown(w.metricsPort) }), el("td", { text: shown(w.version) })));
         replaceContent(el("p", { class: "muted", text: data.summary }),
-          table(["Instance", "Host", "PID", "Live", "Sessions / capacity", "Heartbeat", "Started", "Metrics port"], rows));
+          table(["Instance", "Host", "PID", "Live", "Sessions / capacity", "Heartbeat", "Started", "Metrics port", "Version"], rows));
       }
 
       // Queues

@@ -14,8 +14,12 @@ public struct WorkerRecord: Sendable, Equatable, Hashable {
     /// The port its metrics and health are served on, when they are (it may have moved off
     /// `Metrics:Port` because another process on the host had it).
     public var metricsPort: Int?
+    /// The worker's `PoolVersion` (absent in records of releases before it was kept).
+    public var version: String?
 
-    public init(instanceId: String, host: String, pid: Int, startedAt: Date, heartbeatAt: Date, sessions: Int, capacity: Int, metricsPort: Int? = nil) {
+    public init(instanceId: String, host: String, pid: Int, startedAt: Date, heartbeatAt: Date, sessions: Int, capacity: Int, metricsPort: Int? = nil,
+                version: String? = PoolVersion.current) {
+        self.version = version
         self.instanceId = instanceId
         self.host = host
         self.pid = pid
@@ -46,6 +50,7 @@ extension WorkerRecord: Codable {
         sessions = try fields.int("sessions", atLeast: 0)
         capacity = try fields.int("capacity", atLeast: 0)
         metricsPort = fields.isAbsentOrNull("metricsPort") ? nil : try fields.int("metricsPort", atLeast: 1)
+        version = fields.isAbsentOrNull("version") ? nil : try fields.string("version")
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -58,6 +63,7 @@ extension WorkerRecord: Codable {
         try container.encode(sessions, forKey: FieldKey("sessions"))
         try container.encode(capacity, forKey: FieldKey("capacity"))
         if let metricsPort { try container.encode(metricsPort, forKey: FieldKey("metricsPort")) }
+        if let version { try container.encode(version, forKey: FieldKey("version")) }
     }
 }
 

@@ -50,6 +50,13 @@ import Testing
         let record = WorkerRecord(instanceId: "h:1:a", host: "h", pid: 1, startedAt: Date(timeIntervalSince1970: 5),
                                   heartbeatAt: Date(timeIntervalSince1970: 9), sessions: 3, capacity: 500)
         #expect(try WorkerRecord.decode(Data(record.encoded().utf8)) == record)
+        #expect(record.version == PoolVersion.current)
+        #expect(record.encoded().contains("\"version\":\"\(PoolVersion.current)\""))
+    }
+
+    @Test func aRecordOfAnEarlierReleaseHasNoVersion() throws {
+        let earlier = try WorkerRecord.decode(Data(#"{"instanceId":"w","host":"h","pid":1,"startedAt":"2026-01-01T00:00:00Z","heartbeatAt":"2026-01-01T00:00:00Z","sessions":1,"capacity":1}"#.utf8))
+        #expect(earlier.version == nil)
     }
 
     @Test func negativeSessionsAreRejected() {

@@ -17,15 +17,16 @@ public struct WorkerListing: Sendable, Equatable {
         self.takenAt = takenAt
     }
 
-    /// The aligned table: INSTANCE HOST PID METRICS LIVE SESSIONS CAPACITY HEARTBEAT STARTED.
+    /// The aligned table: INSTANCE HOST PID METRICS LIVE SESSIONS CAPACITY HEARTBEAT STARTED VERSION.
     public func table() -> String {
-        var table = OperatorTable(headers: ["INSTANCE", "HOST", "PID", "METRICS", "LIVE", "SESSIONS", "CAPACITY", "HEARTBEAT", "STARTED"])
+        var table = OperatorTable(headers: ["INSTANCE", "HOST", "PID", "METRICS", "LIVE", "SESSIONS", "CAPACITY", "HEARTBEAT", "STARTED", "VERSION"])
         for row in rows {
             let record = row.record
             table.append([
                 record.instanceId, record.host, String(record.pid), record.metricsPort.map(String.init) ?? "-", row.live ? "yes" : "no",
                 String(record.sessions), String(record.capacity),
                 OperatorFormat.age(from: record.heartbeatAt, to: takenAt) + " ago", OperatorFormat.age(from: record.startedAt, to: takenAt) + " ago",
+                record.version ?? "-",
             ])
         }
         return table.rendered()
@@ -46,6 +47,7 @@ public struct WorkerListing: Sendable, Equatable {
                 ("metricsPort", .optional(row.record.metricsPort)),
                 ("live", .bool(row.live)), ("sessions", .int(row.record.sessions)), ("capacity", .int(row.record.capacity)),
                 ("heartbeatAt", .time(row.record.heartbeatAt)), ("startedAt", .time(row.record.startedAt)),
+                ("version", .optional(row.record.version)),
             ]
         }, pretty: pretty)
     }
