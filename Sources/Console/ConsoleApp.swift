@@ -98,7 +98,7 @@ public final class ConsoleApp: Sendable {
             return json(try await overview(now: now))
         case .apiEndpoints:
             let report = try await data.endpoints()
-            let query = EndpointQuery(items: request.head.queryItems)
+            let query = EndpointQuery(items: Self.query(of: request))
             let page = query.apply(to: report.rows).page
             let latest = try await data.lastResults(serverIds: page.map(\.id))
             return json(ConsoleViews.endpoints(report: report, query: query, lastResults: latest, now: now))
@@ -110,7 +110,7 @@ public final class ConsoleApp: Sendable {
         case .apiQueues:
             return json(try await queues())
         case .apiDeadLetters:
-            return json(ConsoleViews.deadLetters(try await data.deadLetters(), filter: DeadLetterFilter(items: request.head.queryItems), now: now))
+            return json(ConsoleViews.deadLetters(try await data.deadLetters(), filter: DeadLetterFilter(items: Self.query(of: request)), now: now))
         case .apiEvents:
             return events()
         case .retryDeadLetters, .purgeDeadLetters:
@@ -246,6 +246,12 @@ public final class ConsoleApp: Sendable {
         default:
             return nil
         }
+    }
+
+    /// The target's query as a form (`+` is a space, as the page's `URLSearchParams` writes it).
+    static func query(of request: HTTPRequest) -> [(name: String, value: String)] {
+        guard let mark = request.head.target.firstIndex(of: "?") else { return [] }
+        return FormBody.parse(Array(request.head.target[request.head.target.index(after: mark)...].utf8))
     }
 
     static func cookie(_ name: String, in header: String) -> String? {

@@ -9,11 +9,13 @@ public struct EndpointQuery: Sendable, Equatable {
     public var perPage: Int
 
     public static let maxPerPage = 200
+    /// Pages past this are empty anyway; the bound keeps the row arithmetic far from overflowing.
+    public static let maxPage = 1_000_000
 
     public init(search: String = "", state: String = "all", page: Int = 1, perPage: Int = 50) {
         self.search = search
         self.state = state
-        self.page = max(1, page)
+        self.page = min(Self.maxPage, max(1, page))
         self.perPage = min(Self.maxPerPage, max(1, perPage))
     }
 

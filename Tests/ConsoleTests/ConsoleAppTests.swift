@@ -147,6 +147,10 @@ import WebSocket
         let results = try #require(secondObject["lastResults"] as? [Any])
         #expect(results.count == 2)
         #expect(try await app.handle(.get("/api/endpoints/none", headers: bearer)).response().status == 404)
+        // The page writes its search as URLSearchParams does: a space is `+`.
+        let spaced = try await app.handle(.get("/api/endpoints?q=exhausted%3A+handshake", headers: bearer)).response()
+        let spacedObject = try #require(try JSONSerialization.jsonObject(with: Data(spaced.body)) as? [String: Any])
+        #expect(spacedObject["matching"] as? Int == 1)
         let detail = try await app.handle(.get("/api/endpoints/e1", headers: bearer)).response()
         let detailObject = try #require(try JSONSerialization.jsonObject(with: Data(detail.body)) as? [String: Any])
         #expect((detailObject["tools"] as? [[String: Any]])?.first?["name"] as? String == "weather")

@@ -88,6 +88,8 @@ import Testing
         #expect(EndpointQuery(page: 9, perPage: 50).apply(to: rows).page.isEmpty)
         let parsed = EndpointQuery(items: [("per", "100000"), ("page", "-3"), ("q", String(repeating: "x", count: 1000))])
         #expect(parsed.perPage == EndpointQuery.maxPerPage && parsed.page == 1 && parsed.search.count == 200)
+        let far = EndpointQuery(items: [("page", String(Int.max)), ("per", String(Int.max))])
+        #expect(far.apply(to: rows).page.isEmpty, "a hostile page number is an empty page, not an overflow")
     }
 
     @Test func queueHistoryKeepsOneHour() {
