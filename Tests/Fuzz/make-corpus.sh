@@ -51,6 +51,7 @@ seed UpstreamBody no-content-204 "${response}"'HTTP/1.1 204 No Content\r\nConten
 seed UpstreamBody conflicting-lengths "${response}"'HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello!'
 seed UpstreamBody event-stream-line-endings "${stream}"': comment\r\nid: 7\r\nevent: endpoint\rdata: /messages?session=1\r\rdata:  two\ndata\n\n'
 seed UpstreamBody event-stream-over-limits "${stream}"'data: '"$(printf 'y%.0s' {1..60})"'\n\n'
+seed UpstreamBody signed-chunk-size "${response}"'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+0\r\n\r\n'
 
 # JSONRPC: the message text alone.
 seed JSONRPC request-tools-call '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":[1,-2.5e+3,true,null]}}}'

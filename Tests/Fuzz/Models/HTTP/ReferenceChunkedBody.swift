@@ -3,8 +3,8 @@ import Foundation
 /// Chunked transfer coding (RFC 9112 section 7.1) read plainly from a whole body: the oracle for the body
 /// decoder's framing. Every chunk-size and trailer line ends in CRLF, every chunk's data is followed by CRLF,
 /// and the body is exactly the chunks' data. The size text itself is read as the decoder documents it
-/// (extensions after ';' dropped, surrounding white space trimmed, at most 15 characters, a hexadecimal
-/// number that may carry a sign and must not be negative): what this checks is the framing around it.
+/// (extensions after ';' dropped, surrounding white space trimmed, at most 15 characters, hexadecimal
+/// digits only, as RFC 9112's `chunk-size = 1*HEXDIG`): what this checks is the framing around it.
 enum ReferenceChunkedBody {
     /// The decoder's bound on one chunk-size or trailer line.
     static let maximumLineBytes = 8192
@@ -45,15 +45,8 @@ enum ReferenceChunkedBody {
 
     private static func size(of line: ArraySlice<UInt8>) -> Int? {
         let beforeExtensions = line.prefix { $0 != UInt8(ascii: ";") }
-        var text = Substring(String(decoding: beforeExtensions, as: UTF8.self).trimmingCharacters(in: .whitespaces))
-        guard !text.isEmpty, text.count <= 15 else { return nil }
-        var negative = false
-        if let sign = text.first, sign == "+" || sign == "-" {
-            negative = sign == "-"
-            text = text.dropFirst()
-        }
-        guard !text.isEmpty, text.allSatisfy(\.isHexDigit), text.allSatisfy(\.isASCII) else { return nil }
-        let value = text.reduce(0) { $0 * 16 + $1.hexDigitValue! }
-        return negative && value != 0 ? nil : value
+        let text = String(decoding: beforeExtensions, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty, text.count <= 15, text.allSatisfy(\.isHexDigit), text.allSatisfy(\.isASCII) else { return nil }
+        return text.reduce(0) { $0 * 16 + $1.hexDigitValue! }
     }
 }
