@@ -28,8 +28,8 @@ struct LeaseAcquireBench: AsyncParsableCommand {
             throw ValidationError("REDIS_URL is not set (a master with a replica: eval \"$(scripts/ha-services.sh start)\"; REDIS_URL=$HA_REDIS_URL)")
         }
         let redis = try await RedisClient.connect(url: url)
-        let plain = SessionStateStore(redis: redis)
-        let waiting = SessionStateStore(redis: redis, acquireReplicas: replicas)
+        let plain = RedisPoolState(redis: redis)
+        let waiting = RedisPoolState(redis: redis, acquireReplicas: replicas)
         var figures: [String: [(p50: Double, p99: Double, rate: Double)]] = [:]
         for round in 0..<rounds {
             for (name, store) in [("no WAIT", plain), ("WAIT \(replicas)", waiting)] {
@@ -51,7 +51,7 @@ struct LeaseAcquireBench: AsyncParsableCommand {
         await redis.close()
     }
 
-    private func measure(_ store: SessionStateStore, inFlight: Int, prefix: String) async throws -> (p50: Double, p99: Double, rate: Double) {
+    private func measure(_ store: RedisPoolState, inFlight: Int, prefix: String) async throws -> (p50: Double, p99: Double, rate: Double) {
         let clock = ContinuousClock()
         let start = clock.now
         let total = leases
@@ -62,7 +62,7 @@ struct LeaseAcquireBench: AsyncParsableCommand {
                     var index = lane
                     while index < total {
                         let begun = clock.now
-                        _ = try await store.acquireLease(serverId: prefix + String(index), token: "t", ttl: .seconds(30), foreignHeartbeatTimeout: nil)
+                        _ = try await store.leases.acquire(serverId: prefix + String(index), token: "t", ttl: .seconds(30), foreignHeartbeatTimeout: nil)
                         let elapsed = clock.now - begun
                         own.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
                         index += inFlight

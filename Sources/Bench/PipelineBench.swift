@@ -99,11 +99,11 @@ struct PipelineCycleBench: AsyncParsableCommand {
             var fullReadTime = Duration.zero
             if fullRead {
                 start = clock.now
-                _ = try await harness.store.observe(enabled: enabled, cache: &cache, fullRead: true)
+                _ = try await harness.store.reconcile.observe(enabled: enabled, cache: &cache, fullRead: true)
                 fullReadTime = clock.now - start
             }
             start = clock.now
-            let observed = try await harness.store.observe(enabled: enabled, cache: &cache, fullRead: false)
+            let observed = try await harness.store.reconcile.observe(enabled: enabled, cache: &cache, fullRead: false)
             let indexReadTime = clock.now - start
             start = clock.now
             let plan = planner.plan(observed.input(now: Date()))
@@ -187,7 +187,7 @@ struct PipelinePublishBench: AsyncParsableCommand {
             let jobs = plan.jobs.map { $0.job(jobId: UUID().uuidString.lowercased(), at: now) }
             start = clock.now
             var marked: [RecoveryJob] = []
-            for job in jobs where try await harness.store.markPending(serverId: job.serverId, jobId: job.jobId, ttl: pendingTTL) {
+            for job in jobs where try await harness.store.markers.markPending(serverId: job.serverId, jobId: job.jobId, ttl: pendingTTL) {
                 marked.append(job)
             }
             marks.append(clock.now - start)
@@ -197,7 +197,7 @@ struct PipelinePublishBench: AsyncParsableCommand {
             let confirmed = outcomes.filter(\.isConfirmed).count
             guard confirmed == endpoints else { throw ValidationError("\(confirmed) of \(endpoints) publishes confirmed") }
             start = clock.now
-            try await harness.store.recordAttempts(serverIds: marked.map(\.serverId), at: now)
+            try await harness.store.markers.recordAttempts(serverIds: marked.map(\.serverId), at: now)
             clocks.append(clock.now - start)
 
             // The pending markers as one pipeline of EVALSHA (a proposal, same script and keys).
@@ -230,7 +230,7 @@ final class PipelineHarness: Sendable {
     let amqp: AMQPConnection
     let schema: EndpointSchema
     let directory: PostgresEndpointDirectory
-    let store: SessionStateStore
+    let store: RedisPoolState
     let bus: JobBus
     let logger: Logger
 
@@ -257,7 +257,7 @@ final class PipelineHarness: Sendable {
         amqp = try await AMQPConnection.connect(url: environment["AMQP_URL"]!, connectionName: "bench-pipeline", logger: logger)
         schema = try EndpointSchema(prefix: namespace.tablePrefix)
         directory = PostgresEndpointDirectory(client: postgres, schema: schema)
-        store = SessionStateStore(redis: redis)
+        store = RedisPoolState(redis: redis)
         bus = JobBus(connection: amqp, topology: configuration.topology)
         try await TopologyDeclarer.declare(configuration.topology, on: amqp)
     }
@@ -295,7 +295,7 @@ final class PipelineHarness: Sendable {
     }
 
     /// Gives endpoints 1...count a lease and a connected state written the way a worker writes it
-    /// (`SessionStateStore.writeStates`: state, index entry, held-sessions index), pipelined.
+    /// (`RedisPoolState.writeStates`: state, index entry, held-sessions index), pipelined.
     func seedLiveStates(_ count: Int) async throws {
         let now = Date()
         var leases: [RedisCommand] = []
@@ -313,7 +313,7 @@ final class PipelineHarness: Sendable {
                 if let failure = replies.first(where: { $0.errorMessage != nil }) {
                     throw ValidationError("seeding Redis failed: \(failure.errorMessage ?? "")")
                 }
-                let lost = try await store.writeStates(states)
+                let lost = try await store.states.write(states)
                 guard lost.isEmpty else { throw ValidationError("seeding Redis failed: \(lost.count) states not written") }
                 leases.removeAll(keepingCapacity: true)
                 states.removeAll(keepingCapacity: true)

@@ -10,7 +10,7 @@ import RedisClient
 public final class LiveConsoleData: ConsoleDataSource {
     let configuration: PoolConfiguration
     let directory: any EndpointDirectory
-    let store: SessionStateStore
+    let store: RedisPoolState
     let history: ResultHistory
     let holder: AMQPConnection
     let bus: JobBus
@@ -22,7 +22,7 @@ public final class LiveConsoleData: ConsoleDataSource {
                 holder: AMQPConnection, publisher: AMQPConnection) {
         self.configuration = configuration
         self.directory = directory
-        self.store = SessionStateStore(redis: redis)
+        self.store = RedisPoolState(redis: redis)
         self.history = ResultHistory(redis: redis)
         self.holder = holder
         self.bus = JobBus(connection: publisher, topology: configuration.topology)
@@ -40,7 +40,7 @@ public final class LiveConsoleData: ConsoleDataSource {
     public func endpoint(id: String) async throws -> EndpointDetail? {
         guard let record = try await directory.endpoint(id: id) else { return nil }
         let row = EndpointStatusRow(id: record.id, name: record.name, isEnabled: record.isEnabled, isConnected: false, lastConnectedAt: nil, lastDisconnectedAt: nil)
-        let readings = try await store.statusReadings(serverIds: [id])
+        let readings = try await store.operatorView.statusReadings(serverIds: [id])
         let status = EndpointStatus.combine(rows: [row], readings: readings, parkPeriod: TimeInterval(configuration.parkSeconds))[0]
         let catalog = try await directory.catalogRows(endpointId: id)
         let services = Dictionary(catalog.configs.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
@@ -63,7 +63,7 @@ public final class LiveConsoleData: ConsoleDataSource {
     }
 
     public func workers() async throws -> WorkerListing {
-        WorkerListing(registry: try await store.workerRegistry(), takenAt: Date())
+        WorkerListing(registry: try await store.workers.registry(), takenAt: Date())
     }
 
     public func queues() async throws -> QueueReport {
@@ -81,7 +81,7 @@ public final class LiveConsoleData: ConsoleDataSource {
     }
 
     public func lastCycle() async throws -> CycleSummary? {
-        try await store.lastCycle()
+        try await store.operatorView.lastCycle()
     }
 
     public func retry(_ selection: DeadLetterSelection) async throws -> DeadLetterRetryReport {

@@ -219,6 +219,23 @@ public enum LuaScripts {
         return dropped
         """
 
+    /// Settles a recovered job once its state is written: clears the pending marker if it names the job,
+    /// and, only while the token holds the lease, ends the park and the cooldown clock.
+    /// KEYS[1] lease, KEYS[2] pending marker, KEYS[3] parked hash, KEYS[4] last-attempt hash; ARGV[1] owner
+    /// token, ARGV[2] job id, ARGV[3] endpoint id.
+    /// Reply: 1 settled as recovered, 0 lease not held (only the marker was touched).
+    public static let settleRecovered = """
+        if redis.call('GET', KEYS[2]) == ARGV[2] then
+          redis.call('DEL', KEYS[2])
+        end
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+          return 0
+        end
+        redis.call('HDEL', KEYS[3], ARGV[3])
+        redis.call('HDEL', KEYS[4], ARGV[3])
+        return 1
+        """
+
     /// Lua: `now`, the server's time in milliseconds.
     static let nowMilliseconds = """
         local clock = redis.call('TIME')
@@ -330,6 +347,7 @@ public enum LuaScripts {
         ("removeIndexEntryIfNoState", removeIndexEntryIfNoState),
         ("setPendingMarker", setPendingMarker),
         ("clearPendingMarkerIfJob", clearPendingMarkerIfJob),
+        ("settleRecovered", settleRecovered),
         ("forgetWorkersWithoutLiveness", forgetWorkersWithoutLiveness),
     ]
 }

@@ -91,7 +91,7 @@ struct DeadRetryCommand: AsyncParsableCommand {
         let selection = try target.selection()
         let (configuration, logger) = try common.bootstrap(label: "scheduler", operatorCommand: true)
         let connections = PoolConnections(configuration: configuration, logger: logger, waitForServers: false)
-        let store = SessionStateStore(redis: try await connections.redis())
+        let store = RedisPoolState(redis: try await connections.redis())
         let holder = try await connections.amqp(name: "scheduler-dead-retry")
         let publisher = try await connections.amqp(name: "scheduler-dead-retry-publish")
         let queue = DeadLetterQueue(

@@ -20,7 +20,7 @@ struct RunCommand: AsyncParsableCommand {
         let publisher = try await connections.amqp(name: "scheduler-publish")
         let consumer = try await connections.amqp(name: "scheduler-consume")
         let metrics = PoolMetrics()
-        let store = SessionStateStore(redis: redis)
+        let store = RedisPoolState(redis: redis)
 
         let probes = ProbeServer(
             routes: ProbeRoutes.make(metrics: metrics, redis: redis, postgres: directory.client, amqp: publisher, queue: configuration.topology.jobsQueue),

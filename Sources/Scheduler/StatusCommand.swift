@@ -22,7 +22,7 @@ struct StatusCommand: AsyncParsableCommand {
         let (configuration, logger) = try common.bootstrap(label: "scheduler", operatorCommand: true)
         let connections = PoolConnections(configuration: configuration, logger: logger, waitForServers: false)
         let reader = EndpointStatusReader(
-            directory: try await connections.directory(), store: SessionStateStore(redis: try await connections.redis()),
+            directory: try await connections.directory(), store: RedisPoolState(redis: try await connections.redis()),
             parkPeriod: TimeInterval(configuration.parkSeconds))
         let report = try await reader.read()
         if json {

@@ -17,8 +17,8 @@ struct WorkersCommand: AsyncParsableCommand {
     func run() async throws {
         let (configuration, logger) = try common.bootstrap(label: "scheduler", operatorCommand: true)
         let connections = PoolConnections(configuration: configuration, logger: logger, waitForServers: false)
-        let store = SessionStateStore(redis: try await connections.redis())
-        let listing = WorkerListing(registry: try await store.workerRegistry(), takenAt: Date())
+        let store = RedisPoolState(redis: try await connections.redis())
+        let listing = WorkerListing(registry: try await store.workers.registry(), takenAt: Date())
         if json {
             print(listing.json())
             return

@@ -45,10 +45,10 @@ struct RunCommand: AsyncParsableCommand {
         let directory = try await connections.directory()
         // Jobs get connections of their own, used in turn, so that concurrent jobs do not queue behind one
         // connection and lease renewals never wait behind jobs.
-        var jobStores: [SessionStateStore] = []
+        var jobStores: [RedisPoolState] = []
         var jobDirectories: [any EndpointDirectory] = []
         for _ in 0..<Self.jobConnectionCount {
-            jobStores.append(SessionStateStore(
+            jobStores.append(RedisPoolState(
                 redis: try await connections.redis(commandTimeout: configuration.leaseTiming.redisCommandTimeout),
                 acquireReplicas: configuration.redisAcquireReplicas))
             jobDirectories.append(try await connections.directory())
@@ -88,7 +88,7 @@ struct RunCommand: AsyncParsableCommand {
         let runtime = WorkerRuntime(
             configuration: configuration, instanceId: instance,
             dependencies: .init(
-                store: SessionStateStore(redis: redis), directory: directory, jobStores: jobStores, jobDirectories: jobDirectories,
+                store: RedisPoolState(redis: redis), directory: directory, jobStores: jobStores, jobDirectories: jobDirectories,
                 publisher: publisher, consumer: consumer, host: host, bridge: bridge),
             sessionOptions: sessionOptions, metrics: metrics, logger: logger, metricsPort: metricsPort)
         var group = ServiceGroupConfiguration(services: [.init(service: runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -37,7 +37,7 @@ import Testing
         let schema = try EndpointSchema(prefix: configuration.tablePrefix)
         let postgres = try await PostgresClient.connect(url: try required("DATABASE_URL"))
         let redis = try await RedisClient.connect(url: try required("REDIS_URL"))
-        let store = SessionStateStore(redis: redis)
+        let store = RedisPoolState(redis: redis)
         let directory = PostgresEndpointDirectory(client: postgres, schema: schema)
         let admin = try await AMQPConnection.connect(configuration: AMQPConfiguration(urlString: try required("AMQP_URL"), connectionName: "console-test"))
         let topology = configuration.topology
@@ -48,8 +48,8 @@ import Testing
                 [RedisKeys.connectionState($0), RedisKeys.recentResults($0), RedisKeys.pending($0)]
             }
             _ = try? await redis.delete(keys)
-            _ = try? await store.unpark(serverIds: [ids.dead, ids.missing])
-            try? await store.removeWorker(instanceId: workerId)
+            _ = try? await store.markers.unpark(serverIds: [ids.dead, ids.missing])
+            try? await store.workers.remove(instanceId: workerId)
             for name in topology.queueNames { _ = try? await admin.deleteQueue(name) }
             for exchange in topology.exchanges { try? await admin.deleteExchange(exchange.name) }
             await admin.close()
@@ -80,15 +80,15 @@ import Testing
                 serverId: ids.connected, instanceId: workerId, status: .connected, lastConnectedTime: now, lastHeartbeat: now,
                 serverName: "kitchen-\(tag)", webSocketEndpoint: "wss://api.xiaozhi.me/mcp/?token=\(Self.endpointSecret)", owner: nil)
             try await redis.set(RedisKeys.connectionState(ids.connected), state.encoded())
-            try await store.park(ParkedEndpoint(serverId: ids.dead, reason: "HTTP 401 at the handshake", kind: .permanent, parkedAt: now))
+            try await store.markers.park(ParkedEndpoint(serverId: ids.dead, reason: "HTTP 401 at the handshake", kind: .permanent, parkedAt: now))
             try await ResultHistory(redis: redis).record([
                 (JobResult(jobId: "j1-\(tag)", serverId: ids.connected, outcome: .recovered, instanceId: workerId, attempt: 1, durationMs: 40), now),
                 (JobResult(jobId: "j2-\(tag)", serverId: ids.dead, outcome: .dead, instanceId: workerId, attempt: 1, durationMs: 12,
                            error: JobError(kind: .permanent, message: "HTTP 401 at the handshake")), now),
             ])
-            try await store.recordWorker(
+            try await store.workers.record(
                 WorkerRecord(instanceId: workerId, host: "console-host", pid: 4242, startedAt: now, heartbeatAt: now, sessions: 1, capacity: 5000), ttl: .seconds(120))
-            try await store.recordLastCycle(CycleSummary(at: now, milliseconds: 7, counts: ["pending": 0], capacity: nil))
+            try await store.operatorView.recordLastCycle(CycleSummary(at: now, milliseconds: 7, counts: ["pending": 0], capacity: nil))
 
             // RabbitMQ: the topology and two dead letters.
             try await TopologyDeclarer.declare(topology, on: admin)
@@ -149,7 +149,7 @@ import Testing
             }
             #expect(queued == [ids.dead])
             #expect(try await admin.inspectQueue(topology.deadQueue).messageCount == 1, "the cross-site purge must have changed nothing")
-            #expect(try await store.parkedEndpoints()[ids.dead] == nil, "a retry unparks the endpoint")
+            #expect(try await store.markers.parkedEndpoints()[ids.dead] == nil, "a retry unparks the endpoint")
             for name in ["signin", "overview", "overview-dark", "endpoints", "endpoints-phone", "endpoint", "workers", "queues", "dead", "dead-viewer"] {
                 #expect(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent(name + ".png").path), "screenshot \(name)")
             }

@@ -192,7 +192,7 @@ struct EndToEndTests {
             let states = try await cluster.connectedStates()
             for index in 1...10 {
                 #expect(states[PoolCluster.endpointId(index)] == nil)
-                #expect(try await cluster.store.state(serverId: PoolCluster.endpointId(index)) == .absent)
+                #expect(try await cluster.store.states.read(serverId: PoolCluster.endpointId(index)) == .absent)
             }
             let rows = try await cluster.postgres.query(
                 "SELECT count(*) FROM \(cluster.schema.endpoints) WHERE NOT \"IsEnabled\" AND NOT \"IsConnected\" AND \"LastDisconnectedAt\" IS NOT NULL")
@@ -211,7 +211,7 @@ struct EndToEndTests {
             try cluster.startWorker()
             #expect(try await cluster.waitUntilConnected(2, timeout: .seconds(30)))
             let parked = try await eventually(timeout: .seconds(20)) {
-                try await cluster.store.parkedEndpoints().keys.sorted() == [PoolCluster.endpointId(3), PoolCluster.endpointId(4)]
+                try await cluster.store.markers.parkedEndpoints().keys.sorted() == [PoolCluster.endpointId(3), PoolCluster.endpointId(4)]
             }
             #expect(parked)
             // Several check intervals later it is still parked: one dead letter each, no new attempt.
@@ -248,7 +248,7 @@ struct EndToEndTests {
             #expect(worker.log.contains("connection refused"))
             try await cluster.setFaults(#"{"refuseNew": false}"#)
             #expect(try await cluster.waitUntilConnected(5, timeout: .seconds(20)))
-            #expect(try await cluster.store.parkedEndpoints().isEmpty)
+            #expect(try await cluster.store.markers.parkedEndpoints().isEmpty)
         }
     }
 

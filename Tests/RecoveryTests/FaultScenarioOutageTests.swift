@@ -203,14 +203,14 @@ struct FaultScenarioOutageTests {
             for _ in 0..<workerCount { try cluster.startWorker() }
             figures.allBackSeconds = try await FaultScenario.secondsUntilConnected(cluster, count - rejected.count, since: started, timeout: FaultScenario.connectTimeout(count))
             let parked = try await eventually(timeout: .seconds(40)) {
-                try await cluster.store.parkedEndpoints().keys.sorted() == rejectedServers
+                try await cluster.store.markers.parkedEndpoints().keys.sorted() == rejectedServers
             }
             figures.evictionsDuring = await FaultScenario.watchEvictions(cluster, for: .zero)
             let atPark = try await cluster.simulatorTokenStatus()
             // Parked: several check intervals later, no further connect for those tokens.
             figures.evictionsAfter = await FaultScenario.watchEvictions(cluster, for: Self.afterWindow) - figures.evictionsDuring
             let end = try await cluster.simulatorTokenStatus()
-            let parks = try await cluster.store.parkedEndpoints()
+            let parks = try await cluster.store.markers.parkedEndpoints()
             let listing = try await cluster.schedulerCommand(["dead", "list", "--json"])
             figures.neverBack = try await FaultScenario.notConnected(cluster, (rejected.max()! + 1)...count).count
             figures.alive = FaultScenario.processesAlive(cluster)
@@ -269,7 +269,7 @@ struct FaultScenarioOutageTests {
             let statesWhileFull = try await cluster.connectedStates().count
             let deadWhileFull = try await cluster.amqp.inspectQueue(topology.deadQueue).messageCount
             let queuedWhileFull = try await cluster.amqp.inspectQueue(topology.jobsQueue).messageCount
-            let parkedWhileFull = try await cluster.store.parkedEndpoints()
+            let parkedWhileFull = try await cluster.store.markers.parkedEndpoints()
 
             let joinedAt = ContinuousClock.now
             try cluster.startWorker(maxSessions: count)

@@ -8,12 +8,12 @@ import Testing
 /// decided in the same script as the take, on the Redis server's clock.
 @Suite struct ForeignSessionAcquireTests {
     let redis: RedisClient
-    let store: SessionStateStore
+    let store: RedisPoolState
     let timeout = Duration.seconds(90)
 
     init() async throws {
         redis = try await RedisClient.connect(url: try requiredEnvironment("REDIS_URL"))
-        store = SessionStateStore(redis: redis)
+        store = RedisPoolState(redis: redis)
     }
 
     private func newId() -> String { "foreign-" + UUID().uuidString.lowercased() }
@@ -25,7 +25,7 @@ import Testing
     }
 
     private func acquire(_ id: String) async throws -> LeaseAcquisition {
-        try await store.acquireLease(serverId: id, token: "pool-token", ttl: .seconds(10), foreignHeartbeatTimeout: timeout)
+        try await store.leases.acquire(serverId: id, token: "pool-token", ttl: .seconds(10), foreignHeartbeatTimeout: timeout)
     }
 
     private func iso(_ date: Date) -> String { Timestamp.format(date) }
@@ -104,13 +104,13 @@ import Testing
     @Test func withoutTheTimeoutTheStateIsNotLookedAt() async throws {
         let id = newId()
         try await writeForeignState(id, status: "0", heartbeat: iso(Date()))
-        #expect(try await store.acquireLease(serverId: id, token: "t", ttl: .seconds(10)) == 1)
+        #expect(try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(10)) == 1)
     }
 
     @Test func aLeaseTakenAgainAfterALapseIsRefusedOverTheOriginalsSession() async throws {
         let mine = newId(), overtaken = newId()
         try await writeForeignState(overtaken, status: "0", heartbeat: iso(Date()))
-        let fences = try await store.reacquireLeases([mine: "a", overtaken: "b"], ttl: .seconds(10), foreignHeartbeatTimeout: timeout).fences
+        let fences = try await store.leases.reacquire([mine: "a", overtaken: "b"], ttl: .seconds(10), foreignHeartbeatTimeout: timeout).fences
         #expect(Set(fences.keys) == [mine])
     }
 }

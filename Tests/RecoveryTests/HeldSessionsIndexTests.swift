@@ -7,11 +7,11 @@ import Testing
 /// The held-sessions index (`mcp:recovery:held`) as the lease and state scripts keep it, and the
 /// scheduler's read of it, against the real Redis of the test servers.
 @Suite struct HeldSessionsIndexTests {
-    let store: SessionStateStore
+    let store: RedisPoolState
     var redis: RedisClient { store.redis }
 
     init() async throws {
-        store = SessionStateStore(redis: try await RedisClient.connect(url: try requiredEnvironment("REDIS_URL")))
+        store = RedisPoolState(redis: try await RedisClient.connect(url: try requiredEnvironment("REDIS_URL")))
     }
 
     private func newId() -> String { "held-" + UUID().uuidString.lowercased() }
@@ -37,10 +37,10 @@ import Testing
 
     @Test func aStateWriteJoinsTheIndexWithItsLeaseDeadline() async throws {
         let id = newId()
-        _ = try await store.acquireLease(serverId: id, token: "t", ttl: .seconds(30))
+        _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(30))
         #expect(try await deadline(id) == nil)
         let before = try await serverMilliseconds()
-        #expect(try await store.writeState(state(id), token: "t"))
+        #expect(try await store.states.write(state(id), token: "t"))
         let after = try await serverMilliseconds()
         let score = try #require(try await deadline(id))
         #expect(score >= before + 29_000 && score <= after + 30_000)
@@ -48,17 +48,17 @@ import Testing
 
     @Test func aStateWriteWithoutTheLeaseDoesNotJoin() async throws {
         let id = newId()
-        #expect(try await store.writeState(state(id), token: "nobody") == false)
+        #expect(try await store.states.write(state(id), token: "nobody") == false)
         #expect(try await deadline(id) == nil)
     }
 
     @Test func renewalMovesTheDeadlineButNeverAddsALeaseWithoutState() async throws {
         let withState = newId(), connecting = newId()
-        _ = try await store.acquireLease(serverId: withState, token: "a", ttl: .seconds(5))
-        _ = try await store.acquireLease(serverId: connecting, token: "b", ttl: .seconds(5))
-        _ = try await store.writeState(state(withState), token: "a")
+        _ = try await store.leases.acquire(serverId: withState, token: "a", ttl: .seconds(5))
+        _ = try await store.leases.acquire(serverId: connecting, token: "b", ttl: .seconds(5))
+        _ = try await store.states.write(state(withState), token: "a")
         let first = try #require(try await deadline(withState))
-        let lost = try await store.renewLeases([withState: "a", connecting: "b"], ttl: .seconds(60))
+        let lost = try await store.leases.renew([withState: "a", connecting: "b"], ttl: .seconds(60))
         #expect(lost.isEmpty)
         let renewed = try #require(try await deadline(withState))
         #expect(renewed >= first + 50_000)
@@ -69,48 +69,48 @@ import Testing
 
     @Test func aRenewalWithTheWrongTokenLeavesTheDeadline() async throws {
         let id = newId()
-        _ = try await store.acquireLease(serverId: id, token: "a", ttl: .seconds(5))
-        _ = try await store.writeState(state(id), token: "a")
+        _ = try await store.leases.acquire(serverId: id, token: "a", ttl: .seconds(5))
+        _ = try await store.states.write(state(id), token: "a")
         let first = try #require(try await deadline(id))
-        #expect(try await store.renewLeases([id: "intruder"], ttl: .seconds(60)) == [id])
+        #expect(try await store.leases.renew([id: "intruder"], ttl: .seconds(60)) == [id])
         #expect(try await deadline(id) == first)
     }
 
     @Test func membershipChangesMoveTheVersionHeartbeatsDoNot() async throws {
         let id = newId()
-        _ = try await store.acquireLease(serverId: id, token: "t", ttl: .seconds(30))
-        _ = try await store.writeState(state(id), token: "t")
+        _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(30))
+        _ = try await store.states.write(state(id), token: "t")
         // Other suites change the index concurrently: a version read before a change differs after it,
         // and the scheduler's cache only needs "differs". A heartbeat of a member is checked by its score
         // staying a member and the script reporting no join.
         let joined = try await version()
         #expect(!joined.isEmpty)
-        #expect(try await store.writeStates([(state(id), "t")]).isEmpty)
+        #expect(try await store.states.write([(state(id), "t")]).isEmpty)
         #expect(try await deadline(id) != nil)
-        #expect(try await store.deleteState(serverId: id, token: "t"))
+        #expect(try await store.states.delete(serverId: id, token: "t"))
         #expect(try await deadline(id) == nil)
         #expect(try await version() != joined)
     }
 
     @Test func releasingTheLeaseLeavesTheIndex() async throws {
         let id = newId()
-        _ = try await store.acquireLease(serverId: id, token: "t", ttl: .seconds(30))
-        _ = try await store.writeState(state(id), token: "t")
-        #expect(try await store.releaseLease(serverId: id, token: "other") == false)
+        _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(30))
+        _ = try await store.states.write(state(id), token: "t")
+        #expect(try await store.leases.release(serverId: id, token: "other") == false)
         #expect(try await deadline(id) != nil)
-        #expect(try await store.releaseLease(serverId: id, token: "t"))
+        #expect(try await store.leases.release(serverId: id, token: "t"))
         #expect(try await deadline(id) == nil)
     }
 
     @Test func deletingAStaleStateLeavesTheIndex() async throws {
         let id = newId()
-        _ = try await store.acquireLease(serverId: id, token: "t", ttl: .seconds(30))
-        _ = try await store.writeState(state(id), token: "t")
-        guard case .decoded(_, let raw) = try await store.state(serverId: id) else {
+        _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(30))
+        _ = try await store.states.write(state(id), token: "t")
+        guard case .decoded(_, let raw) = try await store.states.read(serverId: id) else {
             Issue.record("state not written")
             return
         }
-        #expect(try await store.deleteStaleState(StaleState(serverId: id, reason: .leaseLost, storedValue: raw)))
+        #expect(try await store.reconcile.deleteStaleState(StaleState(serverId: id, reason: .leaseLost, storedValue: raw)))
         #expect(try await deadline(id) == nil)
     }
 
@@ -118,7 +118,7 @@ import Testing
         // The scripts take their keys as arguments: a private index and version make the reset observable.
         let held = "test:" + newId() + ":held", version = "test:" + newId() + ":version"
         let id = newId()
-        _ = try await store.acquireLease(serverId: id, token: "t", ttl: .seconds(30))
+        _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(30))
         let write = RedisScript(LuaScripts.writeStateIfLeaseHeld)
         let keys = [RedisKeys.lease(id), RedisKeys.connectionState(id), "test:" + newId() + ":index", held, version]
         let before = try await serverMilliseconds()
@@ -137,19 +137,19 @@ import Testing
         let third = try #require(Int64(try await redis.send("GET", version).string ?? ""))
         #expect(third > second)
         _ = try await redis.send("DEL", held, version, keys[2])
-        _ = try await store.deleteState(serverId: id, token: "t")
+        _ = try await store.states.delete(serverId: id, token: "t")
     }
 
     @Test func theSchedulerReadsOnlyWhatTheIndexDoesNotVouchFor() async throws {
         let held = newId(), lapsed = newId(), missing = newId()
         for (id, ttl) in [(held, Duration.seconds(30)), (lapsed, .milliseconds(150))] {
-            _ = try await store.acquireLease(serverId: id, token: "t", ttl: ttl)
-            #expect(try await store.writeState(state(id), token: "t"))
+            _ = try await store.leases.acquire(serverId: id, token: "t", ttl: ttl)
+            #expect(try await store.states.write(state(id), token: "t"))
         }
         try await Task.sleep(for: .milliseconds(400))
         var cache = HeldSessionsCache()
         let enabled = [held, lapsed, missing].map { EnabledEndpoint(id: $0, name: $0, updatedAt: nil) }
-        let observed = try await store.observe(enabled: enabled, cache: &cache, fullRead: false)
+        let observed = try await store.reconcile.observe(enabled: enabled, cache: &cache, fullRead: false)
         #expect(observed.scope.held.vouchesFor(held))
         #expect(observed.observations[held] == nil)
         #expect(observed.scope.held.lapsed.contains(lapsed))
@@ -168,26 +168,26 @@ import Testing
         let cachedVersion = cache.version
         let again = try await store.redis.evaluate(
             RedisScript(LuaScripts.observeHeldSessions), keys: [RedisKeys.heldSessions, RedisKeys.heldSessionsVersion], arguments: [cachedVersion])
-        let reading = try SessionStateStore.heldReading(again)
+        let reading = try RedisReconcileReader.heldReading(again)
         if reading.version == cachedVersion { #expect(reading.members == nil) } else { #expect(reading.members != nil) }
 
-        #expect(try await store.deleteState(serverId: held, token: "t"))
-        _ = try await store.deleteStaleState(try #require(plan.staleStates.first { $0.serverId == lapsed }))
+        #expect(try await store.states.delete(serverId: held, token: "t"))
+        _ = try await store.reconcile.deleteStaleState(try #require(plan.staleStates.first { $0.serverId == lapsed }))
     }
 
     @Test func forgettingDropsOnlyMembersStillPastTheirDeadline() async throws {
         let lapsed = newId(), renewed = newId()
         for id in [lapsed, renewed] {
-            _ = try await store.acquireLease(serverId: id, token: "t", ttl: .milliseconds(150))
-            _ = try await store.writeState(state(id), token: "t")
+            _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .milliseconds(150))
+            _ = try await store.states.write(state(id), token: "t")
         }
         try await Task.sleep(for: .milliseconds(400))
-        _ = try await store.acquireLease(serverId: renewed, token: "u", ttl: .seconds(30))
-        _ = try await store.writeState(state(renewed), token: "u")
-        #expect(try await store.forgetLapsedSessions([lapsed, renewed]) == 1)
+        _ = try await store.leases.acquire(serverId: renewed, token: "u", ttl: .seconds(30))
+        _ = try await store.states.write(state(renewed), token: "u")
+        #expect(try await store.reconcile.forgetLapsedSessions([lapsed, renewed]) == 1)
         #expect(try await deadline(lapsed) == nil)
         #expect(try await deadline(renewed) != nil)
-        _ = try await store.deleteState(serverId: renewed, token: "u")
+        _ = try await store.states.delete(serverId: renewed, token: "u")
     }
 
     @Test func lapsesAreCountedFromAGivenServerTimeOnly() async throws {
@@ -209,9 +209,9 @@ import Testing
     @Test func theReadReportsTheServersClockForTheLapseWatch() async throws {
         let before = try await serverMilliseconds()
         var cache = HeldSessionsCache()
-        let observed = try await store.observe(enabled: [], cache: &cache, fullRead: false)
+        let observed = try await store.reconcile.observe(enabled: [], cache: &cache, fullRead: false)
         #expect(observed.serverTime >= before)
-        let (_, later) = try await store.lapsesSince(serverTime: observed.serverTime)
+        let (_, later) = try await store.reconcile.lapsesSince(serverTime: observed.serverTime)
         #expect(later >= observed.serverTime)
     }
 }

@@ -18,14 +18,14 @@ import Testing
         let declared = try await OperationsTopology.declare(topology, purpose: "lost")
         let postgres = try await OperationsServers.postgres()
         let redis = try await OperationsServers.redis()
-        let store = SessionStateStore(redis: redis)
+        let store = RedisPoolState(redis: redis)
         let schema = try EndpointSchema(prefix: configuration.tablePrefix)
         let directory = PostgresEndpointDirectory(client: postgres, schema: schema)
         let endpoint = "lost-\(tag)", other = "waiting-\(tag)"
         func cleanUp() async {
             _ = try? await postgres.execute("DROP TABLE IF EXISTS \(schema.tools), \(schema.bindings), \(schema.serviceConfigs), \(schema.endpoints)")
-            try? await store.clearPending(serverIds: [endpoint, other])
-            try? await store.clearAttempts(serverIds: [endpoint, other])
+            try? await store.markers.clearPending(serverIds: [endpoint, other])
+            try? await store.markers.clearAttempts(serverIds: [endpoint, other])
             await redis.close()
             await postgres.close()
             await declared.tearDown()
@@ -44,7 +44,7 @@ import Testing
 
             // A job waits in the jobs queue (another endpoint's): the marker is trusted.
             _ = try await JobBus(connection: declared.connection, topology: topology).publish(jobs: [operationsJob(other)])
-            #expect(try await store.markPending(serverId: endpoint, jobId: "lost-job", ttl: .seconds(900)))
+            #expect(try await store.markers.markPending(serverId: endpoint, jobId: "lost-job", ttl: .seconds(900)))
             let trusted = try await reconciler.reconcile().report
             #expect(trusted.pending == [endpoint])
             #expect(trusted.enqueued.isEmpty)

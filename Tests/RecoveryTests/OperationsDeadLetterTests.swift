@@ -9,20 +9,20 @@ import Testing
 @Suite struct OperationsDeadLetterTests {
     /// Runs `body` with a declared topology of its own, a holding connection, a publisher and the store,
     /// then deletes the queues and the Redis keys of `serverIds`.
-    func withDeadQueue(_ purpose: String, serverIds: [String] = [], _ body: (OperationsTopology, DeadLetterQueue, SessionStateStore) async throws -> Void) async throws {
+    func withDeadQueue(_ purpose: String, serverIds: [String] = [], _ body: (OperationsTopology, DeadLetterQueue, RedisPoolState) async throws -> Void) async throws {
         let configuration = try OperationsServers.configuration(prefix: OperationsServers.uniquePrefix(purpose))
         let declared = try await OperationsTopology.declare(configuration.topology, purpose: purpose)
         let holder = try await OperationsServers.amqp("ops-test-\(purpose)-holder")
         let publisher = try await OperationsServers.amqp("ops-test-\(purpose)-publisher")
         let redis = try await OperationsServers.redis()
-        let store = SessionStateStore(redis: redis)
+        let store = RedisPoolState(redis: redis)
         let queue = DeadLetterQueue(
             connection: holder, bus: JobBus(connection: publisher, topology: configuration.topology), store: store,
             pendingTtl: .seconds(configuration.pendingTtlSeconds))
         func cleanUp() async {
             if !serverIds.isEmpty {
-                _ = try? await store.unpark(serverIds: serverIds)
-                try? await store.clearPending(serverIds: serverIds)
+                _ = try? await store.markers.unpark(serverIds: serverIds)
+                try? await store.markers.clearPending(serverIds: serverIds)
             }
             await holder.close()
             await publisher.close()
@@ -38,8 +38,8 @@ import Testing
         await cleanUp()
     }
 
-    func park(_ store: SessionStateStore, _ serverId: String) async throws {
-        try await store.park(ParkedEndpoint(serverId: serverId, reason: "HTTP 401 at the handshake", kind: .permanent, parkedAt: Date()))
+    func park(_ store: RedisPoolState, _ serverId: String) async throws {
+        try await store.markers.park(ParkedEndpoint(serverId: serverId, reason: "HTTP 401 at the handshake", kind: .permanent, parkedAt: Date()))
     }
 
     static let diedAt = Date(timeIntervalSince1970: 1_795_000_000.25)
@@ -105,7 +105,7 @@ import Testing
                 originals.append(job)
                 try await declared.publishDead(job, reason: .exhausted, error: JobError(kind: .transient, message: "refused"), at: Self.diedAt)
                 try await park(store, id)
-                _ = try await store.markPending(serverId: id, jobId: job.jobId, ttl: .seconds(600))
+                _ = try await store.markers.markPending(serverId: id, jobId: job.jobId, ttl: .seconds(600))
             }
 
             let report = try await queue.retry(.servers([ids[0], ids[1]]))
@@ -118,7 +118,7 @@ import Testing
             #expect(jobs.allSatisfy { $0.reason == .manual && $0.attempt == 1 })
             #expect(Set(jobs.map(\.jobId)).isDisjoint(with: originals.map(\.jobId)))
             #expect(Set(jobs.map(\.jobId)) == Set(report.jobs.map(\.jobId)))
-            let parked = try await store.parkedEndpoints()
+            let parked = try await store.markers.parkedEndpoints()
             #expect(parked[ids[0]] == nil && parked[ids[1]] == nil)
             #expect(parked[ids[2]] != nil)
             for job in jobs {
@@ -200,7 +200,7 @@ import Testing
             #expect(report.failed.keys.sorted() == [id])
             #expect(report.remaining == 1)
             #expect(try await queue.list().map(\.serverId) == [id])
-            #expect(try await store.parkedEndpoints()[id]?.reason == "HTTP 401 at the handshake")
+            #expect(try await store.markers.parkedEndpoints()[id]?.reason == "HTTP 401 at the handshake")
             #expect(try await store.redis.get(RedisKeys.pending(id)) == nil)
         }
     }

@@ -63,12 +63,12 @@ import Testing
         let schema = try EndpointSchema(prefix: tablePrefix)
         let postgres = try await OperationsServers.postgres()
         let redis = try await OperationsServers.redis()
-        let store = SessionStateStore(redis: redis)
+        let store = RedisPoolState(redis: redis)
         let directory = PostgresEndpointDirectory(client: postgres, schema: schema)
         let ids = (0..<4).map { _ in UUID().uuidString.lowercased() }
         func cleanUp() async {
             _ = try? await redis.delete(ids.map(RedisKeys.connectionState))
-            _ = try? await store.unpark(serverIds: ids)
+            _ = try? await store.markers.unpark(serverIds: ids)
             _ = try? await postgres.execute("DROP TABLE IF EXISTS \(schema.tools), \(schema.bindings), \(schema.serviceConfigs), \(schema.endpoints)")
             await postgres.close()
             await redis.close()
@@ -81,7 +81,7 @@ import Testing
                     [.text(id), .text("endpoint-\(index)"), .text("wss://api.xiaozhi.me/mcp/?token=secret-\(index)"), .text("user-1"), .bool(index != 3)])
             }
             try await redis.set(RedisKeys.connectionState(ids[0]), Self.state(ids[0], .connected, instance: "worker-ops-1").encoded())
-            try await store.park(ParkedEndpoint(serverId: ids[2], reason: "HTTP 403 at the handshake", kind: .permanent, parkedAt: Self.now))
+            try await store.markers.park(ParkedEndpoint(serverId: ids[2], reason: "HTTP 403 at the handshake", kind: .permanent, parkedAt: Self.now))
 
             let report = try await EndpointStatusReader(directory: directory, store: store, parkPeriod: 900).read()
 

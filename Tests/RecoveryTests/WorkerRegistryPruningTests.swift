@@ -7,10 +7,10 @@ import Testing
 /// Pruning `mcp:recovery:workers` of records whose liveness key is gone, against the real Redis of the
 /// test servers (unique instance ids, so other tests' workers are left alone).
 @Suite struct WorkerRegistryPruningTests {
-    let store: SessionStateStore
+    let store: RedisPoolState
 
     init() async throws {
-        store = SessionStateStore(redis: try await RedisClient.connect(url: try requiredEnvironment("REDIS_URL")))
+        store = RedisPoolState(redis: try await RedisClient.connect(url: try requiredEnvironment("REDIS_URL")))
     }
 
     private let startedAt = Date(timeIntervalSince1970: 1_800_000_000)
@@ -23,13 +23,13 @@ import Testing
         let broken = "test-broken-" + UUID().uuidString.lowercased()
         defer {
             let redis = store.redis
-            Task { _ = try? await SessionStateStore(redis: redis).removeWorker(instanceId: broken) }
+            Task { _ = try? await RedisPoolState(redis: redis).workers.remove(instanceId: broken) }
         }
         _ = try await store.redis.pipeline([
             RedisCommand("HSET", RedisKeys.workers, broken, "not json"),
             RedisCommand("SET", RedisKeys.workerAlive(broken), "x", "PX", "30000"),
         ])
-        let registry = try await store.workerRegistry()
+        let registry = try await store.workers.registry()
         #expect(registry.liveness[broken] == true)
         #expect(registry.records[broken] == nil)
         #expect(!registry.liveWorkers.contains { $0.instanceId == broken })
@@ -45,14 +45,14 @@ import Testing
         let back = "test-back-" + UUID().uuidString.lowercased()
         defer {
             let redis = store.redis
-            Task { for id in [live, gone, back] { _ = try? await SessionStateStore(redis: redis).removeWorker(instanceId: id) } }
+            Task { for id in [live, gone, back] { _ = try? await RedisPoolState(redis: redis).workers.remove(instanceId: id) } }
         }
-        try await store.recordWorker(record(live), ttl: .seconds(30))
-        try await store.recordWorker(record(gone), ttl: .milliseconds(50))
-        try await store.recordWorker(record(back), ttl: .milliseconds(50))
+        try await store.workers.record(record(live), ttl: .seconds(30))
+        try await store.workers.record(record(gone), ttl: .milliseconds(50))
+        try await store.workers.record(record(back), ttl: .milliseconds(50))
         try await Task.sleep(for: .milliseconds(200))
 
-        let registry = try await store.workerRegistry()
+        let registry = try await store.workers.registry()
         let liveness = registry.liveness
         #expect(liveness[live] == true)
         #expect(liveness[gone] == false)
@@ -61,11 +61,11 @@ import Testing
         #expect(!registry.liveWorkers.contains { [gone, back].contains($0.instanceId) })
 
         // `back` heartbeats again between the read and the removal: its record stays.
-        try await store.recordWorker(record(back), ttl: .seconds(30))
+        try await store.workers.record(record(back), ttl: .seconds(30))
         let planned = ReconcilePlanner(policy: ReconcilePolicy()).plan(ReconcileInput(
             enabled: [], observations: [:], workerLiveness: liveness.filter { [live, gone, back].contains($0.key) }, now: Date()))
         #expect(planned.workersToForget == [back, gone].sorted())
-        #expect(try await store.forgetWorkers(planned.workersToForget) == 1)
+        #expect(try await store.workers.forget(planned.workersToForget) == 1)
 
         #expect(try await registered(live))
         #expect(try await !registered(gone))

@@ -15,7 +15,7 @@ public struct DeadLetterQueue: Sendable {
     public let connection: AMQPConnection
     /// Publishes the jobs of `retry` (on a connection of its own).
     public let bus: JobBus?
-    public let store: SessionStateStore?
+    public let store: RedisPoolState?
     /// The pending marker's lifetime for a retried endpoint (`Recovery:PendingTtlSeconds`).
     public let pendingTtl: Duration
     /// At most this many letters are taken in one operation.
@@ -34,7 +34,7 @@ public struct DeadLetterQueue: Sendable {
     }
 
     /// For every operation, `retry` included.
-    public init(connection: AMQPConnection, bus: JobBus, store: SessionStateStore, pendingTtl: Duration, maxMessages: Int = 100_000) {
+    public init(connection: AMQPConnection, bus: JobBus, store: RedisPoolState, pendingTtl: Duration, maxMessages: Int = 100_000) {
         self.connection = connection
         self.bus = bus
         self.store = store
@@ -117,7 +117,7 @@ public struct DeadLetterQueue: Sendable {
         // (and clears) the new marker, and a park it writes is not erased afterwards.
         let previousParks: [String: String]
         do {
-            previousParks = try await store.prepareManualRetry(jobs: jobs, pendingTtl: pendingTtl)
+            previousParks = try await store.operatorView.prepareManualRetry(jobs: jobs, pendingTtl: pendingTtl)
         } catch {
             await requeue(held)
             throw error
@@ -145,7 +145,7 @@ public struct DeadLetterQueue: Sendable {
             }
         }
         if !undone.isEmpty {
-            try? await store.undoManualRetry(jobs: undone, previousParks: previousParks)
+            try? await store.operatorView.undoManualRetry(jobs: undone, previousParks: previousParks)
         }
         await requeue(kept)
         report.remaining = kept.count + report.notRemoved

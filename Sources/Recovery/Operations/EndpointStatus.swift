@@ -105,10 +105,10 @@ public struct EndpointStatusReport: Sendable, Equatable {
 /// Reads `scheduler status`: the table's rows, then one pipelined Redis read.
 public struct EndpointStatusReader: Sendable {
     public let directory: any EndpointDirectory
-    public let store: SessionStateStore
+    public let store: RedisPoolState
     public let parkPeriod: TimeInterval
 
-    public init(directory: any EndpointDirectory, store: SessionStateStore, parkPeriod: TimeInterval) {
+    public init(directory: any EndpointDirectory, store: RedisPoolState, parkPeriod: TimeInterval) {
         self.directory = directory
         self.store = store
         self.parkPeriod = parkPeriod
@@ -116,8 +116,8 @@ public struct EndpointStatusReader: Sendable {
 
     public func read(now: Date = Date()) async throws -> EndpointStatusReport {
         let rows = try await directory.statusRows()
-        let readings = try await store.statusReadings(serverIds: rows.map(\.id))
-        let capacity = ClusterCapacity(liveWorkers: try await store.workerRegistry().liveWorkers, enabled: rows.filter(\.isEnabled).count)
+        let readings = try await store.operatorView.statusReadings(serverIds: rows.map(\.id))
+        let capacity = ClusterCapacity(liveWorkers: try await store.workers.registry().liveWorkers, enabled: rows.filter(\.isEnabled).count)
         return EndpointStatusReport(
             rows: EndpointStatus.combine(rows: rows, readings: readings, parkPeriod: parkPeriod), takenAt: now, capacity: capacity)
     }

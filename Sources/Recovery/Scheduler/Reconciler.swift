@@ -8,7 +8,7 @@ import Synchronization
 /// parks, pending markers, confirmed job publishes, stops). `scheduler check` runs the first two only.
 public final class Reconciler: Sendable {
     let directory: any EndpointDirectory
-    let store: SessionStateStore
+    let store: RedisPoolState
     let bus: JobBus
     let planner: ReconcilePlanner
     let pendingTTL: Duration
@@ -28,7 +28,7 @@ public final class Reconciler: Sendable {
         var lastRead: Int64?
     }
 
-    public init(directory: any EndpointDirectory, store: SessionStateStore, bus: JobBus, configuration: PoolConfiguration, metrics: PoolMetrics, logger: Logger,
+    public init(directory: any EndpointDirectory, store: RedisPoolState, bus: JobBus, configuration: PoolConfiguration, metrics: PoolMetrics, logger: Logger,
                 jobQueues: JobQueueIdleness? = nil) {
         self.jobQueues = jobQueues
         self.directory = directory
@@ -59,7 +59,7 @@ public final class Reconciler: Sendable {
         let jobQueuesIdle = now == nil ? await jobQueues?.isIdle() ?? false : false
         let enabled = try await directory.enabledEndpoints()
         var cache = reads.withLock { $0.held }
-        let observed = try await store.observe(enabled: enabled, cache: &cache, fullRead: fullRead)
+        let observed = try await store.reconcile.observe(enabled: enabled, cache: &cache, fullRead: fullRead)
         reads.withLock {
             $0.held = cache
             $0.lastRead = observed.serverTime
@@ -68,7 +68,7 @@ public final class Reconciler: Sendable {
         var input = observed.input(now: planned, jobQueuesIdle: jobQueuesIdle)
         // The registry is read every cycle for the capacity; worker records only go stale over heartbeats,
         // so they are pruned on the full reads' cadence.
-        let workers = try await store.workerRegistry()
+        let workers = try await store.workers.registry()
         if fullRead { input.workerLiveness = workers.liveness }
         var plan = planner.plan(input)
         plan.report.capacity = ClusterCapacity(liveWorkers: workers.liveWorkers, enabled: enabled.count)
@@ -80,7 +80,7 @@ public final class Reconciler: Sendable {
     /// Zero before the first cycle.
     public func lapsesSinceLastCycle() async throws -> Int {
         guard let since = reads.withLock({ $0.lastRead }) else { return 0 }
-        return try await store.lapsesSince(serverTime: since).count
+        return try await store.reconcile.lapsesSince(serverTime: since).count
     }
 
     /// What one pass did.
@@ -108,14 +108,14 @@ public final class Reconciler: Sendable {
         }
         var report = plan.report
 
-        try await store.deleteStaleStates(plan.staleStates)
+        try await store.reconcile.deleteStaleStates(plan.staleStates)
         for serverId in plan.indexEntriesToRemove {
-            try await store.removeIndexEntry(serverId: serverId)
+            try await store.reconcile.removeIndexEntry(serverId: serverId)
         }
-        try await store.unpark(serverIds: plan.parkedToClear)
-        try await store.forgetLapsedSessions(plan.heldToForget)
-        try await store.clearAttempts(serverIds: plan.attemptsToForget)
-        let forgottenWorkers = try await store.forgetWorkers(plan.workersToForget)
+        try await store.markers.unpark(serverIds: plan.parkedToClear)
+        try await store.reconcile.forgetLapsedSessions(plan.heldToForget)
+        try await store.markers.clearAttempts(serverIds: plan.attemptsToForget)
+        let forgottenWorkers = try await store.workers.forget(plan.workersToForget)
         if forgottenWorkers > 0 {
             logger.info("removed \(forgottenWorkers) records of workers whose liveness key lapsed", metadata: [
                 "workers": "\(plan.workersToForget.joined(separator: ","))",
@@ -123,7 +123,7 @@ public final class Reconciler: Sendable {
         }
 
         for lost in plan.lostPendingMarkers {
-            try await store.clearPending(serverId: lost.serverId, ifJob: lost.jobId)
+            try await store.markers.clearPending(serverId: lost.serverId, ifJob: lost.jobId)
         }
         if !plan.lostPendingMarkers.isEmpty {
             logger.notice("\(plan.lostPendingMarkers.count) pending markers named jobs that no queue holds any more (purged, dropped by the broker, or never published); those endpoints are queued again",
@@ -154,7 +154,7 @@ public final class Reconciler: Sendable {
         let elapsed = clock.now - started
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         // The console's overview reads it; a failed write costs only that view's freshness.
-        try? await store.recordLastCycle(CycleSummary(at: now, milliseconds: milliseconds, counts: report.counts, capacity: report.capacity))
+        try? await store.operatorView.recordLastCycle(CycleSummary(at: now, milliseconds: milliseconds, counts: report.counts, capacity: report.capacity))
         logger.info("reconcile cycle done", metadata: [
             "summary": "\(report.summary)", "ms": "\(milliseconds)",
             "read": "\(observed.fullRead ? "full" : "held index")", "keysRead": "\(observed.keysRead)",
@@ -182,14 +182,14 @@ public final class Reconciler: Sendable {
     func publish(_ planned: [PlannedJob], at now: Date) async throws -> [String] {
         guard !planned.isEmpty else { return [] }
         let candidates = planned.map { $0.job(jobId: UUID().uuidString.lowercased(), at: now) }
-        let marked = try await store.markPending(candidates.map { ($0.serverId, $0.jobId) }, ttl: pendingTTL)
+        let marked = try await store.markers.markPending(candidates.map { ($0.serverId, $0.jobId) }, ttl: pendingTTL)
         let jobs = candidates.filter { marked.contains($0.serverId) }
         let outcomes: [PublishOutcome]
         do {
             outcomes = try await bus.publish(jobs: jobs)
         } catch {
             // Nothing was published: the markers must not block these endpoints for a whole pending TTL.
-            for job in jobs { try? await store.clearPending(serverId: job.serverId, ifJob: job.jobId) }
+            for job in jobs { try? await store.markers.clearPending(serverId: job.serverId, ifJob: job.jobId) }
             throw error
         }
         var enqueued: [String] = []
@@ -204,9 +204,9 @@ public final class Reconciler: Sendable {
             }
         }
         for job in jobs where failed.contains(job.serverId) {
-            try await store.clearPending(serverId: job.serverId, ifJob: job.jobId)
+            try await store.markers.clearPending(serverId: job.serverId, ifJob: job.jobId)
         }
-        try await store.recordAttempts(serverIds: enqueued, at: now)
+        try await store.markers.recordAttempts(serverIds: enqueued, at: now)
         return enqueued
     }
 }

@@ -10,7 +10,7 @@ import Synchronization
 public final class SchedulerRuntime: Service, Sendable {
     let configuration: PoolConfiguration
     let reconciler: Reconciler
-    let store: SessionStateStore
+    let store: RedisPoolState
     let publisher: AMQPConnection
     let consumer: AMQPConnection
     let topology: Topology
@@ -20,7 +20,7 @@ public final class SchedulerRuntime: Service, Sendable {
     let tally = ResultTally()
     let resultHistory: ResultHistoryRecorder
 
-    public init(configuration: PoolConfiguration, directory: any EndpointDirectory, store: SessionStateStore, publisher: AMQPConnection, consumer: AMQPConnection, metrics: PoolMetrics, logger: Logger) {
+    public init(configuration: PoolConfiguration, directory: any EndpointDirectory, store: RedisPoolState, publisher: AMQPConnection, consumer: AMQPConnection, metrics: PoolMetrics, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.publisher = publisher
@@ -45,7 +45,7 @@ public final class SchedulerRuntime: Service, Sendable {
             group.addTask { await cancelWhenGracefulShutdown { await self.consumeResults() } }
             group.addTask { await cancelWhenGracefulShutdown { await self.resultHistory.run() } }
         }
-        try? await store.releaseLeadership(token: leaderToken)
+        try? await store.leader.release(token: leaderToken)
         logger.info("scheduler stopped")
     }
 
@@ -62,7 +62,7 @@ public final class SchedulerRuntime: Service, Sendable {
         var nextCycle = clock.now
         while !Task.isCancelled {
             do {
-                let nowLeading = try await store.holdLeadership(token: leaderToken, ttl: leaderTTL)
+                let nowLeading = try await store.leader.hold(token: leaderToken, ttl: leaderTTL)
                 if nowLeading != leading {
                     logger.info(nowLeading ? "this scheduler leads the reconcile loop" : "another scheduler leads the reconcile loop")
                     leading = nowLeading

@@ -35,10 +35,10 @@ public struct ResultHistory: Sendable {
         for serverId in endpoints {
             let key = RedisKeys.recentResults(serverId)
             commands.append(RedisCommand("LTRIM", key, 0, RedisKeys.recentResultsKept - 1))
-            commands.append(RedisCommand("PEXPIRE", key, SessionStateStore.milliseconds(Self.recentResultsTTL)))
+            commands.append(RedisCommand("PEXPIRE", key, RedisValues.milliseconds(Self.recentResultsTTL)))
         }
         for minute in minutes {
-            commands.append(RedisCommand("PEXPIRE", RedisKeys.outcomesInMinute(minute), SessionStateStore.milliseconds(Self.minuteTTL)))
+            commands.append(RedisCommand("PEXPIRE", RedisKeys.outcomesInMinute(minute), RedisValues.milliseconds(Self.minuteTTL)))
         }
         let replies = try await redis.pipeline(commands)
         if let failed = replies.first(where: { $0.errorMessage != nil }) {
@@ -70,7 +70,7 @@ public struct ResultHistory: Sendable {
         let replies = try await redis.pipeline(range.map { RedisCommand("HGETALL", RedisKeys.outcomesInMinute($0)) })
         return zip(range, replies).map { minute, reply in
             var counts: [JobOutcome: Int] = [:]
-            for (field, value) in SessionStateStore.hash(reply) {
+            for (field, value) in RedisValues.hash(reply) {
                 if let outcome = JobOutcome(rawValue: field), let count = Int(value) { counts[outcome] = count }
             }
             return MinuteOutcomes(start: Date(timeIntervalSince1970: TimeInterval(minute * 60)), counts: counts)

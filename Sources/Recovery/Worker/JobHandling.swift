@@ -30,7 +30,7 @@ extension WorkerRuntime {
     struct AttemptContext {
         /// Nil for the failed attempt of a lost session: nothing to ack.
         let delivery: AMQPDelivery?
-        let store: SessionStateStore
+        let store: RedisPoolState
         let directory: any EndpointDirectory
         let started: ContinuousClock.Instant
         let token = UUID().uuidString.lowercased() + "-" + UUID().uuidString.lowercased()
@@ -71,7 +71,7 @@ extension WorkerRuntime {
             do {
                 let acquisition = try await StaleConnectionRetry.run {
                     confirmation.confirmed(sentAt: ContinuousClock.now)
-                    return try await store.acquireLease(serverId: job.serverId, token: token, ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
+                    return try await store.leases.acquire(serverId: job.serverId, token: token, ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
                 }
                 if let fence = acquisition.fence {
                     context.fence = fence
@@ -117,7 +117,7 @@ extension WorkerRuntime {
             let token = context.token
             do {
                 let value = state(for: held, status: .connected)
-                return .stateCommitted(try await StaleConnectionRetry.run { try await store.commitRecovered(value, token: token, jobId: job.jobId) })
+                return .stateCommitted(try await StaleConnectionRetry.run { try await store.states.commitRecovered(value, token: token, jobId: job.jobId) })
             } catch {
                 return .stateWriteFailed("\(error)")
             }
@@ -131,7 +131,7 @@ extension WorkerRuntime {
 
         case .holdLease(let hold):
             // The lease is set to lapse at the hold's end by itself, so the hold outlives this worker too.
-            guard (try? await store.renewLeases([job.serverId: context.token], ttl: hold))?.isEmpty == true else { return .hold(.notKept) }
+            guard (try? await store.leases.renew([job.serverId: context.token], ttl: hold))?.isEmpty == true else { return .hold(.notKept) }
             logger.info("server \(job.serverId): the abandoned handshake may still be answered; holding the lease before the retry", metadata: ["hold": "\(hold)"])
             do {
                 try await Task.sleep(for: hold)
@@ -143,7 +143,7 @@ extension WorkerRuntime {
         case .publishRetry(let step, let pendingTtl):
             let next = job.retried(jobId: UUID().uuidString.lowercased(), at: Date())
             do {
-                try await StaleConnectionRetry.run { try await store.refreshPending(serverId: job.serverId, jobId: next.jobId, ttl: pendingTtl) }
+                try await StaleConnectionRetry.run { try await store.markers.refreshPending(serverId: job.serverId, jobId: next.jobId, ttl: pendingTtl) }
                 try await publishWaitingForTheBroker { try await bus.publish(retry: next, step: step) }
                 return .published(true)
             } catch {
@@ -200,7 +200,7 @@ extension WorkerRuntime {
             await keeper.cancelReservation(job.serverId)
         case .releaseLease:
             let token = context.token
-            _ = try? await StaleConnectionRetry.run { try await store.releaseLease(serverId: job.serverId, token: token) }
+            _ = try? await StaleConnectionRetry.run { try await store.leases.release(serverId: job.serverId, token: token) }
         case .closeSession(let reason):
             context.held?.session.close(code: .goingAway, reason: reason)
             context.held?.mcp.close()
@@ -209,9 +209,9 @@ extension WorkerRuntime {
         case .restorePendingMarker:
             // The marker names the job going back to the queue again, not a retry that never went out (it
             // would hold the endpoint back until it expired).
-            _ = try? await store.refreshPending(serverId: job.serverId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))
+            _ = try? await store.markers.refreshPending(serverId: job.serverId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))
         case .clearPendingMarker:
-            try? await store.clearPending(serverIds: [job.serverId])
+            try? await store.markers.clearPending(serverIds: [job.serverId])
         case .log(let note):
             log(note, of: job, context: context)
         }
@@ -264,10 +264,10 @@ extension WorkerRuntime {
     }
 
     /// Applies what a settled job means for the endpoint's pending marker and park, in one round trip.
-    func apply(_ disposition: JobAttempt.Disposition, of result: JobResult, job: RecoveryJob, store: SessionStateStore) async {
+    func apply(_ disposition: JobAttempt.Disposition, of result: JobResult, job: RecoveryJob, store: RedisPoolState) async {
         let rule = ResultDisposition.of(result, at: Date(), endpointUpdatedAt: disposition.endpointUpdatedAt, parkPeriod: TimeInterval(configuration.parkSeconds))
         do {
-            try await StaleConnectionRetry.run { try await store.settle(rule, serverId: job.serverId, jobId: job.jobId) }
+            try await StaleConnectionRetry.run { try await store.states.settle(rule, serverId: job.serverId, jobId: job.jobId) }
         } catch {
             logger.warning("could not update the pending marker or park of server \(job.serverId)", metadata: ["error": "\(error)"])
         }
@@ -298,7 +298,7 @@ extension WorkerRuntime {
     /// Whether Redis answers this worker now: a PING within `jobStartTimeout`. While it does not, the
     /// worker's consumer stops taking jobs (`redisReachable`), so no job waits behind a worker cut off
     /// from Redis.
-    func redisAnswers(_ store: SessionStateStore) async -> Bool {
+    func redisAnswers(_ store: RedisPoolState) async -> Bool {
         let answered = await withTaskGroup(of: Bool.self) { group in
             group.addTask { (try? await store.redis.send("PING")) != nil }
             group.addTask { [jobStartTimeout] in

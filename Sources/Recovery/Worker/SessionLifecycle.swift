@@ -168,8 +168,8 @@ extension WorkerRuntime {
     /// Deletes the state and releases the lease, both only while this holder has it.
     func releaseInRedis(_ held: HeldSession) async {
         do {
-            try await store.deleteState(serverId: held.serverId, token: held.leaseToken)
-            try await store.releaseLease(serverId: held.serverId, token: held.leaseToken)
+            try await store.states.delete(serverId: held.serverId, token: held.leaseToken)
+            try await store.leases.release(serverId: held.serverId, token: held.leaseToken)
         } catch {
             logger.warning("could not release server \(held.serverId); its lease lapses by itself", metadata: ["error": "\(error)"])
         }
@@ -188,11 +188,11 @@ extension WorkerRuntime {
     func publishJob(serverId: String, reason: RecoveryReason) async {
         let job = RecoveryJob(jobId: UUID().uuidString.lowercased(), serverId: serverId, reason: reason, attempt: 1, enqueuedAt: Date())
         do {
-            try await store.refreshPending(serverId: serverId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))
+            try await store.markers.refreshPending(serverId: serverId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))
             try await bus.publish(job: job)
             metrics.jobEnqueued(reason: reason.rawValue)
         } catch {
-            try? await store.clearPending(serverIds: [serverId])
+            try? await store.markers.clearPending(serverIds: [serverId])
             logger.warning("could not publish the \(reason.rawValue) job of server \(serverId); the scheduler will find it missing", metadata: ["error": "\(error)"])
         }
     }

@@ -14,10 +14,10 @@ public final class WorkerRuntime: Service, Sendable {
     public struct Dependencies: Sendable {
         /// Lease renewals, heartbeats and releases: a connection of their own, so that a renewal never
         /// waits behind job traffic.
-        public var store: SessionStateStore
+        public var store: RedisPoolState
         public var directory: any EndpointDirectory
         /// The stores jobs use, in turn (one Redis connection each); `[store]` when none are given.
-        public var jobStores: [SessionStateStore]
+        public var jobStores: [RedisPoolState]
         /// The directories jobs use, in turn (one Postgres connection each); `[directory]` when none are given.
         public var jobDirectories: [any EndpointDirectory]
         /// Publishing connection.
@@ -28,7 +28,7 @@ public final class WorkerRuntime: Service, Sendable {
         public var bridge: any ToolCallBridge
 
         public init(
-            store: SessionStateStore, directory: any EndpointDirectory, jobStores: [SessionStateStore] = [],
+            store: RedisPoolState, directory: any EndpointDirectory, jobStores: [RedisPoolState] = [],
             jobDirectories: [any EndpointDirectory] = [], publisher: AMQPConnection, consumer: AMQPConnection,
             host: SessionHost, bridge: any ToolCallBridge
         ) {
@@ -72,16 +72,16 @@ public final class WorkerRuntime: Service, Sendable {
     /// Measures the Redis server's clock once; a failure keeps the last measurement.
     func measureServerClock() async {
         let sentAt = Date()
-        guard let time = try? await store.serverTime() else { return }
+        guard let time = try? await store.leases.serverTime() else { return }
         let receivedAt = Date()
         serverClock.withLock { $0.record(serverTime: time, sentAt: sentAt, receivedAt: receivedAt) }
     }
 
-    var store: SessionStateStore { dependencies.store }
+    var store: RedisPoolState { dependencies.store }
     var directory: any EndpointDirectory { dependencies.directory }
 
     /// The Redis store and Postgres directory for one job, taken in turn from the job connections.
-    func jobConnections() -> (store: SessionStateStore, directory: any EndpointDirectory) {
+    func jobConnections() -> (store: RedisPoolState, directory: any EndpointDirectory) {
         let index = nextJobConnection.wrappingAdd(1, ordering: .relaxed).oldValue
         let stores = dependencies.jobStores, directories = dependencies.jobDirectories
         return (stores[index % stores.count], directories[index % directories.count])
@@ -146,7 +146,7 @@ public final class WorkerRuntime: Service, Sendable {
             }
             keeping.cancelAll()
         }
-        try? await store.removeWorker(instanceId: instanceId)
+        try? await store.workers.remove(instanceId: instanceId)
         logger.info("worker stopped", metadata: ["instance": "\(instanceId)"])
     }
 
@@ -302,7 +302,7 @@ public final class WorkerRuntime: Service, Sendable {
         guard !tokens.isEmpty else { return false }
         do {
             let sentAt = ContinuousClock.now
-            let lost = try await store.renewLeases(tokens, ttl: leaseTTL)
+            let lost = try await store.leases.renew(tokens, ttl: leaseTTL)
             failures.succeeded()
             await keeper.leasesConfirmed(tokens.keys.lazy.filter { !lost.contains($0) }, requestSentAt: sentAt)
             guard !lost.isEmpty else { return false }
@@ -313,7 +313,7 @@ public final class WorkerRuntime: Service, Sendable {
                 if let held = await keeper.session(serverId) { lapsed[serverId] = held }
             }
             let retakeSentAt = ContinuousClock.now
-            let (fences, replicated) = try await store.reacquireLeases(lapsed.mapValues(\.leaseToken), ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
+            let (fences, replicated) = try await store.leases.reacquire(lapsed.mapValues(\.leaseToken), ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
             if replicated {
                 await keeper.leasesConfirmed(fences.keys, requestSentAt: retakeSentAt)
             } else if !fences.isEmpty {
@@ -332,7 +332,7 @@ public final class WorkerRuntime: Service, Sendable {
                     await endSession(serverId, .leaseLost)
                 }
             }
-            let refused = try await store.writeStates(rewrites)
+            let refused = try await store.states.write(rewrites)
             for serverId in refused.sorted() {
                 logger.warning("state rewrite refused: lease not held", metadata: ["server": "\(serverId)"])
             }
@@ -351,7 +351,7 @@ public final class WorkerRuntime: Service, Sendable {
         await measureServerClock()
         do {
             let now = serverNow()
-            let lost = try await store.writeStates(held.map {
+            let lost = try await store.states.write(held.map {
                 StateWrite(serverId: $0.serverId, value: $0.heartbeat.value(heartbeatAt: now), token: $0.leaseToken)
             })
             for serverId in lost.sorted() {
@@ -361,7 +361,7 @@ public final class WorkerRuntime: Service, Sendable {
                 instanceId: instanceId, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier),
                 startedAt: startedAt, heartbeatAt: Date(), sessions: held.count, capacity: configuration.maxSessions,
                 metricsPort: metricsPort)
-            try await store.recordWorker(record, ttl: .seconds(configuration.heartbeatIntervalSeconds * 3))
+            try await store.workers.record(record, ttl: .seconds(configuration.heartbeatIntervalSeconds * 3))
         } catch {
             logger.warning("writing heartbeats failed", metadata: ["error": "\(error)", "sessions": "\(held.count)"])
         }

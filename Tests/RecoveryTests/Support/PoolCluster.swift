@@ -22,7 +22,7 @@ final class PoolCluster: @unchecked Sendable {
     let postgres: PostgresClient
     let amqp: AMQPConnection
     let schema: EndpointSchema
-    let store: SessionStateStore
+    let store: RedisPoolState
     private(set) var simulator: PoolProcess?
     private(set) var simulatorPort = 0
     private(set) var statusPort = 0
@@ -83,7 +83,7 @@ final class PoolCluster: @unchecked Sendable {
         postgres = try await PostgresClient.connect(url: environment["DATABASE_URL"]!)
         amqp = try await AMQPConnection.connect(url: environment["AMQP_URL"]!, connectionName: "e2e-\(id)")
         schema = try EndpointSchema(prefix: "\(namespace)_")
-        store = SessionStateStore(redis: redis)
+        store = RedisPoolState(redis: redis)
         try await PostgresEndpointDirectory(client: postgres, schema: schema).migrate()
     }
 
@@ -216,7 +216,7 @@ final class PoolCluster: @unchecked Sendable {
         let members = try await redis.send("SMEMBERS", RedisKeys.connectionIndex).array?.compactMap(\.string) ?? []
         var states: [String: ConnectionState] = [:]
         for id in members {
-            if case .decoded(let state, _) = try await store.state(serverId: id), state.status == .connected {
+            if case .decoded(let state, _) = try await store.states.read(serverId: id), state.status == .connected {
                 states[id] = state
             }
         }

@@ -2,20 +2,10 @@ import Foundation
 import RecoveryCore
 import RedisClient
 
-/// What `scheduler status` reads from Redis for a set of endpoints.
-public struct EndpointStateReadings: Sendable, Equatable {
-    /// `mcp:connection:{id}` of each id that has one.
-    public var states: [String: StateReading]
-    /// The readable entries of `mcp:recovery:parked`.
-    public var parked: [String: ParkedEndpoint]
+/// What the operator commands and the console read and change in Redis beyond the other roles.
+public struct RedisOperatorView: OperatorView {
+    let redis: RedisClient
 
-    public init(states: [String: StateReading], parked: [String: ParkedEndpoint]) {
-        self.states = states
-        self.parked = parked
-    }
-}
-
-extension SessionStateStore {
     /// The states of `serverIds` and every park, in one pipelined round trip.
     public func statusReadings(serverIds: [String]) async throws -> EndpointStateReadings {
         var commands = serverIds.map { RedisCommand("GET", RedisKeys.connectionState($0)) }
@@ -27,7 +17,7 @@ extension SessionStateStore {
             if let message = reply.errorMessage { throw RedisStateError(operation: "status readings", detail: message) }
             if let bytes = reply.bytes { states[id] = StateReading(stored: String(decoding: bytes, as: UTF8.self)) }
         }
-        let parked = ReconcileInput.decodeParked(Self.hash(replies[replies.count - 1])).parked
+        let parked = ReconcileInput.decodeParked(RedisValues.hash(replies[replies.count - 1])).parked
         return EndpointStateReadings(states: states, parked: parked)
     }
 
@@ -41,7 +31,7 @@ extension SessionStateStore {
             RedisCommand("HDEL", arguments: [RedisKeys.parked] + ids),
         ]
         for job in jobs {
-            commands.append(RedisCommand("SET", RedisKeys.pending(job.serverId), job.jobId, "PX", Self.milliseconds(pendingTtl)))
+            commands.append(RedisCommand("SET", RedisKeys.pending(job.serverId), job.jobId, "PX", RedisValues.milliseconds(pendingTtl)))
         }
         let replies = try await redis.pipeline(commands)
         if let message = replies.compactMap(\.errorMessage).first {
@@ -58,15 +48,13 @@ extension SessionStateStore {
     /// pending markers that still name those jobs go.
     public func undoManualRetry(jobs: [RecoveryJob], previousParks: [String: String]) async throws {
         for job in jobs {
-            try await clearPending(serverId: job.serverId, ifJob: job.jobId)
+            try await RedisRecoveryMarkers(redis: redis).clearPending(serverId: job.serverId, ifJob: job.jobId)
             if let park = previousParks[job.serverId] {
                 try await redis.send("HSETNX", RedisKeys.parked, job.serverId, park)
             }
         }
     }
-}
 
-extension SessionStateStore {
     /// Stores the leader's latest cycle for the console (a day's expiry: a stopped scheduler's shows its age).
     public func recordLastCycle(_ summary: CycleSummary) async throws {
         try await redis.set(RedisKeys.lastCycle, String(decoding: summary.jsonData(), as: UTF8.self), expiry: .seconds(86_400))

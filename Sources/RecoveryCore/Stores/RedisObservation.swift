@@ -1,7 +1,6 @@
 import Foundation
-import RecoveryCore
 
-/// What one reconcile pass read from Redis (`SessionStateStore.observe`).
+/// What one reconcile pass read from Redis (`ReconcileReader.observe`).
 public struct RedisObservation: Sendable {
     /// States, leases and index membership of the ids read key by key.
     public var observations: [String: LiveObservation]
@@ -17,6 +16,20 @@ public struct RedisObservation: Sendable {
     public var fullRead: Bool
     /// The Redis server's time of the read, milliseconds since 1970 (the clock of the lease deadlines).
     public var serverTime: Int64
+
+    public init(
+        observations: [String: LiveObservation], pending: [String: String], parked: [String: ParkedEndpoint],
+        lastAttempts: [String: Date], scope: ReconcileScope, keysRead: Int, fullRead: Bool, serverTime: Int64
+    ) {
+        self.observations = observations
+        self.pending = pending
+        self.parked = parked
+        self.lastAttempts = lastAttempts
+        self.scope = scope
+        self.keysRead = keysRead
+        self.fullRead = fullRead
+        self.serverTime = serverTime
+    }
 
     /// The planner's input at `now`.
     public func input(now: Date, jobQueuesIdle: Bool = false) -> ReconcileInput {

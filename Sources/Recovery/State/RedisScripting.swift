@@ -1,0 +1,74 @@
+import Foundation
+import RecoveryCore
+import RedisClient
+
+/// The pool's Lua scripts (source in `LuaScripts`) as loaded scripts, and what every Redis role store
+/// shares: pipelines that reload scripts after a restart, durations as milliseconds, hashes as dictionaries.
+enum PoolScripts {
+    static let acquireLease = RedisScript(LuaScripts.acquireLease)
+    static let renewLeases = RedisScript(LuaScripts.renewLeases)
+    static let releaseLease = RedisScript(LuaScripts.releaseLease)
+    static let renewSessionLeases = RedisScript(LuaScripts.renewSessionLeases)
+    static let releaseSessionLease = RedisScript(LuaScripts.releaseSessionLease)
+    static let observeHeld = RedisScript(LuaScripts.observeHeldSessions)
+    static let forgetLapsed = RedisScript(LuaScripts.forgetLapsedSessions)
+    static let countLapses = RedisScript(LuaScripts.countLapsesSince)
+    static let writeState = RedisScript(LuaScripts.writeStateIfLeaseHeld)
+    static let writeStatesBatch = RedisScript(LuaScripts.writeStatesIfLeasesHeld)
+    static let deleteState = RedisScript(LuaScripts.deleteStateIfLeaseHeld)
+    static let deleteStateIfUnchanged = RedisScript(LuaScripts.deleteStateIfUnchanged)
+    static let removeIndexEntry = RedisScript(LuaScripts.removeIndexEntryIfNoState)
+    static let setPending = RedisScript(LuaScripts.setPendingMarker)
+    static let clearPendingIfJob = RedisScript(LuaScripts.clearPendingMarkerIfJob)
+    static let settleRecovered = RedisScript(LuaScripts.settleRecovered)
+    static let forgetWorkers = RedisScript(LuaScripts.forgetWorkersWithoutLiveness)
+}
+
+extension RedisClient {
+    /// Runs `commands` (EVALSHA calls among them) as one pipeline; when the server does not know a script
+    /// (NOSCRIPT: a restart or SCRIPT FLUSH), loads `scripts` and runs the pipeline once more.
+    func pipelineLoadingScripts(_ commands: [RedisCommand], scripts: [String]) async throws -> [RedisReply] {
+        let replies = try await pipeline(commands)
+        guard replies.contains(where: { $0.errorMessage?.hasPrefix("NOSCRIPT") == true }) else { return replies }
+        _ = try await pipeline(scripts.map { RedisCommand("SCRIPT", "LOAD", $0) })
+        return try await pipeline(commands)
+    }
+}
+
+enum RedisValues {
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// An HGETALL reply as a dictionary.
+    static func hash(_ reply: RedisReply) -> [String: String] {
+        guard let items = reply.array else { return [:] }
+        var result: [String: String] = [:]
+        var index = 0
+        while index + 1 < items.count {
+            if let field = items[index].string, let value = items[index + 1].string { result[field] = value }
+            index += 2
+        }
+        return result
+    }
+
+    /// Keys per MGET of a long read.
+    static let readChunk = 1_000
+}
+
+/// A Redis reply that did not have the shape a state operation expects.
+public struct RedisStateError: Error, CustomStringConvertible {
+    public let operation: String
+    public let detail: String
+    public var description: String { "Redis state operation '\(operation)' failed: \(detail)" }
+
+    init(operation: String, detail: String) {
+        self.operation = operation
+        self.detail = detail
+    }
+
+    init(operation: String, unexpected reply: RedisReply) {
+        self.init(operation: operation, detail: "unexpected reply \(reply.description)")
+    }
+}
