@@ -48,6 +48,12 @@ public struct LiveObservation: Sendable, Equatable {
         self.leaseHeld = leaseHeld
         self.indexed = indexed
     }
+
+    /// What one id's keys say, or nil when it has no state, no lease and no index entry (nothing live).
+    public static func read(stored: String?, leaseHeld: Bool, indexed: Bool) -> LiveObservation? {
+        guard stored != nil || leaseHeld || indexed else { return nil }
+        return LiveObservation(state: StateReading(stored: stored), leaseHeld: leaseHeld, indexed: indexed)
+    }
 }
 
 /// The timing rules of a reconcile pass (from `ConnectionMonitor:*` and `Recovery:ParkSeconds`).

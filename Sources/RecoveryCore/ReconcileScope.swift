@@ -17,6 +17,18 @@ public struct ReconcileScope: Sendable {
     /// Enabled ids that are not members of `held`.
     private let enabledOthers: Set<String>
 
+    /// The scope of one read: on a full read the index vouches for nothing and every member of it and of
+    /// `indexed` (`mcp:connections:all`) is read too; otherwise what `vouching` vouches for is not read.
+    public init(enabled: [EnabledEndpoint], vouching: HeldSessions, fullRead: Bool, indexed: Set<String>) {
+        guard fullRead else {
+            self.init(enabled: enabled, held: vouching)
+            return
+        }
+        var alsoRead = indexed
+        for id in vouching.slots.keys { alsoRead.insert(id) }
+        self.init(enabled: enabled, held: HeldSessions(members: [], lapsed: vouching.lapsed), alsoRead: alsoRead)
+    }
+
     /// - Parameters:
     ///   - enabled: the rows with `"IsEnabled"`, as queried.
     ///   - held: what the held-sessions index vouches for (`.none` to read every enabled id).

@@ -19,16 +19,11 @@ public struct RedisReconcileReader: ReconcileReader {
         let vouching = cache.apply(reading)
 
         var indexed = Set<String>()
-        let scope: ReconcileScope
         if fullRead {
             let indexReply = try await redis.send("SMEMBERS", RedisKeys.connectionIndex)
             indexed = Set((indexReply.array ?? []).compactMap(\.string))
-            var alsoRead = indexed
-            for id in vouching.slots.keys { alsoRead.insert(id) }
-            scope = ReconcileScope(enabled: enabled, held: HeldSessions(members: [], lapsed: vouching.lapsed), alsoRead: alsoRead)
-        } else {
-            scope = ReconcileScope(enabled: enabled, held: vouching)
         }
+        let scope = ReconcileScope(enabled: enabled, vouching: vouching, fullRead: fullRead, indexed: indexed)
         let ids = scope.idsToRead
 
         // Per chunk of ids: MGET of their states, of their leases and of their pending markers.
@@ -61,8 +56,8 @@ public struct RedisReconcileReader: ReconcileReader {
                 let leaseHeld = !values[1][offset].isNull
                 if let jobId = values[2][offset].bytes { pending[id] = String(decoding: jobId, as: UTF8.self) }
                 let isIndexed = !indexed.isEmpty && indexed.contains(id)
-                if stored != nil || leaseHeld || isIndexed {
-                    observations[id] = LiveObservation(state: StateReading(stored: stored), leaseHeld: leaseHeld, indexed: isIndexed)
+                if let observed = LiveObservation.read(stored: stored, leaseHeld: leaseHeld, indexed: isIndexed) {
+                    observations[id] = observed
                 }
             }
         }
