@@ -236,6 +236,20 @@ public enum LuaScripts {
         return 1
         """
 
+    /// Settles a job only while its pending marker still names it: deletes the marker and, when given,
+    /// parks the endpoint. KEYS[1] pending marker, KEYS[2] parked hash; ARGV[1] job id, ARGV[2] endpoint
+    /// id, ARGV[3] park entry JSON (empty: no park). Reply: 1 settled, 0 the marker names another job or none.
+    public static let settleIfPending = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+          return 0
+        end
+        redis.call('DEL', KEYS[1])
+        if ARGV[3] ~= '' then
+          redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+        end
+        return 1
+        """
+
     /// Lua: `now`, the server's time in milliseconds.
     static let nowMilliseconds = """
         local clock = redis.call('TIME')
@@ -348,6 +362,7 @@ public enum LuaScripts {
         ("setPendingMarker", setPendingMarker),
         ("clearPendingMarkerIfJob", clearPendingMarkerIfJob),
         ("settleRecovered", settleRecovered),
+        ("settleIfPending", settleIfPending),
         ("forgetWorkersWithoutLiveness", forgetWorkersWithoutLiveness),
     ]
 }

@@ -11,12 +11,16 @@ public struct ResultDisposition: Sendable, Equatable {
     public var park: ParkedEndpoint?
     /// Remove the endpoint's park: it is up again.
     public var clearPark: Bool
+    /// Apply nothing unless the pending marker still names the result's job (one atomic step): a result
+    /// read late must not park an endpoint a newer job or an operator has taken over since.
+    public var onlyWhilePending: Bool
 
-    public init(clearPending: Bool = false, refreshPending: Bool = false, park: ParkedEndpoint? = nil, clearPark: Bool = false) {
+    public init(clearPending: Bool = false, refreshPending: Bool = false, park: ParkedEndpoint? = nil, clearPark: Bool = false, onlyWhilePending: Bool = false) {
         self.clearPending = clearPending
         self.refreshPending = refreshPending
         self.park = park
         self.clearPark = clearPark
+        self.onlyWhilePending = onlyWhilePending
     }
 
     /// The disposition of `result`, received at `now`. `endpointUpdatedAt` is the row's `"UpdatedAt"` if known,

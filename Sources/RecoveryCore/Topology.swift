@@ -25,7 +25,9 @@ public enum TopologyError: Error, Equatable, Sendable, CustomStringConvertible {
 ///   dead-lettering (at-least-once, `x-overflow: reject-publish`) to `{p}.dlx` (key `dead`).
 /// - `{p}.retry` direct exchange → one quorum queue per delay step, `{p}.retry.<n>s` (key `<n>s`), whose
 ///   `x-message-ttl` expiry dead-letters back to `{p}.jobs` (key `job`).
-/// - `{p}.dlx` direct exchange → `{p}.dead` quorum queue (key `dead`): dead jobs, with why in their headers.
+/// - `{p}.dlx` direct exchange → `{p}.dead` quorum queue (key `dead`): dead jobs, with why in their headers;
+///   and → `{p}.dead.watch` (key `dead`, at most `deadWatchLength`, oldest dropped): a copy of each for the
+///   scheduler, which settles the jobs the broker dead-lettered itself (their workers never did).
 /// - `{p}.results` direct exchange → `{p}.results` quorum queue (key `result`).
 /// - `{p}.control` direct exchange → `{p}.control.<instanceId>` (exclusive, auto-delete), key = instance id.
 public struct Topology: Sendable, Equatable {
@@ -59,6 +61,9 @@ public struct Topology: Sendable, Equatable {
     public var retryExchange: String { prefix + ".retry" }
     public var deadLetterExchange: String { prefix + ".dlx" }
     public var deadQueue: String { prefix + ".dead" }
+    public var deadWatchQueue: String { prefix + ".dead.watch" }
+    /// Copies the watch queue keeps while no scheduler reads it.
+    public static let deadWatchLength = 10_000
     public var resultsExchange: String { prefix + ".results" }
     public var resultsQueue: String { prefix + ".results" }
     public var controlExchange: String { prefix + ".control" }
@@ -131,6 +136,11 @@ public struct Topology: Sendable, Equatable {
         // operators set a `delivery-limit` policy on this queue; a policy needs no redeclaration.
         queues.append(QueueSpec(name: deadQueue, arguments: [QueueArgument("x-queue-type", .string("quorum"))]))
         queues.append(QueueSpec(name: resultsQueue, arguments: [QueueArgument("x-queue-type", .string("quorum"))]))
+        queues.append(QueueSpec(name: deadWatchQueue, arguments: [
+            QueueArgument("x-queue-type", .string("quorum")),
+            QueueArgument("x-max-length", .int(Self.deadWatchLength)),
+            QueueArgument("x-overflow", .string("drop-head")),
+        ]))
         return queues
     }
 
@@ -145,6 +155,7 @@ public struct Topology: Sendable, Equatable {
         }
         bindings.append(BindingSpec(queue: deadQueue, exchange: deadLetterExchange, routingKey: Self.deadRoutingKey))
         bindings.append(BindingSpec(queue: resultsQueue, exchange: resultsExchange, routingKey: Self.resultRoutingKey))
+        bindings.append(BindingSpec(queue: deadWatchQueue, exchange: deadLetterExchange, routingKey: Self.deadRoutingKey))
         return bindings
     }
 

@@ -11,6 +11,7 @@ import Testing
         #expect(topology.queueNames == [
             "mcp.recovery.jobs", "mcp.recovery.retry.5s", "mcp.recovery.retry.15s", "mcp.recovery.retry.45s",
             "mcp.recovery.retry.135s", "mcp.recovery.retry.300s", "mcp.recovery.dead", "mcp.recovery.results",
+            "mcp.recovery.dead.watch",
         ])
         #expect(topology.exchanges.map(\.name) == [
             "mcp.recovery.jobs", "mcp.recovery.retry", "mcp.recovery.dlx", "mcp.recovery.results", "mcp.recovery.control",
@@ -48,6 +49,19 @@ import Testing
         }
     }
 
+    @Test func everyDeadLetterIsCopiedToABoundedWatchQueue() throws {
+        let watch = try #require(topology.queues.first { $0.name == topology.deadWatchQueue })
+        #expect(watch.durable && watch.argument("x-queue-type") == .string("quorum"))
+        #expect(watch.argument("x-max-length") == .int(Topology.deadWatchLength))
+        #expect(watch.argument("x-overflow") == .string("drop-head"))
+        let dead = topology.deadRoute
+        #expect(topology.bindings.contains(BindingSpec(queue: watch.name, exchange: dead.exchange, routingKey: dead.routingKey)))
+        // The jobs queue dead-letters on the same route, so the broker's letters are copied too.
+        let jobs = try #require(topology.queues.first { $0.name == topology.jobsQueue })
+        #expect(jobs.argument("x-dead-letter-exchange") == .string(dead.exchange))
+        #expect(jobs.argument("x-dead-letter-routing-key") == .string(dead.routingKey))
+    }
+
     @Test func everyDeclaredQueueIsBound() {
         #expect(Set(topology.bindings.map(\.queue)) == Set(topology.queueNames))
     }
@@ -64,7 +78,7 @@ import Testing
     @Test func customPrefixAndLadder() throws {
         let custom = try Topology(prefix: "team-a.recovery", retryDelays: [2, 4], deliveryLimit: 9)
         #expect(custom.queueNames == ["team-a.recovery.jobs", "team-a.recovery.retry.2s", "team-a.recovery.retry.4s",
-                                      "team-a.recovery.dead", "team-a.recovery.results"])
+                                      "team-a.recovery.dead", "team-a.recovery.results", "team-a.recovery.dead.watch"])
         #expect(custom.queues[0].argument("x-delivery-limit") == .int(9))
     }
 

@@ -177,6 +177,20 @@ import Testing
         #expect(after.pending[newer] == "job-later")
     }
 
+    @Test(arguments: StoreBackend.allCases) func aSettlementOnlyWhilePendingAppliesOnlyWhileTheMarkerNamesTheJob(_ backend: StoreBackend) async throws {
+        let store = try await RoleStores.make(backend)
+        let current = newId(), superseded = newId()
+        #expect(try await store.markers.markPending(serverId: current, jobId: "job-1", ttl: .seconds(60)))
+        #expect(try await store.markers.markPending(serverId: superseded, jobId: "job-2", ttl: .seconds(60)))
+        for id in [current, superseded] {
+            let park = ParkedEndpoint(serverId: id, reason: "dead-lettered by the broker", kind: .transient, parkedAt: Date())
+            try await store.states.settle(ResultDisposition(clearPending: true, park: park, onlyWhilePending: true), serverId: id, jobId: "job-1")
+        }
+        let after = try await store.observe([current, superseded])
+        #expect(after.pending[current] == nil && after.parked[current]?.reason == "dead-lettered by the broker")
+        #expect(after.pending[superseded] == "job-2" && after.parked[superseded] == nil)
+    }
+
     // MARK: markers
 
     @Test(arguments: StoreBackend.allCases) func aPendingMarkerIsSetOnceAndClearedOnlyByItsJob(_ backend: StoreBackend) async throws {

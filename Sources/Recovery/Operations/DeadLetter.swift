@@ -23,6 +23,10 @@ public struct DeadLetter: Sendable, Equatable {
     public var lastError: String?
     /// `x-recovery-died-at`, else the time in the broker's first `x-death` entry.
     public var diedAt: Date?
+    /// Whether the pool published it (`x-recovery-dead-reason` set), rather than the broker dead-lettering it.
+    public var publishedByThePool = false
+    /// For a letter the broker dead-lettered, the queue it died in.
+    public var brokerQueue: String?
 
     public static let unknownReason = "unknown"
 
@@ -47,6 +51,7 @@ public struct DeadLetter: Sendable, Equatable {
         let firstDeath = headers["x-death"]?.arrayValue?.first?.tableValue
         if let reason = headers[header.reason]?.stringValue, !reason.isEmpty {
             self.reason = reason
+            publishedByThePool = true
         } else if let reason = headers["x-first-death-reason"]?.stringValue ?? firstDeath?["reason"]?.stringValue, !reason.isEmpty {
             self.reason = reason
         } else {
@@ -57,6 +62,7 @@ public struct DeadLetter: Sendable, Equatable {
         if let error = headers[header.error]?.stringValue {
             lastError = error
         } else if let queue = headers["x-first-death-queue"]?.stringValue ?? firstDeath?["queue"]?.stringValue {
+            brokerQueue = queue
             lastError = "dead-lettered by the broker from queue \(queue)"
         } else {
             lastError = nil
@@ -73,6 +79,11 @@ public struct DeadLetter: Sendable, Equatable {
     /// Reads a delivery from the dead-letter queue.
     public init(_ delivery: AMQPDelivery) {
         self.init(body: delivery.body, headers: delivery.headers, messageId: delivery.properties.messageID)
+    }
+
+    /// What the scheduler's dead-letter watch reads of it.
+    public var brokerDeadLetter: BrokerDeadLetter {
+        BrokerDeadLetter(job: job, publishedByThePool: publishedByThePool, reason: reason, queue: brokerQueue)
     }
 
     /// Whether `dead retry` can turn it into a job (it names an endpoint).

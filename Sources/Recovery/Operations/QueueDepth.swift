@@ -6,6 +6,8 @@ public struct QueueDepth: Sendable, Equatable {
     /// What a queue is for.
     public enum Role: String, Sendable, Equatable {
         case jobs, retry, dead, results
+        /// The scheduler's copy of the dead letters (`Topology.deadWatchQueue`).
+        case watch
         /// A worker's control queue (exclusive to its connection; seen through the management API only).
         case control
     }
@@ -43,6 +45,7 @@ public struct QueueDepth: Sendable, Equatable {
             if name == topology.jobsQueue { return (name, .jobs) }
             if name == topology.deadQueue { return (name, .dead) }
             if name == topology.resultsQueue { return (name, .results) }
+            if name == topology.deadWatchQueue { return (name, .watch) }
             return (name, .retry)
         }
     }

@@ -6,7 +6,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// `scheduler run`: the reconcile loop (only while this process holds the leader lease), the results
-/// consumer, and the queue-depth gauges.
+/// consumer, the watch on dead letters, and the queue-depth gauges.
 public final class SchedulerRuntime: Service, Sendable {
     let configuration: PoolConfiguration
     let reconciler: Reconciler
@@ -19,6 +19,7 @@ public final class SchedulerRuntime: Service, Sendable {
     let leaderToken = UUID().uuidString.lowercased()
     let tally = ResultTally()
     let resultHistory: ResultHistoryRecorder
+    let deadLetterWatch: DeadLetterWatch
 
     public init(configuration: PoolConfiguration, directory: any EndpointDirectory, store: RedisPoolState, publisher: AMQPConnection, consumer: AMQPConnection, metrics: PoolMetrics, logger: Logger) {
         self.configuration = configuration
@@ -28,7 +29,11 @@ public final class SchedulerRuntime: Service, Sendable {
         self.topology = configuration.topology
         self.metrics = metrics
         self.logger = logger
-        self.resultHistory = ResultHistoryRecorder(history: ResultHistory(redis: store.redis), logger: logger)
+        let resultHistory = ResultHistoryRecorder(history: ResultHistory(redis: store.redis), logger: logger)
+        self.resultHistory = resultHistory
+        self.deadLetterWatch = DeadLetterWatch(
+            consumer: consumer, states: store.states, topology: configuration.topology,
+            parkPeriod: TimeInterval(configuration.parkSeconds), logger: logger)
         self.reconciler = Reconciler(
             directory: directory, store: store, bus: JobBus(connection: publisher, topology: configuration.topology),
             configuration: configuration, metrics: metrics, logger: logger,
@@ -44,6 +49,7 @@ public final class SchedulerRuntime: Service, Sendable {
             group.addTask { await cancelWhenGracefulShutdown { await self.reconcileLoop() } }
             group.addTask { await cancelWhenGracefulShutdown { await self.consumeResults() } }
             group.addTask { await cancelWhenGracefulShutdown { await self.resultHistory.run() } }
+            group.addTask { await cancelWhenGracefulShutdown { await self.deadLetterWatch.run { self.record($0) } } }
         }
         try? await store.leader.release(token: leaderToken)
         logger.info("scheduler stopped")
@@ -123,6 +129,11 @@ public final class SchedulerRuntime: Service, Sendable {
             logger.warning("dropped a results message that is not a valid result")
             return
         }
+        record(result)
+    }
+
+    /// Logs and counts one result, and keeps it in the result history.
+    func record(_ result: JobResult) {
         metrics.resultReceived(outcome: result.outcome.rawValue)
         resultHistory.add(result)
         metrics.successRatio(tally.add(result.outcome))

@@ -21,6 +21,7 @@ enum PoolScripts {
     static let setPending = RedisScript(LuaScripts.setPendingMarker)
     static let clearPendingIfJob = RedisScript(LuaScripts.clearPendingMarkerIfJob)
     static let settleRecovered = RedisScript(LuaScripts.settleRecovered)
+    static let settleIfPending = RedisScript(LuaScripts.settleIfPending)
     static let forgetWorkers = RedisScript(LuaScripts.forgetWorkersWithoutLiveness)
 }
 

@@ -92,16 +92,24 @@ public struct RedisSessionStates: SessionStates {
     public func settle(_ disposition: ResultDisposition, serverId: String, jobId: String) async throws {
         let commands = Self.settlementCommands(disposition, serverId: serverId, jobId: jobId)
         guard !commands.isEmpty else { return }
-        let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.clearPendingMarkerIfJob])
+        let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.clearPendingMarkerIfJob, LuaScripts.settleIfPending])
         if let message = replies.lazy.compactMap(\.errorMessage).first {
             throw RedisStateError(operation: "settle job \(jobId)", detail: message)
         }
     }
 
     /// The commands that apply `disposition` for one job, in order: the pending marker (only if it still
-    /// names `jobId`), then the park written or ended, then the cooldown clock. `refreshPending` is left
+    /// names `jobId`), then the park written or ended, then the cooldown clock; with `onlyWhilePending`,
+    /// one script that does it all only while the marker names `jobId` (no park is ended that way). `refreshPending` is left
     /// to whoever published the retry (it names the new job).
     static func settlementCommands(_ disposition: ResultDisposition, serverId: String, jobId: String) -> [RedisCommand] {
+        if disposition.onlyWhilePending {
+            // Everything in one script that checks the marker first.
+            return [RedisCommand("EVALSHA", arguments: [
+                PoolScripts.settleIfPending.sha1, 2, RedisKeys.pending(serverId), RedisKeys.parked, jobId, serverId,
+                disposition.park?.encoded() ?? "",
+            ])]
+        }
         var commands: [RedisCommand] = []
         if disposition.clearPending {
             commands.append(RedisCommand("EVALSHA", arguments: [PoolScripts.clearPendingIfJob.sha1, 1, RedisKeys.pending(serverId), jobId]))

@@ -51,6 +51,12 @@ public struct InMemorySessionStates: SessionStates {
 
     public func settle(_ disposition: ResultDisposition, serverId: String, jobId: String) async throws {
         keyspace.update { contents, now in
+            if disposition.onlyWhilePending {
+                guard contents.value(contents.pending[serverId], at: now) == jobId else { return }
+                contents.pending[serverId] = nil
+                if let park = disposition.park { contents.parked[park.serverId] = park.encoded() }
+                return
+            }
             if disposition.clearPending, contents.value(contents.pending[serverId], at: now) == jobId {
                 contents.pending[serverId] = nil
             }
