@@ -268,7 +268,7 @@ final class PipelineHarness: Sendable {
         var settings = self.settings
         if let fullReadEveryCycles { settings["Scheduler__FullReadEveryCycles"] = String(fullReadEveryCycles) }
         let configuration = try ConfigurationLoader.load(fileContents: nil, environment: settings, overrides: [])
-        return Reconciler(directory: directory, store: store, bus: bus, configuration: configuration, metrics: PoolMetrics(), logger: logger)
+        return Reconciler(directory: directory, store: store.stores, bus: bus, configuration: configuration, metrics: PoolMetrics(), logger: logger)
     }
 
     /// Empty tables, an empty Redis database and empty queues.

@@ -20,7 +20,7 @@ struct CheckCommand: AsyncParsableCommand {
         let redis = try await connections.redis()
         let publisher = try await connections.amqp(name: "scheduler-check")
         let reconciler = Reconciler(
-            directory: directory, store: RedisPoolState(redis: redis), bus: JobBus(connection: publisher, topology: configuration.topology),
+            directory: directory, store: RedisPoolState(redis: redis).stores, bus: JobBus(connection: publisher, topology: configuration.topology),
             configuration: configuration, metrics: PoolMetrics(), logger: logger)
         let plan = try await reconciler.plan()
         await publisher.close()

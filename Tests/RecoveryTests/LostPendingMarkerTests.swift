@@ -36,7 +36,7 @@ import Testing
                 "INSERT INTO \(schema.endpoints) (\"Id\", \"Name\", \"Address\", \"UserId\", \"IsEnabled\") VALUES ($1, 'lost', 'ws://127.0.0.1:9/mcp/?token=t', 'u', true)",
                 [.text(endpoint)])
             let reconciler = Reconciler(
-                directory: directory, store: store, bus: JobBus(connection: declared.connection, topology: topology),
+                directory: directory, store: store.stores, bus: JobBus(connection: declared.connection, topology: topology),
                 configuration: configuration, metrics: PoolMetrics(), logger: Logger(label: "lost-marker-test"),
                 jobQueues: JobQueueIdleness(
                     connection: declared.connection, topology: topology,

@@ -8,12 +8,12 @@ import Synchronization
 /// parks, pending markers, confirmed job publishes, stops). `scheduler check` runs the first two only.
 public final class Reconciler: Sendable {
     let directory: any EndpointDirectory
-    let store: RedisPoolState
-    let bus: JobBus
+    let store: PoolStores
+    let bus: any SchedulerBus
     let planner: ReconcilePlanner
     let pendingTTL: Duration
     /// Tells the planner when no job waits anywhere (lost pending markers are then removed); nil never does.
-    let jobQueues: JobQueueIdleness?
+    let jobQueues: (any JobQueueWatch)?
     let metrics: PoolMetrics
     let logger: Logger
     private let vanishGrace: Mutex<VanishGrace>
@@ -28,8 +28,8 @@ public final class Reconciler: Sendable {
         var lastRead: Int64?
     }
 
-    public init(directory: any EndpointDirectory, store: RedisPoolState, bus: JobBus, configuration: PoolConfiguration, metrics: PoolMetrics, logger: Logger,
-                jobQueues: JobQueueIdleness? = nil) {
+    public init(directory: any EndpointDirectory, store: PoolStores, bus: any SchedulerBus, configuration: PoolConfiguration, metrics: PoolMetrics, logger: Logger,
+                jobQueues: (any JobQueueWatch)? = nil) {
         self.jobQueues = jobQueues
         self.directory = directory
         self.store = store

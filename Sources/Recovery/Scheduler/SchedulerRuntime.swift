@@ -35,7 +35,7 @@ public final class SchedulerRuntime: Service, Sendable {
             consumer: consumer, states: store.states, topology: configuration.topology,
             parkPeriod: TimeInterval(configuration.parkSeconds), logger: logger)
         self.reconciler = Reconciler(
-            directory: directory, store: store, bus: JobBus(connection: publisher, topology: configuration.topology),
+            directory: directory, store: store.stores, bus: JobBus(connection: publisher, topology: configuration.topology),
             configuration: configuration, metrics: metrics, logger: logger,
             jobQueues: JobQueueIdleness(
                 connection: publisher, topology: configuration.topology,

@@ -24,4 +24,9 @@ public struct RedisPoolState: Sendable {
         workers = RedisWorkerRecords(redis: redis)
         operatorView = RedisOperatorView(redis: redis)
     }
+
+    /// The role stores by protocol.
+    public var stores: PoolStores {
+        PoolStores(leases: leases, states: states, markers: markers, reconcile: reconcile, leader: leader, workers: workers, operatorView: operatorView)
+    }
 }

@@ -26,32 +26,23 @@ final class ManualClock: Sendable {
     }
 }
 
-/// Every role store of one backend, seen through its protocols only.
+/// Every role store of one backend, seen through its protocols only (`PoolStores`), and the backend's clock.
+@dynamicMemberLookup
 struct RoleStores: Sendable {
     let backend: StoreBackend
-    let leases: any LeaseStore
-    let states: any SessionStates
-    let markers: any RecoveryMarkers
-    let reconcile: any ReconcileReader
-    let leader: any LeaderLease
-    let workers: any WorkerRecords
-    let operatorView: any OperatorView
+    let stores: PoolStores
     private let clock: ManualClock?
+
+    subscript<Store>(dynamicMember role: KeyPath<PoolStores, Store>) -> Store { stores[keyPath: role] }
 
     static func make(_ backend: StoreBackend) async throws -> RoleStores {
         switch backend {
         case .redis:
             let redis = try await RedisClient.connect(url: try requiredEnvironment("REDIS_URL"))
-            let pool = RedisPoolState(redis: redis)
-            return RoleStores(
-                backend: backend, leases: pool.leases, states: pool.states, markers: pool.markers, reconcile: pool.reconcile,
-                leader: pool.leader, workers: pool.workers, operatorView: pool.operatorView, clock: nil)
+            return RoleStores(backend: backend, stores: RedisPoolState(redis: redis).stores, clock: nil)
         case .memory:
             let clock = ManualClock()
-            let pool = InMemoryPoolState(keyspace: InMemoryKeyspace(clock: { clock.now() }))
-            return RoleStores(
-                backend: backend, leases: pool.leases, states: pool.states, markers: pool.markers, reconcile: pool.reconcile,
-                leader: pool.leader, workers: pool.workers, operatorView: pool.operatorView, clock: clock)
+            return RoleStores(backend: backend, stores: InMemoryPoolState(keyspace: InMemoryKeyspace(clock: { clock.now() })).stores, clock: clock)
         }
     }
 
@@ -64,6 +55,6 @@ struct RoleStores: Sendable {
     /// other tests' indexed ids, parks and clocks: look up `ids` only).
     func observe(_ ids: [String]) async throws -> RedisObservation {
         var cache = HeldSessionsCache()
-        return try await reconcile.observe(enabled: ids.map { EnabledEndpoint(id: $0, name: $0, updatedAt: nil) }, cache: &cache, fullRead: true)
+        return try await stores.reconcile.observe(enabled: ids.map { EnabledEndpoint(id: $0, name: $0, updatedAt: nil) }, cache: &cache, fullRead: true)
     }
 }

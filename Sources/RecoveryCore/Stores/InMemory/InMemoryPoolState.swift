@@ -22,4 +22,9 @@ public struct InMemoryPoolState: Sendable {
         workers = InMemoryWorkerRecords(keyspace: keyspace)
         operatorView = InMemoryOperatorView(keyspace: keyspace)
     }
+
+    /// The role stores by protocol.
+    public var stores: PoolStores {
+        PoolStores(leases: leases, states: states, markers: markers, reconcile: reconcile, leader: leader, workers: workers, operatorView: operatorView)
+    }
 }
