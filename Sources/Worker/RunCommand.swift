@@ -45,12 +45,12 @@ struct RunCommand: AsyncParsableCommand {
         let directory = try await connections.directory()
         // Jobs get connections of their own, used in turn, so that concurrent jobs do not queue behind one
         // connection and lease renewals never wait behind jobs.
-        var jobStores: [RedisPoolState] = []
+        var jobStores: [PoolStores] = []
         var jobDirectories: [any EndpointDirectory] = []
         for _ in 0..<Self.jobConnectionCount {
             jobStores.append(RedisPoolState(
                 redis: try await connections.redis(commandTimeout: configuration.leaseTiming.redisCommandTimeout),
-                acquireReplicas: configuration.redisAcquireReplicas))
+                acquireReplicas: configuration.redisAcquireReplicas).stores)
             jobDirectories.append(try await connections.directory())
         }
         let publisher = try await connections.amqp(name: "worker-publish")
@@ -88,7 +88,8 @@ struct RunCommand: AsyncParsableCommand {
         let runtime = WorkerRuntime(
             configuration: configuration, instanceId: instance,
             dependencies: .init(
-                store: RedisPoolState(redis: redis), directory: directory, jobStores: jobStores, jobDirectories: jobDirectories,
+                // Renewals re-take lapsed leases too: the same replica acknowledgement as a job's take.
+                store: RedisPoolState(redis: redis, acquireReplicas: configuration.redisAcquireReplicas).stores, directory: directory, jobStores: jobStores, jobDirectories: jobDirectories,
                 publisher: publisher, consumer: consumer, host: host, bridge: bridge),
             sessionOptions: sessionOptions, metrics: metrics, logger: logger, metricsPort: metricsPort)
         var group = ServiceGroupConfiguration(services: [.init(service: runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -30,7 +30,7 @@ extension WorkerRuntime {
     struct AttemptContext {
         /// Nil for the failed attempt of a lost session: nothing to ack.
         let delivery: AMQPDelivery?
-        let store: RedisPoolState
+        let store: PoolStores
         let directory: any EndpointDirectory
         let started: ContinuousClock.Instant
         let token = UUID().uuidString.lowercased() + "-" + UUID().uuidString.lowercased()
@@ -264,7 +264,7 @@ extension WorkerRuntime {
     }
 
     /// Applies what a settled job means for the endpoint's pending marker and park, in one round trip.
-    func apply(_ disposition: JobAttempt.Disposition, of result: JobResult, job: RecoveryJob, store: RedisPoolState) async {
+    func apply(_ disposition: JobAttempt.Disposition, of result: JobResult, job: RecoveryJob, store: PoolStores) async {
         let rule = ResultDisposition.of(result, at: Date(), endpointUpdatedAt: disposition.endpointUpdatedAt, parkPeriod: TimeInterval(configuration.parkSeconds))
         do {
             try await StaleConnectionRetry.run { try await store.states.settle(rule, serverId: job.serverId, jobId: job.jobId) }
@@ -295,12 +295,12 @@ extension WorkerRuntime {
     /// How long a job waits for Redis to answer before the worker gives it back.
     var jobStartTimeout: Duration { min(leaseTTL / 2, .seconds(5)) }
 
-    /// Whether Redis answers this worker now: a PING within `jobStartTimeout`. While it does not, the
+    /// Whether Redis answers this worker now: a `TIME` within `jobStartTimeout`. While it does not, the
     /// worker's consumer stops taking jobs (`redisReachable`), so no job waits behind a worker cut off
     /// from Redis.
-    func redisAnswers(_ store: RedisPoolState) async -> Bool {
+    func redisAnswers(_ store: PoolStores) async -> Bool {
         let answered = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await store.redis.send("PING")) != nil }
+            group.addTask { (try? await store.leases.serverTime()) != nil }
             group.addTask { [jobStartTimeout] in
                 try? await Task.sleep(for: jobStartTimeout)
                 return false

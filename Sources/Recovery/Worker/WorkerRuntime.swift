@@ -14,10 +14,10 @@ public final class WorkerRuntime: Service, Sendable {
     public struct Dependencies: Sendable {
         /// Lease renewals, heartbeats and releases: a connection of their own, so that a renewal never
         /// waits behind job traffic.
-        public var store: RedisPoolState
+        public var store: PoolStores
         public var directory: any EndpointDirectory
         /// The stores jobs use, in turn (one Redis connection each); `[store]` when none are given.
-        public var jobStores: [RedisPoolState]
+        public var jobStores: [PoolStores]
         /// The directories jobs use, in turn (one Postgres connection each); `[directory]` when none are given.
         public var jobDirectories: [any EndpointDirectory]
         /// Publishing connection.
@@ -28,7 +28,7 @@ public final class WorkerRuntime: Service, Sendable {
         public var bridge: any ToolCallBridge
 
         public init(
-            store: RedisPoolState, directory: any EndpointDirectory, jobStores: [RedisPoolState] = [],
+            store: PoolStores, directory: any EndpointDirectory, jobStores: [PoolStores] = [],
             jobDirectories: [any EndpointDirectory] = [], publisher: AMQPConnection, consumer: AMQPConnection,
             host: SessionHost, bridge: any ToolCallBridge
         ) {
@@ -77,11 +77,11 @@ public final class WorkerRuntime: Service, Sendable {
         serverClock.withLock { $0.record(serverTime: time, sentAt: sentAt, receivedAt: receivedAt) }
     }
 
-    var store: RedisPoolState { dependencies.store }
+    var store: PoolStores { dependencies.store }
     var directory: any EndpointDirectory { dependencies.directory }
 
     /// The Redis store and Postgres directory for one job, taken in turn from the job connections.
-    func jobConnections() -> (store: RedisPoolState, directory: any EndpointDirectory) {
+    func jobConnections() -> (store: PoolStores, directory: any EndpointDirectory) {
         let index = nextJobConnection.wrappingAdd(1, ordering: .relaxed).oldValue
         let stores = dependencies.jobStores, directories = dependencies.jobDirectories
         return (stores[index % stores.count], directories[index % directories.count])
