@@ -4,7 +4,7 @@ import RecoveryCore
 
 /// The registry of this worker's held sessions. Sessions are added when a job opens them and removed
 /// exactly once, whichever way they end; the one that removes a session decides what follows.
-public actor SessionKeeper {
+actor SessionKeeper {
     private var sessions: [String: HeldSession] = [:]
     private var reserved: Set<String> = []
     private var renewalSlots: RenewalSlots
@@ -13,39 +13,39 @@ public actor SessionKeeper {
 
     /// `renewalSlots`: how many ticks of the renewal timer share the held leases (see `RenewalSlots`);
     /// `leaseTiming`: the local deadlines of the held leases (see `LeaseDeadlines`).
-    public init(capacity: Int, renewalSlots: Int = 1, leaseTiming: LeaseTiming = LeaseTiming(ttlSeconds: 15)) {
+    init(capacity: Int, renewalSlots: Int = 1, leaseTiming: LeaseTiming = LeaseTiming(ttlSeconds: 15)) {
         self.capacity = capacity
         self.renewalSlots = RenewalSlots(count: renewalSlots)
         self.leaseDeadlines = LeaseDeadlines(timing: leaseTiming)
     }
 
     /// How many ticks of the renewal timer share the held leases.
-    public var renewalSlotCount: Int { renewalSlots.count }
+    var renewalSlotCount: Int { renewalSlots.count }
 
     /// Sessions held now.
-    public var count: Int { sessions.count }
+    var count: Int { sessions.count }
 
     /// Sessions held plus slots reserved by jobs being worked on.
-    public var occupied: Int { sessions.count + reserved.count }
+    var occupied: Int { sessions.count + reserved.count }
 
     /// Free slots for new sessions.
-    public var free: Int { max(0, capacity - occupied) }
+    var free: Int { max(0, capacity - occupied) }
 
     /// Reserves a slot for a job about to open `serverId`'s session; false when full or already held here.
-    public func reserve(_ serverId: String) -> Bool {
+    func reserve(_ serverId: String) -> Bool {
         guard sessions[serverId] == nil, !reserved.contains(serverId), occupied < capacity else { return false }
         reserved.insert(serverId)
         return true
     }
 
     /// Gives back a slot reserved by a job that did not open a session.
-    public func cancelReservation(_ serverId: String) {
+    func cancelReservation(_ serverId: String) {
         reserved.remove(serverId)
     }
 
     /// Turns a reservation into a held session whose lease was last confirmed by a request sent at
     /// `leaseConfirmedAt`.
-    public func add(_ held: HeldSession, leaseConfirmedAt: ContinuousClock.Instant) {
+    func add(_ held: HeldSession, leaseConfirmedAt: ContinuousClock.Instant) {
         reserved.remove(held.serverId)
         sessions[held.serverId] = held
         renewalSlots.insert(held.serverId)
@@ -54,30 +54,30 @@ public actor SessionKeeper {
 
     /// The leases of `serverIds` were confirmed renewed by a request sent at `sentAt` (ids no longer
     /// held are ignored).
-    public func leasesConfirmed(_ serverIds: some Sequence<String>, requestSentAt sentAt: ContinuousClock.Instant) {
+    func leasesConfirmed(_ serverIds: some Sequence<String>, requestSentAt sentAt: ContinuousClock.Instant) {
         leaseDeadlines.confirmed(serverIds.lazy.filter { self.sessions[$0] != nil }, requestSentAt: sentAt)
     }
 
     /// The local deadline of a held session's lease.
-    public func leaseDeadline(_ serverId: String) -> ContinuousClock.Instant? {
+    func leaseDeadline(_ serverId: String) -> ContinuousClock.Instant? {
         leaseDeadlines.deadline(of: serverId)
     }
 
     /// Removes and returns the sessions whose lease was not confirmed by their local deadline: their
     /// holder must close them now, before another worker can take the lease.
-    public func takeExpiredLeases(at now: ContinuousClock.Instant) -> [HeldSession] {
+    func takeExpiredLeases(at now: ContinuousClock.Instant) -> [HeldSession] {
         leaseDeadlines.takeExpired(at: now).compactMap { take($0) }
     }
 
     /// Removes and returns the session, if it is still held (only the first caller gets it).
-    public func take(_ serverId: String) -> HeldSession? {
+    func take(_ serverId: String) -> HeldSession? {
         renewalSlots.remove(serverId)
         leaseDeadlines.remove(serverId)
         return sessions.removeValue(forKey: serverId)
     }
 
     /// Removes and returns every session (shutdown).
-    public func takeAll() -> [HeldSession] {
+    func takeAll() -> [HeldSession] {
         defer {
             sessions.removeAll()
             renewalSlots.removeAll()
@@ -86,13 +86,13 @@ public actor SessionKeeper {
         return Array(sessions.values)
     }
 
-    public func session(_ serverId: String) -> HeldSession? { sessions[serverId] }
+    func session(_ serverId: String) -> HeldSession? { sessions[serverId] }
 
     /// Every held session (for renewals and heartbeats).
-    public func snapshot() -> [HeldSession] { Array(sessions.values) }
+    func snapshot() -> [HeldSession] { Array(sessions.values) }
 
     /// The lease tokens that renewal tick `tick` renews: one slot's share of the held sessions.
-    public func leaseTokens(forTick tick: Int) -> [String: String] {
+    func leaseTokens(forTick tick: Int) -> [String: String] {
         var tokens: [String: String] = [:]
         for serverId in renewalSlots.members(forTick: tick) {
             if let held = sessions[serverId] { tokens[serverId] = held.leaseToken }
