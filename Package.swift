@@ -86,7 +86,7 @@ let package = Package(
             name: "ConsoleTests",
             dependencies: ["Console", "Recovery", "RecoveryCore", "Transport", "WebSocket", "AMQPClient", "RedisClient", "PostgresClient", .product(name: "Logging", package: "swift-log")],
             exclude: ["Browser"]),
-        .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "ClientSupport", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "ClientSupport", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "XiaozhiSimTests", dependencies: ["XiaozhiSim", "Transport", "WebSocket"]),
         .testTarget(name: "DeploymentTests", dependencies: []),
     ]

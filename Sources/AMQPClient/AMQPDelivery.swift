@@ -15,6 +15,32 @@ public struct AMQPDelivery: Sendable {
     /// Which channel incarnation the delivery came from; acks for an earlier one are not sent.
     let channelEpoch: UInt64
 
+    /// A delivery made elsewhere than by a connection (an in-memory queue): acking it on a connection is a
+    /// stale delivery, never an ack of another message.
+    public init(
+        body: [UInt8], properties: AMQPProperties = AMQPProperties(), exchange: String = "", routingKey: String,
+        redelivered: Bool = false, deliveryTag: UInt64, consumerTag: String? = nil
+    ) {
+        self.init(
+            body: body, properties: properties, exchange: exchange, routingKey: routingKey, redelivered: redelivered,
+            deliveryTag: deliveryTag, consumerTag: consumerTag, messageCount: nil, channelEpoch: 0)
+    }
+
+    init(
+        body: [UInt8], properties: AMQPProperties, exchange: String, routingKey: String, redelivered: Bool,
+        deliveryTag: UInt64, consumerTag: String?, messageCount: UInt32?, channelEpoch: UInt64
+    ) {
+        self.body = body
+        self.properties = properties
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.redelivered = redelivered
+        self.deliveryTag = deliveryTag
+        self.consumerTag = consumerTag
+        self.messageCount = messageCount
+        self.channelEpoch = channelEpoch
+    }
+
     /// The headers of the message, or an empty table.
     public var headers: AMQPTable { properties.headers ?? [:] }
 }

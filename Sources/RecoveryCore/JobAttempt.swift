@@ -63,6 +63,9 @@ public struct JobAttempt: Sendable {
         case stateWriteFailed(String)
         /// Answers `.handOver`: the keeper holds the session; the close cause when it closed before that.
         case handedOver(closedEarly: FailureCause?)
+        /// Answers `.handOver`: a stop for the endpoint arrived while its session opened; the keeper holds
+        /// it only to end it.
+        case stoppedWhileOpening
         /// Answers `.holdLease`.
         case hold(HoldOutcome)
         /// Answers `.publishRetry` and `.publishDeadLetter`: whether the broker confirmed it.
@@ -140,6 +143,8 @@ public struct JobAttempt: Sendable {
         case closeSession(reason: String)
         /// The session closed before the keeper held it: end it as lost, with the peer's cause.
         case endLostSession(FailureCause)
+        /// A stop arrived while the session opened: end it as stopped (closed, released, row marked).
+        case endStoppedSession
         /// The retry could not be published: the marker names this job again, as it goes back to the queue.
         case restorePendingMarker
         /// Delete the endpoint's pending marker: no job for it is queued.
@@ -284,6 +289,11 @@ public struct JobAttempt: Sendable {
                 return settle(.recovered, error: nil, disposition: nil, notes: [.endLostSession(cause)])
             }
             return settle(.recovered, error: nil, disposition: nil, notes: [.log(.recovered)], markConnected: true)
+        case (.handingOver, .stoppedWhileOpening):
+            // A stop the connect outran is not lost: the session ends as soon as it is held.
+            reserved = false
+            holdsLease = false
+            return settle(.stopped, error: nil, disposition: nil, notes: [.endStoppedSession, .log(.endpointDisabled)])
 
         case (.retrying(let error), .published(true)):
             guard mode == .delivery else {

@@ -90,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
             dependencies: .init(
                 // Renewals re-take lapsed leases too: the same replica acknowledgement as a job's take.
                 store: RedisPoolState(redis: redis, acquireReplicas: configuration.redisAcquireReplicas).stores, directory: directory, jobStores: jobStores, jobDirectories: jobDirectories,
-                publisher: publisher, consumer: consumer, host: host, bridge: bridge),
+                publisher: JobBus(connection: publisher, topology: configuration.topology), consumer: consumer, host: host, bridge: bridge),
             sessionOptions: sessionOptions, metrics: metrics, logger: logger, metricsPort: metricsPort)
         var group = ServiceGroupConfiguration(services: [.init(service: runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGraceSeconds + 5)

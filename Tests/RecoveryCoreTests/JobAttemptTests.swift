@@ -125,6 +125,11 @@ import Testing
         #expect(step == JobAttempt.Step([.endLostSession(cause)], .settle(.init(outcome: .recovered, error: nil, disposition: nil, markConnected: false))))
     }
 
+    @Test func aStopThatArrivedWhileTheSessionOpenedEndsItOnceHeldAndSettlesAsStopped() {
+        let step = Self.steps(Self.untilOpen + [.sessionOpened(leaseConfirmed: true), .stateCommitted(true), .stoppedWhileOpening]).last
+        #expect(step == JobAttempt.Step([.endStoppedSession, .log(.endpointDisabled)], .settle(.init(outcome: .stopped, error: nil, disposition: nil, markConnected: false))))
+    }
+
     @Test func aLostSessionsFailedAttemptPublishesNoResult() {
         let job = RecoveryJob(jobId: "lost", serverId: "42", reason: .released, attempt: 1, enqueuedAt: Date(timeIntervalSince1970: 0))
         let retry = RetryDecision.retry(nextAttempt: 2, step: 0, delaySeconds: 5)
@@ -159,7 +164,7 @@ import Testing
             return [.sessionOpened(leaseConfirmed: true), .sessionOpened(leaseConfirmed: false), .openFailed(.timeout(phase: "upgrade")),
                     .openFailed(.connectionRefused), .openFailed(.handshakeRejected(status: 401))]
         case .commitState: return [.stateCommitted(true), .stateCommitted(false), .stateWriteFailed("down")]
-        case .handOver: return [.handedOver(closedEarly: nil), .handedOver(closedEarly: .closed(code: 1008, reason: ""))]
+        case .handOver: return [.handedOver(closedEarly: nil), .handedOver(closedEarly: .closed(code: 1008, reason: "")), .stoppedWhileOpening]
         case .holdLease: return [.hold(.notKept), .hold(.elapsed), .hold(.interrupted)]
         case .publishRetry, .publishDeadLetter: return [.published(true), .published(false)]
         case .settle, .recordDisposition, .giveBack, .requeue: return [.finished]
@@ -211,16 +216,19 @@ import Testing
             // when this attempt took it.
             if requests.contains(.openSession) { #expect(acquired, "\(shown)") }
             #expect(releases <= (acquired ? 1 : 0), "\(shown)")
-            let recovered = requests.contains { if case .settle(let s) = $0 { return s.outcome == .recovered } else { return false } }
+            // Once handed over, the lease and the slot are the keeper's session's: its ending releases them.
+            let kept = requests.contains(.handOver)
             let handedToAnother = events.contains(.stateCommitted(false)) || events.contains(.hold(.interrupted))
             // An acquired lease that does not become a held session is given up: released, or (another holder
             // took it, or the worker stops in a hold) left alone.
-            if acquired, !recovered, !handedToAnother { #expect(releases == 1, "\(shown)") }
-            if recovered { #expect(releases == 0, "\(shown)") }
+            if acquired, !kept, !handedToAnother { #expect(releases == 1, "\(shown)") }
+            if kept { #expect(releases == 0, "\(shown)") }
             // A reserved slot goes back unless it became the session.
             let reserved = events.contains(.reserved(.reserved))
             let cancels = effects.filter { $0 == .cancelReservation }.count
-            #expect(cancels == (reserved && !recovered ? 1 : 0), "\(shown)")
+            #expect(cancels == (reserved && !kept ? 1 : 0), "\(shown)")
+            // A stop that arrived while the session opened ends it once it is held.
+            #expect(events.contains(.stoppedWhileOpening) == effects.contains(.endStoppedSession), "\(shown)")
             // An opened session that is not handed over is closed.
             let opened = events.contains { if case .sessionOpened = $0 { return true } else { return false } }
             let closes = effects.filter { if case .closeSession = $0 { return true } else { return false } }.count

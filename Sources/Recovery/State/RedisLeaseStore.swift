@@ -36,7 +36,7 @@ public struct RedisLeaseStore: LeaseStore {
         guard acquisition.fence != nil else { return acquisition }
         let acknowledged = replies[1].integer ?? 0
         guard acknowledged >= Int64(acquireReplicas) else {
-            try? await release(serverId: serverId, token: token)
+            _ = try? await release(serverId: serverId, token: token)
             throw RedisStateError(
                 operation: "acquire lease",
                 detail: "acknowledged by \(acknowledged) of \(acquireReplicas) replicas within \(timeout) ms; released unused")

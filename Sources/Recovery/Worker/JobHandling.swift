@@ -124,7 +124,7 @@ extension WorkerRuntime {
 
         case .handOver:
             guard let held = context.held else { return .handedOver(closedEarly: .other("no session")) }
-            await keeper.add(held, leaseConfirmedAt: context.confirmation.latest)
+            if await keeper.add(held, leaseConfirmedAt: context.confirmation.latest) { return .stoppedWhileOpening }
             // Closed between the first message and now, its serving task found nothing held to end: the
             // loss, with the peer's own reason (a 1008 included), is ended by the attempt.
             return .handedOver(closedEarly: held.closeRecord.cause)
@@ -206,6 +206,8 @@ extension WorkerRuntime {
             context.held?.mcp.close()
         case .endLostSession(let cause):
             await endSession(job.serverId, .lost(cause))
+        case .endStoppedSession:
+            await endSession(job.serverId, .stopped)
         case .restorePendingMarker:
             // The marker names the job going back to the queue again, not a retry that never went out (it
             // would hold the endpoint back until it expired).

@@ -7,6 +7,8 @@ import RecoveryCore
 actor SessionKeeper {
     private var sessions: [String: HeldSession] = [:]
     private var reserved: Set<String> = []
+    /// Reserved endpoints a stop arrived for while their sessions opened.
+    private var stoppedWhileOpening: Set<String> = []
     private var renewalSlots: RenewalSlots
     private var leaseDeadlines: LeaseDeadlines
     private let capacity: Int
@@ -41,15 +43,29 @@ actor SessionKeeper {
     /// Gives back a slot reserved by a job that did not open a session.
     func cancelReservation(_ serverId: String) {
         reserved.remove(serverId)
+        stoppedWhileOpening.remove(serverId)
     }
 
     /// Turns a reservation into a held session whose lease was last confirmed by a request sent at
-    /// `leaseConfirmedAt`.
-    func add(_ held: HeldSession, leaseConfirmedAt: ContinuousClock.Instant) {
+    /// `leaseConfirmedAt`. Returns whether a stop arrived for it while it opened: its job ends it.
+    @discardableResult
+    func add(_ held: HeldSession, leaseConfirmedAt: ContinuousClock.Instant) -> Bool {
         reserved.remove(held.serverId)
+        defer { stoppedWhileOpening.remove(held.serverId) }
         sessions[held.serverId] = held
         renewalSlots.insert(held.serverId)
         leaseDeadlines.confirmed(CollectionOfOne(held.serverId), requestSentAt: leaseConfirmedAt)
+        return stoppedWhileOpening.contains(held.serverId)
+    }
+
+    /// Whether a stop arrived for the endpoint while its session opened (and its job has not ended it yet).
+    func stopRequested(_ serverId: String) -> Bool { stoppedWhileOpening.contains(serverId) }
+
+    /// Removes and returns the session a stop ends; a session still opening (reserved) is marked instead,
+    /// and `add` tells its job to end it, so that a stop the connect outran is not lost.
+    func stop(_ serverId: String) -> HeldSession? {
+        if reserved.contains(serverId) { stoppedWhileOpening.insert(serverId) }
+        return take(serverId)
     }
 
     /// The leases of `serverIds` were confirmed renewed by a request sent at `sentAt` (ids no longer

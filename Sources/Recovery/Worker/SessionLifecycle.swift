@@ -110,7 +110,8 @@ extension WorkerRuntime {
     func endSession(_ serverId: String, _ end: SessionEnd) async {
         sessionEndings.begin()
         defer { sessionEndings.end() }
-        guard let held = await keeper.take(serverId) else { return }
+        let taken = end == .stopped ? await keeper.stop(serverId) : await keeper.take(serverId)
+        guard let held = taken else { return }
         let ending = closeEnded(held, end)
         await followUp(held, ending)
     }

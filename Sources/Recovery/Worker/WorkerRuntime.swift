@@ -20,17 +20,17 @@ public final class WorkerRuntime: Service, Sendable {
         public var jobStores: [PoolStores]
         /// The directories jobs use, in turn (one Postgres connection each); `[directory]` when none are given.
         public var jobDirectories: [any EndpointDirectory]
-        /// Publishing connection.
-        public var publisher: AMQPConnection
+        /// Publishing: a `JobBus` on a connection of its own.
+        public var publisher: any WorkerBus
         /// Consuming connection (jobs and control).
-        public var consumer: AMQPConnection
-        public var host: SessionHost
+        public var consumer: any WorkerInbox
+        public var host: any SessionOpener
         public var bridge: any ToolCallBridge
 
         public init(
             store: PoolStores, directory: any EndpointDirectory, jobStores: [PoolStores] = [],
-            jobDirectories: [any EndpointDirectory] = [], publisher: AMQPConnection, consumer: AMQPConnection,
-            host: SessionHost, bridge: any ToolCallBridge
+            jobDirectories: [any EndpointDirectory] = [], publisher: any WorkerBus, consumer: any WorkerInbox,
+            host: any SessionOpener, bridge: any ToolCallBridge
         ) {
             self.store = store
             self.directory = directory
@@ -48,7 +48,7 @@ public final class WorkerRuntime: Service, Sendable {
     let dependencies: Dependencies
     let topology: Topology
     let retryPolicy: RetryPolicy
-    let bus: JobBus
+    var bus: any WorkerBus { dependencies.publisher }
     let keeper: SessionKeeper
     let sessionOptions: SessionOptions
     let metrics: PoolMetrics
@@ -102,7 +102,6 @@ public final class WorkerRuntime: Service, Sendable {
         self.dependencies = dependencies
         self.topology = configuration.topology
         self.retryPolicy = configuration.retryPolicy
-        self.bus = JobBus(connection: dependencies.publisher, topology: configuration.topology)
         self.leaseTiming = configuration.leaseTiming
         self.keeper = SessionKeeper(
             capacity: configuration.maxSessions,
@@ -121,8 +120,8 @@ public final class WorkerRuntime: Service, Sendable {
     }
 
     public func run() async throws {
-        try await TopologyDeclarer.declare(topology, on: dependencies.publisher)
-        let controlQueue = try await TopologyDeclarer.declareControlQueue(topology, instanceId: instanceId, on: dependencies.consumer)
+        try await bus.declareTopology()
+        let controlQueue = try await dependencies.consumer.declareControlQueue(topology, instanceId: instanceId)
         await measureServerClock()
         logger.info("worker started", metadata: ["instance": "\(instanceId)", "capacity": "\(configuration.maxSessions)"])
 
@@ -170,7 +169,7 @@ public final class WorkerRuntime: Service, Sendable {
             }
             do {
                 try await dependencies.consumer.setPrefetch(UInt16(min(configuration.prefetch, free, Int(UInt16.max))))
-                let consumer = try await dependencies.consumer.consume(queue: topology.jobsQueue)
+                let consumer = try await dependencies.consumer.startConsuming(queue: topology.jobsQueue, exclusive: false)
                 backoff.reset()
                 await withTaskGroup(of: Void.self) { group in
                     var deliveries = consumer.makeAsyncIterator()
@@ -203,7 +202,7 @@ public final class WorkerRuntime: Service, Sendable {
         var backoff = Backoff()
         while !Task.isCancelled {
             do {
-                let consumer = try await dependencies.consumer.consume(queue: queue, exclusive: true)
+                let consumer = try await dependencies.consumer.startConsuming(queue: queue, exclusive: true)
                 backoff.reset()
                 for await delivery in consumer {
                     _ = try? await dependencies.consumer.ack(delivery)

@@ -1,0 +1,365 @@
+import AMQPClient
+import Foundation
+import Logging
+import MCP
+@testable import RecoveryCore
+import ServiceLifecycle
+import Synchronization
+import Transport
+import WebSocket
+@testable import Recovery
+
+/// One worker's runtime in this process, over in-memory stores on a clock the test moves, an in-memory
+/// table, an in-memory broker and an opener the test can hold or fail, in front of an in-process Xiaozhi
+/// peer: the worker's rules (SPEC §7) without a Redis, Postgres or RabbitMQ server.
+final class WorkerHarness: Sendable {
+    let clock = ManualClock()
+    let keyspace: InMemoryKeyspace
+    let pool: InMemoryPoolState
+    let faults = StoreFaults()
+    let directory = InMemoryEndpointDirectory()
+    let inbox = InMemoryInbox()
+    let bus = RecordingWorkerBus()
+    let peer: XiaozhiPeer
+    let opener: HeldOpener
+    let configuration: PoolConfiguration
+    let runtime: WorkerRuntime
+    private let host: SessionHost
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+
+    static let instanceId = "worker-under-test"
+
+    init(settings: [String: String] = [:]) async throws {
+        let clock = clock
+        keyspace = InMemoryKeyspace(clock: { clock.now() })
+        pool = InMemoryPoolState(keyspace: keyspace)
+        host = try SessionHost(threads: 1)
+        peer = try XiaozhiPeer(host: host)
+        opener = HeldOpener(host: host)
+        let defaults = [
+            "Recovery__LeaseTtlSeconds": "3", "Worker__MaxSessions": "4", "Worker__ConnectTimeoutSeconds": "10",
+            "Recovery__ShutdownGraceSeconds": "5", "Worker__InstanceId": Self.instanceId,
+        ]
+        configuration = try ConfigurationLoader.load(fileContents: nil, environment: defaults.merging(settings) { $1 }, overrides: [])
+        let stores = pool.stores
+        let faulty = PoolStores(
+            leases: FaultyLeases(base: stores.leases, faults: faults), states: FaultyStates(base: stores.states, faults: faults),
+            markers: stores.markers, reconcile: stores.reconcile, leader: stores.leader, workers: stores.workers,
+            operatorView: stores.operatorView)
+        var logger = Logger(label: "worker-rules")
+        logger.logLevel = .critical
+        runtime = WorkerRuntime(
+            configuration: configuration, instanceId: Self.instanceId,
+            dependencies: .init(
+                store: faulty, directory: directory, publisher: bus, consumer: inbox, host: opener, bridge: NoUpstreams()),
+            sessionOptions: SessionOptions(), metrics: PoolMetrics(), logger: logger)
+        group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [.init(service: runtime)], gracefulShutdownSignals: [], logger: logger))
+        let group = group
+        running = Task { try await group.run() }
+        try await waitFor("the worker to consume its jobs queue") { self.inbox.isConsuming(self.configuration.topology.jobsQueue) }
+    }
+
+    var jobsQueue: String { configuration.topology.jobsQueue }
+    var controlQueue: String { (try? configuration.topology.controlQueue(instanceId: Self.instanceId).name) ?? "" }
+
+    /// An enabled row whose address is the in-process peer's.
+    func enable(_ id: String) {
+        directory.put(EndpointRecord(id: id, name: "name-\(id)", address: peer.address(token: "t-\(id)"), userId: "u", isEnabled: true, updatedAt: nil))
+    }
+
+    /// A job for `id`, as the scheduler publishes it (its pending marker set first).
+    func job(_ id: String, reason: RecoveryReason = .missing, attempt: Int = 1) async throws -> RecoveryJob {
+        let job = RecoveryJob(jobId: UUID().uuidString.lowercased(), serverId: id, reason: reason, attempt: attempt, enqueuedAt: Date())
+        try await pool.markers.refreshPending(serverId: id, jobId: job.jobId, ttl: .seconds(60))
+        return job
+    }
+
+    /// Publishes `job` to the jobs queue; returns its delivery tag.
+    @discardableResult
+    func deliver(_ job: RecoveryJob, redelivered: Bool = false) -> UInt64 {
+        inbox.deliver(Array(job.encoded()), messageId: job.jobId, to: jobsQueue, redelivered: redelivered)
+    }
+
+    /// Sends this worker a stop for `id`.
+    func stop(_ id: String) {
+        let message = ControlMessage(serverId: id, instanceId: Self.instanceId, reason: .orphaned, issuedAt: Date())
+        inbox.deliver(Array(message.encoded()), messageId: nil, to: controlQueue)
+    }
+
+    /// Sessions the worker holds now.
+    func held(_ id: String) async -> HeldSession? { await runtime.keeper.session(id) }
+
+    /// The endpoint's state as the store has it.
+    func state(_ id: String) async throws -> ConnectionState? {
+        if case .decoded(let state, _) = try await pool.states.read(serverId: id) { return state }
+        return nil
+    }
+
+    /// Whether someone holds the endpoint's lease now, on the store's clock.
+    func leaseHeld(_ id: String) -> Bool {
+        keyspace.update { contents, now in contents.value(contents.leases[id], at: now) != nil }
+    }
+
+    /// Another holder has the endpoint's lease now (this worker's was lost in a failover, and another
+    /// took it), in one step: no renewal of this worker's can come between.
+    func leaseTakenByAnother(_ id: String) {
+        keyspace.update { contents, now in
+            contents.leases[id] = InMemoryKeyspace.Expiring(value: "another-holder", expiresAt: now + 60_000)
+        }
+    }
+
+    /// Graceful shutdown (SIGTERM), waited out.
+    func shutdown() async throws {
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+
+    /// Ends the worker abruptly and the peer's loops: every test's last step.
+    func close() async {
+        running.cancel()
+        _ = try? await running.value
+        peer.close()
+        host.shutdown()
+    }
+
+    func waitFor(_ what: String, within timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws {
+        guard try await eventually(timeout: timeout, every: .milliseconds(20), condition) else {
+            throw HarnessError("timed out waiting for \(what)")
+        }
+    }
+}
+
+/// Faults the test switches on in the worker's stores: renewals that fail as if Redis did not answer, and
+/// state commits the store refuses.
+final class StoreFaults: Sendable {
+    let renewalsFail = Atomic<Bool>(false)
+    let commitsRefused = Atomic<Bool>(false)
+}
+
+struct StoreUnreachable: Error, CustomStringConvertible {
+    var description: String { "Redis did not answer (injected)" }
+}
+
+struct FaultyLeases: LeaseStore {
+    let base: any LeaseStore
+    let faults: StoreFaults
+
+    func acquire(serverId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
+        try await base.acquire(serverId: serverId, token: token, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
+    }
+    func renew(_ leases: [String: String], ttl: Duration) async throws -> Set<String> {
+        if faults.renewalsFail.load(ordering: .relaxed) { throw StoreUnreachable() }
+        return try await base.renew(leases, ttl: ttl)
+    }
+    func release(serverId: String, token: String) async throws -> Bool { try await base.release(serverId: serverId, token: token) }
+    func reacquire(_ leases: [String: String], ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> (fences: [String: Int], replicated: Bool) {
+        if faults.renewalsFail.load(ordering: .relaxed) { throw StoreUnreachable() }
+        return try await base.reacquire(leases, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
+    }
+    func serverTime() async throws -> Date { try await base.serverTime() }
+}
+
+struct FaultyStates: SessionStates {
+    let base: any SessionStates
+    let faults: StoreFaults
+
+    func write(_ state: ConnectionState, token: String) async throws -> Bool { try await base.write(state, token: token) }
+    func write(_ writes: [StateWrite]) async throws -> Set<String> { try await base.write(writes) }
+    func delete(serverId: String, token: String) async throws -> Bool { try await base.delete(serverId: serverId, token: token) }
+    func commitRecovered(_ state: ConnectionState, token: String, jobId: String) async throws -> Bool {
+        if faults.commitsRefused.load(ordering: .relaxed) { return false }
+        return try await base.commitRecovered(state, token: token, jobId: jobId)
+    }
+    func settle(_ disposition: ResultDisposition, serverId: String, jobId: String) async throws {
+        try await base.settle(disposition, serverId: serverId, jobId: jobId)
+    }
+    func read(serverId: String) async throws -> StateReading { try await base.read(serverId: serverId) }
+}
+
+/// The jobs and control queues in memory. Deliveries go to the queue's consumer (or wait for one); acks
+/// and nacks are recorded by delivery tag. A requeued delivery is not delivered again by itself: the
+/// broker's redelivery is the test's to make.
+final class InMemoryInbox: WorkerInbox {
+    enum Settlement: Equatable {
+        case acked
+        case nacked(requeue: Bool)
+    }
+
+    private struct State {
+        var consumers: [String: AsyncStream<AMQPDelivery>.Continuation] = [:]
+        var waiting: [String: [AMQPDelivery]] = [:]
+        var nextTag: UInt64 = 0
+        var settlements: [UInt64: [Settlement]] = [:]
+    }
+    private let state = Mutex(State())
+
+    func isConsuming(_ queue: String) -> Bool { state.withLock { $0.consumers[queue] != nil } }
+
+    /// Every settlement of the delivery, in order (one, when the worker keeps the rules).
+    func settlements(of tag: UInt64) -> [Settlement] { state.withLock { $0.settlements[tag] ?? [] } }
+
+    @discardableResult
+    func deliver(_ body: [UInt8], messageId: String?, to queue: String, redelivered: Bool = false) -> UInt64 {
+        let (delivery, consumer) = state.withLock { state in
+            state.nextTag += 1
+            let delivery = AMQPDelivery(
+                body: body, properties: AMQPProperties(messageID: messageId), routingKey: queue, redelivered: redelivered,
+                deliveryTag: state.nextTag, consumerTag: "consumer-\(queue)")
+            if state.consumers[queue] == nil { state.waiting[queue, default: []].append(delivery) }
+            return (delivery, state.consumers[queue])
+        }
+        consumer?.yield(delivery)
+        return delivery.deliveryTag
+    }
+
+    func declareControlQueue(_ topology: Topology, instanceId: String) async throws -> String {
+        try topology.controlQueue(instanceId: instanceId).name
+    }
+
+    func setPrefetch(_ count: UInt16) async throws {}
+
+    func startConsuming(queue: String, exclusive: Bool) async throws -> AMQPConsumer {
+        let (stream, continuation) = AsyncStream.makeStream(of: AMQPDelivery.self)
+        let waiting = state.withLock { state in
+            state.consumers[queue] = continuation
+            defer { state.waiting[queue] = nil }
+            return state.waiting[queue] ?? []
+        }
+        for delivery in waiting { continuation.yield(delivery) }
+        return AMQPConsumer(tag: "consumer-\(queue)", queue: queue, deliveries: stream)
+    }
+
+    func cancel(_ consumer: AMQPConsumer) async throws {
+        state.withLock { $0.consumers.removeValue(forKey: consumer.queue) }?.finish()
+    }
+
+    func ack(_ delivery: AMQPDelivery) async throws -> AcknowledgementResult {
+        record(.acked, delivery)
+    }
+
+    func nack(_ delivery: AMQPDelivery, requeue: Bool) async throws -> AcknowledgementResult {
+        record(.nacked(requeue: requeue), delivery)
+    }
+
+    private func record(_ settlement: Settlement, _ delivery: AMQPDelivery) -> AcknowledgementResult {
+        state.withLock { $0.settlements[delivery.deliveryTag, default: []].append(settlement) }
+        return .sent
+    }
+}
+
+/// What the worker published, by kind; result publishes are refused while `refuseResults` is on.
+final class RecordingWorkerBus: WorkerBus {
+    struct Dead: Sendable {
+        let serverId: String?
+        let reason: DeadLetterReason
+    }
+    private struct Log {
+        var jobs: [RecoveryJob] = []
+        var retries: [(job: RecoveryJob, step: Int)] = []
+        var dead: [Dead] = []
+        var results: [JobResult] = []
+    }
+    private let log = Mutex(Log())
+    let refuseResults = Atomic<Bool>(false)
+
+    struct Refused: Error, CustomStringConvertible {
+        var description: String { "the broker refused the message (injected)" }
+    }
+
+    var jobs: [RecoveryJob] { log.withLock { $0.jobs } }
+    var retries: [RecoveryJob] { log.withLock { $0.retries.map(\.job) } }
+    var dead: [Dead] { log.withLock { $0.dead } }
+    var results: [JobResult] { log.withLock { $0.results } }
+
+    func declareTopology() async throws {}
+    func publish(job: RecoveryJob) async throws { log.withLock { $0.jobs.append(job) } }
+    func publish(retry job: RecoveryJob, step: Int) async throws { log.withLock { $0.retries.append((job, step)) } }
+    func publishDead(body: [UInt8], messageId: String?, serverId: String?, reason: DeadLetterReason, error: JobError?, attempt: Int?, at date: Date) async throws {
+        log.withLock { $0.dead.append(Dead(serverId: serverId, reason: reason)) }
+    }
+    func publish(result: JobResult) async throws {
+        if refuseResults.load(ordering: .relaxed) { throw Refused() }
+        log.withLock { $0.results.append(result) }
+    }
+}
+
+/// Opens sessions with a real client host; while `hold` is on, each open waits (the connect in flight)
+/// until it is off, or fails with the cause the test set.
+final class HeldOpener: SessionOpener {
+    private let host: SessionHost
+    let hold = Atomic<Bool>(false)
+    /// Opens begun (held ones included).
+    let opens = Atomic<Int>(0)
+    private let failure = Mutex<SessionError?>(nil)
+
+    init(host: SessionHost) { self.host = host }
+
+    /// The next opens fail with `error` (nil: they connect again).
+    func fail(with error: SessionError?) { failure.withLock { $0 = error } }
+
+    func connect(_ address: String, options: SessionOptions) async throws(SessionError) -> WebSocketSession {
+        opens.add(1, ordering: .relaxed)
+        while hold.load(ordering: .relaxed) {
+            do { try await Task.sleep(for: .milliseconds(10)) } catch { throw .cancelled }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        return try await host.connect(address, options: options)
+    }
+}
+
+/// An in-process Xiaozhi endpoint: accepts sessions on loopback, speaks first (as Xiaozhi does), and counts
+/// the live sessions of each token, so that a test sees a duplicate the moment there is one.
+final class XiaozhiPeer: Sendable {
+    private final class Registry: Sendable {
+        let sessions = Mutex<[String: [WebSocketSession]]>([:])
+        let opened = Mutex<[String: Int]>([:])
+
+        func accept(_ session: WebSocketSession, token: String) {
+            sessions.withLock { $0[token, default: []].append(session) }
+            opened.withLock { $0[token, default: 0] += 1 }
+        }
+
+        func closed(_ session: WebSocketSession, token: String) {
+            sessions.withLock { $0[token]?.removeAll { $0 === session } }
+        }
+    }
+
+    private let server: WebSocketServer
+    private let registry = Registry()
+
+    init(host: SessionHost) throws {
+        let registry = registry
+        server = try host.listen { session, head in
+            let token = head.target.components(separatedBy: "token=").last ?? ""
+            registry.accept(session, token: token)
+            session.send(text: #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+            Task {
+                for await _ in session.events {}
+                registry.closed(session, token: token)
+            }
+        }
+    }
+
+    func address(token: String) -> String { "ws://127.0.0.1:\(server.port)/mcp/?token=\(token)" }
+
+    /// Sessions of `token` open now.
+    func live(_ token: String) -> Int { registry.sessions.withLock { $0[token]?.filter(\.isOpen).count ?? 0 } }
+
+    /// Sessions of `token` ever opened.
+    func opened(_ token: String) -> Int { registry.opened.withLock { $0[token] ?? 0 } }
+
+    /// Closes every session of `token` from the peer's side.
+    func closeSessions(_ token: String, code: WebSocketCloseCode = .goingAway) {
+        for session in registry.sessions.withLock({ $0[token] ?? [] }) { session.close(code: code, reason: "peer closed") }
+    }
+
+    func close() { server.close() }
+}
+
+/// A bridge with no upstream services: the sessions under test bind no tools.
+final class NoUpstreams: ToolCallBridge {
+    func callTool(_ request: ToolCallRequest) async -> ToolCallOutcome { .failed(BridgeFailure(kind: .unreachable, serviceName: "none", message: "no upstream")) }
+    func holdServices(_ services: Set<UpstreamService>) {}
+    func releaseServices(_ services: Set<UpstreamService>) {}
+}

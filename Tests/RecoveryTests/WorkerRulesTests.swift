@@ -1,0 +1,217 @@
+import Foundation
+@testable import RecoveryCore
+import Testing
+import Transport
+@testable import Recovery
+
+/// The worker's rules of SPEC §7, each on one worker runtime in this process (`WorkerHarness`): in-memory
+/// stores on a moved clock, an in-memory broker, an opener the test holds or fails, and an in-process
+/// Xiaozhi peer that counts live sessions. No Redis, Postgres or RabbitMQ.
+@Suite struct WorkerRulesTests {
+    @Test func aJobOpensOneSessionCommitsItsStateAndSettlesWithOneResultThenAnAck() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        let job = try await worker.job("a")
+        let tag = worker.deliver(job)
+
+        try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
+        #expect(worker.inbox.settlements(of: tag) == [.acked])
+        #expect(worker.bus.results.map(\.outcome) == [.recovered])
+        #expect(worker.bus.results.first?.jobId == job.jobId)
+        #expect(worker.peer.live("t-a") == 1)
+        let state = try await worker.state("a")
+        #expect(state?.instanceId == WorkerHarness.instanceId)
+        #expect(state?.status == .connected)
+        #expect(await worker.held("a") != nil)
+    }
+
+    @Test func aFullWorkerGivesTheJobBackAsANewMessageAndOpensNothingForIt() async throws {
+        let worker = try await WorkerHarness(settings: ["Worker__MaxSessions": "1"])
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        worker.enable("b")
+        let jobs = [try await worker.job("a"), try await worker.job("b")]
+        let tags = jobs.map { worker.deliver($0) }
+
+        try await worker.waitFor("both deliveries to be settled") { tags.allSatisfy { !worker.inbox.settlements(of: $0).isEmpty } }
+        #expect(tags.map { worker.inbox.settlements(of: $0) } == [[.acked], [.acked]])
+        // One of the two holds the only slot; the other went back to the queue, nothing was lost.
+        let results = worker.bus.results
+        #expect(results.map(\.outcome) == [.recovered])
+        let givenBack = worker.bus.jobs
+        #expect(givenBack.count == 1)
+        #expect(Set(results.map(\.serverId) + givenBack.map(\.serverId)) == ["a", "b"])
+        let other = givenBack.first?.serverId ?? ""
+        #expect(worker.peer.opened("t-\(other)") == 0)
+        #expect(await worker.held(other) == nil)
+    }
+
+    @Test func aRedeliveryWhileTheFirstAttemptConnectsOpensNoSecondSession() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        worker.opener.hold.store(true, ordering: .relaxed)
+        let job = try await worker.job("a")
+        let first = worker.deliver(job)
+        try await worker.waitFor("the first attempt to connect") { worker.opener.opens.load(ordering: .relaxed) == 1 }
+
+        // The broker hands the same job out again (its first consumer looked dead) while the first connects.
+        let second = worker.deliver(job, redelivered: true)
+        try await worker.waitFor("the redelivery to be settled") { !worker.inbox.settlements(of: second).isEmpty }
+        #expect(worker.inbox.settlements(of: second) == [.acked])
+        #expect(worker.bus.jobs.map(\.serverId) == ["a"])
+
+        worker.opener.hold.store(false, ordering: .relaxed)
+        try await worker.waitFor("the first attempt to be settled") { !worker.inbox.settlements(of: first).isEmpty }
+        #expect(worker.inbox.settlements(of: first) == [.acked])
+        #expect(worker.bus.results.map(\.outcome) == [.recovered])
+
+        // The given-back copy comes round again: settled by the session held here, not opened twice.
+        let third = worker.deliver(worker.bus.jobs[0])
+        try await worker.waitFor("the given-back copy to be settled") { !worker.inbox.settlements(of: third).isEmpty }
+        #expect(worker.inbox.settlements(of: third) == [.acked])
+        #expect(worker.bus.results.map(\.outcome) == [.recovered, .skipped])
+        #expect(worker.opener.opens.load(ordering: .relaxed) == 1)
+        #expect(worker.peer.opened("t-a") == 1)
+        #expect(worker.peer.live("t-a") == 1)
+    }
+
+    @Test func aResultTheBrokerRefusesSendsTheDeliveryBackAndKeepsTheSession() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        worker.bus.refuseResults.store(true, ordering: .relaxed)
+        let job = try await worker.job("a")
+        let first = worker.deliver(job)
+
+        try await worker.waitFor("the delivery to go back") { !worker.inbox.settlements(of: first).isEmpty }
+        #expect(worker.inbox.settlements(of: first) == [.nacked(requeue: true)])
+        #expect(worker.bus.results.isEmpty)
+        #expect(await worker.held("a") != nil)
+        #expect(worker.peer.live("t-a") == 1)
+
+        // The broker's redelivery is settled by the session already held: still one session, one result.
+        worker.bus.refuseResults.store(false, ordering: .relaxed)
+        let again = worker.deliver(job, redelivered: true)
+        try await worker.waitFor("the redelivery to be settled") { !worker.inbox.settlements(of: again).isEmpty }
+        #expect(worker.inbox.settlements(of: again) == [.acked])
+        #expect(worker.bus.results.map(\.jobId) == [job.jobId])
+        #expect(worker.peer.opened("t-a") == 1)
+    }
+
+    @Test func aStateWriteTheStoreRefusesClosesTheSessionItOpened() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        worker.faults.commitsRefused.store(true, ordering: .relaxed)
+        let tag = worker.deliver(try await worker.job("a"))
+
+        try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
+        #expect(worker.inbox.settlements(of: tag) == [.acked])
+        // Refused means another holder has the lease: this session must not stay beside its.
+        #expect(worker.bus.results.map(\.outcome) == [.skipped])
+        try await worker.waitFor("the session to be closed") { worker.peer.live("t-a") == 0 }
+        #expect(await worker.held("a") == nil)
+        #expect(try await worker.state("a") == nil)
+    }
+
+    @Test func aStopThatArrivesWhileTheSessionOpensClosesItOnceItIsUp() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        worker.opener.hold.store(true, ordering: .relaxed)
+        let tag = worker.deliver(try await worker.job("a"))
+        try await worker.waitFor("the attempt to connect") { worker.opener.opens.load(ordering: .relaxed) == 1 }
+
+        worker.stop("a")
+        // The stop is taken off the control queue before the connect goes on.
+        try await worker.waitFor("the stop to be consumed") { await worker.runtime.keeper.stopRequested("a") }
+        worker.opener.hold.store(false, ordering: .relaxed)
+
+        try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
+        #expect(worker.inbox.settlements(of: tag) == [.acked])
+        #expect(worker.bus.results.map(\.outcome) == [.stopped])
+        try await worker.waitFor("the session to be closed") { worker.peer.live("t-a") == 0 }
+        #expect(await worker.held("a") == nil)
+        #expect(try await worker.state("a") == nil)
+        // Its lease is released, not left to lapse; and no job brings a stopped endpoint back.
+        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "next", ttl: .seconds(5)) != nil)
+        #expect(worker.bus.jobs.isEmpty)
+    }
+
+    @Test func aShutdownWhileASessionOpensLosesNoJobAndLeavesNoSession() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        worker.enable("b")
+        let held = worker.deliver(try await worker.job("b"))
+        try await worker.waitFor("b's session to be held") { !worker.inbox.settlements(of: held).isEmpty }
+        worker.opener.hold.store(true, ordering: .relaxed)
+        let tag = worker.deliver(try await worker.job("a"))
+        try await worker.waitFor("a's attempt to connect") { worker.opener.opens.load(ordering: .relaxed) == 2 }
+
+        try await worker.shutdown()
+        // The opening job went back (requeued, or published again then acked) or failed into a retry.
+        let settlement = worker.inbox.settlements(of: tag)
+        let republished = worker.bus.jobs.contains { $0.serverId == "a" } || worker.bus.retries.contains { $0.serverId == "a" }
+        #expect(settlement == [.nacked(requeue: true)] || (settlement == [.acked] && republished), "\(settlement)")
+        #expect(worker.peer.opened("t-a") == 0)
+        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "next", ttl: .seconds(5)) != nil)
+        // The held session was handed off: closed, released, and a hand-off job published for it.
+        try await worker.waitFor("b's session to be closed") { worker.peer.live("t-b") == 0 }
+        #expect(worker.bus.jobs.filter { $0.serverId == "b" }.map(\.reason) == [.handoff])
+        #expect(try await worker.state("b") == nil)
+    }
+
+    @Test func aLeaseThatLapsedUnclaimedIsTakenAgainAndTheSessionKept() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        let tag = worker.deliver(try await worker.job("a"))
+        try await worker.waitFor("the session to be held") { !worker.inbox.settlements(of: tag).isEmpty }
+
+        // Redis lost the lease (a flush, a failover): nobody else claimed it.
+        worker.clock.advance(by: worker.configuration.leaseTiming.ttl + .seconds(1))
+        #expect(!worker.leaseHeld("a"))
+        try await worker.waitFor("the lease to be taken again") { worker.leaseHeld("a") }
+        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "another", ttl: .seconds(5)) == nil)
+        #expect(try await worker.state("a")?.instanceId == WorkerHarness.instanceId)
+        #expect(await worker.held("a") != nil)
+        #expect(worker.peer.live("t-a") == 1)
+        #expect(worker.peer.opened("t-a") == 1)
+    }
+
+    @Test func aLeaseAnotherHolderTookClosesTheSessionAndTouchesNothingOfTheirs() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        let tag = worker.deliver(try await worker.job("a"))
+        try await worker.waitFor("the session to be held") { !worker.inbox.settlements(of: tag).isEmpty }
+
+        worker.leaseTakenByAnother("a")
+        try await worker.waitFor("the session to be closed") { worker.peer.live("t-a") == 0 }
+        #expect(await worker.held("a") == nil)
+        // The other holder's lease stands, and no job is published against it.
+        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "third", ttl: .seconds(5)) == nil)
+        #expect(try await worker.pool.leases.release(serverId: "a", token: "another-holder"))
+        #expect(worker.bus.jobs.isEmpty)
+    }
+
+    @Test func renewalsThatGoUnconfirmedPastTheLocalDeadlineCloseTheSessionByItself() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        let tag = worker.deliver(try await worker.job("a"))
+        try await worker.waitFor("the session to be held") { !worker.inbox.settlements(of: tag).isEmpty }
+
+        // Redis stops answering renewals; the store's clock stands still, so the lease is still there.
+        worker.faults.renewalsFail.store(true, ordering: .relaxed)
+        try await worker.waitFor("the session to be closed") { worker.peer.live("t-a") == 0 }
+        #expect(await worker.held("a") == nil)
+        // Its state and lease are released (only this holder's), and a `released` job brings it back.
+        try await worker.waitFor("the released job") { worker.bus.jobs.map(\.reason) == [.released] }
+        #expect(try await worker.state("a") == nil)
+        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "next", ttl: .seconds(5)) != nil)
+    }
+}
