@@ -140,7 +140,7 @@ public final class Reconciler: Sendable {
 
         for stop in plan.stops {
             let delivered = try await bus.send(control: stop.message(at: now))
-            metrics.stopSent()
+            metrics.scheduler.stopSent()
             if !delivered {
                 logger.warning("no worker \(stop.instanceId) to stop server \(stop.serverId); its lease will lapse", metadata: ["server": "\(stop.serverId)"])
             }
@@ -148,9 +148,9 @@ public final class Reconciler: Sendable {
         for orphan in plan.unmanagedOrphans {
             logger.notice("server \(orphan) is disabled but has a session held by another platform instance")
         }
-        metrics.missingEndpoints(report.missing.count + report.stale.count)
+        metrics.scheduler.missingEndpoints(report.missing.count + report.stale.count)
         if let capacity = report.capacity { announce(capacity, at: now) }
-        metrics.cycleDuration(clock.now - started)
+        metrics.scheduler.cycleDuration(clock.now - started)
         let elapsed = clock.now - started
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         // The console's overview reads it; a failed write costs only that view's freshness.
@@ -164,7 +164,7 @@ public final class Reconciler: Sendable {
 
     /// Exports the cluster's capacity and says when enabled endpoints exceed it (see `CapacityAlarm`).
     func announce(_ capacity: ClusterCapacity, at now: Date) {
-        metrics.capacity(capacity)
+        metrics.scheduler.capacity(capacity)
         switch capacityAlarm.withLock({ $0.observe(capacity, now: now) }) {
         case .raise(let capacity)?:
             logger.warning(

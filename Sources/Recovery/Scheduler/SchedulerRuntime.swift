@@ -72,7 +72,7 @@ public final class SchedulerRuntime: Service, Sendable {
                 if nowLeading != leading {
                     logger.info(nowLeading ? "this scheduler leads the reconcile loop" : "another scheduler leads the reconcile loop")
                     leading = nowLeading
-                    metrics.isLeader(leading)
+                    metrics.scheduler.isLeader(leading)
                     if leading { nextCycle = clock.now }
                 }
                 if leading, clock.now < nextCycle, try await reconciler.lapsesSinceLastCycle() > 0 {
@@ -100,7 +100,7 @@ public final class SchedulerRuntime: Service, Sendable {
     func recordQueueDepths() async {
         for name in topology.queueNames {
             if let state = try? await publisher.inspectQueue(name) {
-                metrics.queueDepth(queue: name, messages: Int(state.messageCount))
+                metrics.scheduler.queueDepth(queue: name, messages: Int(state.messageCount))
             }
         }
     }
@@ -134,9 +134,9 @@ public final class SchedulerRuntime: Service, Sendable {
 
     /// Logs and counts one result, and keeps it in the result history.
     func record(_ result: JobResult) {
-        metrics.resultReceived(outcome: result.outcome.rawValue)
+        metrics.scheduler.resultReceived(outcome: result.outcome.rawValue)
         resultHistory.add(result)
-        metrics.successRatio(tally.add(result.outcome))
+        metrics.scheduler.successRatio(tally.add(result.outcome))
         switch result.outcome {
         case .recovered:
             logger.info("Successfully recovered connection for server \(result.serverId)", metadata: ["worker": "\(result.instanceId)", "attempt": "\(result.attempt)", "ms": "\(result.durationMs)"])

@@ -237,7 +237,7 @@ extension WorkerRuntime {
         case .deadLettered(let reason, let error):
             logger.error("server \(id) dead-lettered and parked", metadata: ["reason": "\(reason.rawValue)", "error": "\(error.message)"])
         case .recovered:
-            metrics.connectDuration(ContinuousClock.now - context.connectStarted)
+            metrics.worker.connectDuration(ContinuousClock.now - context.connectStarted)
             logger.info("Successfully recovered connection for server \(id) (\(name))", metadata: ["fence": "\(context.fence)"])
         }
     }
@@ -317,7 +317,7 @@ extension WorkerRuntime {
 
     /// Publishes the result with a confirm, then acks; on a failed publish the delivery goes back.
     func settle(_ delivery: AMQPDelivery, _ result: JobResult, job: RecoveryJob) async {
-        metrics.jobProcessed(outcome: result.outcome.rawValue)
+        metrics.worker.jobProcessed(outcome: result.outcome.rawValue)
         do {
             try await publishWaitingForTheBroker { try await bus.publish(result: result) }
             _ = try await dependencies.consumer.ack(delivery)

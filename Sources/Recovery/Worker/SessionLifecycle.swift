@@ -123,7 +123,7 @@ extension WorkerRuntime {
             lossRule: configuration.sessionLossRule)
         held.mcp.close()
         if let close = ending.close { held.session.close(code: WebSocketCloseCode(rawValue: close.code), reason: close.reason) }
-        if let cause = ending.lostCause { metrics.sessionLost(cause: cause) }
+        if let cause = ending.lostCause { metrics.worker.sessionLost(cause: cause) }
         switch end {
         case .stopped:
             logger.info("closed the session of server \(held.serverId) (\(held.serverName)): endpoint disabled or deleted")
@@ -150,7 +150,7 @@ extension WorkerRuntime {
             await publishFailedAttempt(held, cause: cause, decision: decision)
         }
         if ending.markDisconnected { await markDisconnected(held, at: Date()) }
-        metrics.sessionsHeld(await keeper.count)
+        metrics.worker.sessionsHeld(await keeper.count)
     }
 
     /// A session that died soon after opening (`SessionLossRule`): the attempt that opened it failed, and

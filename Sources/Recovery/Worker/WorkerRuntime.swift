@@ -252,7 +252,7 @@ public final class WorkerRuntime: Service, Sendable {
                 lastHeartbeat = clock.now
                 await writeHeartbeats()
             }
-            metrics.sessionsHeld(await keeper.count)
+            metrics.worker.sessionsHeld(await keeper.count)
             if nextTick < clock.now { nextTick = clock.now }
             try? await Task.sleep(until: nextTick, clock: clock)
         }
@@ -272,7 +272,7 @@ public final class WorkerRuntime: Service, Sendable {
                 let endings = expired.map { closeEnded($0, .fenced) }
                 logger.warning("closed \(expired.count) sessions whose lease renewal was not confirmed in time", metadata: [
                     "servers": "\(expired.prefix(20).map(\.serverId).sorted().joined(separator: ","))"])
-                metrics.sessionsHeld(await keeper.count)
+                metrics.worker.sessionsHeld(await keeper.count)
                 // Their states and leases are cleaned up when Redis answers again (only while this holder
                 // still has them), and their `released` jobs bring the endpoints back.
                 for (held, ending) in zip(expired, endings) {
