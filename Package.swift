@@ -43,7 +43,6 @@ let package = Package(
             name: "Recovery",
             dependencies: [
                 "RecoveryCore", "AMQPClient", "RedisClient", "PostgresClient", "Transport", "MCP",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -61,8 +60,18 @@ let package = Package(
             ]
         ),
 
-        .executableTarget(name: "Scheduler", dependencies: ["Recovery", "Console", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "Worker", dependencies: ["Recovery", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // PoolCommand: what the two executables share: the common options and the run commands' wiring.
+        .target(
+            name: "PoolCommand",
+            dependencies: [
+                "Recovery", "RecoveryCore", "AMQPClient", "RedisClient", "PostgresClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(name: "Scheduler", dependencies: ["Recovery", "Console", "PoolCommand", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "Worker", dependencies: ["Recovery", "PoolCommand", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "XiaozhiSim",
             dependencies: ["Transport", "WebSocket", "ClientSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]

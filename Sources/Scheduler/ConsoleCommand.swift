@@ -1,6 +1,7 @@
 import ArgumentParser
 import Console
 import Foundation
+import PoolCommand
 import Recovery
 import RecoveryCore
 import ServiceLifecycle

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PoolCommand
 import Recovery
 
 struct MigrateCommand: AsyncParsableCommand {

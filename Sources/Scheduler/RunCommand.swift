@@ -2,6 +2,7 @@ import ArgumentParser
 import Console
 import Foundation
 import Logging
+import PoolCommand
 import Recovery
 import RecoveryCore
 import ServiceLifecycle
@@ -22,23 +23,22 @@ struct RunCommand: AsyncParsableCommand {
         let metrics = PoolMetrics()
         let store = RedisPoolState(redis: redis)
 
-        let probes = ProbeServer(
-            routes: ProbeRoutes.make(metrics: metrics, redis: redis, postgres: directory.client, amqp: publisher, queue: configuration.topology.jobsQueue),
-            logger: logger)
-        try probes.startConfigured(configuration)
-        defer { probes.stop() }
+        let process = PoolProcess(configuration: configuration, logger: logger)
+        let probes = try process.startProbes(metrics: metrics, redis: redis, postgres: directory.client, amqp: publisher)
 
         let runtime = SchedulerRuntime(
             configuration: configuration, directory: directory, store: store, publisher: publisher, consumer: consumer,
             metrics: metrics, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
+        var services: [any Service] = [
+            ReleasedAtShutdown {
+                await publisher.close()
+                await consumer.close()
+            },
+            probes.service, runtime,
+        ]
         if let console = try await ConsoleServer.configured(configuration, connections: connections, logger: logger) {
-            services.append(.init(service: console))
+            services.append(console)
         }
-        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGraceSeconds)
-        try await ServiceGroup(configuration: group).run()
-        await publisher.close()
-        await consumer.close()
+        try await process.run(services)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PoolCommand
 import Recovery
 import RecoveryCore
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MCP
+import PoolCommand
 import Recovery
 import RecoveryCore
 import ServiceLifecycle
@@ -69,11 +70,8 @@ struct RunCommand: AsyncParsableCommand {
                 tls: TLSConfiguration(extraCAFile: configuration.tlsCaFile)),
             logger: Logger(label: "mcp.bridge"))
 
-        let probes = ProbeServer(
-            routes: ProbeRoutes.make(metrics: metrics, redis: redis, postgres: directory.client, amqp: publisher, queue: configuration.topology.jobsQueue),
-            logger: logger)
-        let metricsPort = try probes.startConfigured(configuration)
-        defer { probes.stop() }
+        let process = PoolProcess(configuration: configuration, logger: logger)
+        let probes = try process.startProbes(metrics: metrics, redis: redis, postgres: directory.client, amqp: publisher)
 
         var sessionOptions = SessionOptions(
             tls: TLSConfiguration(extraCAFile: configuration.tlsCaFile),
@@ -91,12 +89,16 @@ struct RunCommand: AsyncParsableCommand {
                 // Renewals re-take lapsed leases too: the same replica acknowledgement as a job's take.
                 store: RedisPoolState(redis: redis, acquireReplicas: configuration.redisAcquireReplicas).stores, directory: directory, jobStores: jobStores, jobDirectories: jobDirectories,
                 publisher: JobBus(connection: publisher, topology: configuration.topology), consumer: consumer, host: host, bridge: bridge),
-            sessionOptions: sessionOptions, metrics: metrics, logger: logger, metricsPort: metricsPort)
-        var group = ServiceGroupConfiguration(services: [.init(service: runtime)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGraceSeconds + 5)
-        try await ServiceGroup(configuration: group).run()
-        await publisher.close()
-        await consumer.close()
-        host.shutdown()
+            sessionOptions: sessionOptions, metrics: metrics, logger: logger, metricsPort: probes.port)
+        let resources: [any Service] = [
+            ReleasedAtShutdown {
+                await publisher.close()
+                await consumer.close()
+            },
+            probes.service,
+            ReleasedAtShutdown { host.shutdown() },
+        ]
+        // Five seconds past the grace: the hand-off has the grace itself, and the rest must still stop.
+        try await process.run(resources + (try await runtime.prepareServices()), extraGrace: .seconds(5))
     }
 }

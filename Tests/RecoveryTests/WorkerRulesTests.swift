@@ -2,6 +2,7 @@ import Foundation
 @testable import RecoveryCore
 import Testing
 import Transport
+import WebSocket
 @testable import Recovery
 
 /// The worker's rules of SPEC §7, each on one worker runtime in this process (`WorkerHarness`): in-memory
@@ -213,5 +214,122 @@ import Transport
         try await worker.waitFor("the released job") { worker.bus.jobs.map(\.reason) == [.released] }
         #expect(try await worker.state("a") == nil)
         #expect(try await worker.pool.leases.acquire(serverId: "a", token: "next", ttl: .seconds(5)) != nil)
+    }
+
+    @Test func aPermanentHandshakeRefusalIsDeadLetteredAtOnceAndParksTheEndpoint() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        let edited = Date(timeIntervalSince1970: 1_790_000_000)
+        worker.enable("a", updatedAt: edited)
+        worker.peer.set("t-a", .refuse(status: 401))
+        let tag = worker.deliver(try await worker.job("a"))
+
+        try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
+        #expect(worker.inbox.settlements(of: tag) == [.acked])
+        #expect(worker.bus.results.map(\.outcome) == [.dead])
+        #expect(worker.bus.dead.map(\.reason) == [.permanent])
+        #expect(worker.bus.retries.isEmpty)
+        let park = try #require(try await worker.pool.markers.parkedEndpoints()["a"])
+        #expect(park.endpointUpdatedAt == edited)
+        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "next", ttl: .seconds(5)) != nil)
+    }
+
+    @Test func aTransientFailureIsRetriedWithTheNextAttemptAndItsMarkerKept() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        // Nothing listens there: the connect is refused.
+        worker.enable("a", address: "ws://127.0.0.1:1/mcp/?token=t-a")
+        let job = try await worker.job("a")
+        let tag = worker.deliver(job)
+
+        try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
+        #expect(worker.inbox.settlements(of: tag) == [.acked])
+        #expect(worker.bus.results.map(\.outcome) == [.retrying])
+        let retry = try #require(worker.bus.retries.first)
+        #expect(retry.attempt == 2)
+        #expect(worker.bus.dead.isEmpty)
+        // The marker names the retry now, so the scheduler does not queue the endpoint beside it.
+        #expect(try await worker.marker("a") == retry.jobId)
+    }
+
+    @Test func aSessionThatClosesSoonAfterOpeningIsAFailedAttemptNotAnInstantReconnect() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        worker.peer.set("t-a", .closeAfterHello(WebSocketCloseCode(1011)))
+        let tag = worker.deliver(try await worker.job("a"))
+
+        try await worker.waitFor("the failed attempt's retry") { !worker.bus.retries.isEmpty }
+        #expect(worker.inbox.settlements(of: tag) == [.acked])
+        #expect(worker.bus.retries.map(\.attempt) == [2])
+        #expect(worker.bus.jobs.isEmpty, "a released job would reconnect at once")
+        #expect(await worker.held("a") == nil)
+
+        // The same close on a later attempt, with 1008 (Xiaozhi's answer to a rejected token): dead-lettered
+        // and parked, not retried for ever.
+        worker.peer.set("t-a", .closeAfterHello(.policyViolation))
+        let again = worker.deliver(worker.bus.retries[0])
+        try await worker.waitFor("the dead letter") { !worker.bus.dead.isEmpty }
+        #expect(worker.inbox.settlements(of: again) == [.acked])
+        #expect(worker.bus.dead.map(\.reason) == [.permanent])
+        #expect(worker.bus.retries.count == 1)
+        #expect(try await worker.pool.markers.parkedEndpoints()["a"] != nil)
+    }
+
+    @Test func aLiveSessionOfTheOriginalPlatformIsNotConnectedOver() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        // The original takes its lock, writes its Connected state (no `Owner`), and lets the lock go.
+        let theirs = ConnectionState(
+            serverId: "a", instanceId: "original-monitor", status: .connected, lastConnectedTime: worker.clock.now(),
+            lastHeartbeat: worker.clock.now(), serverName: "name-a", webSocketEndpoint: "wss://xiaozhi.example/mcp/", owner: nil)
+        _ = try await worker.pool.leases.acquire(serverId: "a", token: "lock", ttl: .seconds(10))
+        #expect(try await worker.pool.states.write(theirs, token: "lock"))
+        #expect(try await worker.pool.leases.release(serverId: "a", token: "lock"))
+        let tag = worker.deliver(try await worker.job("a"))
+
+        try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
+        #expect(worker.inbox.settlements(of: tag) == [.acked])
+        #expect(worker.bus.results.map(\.outcome) == [.skipped])
+        #expect(worker.opener.opens.load(ordering: .relaxed) == 0)
+        #expect(try await worker.state("a")?.instanceId == "original-monitor")
+    }
+
+    @Test func aWorkerRedisDoesNotAnswerGivesTheJobBackAndTakesNoMoreUntilItDoes() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        worker.faults.silent.store(true, ordering: .relaxed)
+        let job = try await worker.job("a")
+        let tag = worker.deliver(job)
+
+        try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
+        #expect(worker.inbox.settlements(of: tag) == [.acked])
+        #expect(worker.bus.jobs.map(\.jobId) == [job.jobId])
+        #expect(worker.bus.results.isEmpty)
+        #expect(worker.opener.opens.load(ordering: .relaxed) == 0)
+        try await worker.waitFor("the consumer to pause") { !worker.inbox.isConsuming(worker.jobsQueue) }
+
+        // Redis answers again: the given-back job is taken and recovers.
+        worker.faults.silent.store(false, ordering: .relaxed)
+        let again = worker.deliver(worker.bus.jobs[0])
+        try await worker.waitFor("the job to be settled") { !worker.inbox.settlements(of: again).isEmpty }
+        #expect(worker.bus.results.map(\.outcome) == [.recovered])
+        #expect(worker.peer.live("t-a") == 1)
+    }
+
+    @Test func aDisabledEndpointsJobReleasesTheLeaseAndOpensNothing() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        worker.directory.update("a") { $0.isEnabled = false }
+        let tag = worker.deliver(try await worker.job("a"))
+
+        try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
+        #expect(worker.bus.results.map(\.outcome) == [.stopped])
+        #expect(worker.opener.opens.load(ordering: .relaxed) == 0)
+        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "next", ttl: .seconds(5)) != nil)
+        #expect(try await worker.marker("a") == nil)
     }
 }

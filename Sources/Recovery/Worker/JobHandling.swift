@@ -311,7 +311,10 @@ extension WorkerRuntime {
             group.cancelAll()
             return first
         }
-        redisReachable.store(answered, ordering: .relaxed)
+        let answeredBefore = redisReachable.exchange(answered, ordering: .relaxed)
+        if answeredBefore, !answered, let consumer = jobConsumer.withLock({ $0 }) {
+            try? await dependencies.consumer.cancel(consumer)
+        }
         return answered
     }
 

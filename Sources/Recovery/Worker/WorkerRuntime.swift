@@ -10,7 +10,7 @@ import Transport
 /// `worker run`: consumes recovery jobs up to its capacity, holds the sessions it opens (leases renewed
 /// and heartbeats written in batches), obeys stops on its control route, and on graceful shutdown hands
 /// every session off to the rest of the pool.
-public final class WorkerRuntime: Service, Sendable {
+public final class WorkerRuntime: Sendable {
     public struct Dependencies: Sendable {
         /// Lease renewals, heartbeats and releases: a connection of their own, so that a renewal never
         /// waits behind job traffic.
@@ -59,6 +59,9 @@ public final class WorkerRuntime: Service, Sendable {
     let shuttingDown = Atomic<Bool>(false)
     /// False once Redis did not answer a job in time; the job consumer pauses until it answers again.
     let redisReachable = Atomic<Bool>(true)
+    /// The jobs queue's consumer while it runs: cancelled the moment Redis stops answering, so that no
+    /// further delivery comes to a worker that could only give it back.
+    let jobConsumer = Mutex<AMQPConsumer?>(nil)
     /// Session endings in progress (`endSession`), which the shutdown waits for.
     let sessionEndings = InFlightCounter()
 
@@ -119,32 +122,38 @@ public final class WorkerRuntime: Service, Sendable {
         get async { await keeper.count }
     }
 
-    public func run() async throws {
+    /// Declares the topology and this worker's control queue and measures the Redis clock, then returns
+    /// the worker's services in start order (see `WorkerServices`).
+    public func prepareServices() async throws -> [any Service] {
         try await bus.declareTopology()
         let controlQueue = try await dependencies.consumer.declareControlQueue(topology, instanceId: instanceId)
         await measureServerClock()
         logger.info("worker started", metadata: ["instance": "\(instanceId)", "capacity": "\(configuration.maxSessions)"])
+        return WorkerServices.ordered(self, controlQueue: controlQueue)
+    }
 
-        // Renewals, heartbeats and self-fencing go on until the hand-off ends: a session handed off
-        // late must not lose its lease (and invite a duplicate) while it waits for its turn.
+    /// Once the consumers have stopped: hands every session off, then waits (within the shutdown grace)
+    /// for the endings of sessions lost just before, which may still be publishing their jobs.
+    func handOffForShutdown() async {
+        shuttingDown.store(true, ordering: .relaxed)
+        let shutdownStarted = ContinuousClock.now
+        await handOffAll()
+        let grace = Duration.seconds(configuration.shutdownGraceSeconds)
+        if !(await sessionEndings.waitUntilIdle(within: max(.seconds(1), grace - (ContinuousClock.now - shutdownStarted)))) {
+            logger.warning("\(sessionEndings.current) session endings were still in progress at the end of the shutdown grace")
+        }
+    }
+
+    /// Renewals, heartbeats and self-fencing, until cancelled.
+    func keepLeases() async {
         await withTaskGroup(of: Void.self) { keeping in
             keeping.addTask { await self.maintainSessions() }
             keeping.addTask { await self.fenceExpiredLeases() }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await cancelWhenGracefulShutdown { await self.consumeJobs() } }
-                group.addTask { await cancelWhenGracefulShutdown { await self.consumeControl(queue: controlQueue) } }
-                group.addTask { await cancelWhenGracefulShutdown { await self.refreshCatalogsPeriodically() } }
-            }
-            shuttingDown.store(true, ordering: .relaxed)
-            let shutdownStarted = ContinuousClock.now
-            await handOffAll()
-            // Sessions lost just before the shutdown may still be publishing their jobs.
-            let grace = Duration.seconds(configuration.shutdownGraceSeconds)
-            if !(await sessionEndings.waitUntilIdle(within: max(.seconds(1), grace - (ContinuousClock.now - shutdownStarted)))) {
-                logger.warning("\(sessionEndings.current) session endings were still in progress at the end of the shutdown grace")
-            }
-            keeping.cancelAll()
         }
+    }
+
+    /// The last step of a shutdown: the worker's record goes.
+    func deregister() async {
         try? await store.workers.remove(instanceId: instanceId)
         logger.info("worker stopped", metadata: ["instance": "\(instanceId)"])
     }
@@ -170,6 +179,7 @@ public final class WorkerRuntime: Service, Sendable {
             do {
                 try await dependencies.consumer.setPrefetch(UInt16(min(configuration.prefetch, free, Int(UInt16.max))))
                 let consumer = try await dependencies.consumer.startConsuming(queue: topology.jobsQueue, exclusive: false)
+                jobConsumer.withLock { $0 = consumer }
                 backoff.reset()
                 await withTaskGroup(of: Void.self) { group in
                     var deliveries = consumer.makeAsyncIterator()
@@ -181,6 +191,7 @@ public final class WorkerRuntime: Service, Sendable {
                             break
                         }
                     }
+                    jobConsumer.withLock { $0 = nil }
                     try? await dependencies.consumer.cancel(consumer)
                     // Deliveries already in the prefetch window are handled too (given back when they
                     // cannot start), never left unacknowledged behind a consumer that is gone.

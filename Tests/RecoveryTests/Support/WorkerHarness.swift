@@ -54,7 +54,8 @@ final class WorkerHarness: Sendable {
             dependencies: .init(
                 store: faulty, directory: directory, publisher: bus, consumer: inbox, host: opener, bridge: NoUpstreams()),
             sessionOptions: SessionOptions(), metrics: PoolMetrics(), logger: logger)
-        group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [.init(service: runtime)], gracefulShutdownSignals: [], logger: logger))
+        let services = try await runtime.prepareServices()
+        group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [], logger: logger))
         let group = group
         running = Task { try await group.run() }
         try await waitFor("the worker to consume its jobs queue") { self.inbox.isConsuming(self.configuration.topology.jobsQueue) }
@@ -63,9 +64,10 @@ final class WorkerHarness: Sendable {
     var jobsQueue: String { configuration.topology.jobsQueue }
     var controlQueue: String { (try? configuration.topology.controlQueue(instanceId: Self.instanceId).name) ?? "" }
 
-    /// An enabled row whose address is the in-process peer's.
-    func enable(_ id: String) {
-        directory.put(EndpointRecord(id: id, name: "name-\(id)", address: peer.address(token: "t-\(id)"), userId: "u", isEnabled: true, updatedAt: nil))
+    /// An enabled row whose address is the in-process peer's (or `address`).
+    func enable(_ id: String, address: String? = nil, updatedAt: Date? = nil) {
+        directory.put(EndpointRecord(
+            id: id, name: "name-\(id)", address: address ?? peer.address(token: "t-\(id)"), userId: "u", isEnabled: true, updatedAt: updatedAt))
     }
 
     /// A job for `id`, as the scheduler publishes it (its pending marker set first).
@@ -79,6 +81,12 @@ final class WorkerHarness: Sendable {
     @discardableResult
     func deliver(_ job: RecoveryJob, redelivered: Bool = false) -> UInt64 {
         inbox.deliver(Array(job.encoded()), messageId: job.jobId, to: jobsQueue, redelivered: redelivered)
+    }
+
+    /// The job id the endpoint's pending marker names, if any.
+    func marker(_ id: String) async throws -> String? {
+        var cache = HeldSessionsCache()
+        return try await pool.reconcile.observe(enabled: [EnabledEndpoint(id: id, name: id, updatedAt: nil)], cache: &cache, fullRead: true).pending[id]
     }
 
     /// Sends this worker a stop for `id`.
@@ -135,6 +143,8 @@ final class WorkerHarness: Sendable {
 final class StoreFaults: Sendable {
     let renewalsFail = Atomic<Bool>(false)
     let commitsRefused = Atomic<Bool>(false)
+    /// Redis does not answer the worker's `TIME` (the check before a job starts).
+    let silent = Atomic<Bool>(false)
 }
 
 struct StoreUnreachable: Error, CustomStringConvertible {
@@ -157,7 +167,10 @@ struct FaultyLeases: LeaseStore {
         if faults.renewalsFail.load(ordering: .relaxed) { throw StoreUnreachable() }
         return try await base.reacquire(leases, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
     }
-    func serverTime() async throws -> Date { try await base.serverTime() }
+    func serverTime() async throws -> Date {
+        if faults.silent.load(ordering: .relaxed) { throw StoreUnreachable() }
+        return try await base.serverTime()
+    }
 }
 
 struct FaultyStates: SessionStates {
@@ -309,11 +322,21 @@ final class HeldOpener: SessionOpener {
 }
 
 /// An in-process Xiaozhi endpoint: accepts sessions on loopback, speaks first (as Xiaozhi does), and counts
-/// the live sessions of each token, so that a test sees a duplicate the moment there is one.
+/// the live sessions of each token, so that a test sees a duplicate the moment there is one. A token can be
+/// made to refuse the upgrade with an HTTP status, or to close each session right after its first message.
 final class XiaozhiPeer: Sendable {
+    enum Behaviour: Sendable {
+        case serve
+        case refuse(status: Int)
+        case closeAfterHello(WebSocketCloseCode)
+    }
+
     private final class Registry: Sendable {
         let sessions = Mutex<[String: [WebSocketSession]]>([:])
         let opened = Mutex<[String: Int]>([:])
+        let behaviours = Mutex<[String: Behaviour]>([:])
+
+        func behaviour(_ token: String) -> Behaviour { behaviours.withLock { $0[token] ?? .serve } }
 
         func accept(_ session: WebSocketSession, token: String) {
             sessions.withLock { $0[token, default: []].append(session) }
@@ -330,10 +353,15 @@ final class XiaozhiPeer: Sendable {
 
     init(host: SessionHost) throws {
         let registry = registry
-        server = try host.listen { session, head in
-            let token = head.target.components(separatedBy: "token=").last ?? ""
+        let options = ServerOptions(accept: { head in
+            if case .refuse(let status) = registry.behaviour(Self.token(head)) { return status }
+            return nil
+        })
+        server = try host.listen(options: options) { session, head in
+            let token = Self.token(head)
             registry.accept(session, token: token)
             session.send(text: #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+            if case .closeAfterHello(let code) = registry.behaviour(token) { session.close(code: code, reason: "peer closed") }
             Task {
                 for await _ in session.events {}
                 registry.closed(session, token: token)
@@ -341,18 +369,18 @@ final class XiaozhiPeer: Sendable {
         }
     }
 
+    private static func token(_ head: HTTPRequestHead) -> String { head.target.components(separatedBy: "token=").last ?? "" }
+
     func address(token: String) -> String { "ws://127.0.0.1:\(server.port)/mcp/?token=\(token)" }
+
+    /// How the sessions of `token` are answered from now on.
+    func set(_ token: String, _ behaviour: Behaviour) { registry.behaviours.withLock { $0[token] = behaviour } }
 
     /// Sessions of `token` open now.
     func live(_ token: String) -> Int { registry.sessions.withLock { $0[token]?.filter(\.isOpen).count ?? 0 } }
 
     /// Sessions of `token` ever opened.
     func opened(_ token: String) -> Int { registry.opened.withLock { $0[token] ?? 0 } }
-
-    /// Closes every session of `token` from the peer's side.
-    func closeSessions(_ token: String, code: WebSocketCloseCode = .goingAway) {
-        for session in registry.sessions.withLock({ $0[token] ?? [] }) { session.close(code: code, reason: "peer closed") }
-    }
 
     func close() { server.close() }
 }

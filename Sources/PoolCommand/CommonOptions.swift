@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Recovery
 import RecoveryCore
 
 /// Options every command shares: the config file, `--set` overrides and `--print-config`.
