@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Recovery", "RecoveryCore", "Transport", "WebSocket", "AMQPClient", "RedisClient", "MCP",
+                "Recovery", "RecoveryCore", "ClientSupport", "Transport", "WebSocket", "AMQPClient", "RedisClient", "MCP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "ClientSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket"]),
         .testTarget(name: "MCPTests", dependencies: ["MCP", "Transport"]),
-        .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore"]),
+        .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore", "ClientSupport"]),
         .testTarget(
             name: "ConsoleTests",
             dependencies: ["Console", "Recovery", "RecoveryCore", "Transport", "WebSocket", "AMQPClient", "RedisClient", "PostgresClient", .product(name: "Logging", package: "swift-log")],

@@ -26,7 +26,7 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
     /// Parses `text`; throws `AMQPError.invalidURL` naming the URL with its password redacted.
     public init(parsing text: String) throws(AMQPError) {
         func fail(_ reason: String) -> AMQPError {
-            .invalidURL(url: AMQPURL.redacting(text), reason: reason)
+            .invalidURL(url: Redaction.urlPassword(text), reason: reason)
         }
         guard let schemeEnd = text.firstRange(of: "://") else {
             throw fail("expected amqp://user:password@host:port/vhost")
@@ -122,16 +122,6 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { redacted }
 
-    /// Redacts the password of a URL given as text, even a malformed one.
-    public static func redacting(_ text: String) -> String {
-        let start = text.firstRange(of: "://")?.upperBound ?? text.startIndex
-        let tail = text[start...]
-        let end = tail.firstIndex(of: "?") ?? tail.endIndex
-        guard let at = tail[..<end].lastIndex(of: "@"), let colon = tail[..<at].firstIndex(of: ":") else {
-            return text
-        }
-        return String(text[..<tail.index(after: colon)]) + "***" + String(text[at...])
-    }
 }
 
 

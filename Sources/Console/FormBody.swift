@@ -1,3 +1,5 @@
+import ClientSupport
+
 /// An `application/x-www-form-urlencoded` body (or query string): `+` is a space, `%XX` a byte.
 public enum FormBody {
     public static func parse(_ bytes: [UInt8]) -> [(name: String, value: String)] {
@@ -16,7 +18,7 @@ public enum FormBody {
             if byte == UInt8(ascii: "+") {
                 out.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"), index + 2 < bytes.endIndex,
-                      let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) {
+                      let high = hexDigitValue(bytes[index + 1]), let low = hexDigitValue(bytes[index + 2]) {
                 out.append(high << 4 | low)
                 index += 2
             } else {
@@ -25,14 +27,5 @@ public enum FormBody {
             index += 1
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    static func hex(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

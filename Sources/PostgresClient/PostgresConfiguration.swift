@@ -71,7 +71,7 @@ public struct PostgresConfiguration: Sendable, Equatable {
     /// Parses a `postgres://` or `postgresql://` URL; throws `PostgresError` (kind `invalidURL`) naming
     /// the URL with its password redacted.
     public init(url: String, connectTimeout: Duration = .seconds(5), statementTimeout: Duration? = nil) throws(PostgresError) {
-        let redacted = redactingPassword(in: url)
+        let redacted = Redaction.urlPassword(url)
         func invalid(_ reason: String) -> PostgresError {
             PostgresError(kind: .invalidURL, server: redacted, message: reason)
         }

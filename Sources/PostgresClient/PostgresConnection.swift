@@ -161,8 +161,5 @@ final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Removes the password should a message ever echo it.
-    private func redacted(_ text: String) -> String {
-        guard let password = configuration.password, !password.isEmpty else { return text }
-        return text.replacingOccurrences(of: password, with: "***")
-    }
+    private func redacted(_ text: String) -> String { Redaction.hiding(configuration.password, in: text) }
 }

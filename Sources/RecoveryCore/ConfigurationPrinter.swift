@@ -1,3 +1,4 @@
+import ClientSupport
 import Foundation
 
 /// Renders a configuration for `--print-config`, with the password of every URL masked.

@@ -1,3 +1,4 @@
+import ClientSupport
 import Foundation
 
 /// The original platform's `ConnectionStatus`, stored as an integer.

@@ -1,3 +1,4 @@
+import ClientSupport
 import Foundation
 
 /// Why opening or keeping an endpoint's session failed, in terms the transport layer can map into.

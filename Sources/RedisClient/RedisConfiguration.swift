@@ -38,7 +38,7 @@ public struct RedisConfiguration: Sendable, Equatable {
     /// Parses a `redis://` URL; throws `RedisError.invalidURL` naming the URL with its password redacted.
     public init(url: String, connectTimeout: Duration = .seconds(5), commandTimeout: Duration = .seconds(10)) throws(RedisError) {
         func invalid(_ reason: String) -> RedisError {
-            .invalidURL(url: redactingPassword(in: url), reason: reason)
+            .invalidURL(url: Redaction.urlPassword(url), reason: reason)
         }
         guard let schemeEnd = url.range(of: "://") else {
             throw invalid("expected redis://[[user]:password@]host[:port][/db]")

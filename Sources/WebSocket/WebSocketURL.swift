@@ -1,3 +1,4 @@
+import ClientSupport
 import Foundation
 
 /// A parsed `ws://` or `wss://` address. The path and query are kept byte for byte as the request target.
@@ -36,7 +37,7 @@ public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
     /// The address with every query value replaced by `***` (`/mcp/?token=***`): safe for logs and errors.
     public var redacted: String {
         var text = "\(scheme.rawValue)://\(hostHeader)\(path)"
-        if let query { text += "?" + WebSocketURL.redactQuery(query) }
+        if let query { text += "?" + Redaction.allQueryValues(query) }
         return text
     }
     /// The full address, query included: it may hold a secret, so never log it (use `redacted`).
@@ -50,7 +51,7 @@ public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
     public init(_ address: String) throws(WebSocketURLError) {
         let text = WebSocketURL.percentEncodingNonASCII(address.trimmingWhitespace())
         func failure(_ reason: WebSocketURLError.Reason) -> WebSocketURLError {
-            WebSocketURLError(reason: reason, redactedAddress: WebSocketURL.redactUnparsed(text))
+            WebSocketURLError(reason: reason, redactedAddress: Redaction.unparsedAddress(text))
         }
         if text.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) { throw failure(.invalidCharacter) }
         guard let schemeEnd = text.range(of: "://") else {
@@ -171,33 +172,7 @@ public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
             }
     }
 
-    /// `a=1&token=x` becomes `a=***&token=***`; a parameter without `=` becomes `***`.
-    static func redactQuery(_ query: String) -> String {
-        guard !query.isEmpty else { return "" }
-        return query.split(separator: "&", omittingEmptySubsequences: false).map { parameter in
-            if let equals = parameter.firstIndex(of: "=") {
-                return parameter[..<equals] + "=***"
-            }
-            return "***"
-        }.joined(separator: "&")
-    }
 
-    /// A best-effort redaction of text that did not parse: no user info, no query, no fragment, bounded length.
-    static func redactUnparsed(_ text: String) -> String {
-        var visible = Substring(text)
-        var suffix = ""
-        if let cut = visible.firstIndex(where: { $0 == "?" || $0 == "#" }) {
-            visible = visible[..<cut]
-            suffix = "?***"
-        }
-        if let at = visible.lastIndex(of: "@") {
-            let start = visible.range(of: "://").map(\.upperBound) ?? visible.startIndex
-            if start <= at { visible = visible[..<start] + "***@" + visible[visible.index(after: at)...] }
-        }
-        var result = String(visible.prefix(200)) + suffix
-        result = String(result.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
-        return result
-    }
 }
 
 extension String {

@@ -101,8 +101,8 @@ import Testing
     }
 
     @Test func redactingWorksOnMalformedText() {
-        #expect(AMQPURL.redacting("amqp://u:s3cret@h:bad/v") == "amqp://u:***@h:bad/v")
-        #expect(AMQPURL.redacting("amqp://u:pa@ss@h/v") == "amqp://u:***@h/v")
-        #expect(AMQPURL.redacting("amqp://h/v") == "amqp://h/v")
+        #expect(Redaction.urlPassword("amqp://u:s3cret@h:bad/v") == "amqp://u:***@h:bad/v")
+        #expect(Redaction.urlPassword("amqp://u:pa@ss@h/v") == "amqp://u:***@h/v")
+        #expect(Redaction.urlPassword("amqp://h/v") == "amqp://h/v")
     }
 }

@@ -19,9 +19,9 @@ import Testing
     }
 
     @Test func theClientsRedactionHidesKeywordSecretsAndUserinfo() {
-        #expect(redactingConninfoSecrets(in: "host=db password=s3cret") == "host=db password=***")
-        #expect(redactingPassword(in: "host=db password=s3cret user=a") == "host=db password=*** user=a")
-        #expect(redactingPassword(in: "pool:pw@db/x") == "***@db/x")
-        #expect(redactingPassword(in: "postgres://pool:pw@db/x") == "postgres://pool:***@db/x")
+        #expect(Redaction.conninfo("host=db password=s3cret") == "host=db password=***")
+        #expect(Redaction.urlPassword("host=db password=s3cret user=a") == "host=db password=*** user=a")
+        #expect(Redaction.urlPassword("pool:pw@db/x") == "***@db/x")
+        #expect(Redaction.urlPassword("postgres://pool:pw@db/x") == "postgres://pool:***@db/x")
     }
 }

@@ -1,36 +1,37 @@
+import ClientSupport
 import Testing
 @testable import Recovery
 
 @Suite struct LogRedactionTests {
     @Test func masksThePasswordOfAURL() {
-        let line = LogRedaction.redact("cannot reach amqp://pool:s3cret@rabbit:5672/%2f now")
+        let line = Redaction.text("cannot reach amqp://pool:s3cret@rabbit:5672/%2f now")
         #expect(line == "cannot reach amqp://pool:***@rabbit:5672/%2f now")
     }
 
     @Test func masksATokenQueryParameter() {
-        let line = LogRedaction.redact("connect wss://api.xiaozhi.me/mcp/?token=eyJhbGciOi.abc.def&x=1 failed")
+        let line = Redaction.text("connect wss://api.xiaozhi.me/mcp/?token=eyJhbGciOi.abc.def&x=1 failed")
         #expect(line == "connect wss://api.xiaozhi.me/mcp/?token=***&x=1 failed")
     }
 
     @Test func masksBearerValues() {
-        let line = LogRedaction.redact("upstream said: Authorization: Bearer abc.def.ghi, go away")
+        let line = Redaction.text("upstream said: Authorization: Bearer abc.def.ghi, go away")
         #expect(!line.contains("abc.def.ghi"))
         #expect(line.contains("Bearer ***"))
     }
 
     @Test func aCombiningMarkAfterASeparatorDoesNotHideTheSecret() {
-        let userinfo = LogRedaction.redact("cannot reach amqp://pool:s3cret@\u{301}rabbit:5672/ now")
+        let userinfo = Redaction.text("cannot reach amqp://pool:s3cret@\u{301}rabbit:5672/ now")
         #expect(!userinfo.contains("s3cret"), "\(userinfo)")
-        let query = LogRedaction.redact("connect wss://h/mcp/?token=\u{301}eyJ.abc failed")
+        let query = Redaction.text("connect wss://h/mcp/?token=\u{301}eyJ.abc failed")
         #expect(!query.contains("eyJ.abc"), "\(query)")
-        let bearer = LogRedaction.redact("Authorization: Bearer \u{301}abc.def")
+        let bearer = Redaction.text("Authorization: Bearer \u{301}abc.def")
         #expect(!bearer.contains("abc.def"), "\(bearer)")
     }
 
     @Test func leavesOrdinaryTextAlone() {
         let text = "Found 3 enabled servers in database but missing from Redis - attempting recovery"
-        #expect(LogRedaction.redact(text) == text)
-        #expect(LogRedaction.redact("attempt=3 reason=missing") == "attempt=3 reason=missing")
+        #expect(Redaction.text(text) == text)
+        #expect(Redaction.text("attempt=3 reason=missing") == "attempt=3 reason=missing")
     }
 }
 

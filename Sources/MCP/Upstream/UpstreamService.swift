@@ -1,3 +1,4 @@
+import ClientSupport
 import Foundation
 
 /// The transport an upstream service speaks.
@@ -50,19 +51,8 @@ public struct UpstreamService: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The endpoint without user info, query or fragment: safe for logs and error messages.
-    public var redactedEndpoint: String { Self.redact(endpoint) }
+    public var redactedEndpoint: String { Redaction.addressWithoutQuery(endpoint) }
 
-    static func redact(_ text: String) -> String {
-        guard var components = URLComponents(string: text), components.scheme != nil, components.host != nil else {
-            return "<unparseable endpoint>"
-        }
-        components.user = nil
-        components.password = nil
-        let hadQuery = components.query != nil
-        components.query = nil
-        components.fragment = nil
-        return (components.string ?? "<unparseable endpoint>") + (hadQuery ? "?…" : "")
-    }
 
     public var description: String { "'\(name)' (\(transport) \(redactedEndpoint))" }
 }

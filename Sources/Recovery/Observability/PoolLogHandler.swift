@@ -1,3 +1,4 @@
+import ClientSupport
 import Foundation
 import Logging
 import RecoveryCore
@@ -41,8 +42,8 @@ public struct PoolLogHandler: LogHandler {
     /// One rendered line, newline included.
     static func render(format: LogFormat, timestamp: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
         let time = timestamp.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-        let safeMessage = LogRedaction.redact(message)
-        let pairs = metadata.sorted { $0.key < $1.key }.map { ($0.key, LogRedaction.redact(flatten($0.value))) }
+        let safeMessage = Redaction.text(message)
+        let pairs = metadata.sorted { $0.key < $1.key }.map { ($0.key, Redaction.text(flatten($0.value))) }
         switch format {
         case .text:
             var line = "\(time) \(level) \(label): \(safeMessage)"

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import ClientSupport
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -184,7 +185,7 @@ public final class ProbeServer: @unchecked Sendable {
         }
         guard changed else { return }
         if let detail {
-            logger.warning("probe \(path) fails", metadata: ["detail": "\(LogRedaction.redact(detail))"])
+            logger.warning("probe \(path) fails", metadata: ["detail": "\(Redaction.text(detail))"])
         } else {
             logger.notice("probe \(path) succeeds again")
         }

@@ -1,4 +1,7 @@
-/// Hides secrets in addresses before they reach a log line, a metric, an error or a Redis value.
+import Foundation
+
+/// The one place secrets are hidden before they reach a log line, a metric, an error, a page or a Redis
+/// value: addresses here; libpq connection strings and free text in the extensions beside it.
 public enum Redaction {
     /// What replaces a hidden value.
     public static let mask = "***"
@@ -58,6 +61,79 @@ public enum Redaction {
         }
         if let fragment { out.append(String(fragment)) }
         return out
+    }
+
+    /// Every query value replaced by `***`: `a=1&token=x` becomes `a=***&token=***`; a parameter without
+    /// `=` becomes `***`. For addresses whose every parameter may carry a secret.
+    public static func allQueryValues(_ query: String) -> String {
+        guard !query.isEmpty else { return "" }
+        return query.split(separator: "&", omittingEmptySubsequences: false).map { parameter in
+            if let equals = parameter.firstIndex(of: "=") {
+                return parameter[..<equals] + "=" + mask
+            }
+            return mask
+        }.joined(separator: "&")
+    }
+
+    /// A best-effort redaction of an address that did not parse: no user info, no query, no fragment,
+    /// no control characters, at most 200 characters.
+    public static func unparsedAddress(_ text: String) -> String {
+        var visible = Substring(text)
+        var suffix = ""
+        if let cut = visible.firstIndex(where: { $0 == "?" || $0 == "#" }) {
+            visible = visible[..<cut]
+            suffix = "?" + mask
+        }
+        if let at = visible.lastIndex(of: "@") {
+            let start = visible.range(of: "://").map(\.upperBound) ?? visible.startIndex
+            if start <= at { visible = visible[..<start] + mask + "@" + visible[visible.index(after: at)...] }
+        }
+        let result = String(visible.prefix(200)) + suffix
+        return String(result.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
+    }
+
+    /// An address with no user info, query or fragment (`?…` notes a query was there): for addresses
+    /// whose query may hold secrets under any name, such as an upstream service's.
+    public static func addressWithoutQuery(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.scheme != nil, components.host != nil else {
+            return "<unparseable address>"
+        }
+        components.user = nil
+        components.password = nil
+        let hadQuery = components.query != nil
+        components.query = nil
+        components.fragment = nil
+        return (components.string ?? "<unparseable address>") + (hadQuery ? "?…" : "")
+    }
+
+    /// `text` with every occurrence of a known secret (a password the process holds) replaced by `***`.
+    public static func hiding(_ secret: String?, in text: String) -> String {
+        guard let secret, !secret.isEmpty else { return text }
+        return text.replacingOccurrences(of: secret, with: mask)
+    }
+
+    /// A URL with the password of its user information replaced by `***` (a lone userinfo hidden whole),
+    /// even when the URL is malformed, so that an error can name the URL without leaking the secret.
+    public static func urlPassword(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else {
+            // Not a URL at all: perhaps libpq's keyword form, whose secret keywords are hidden; then show
+            // nothing that could be a secret before an '@'.
+            let text = url.contains("=") ? conninfo(url) : url
+            if let at = text.lastIndex(of: "@") {
+                return "***" + text[at...]
+            }
+            return text
+        }
+        let rest = url[schemeEnd.upperBound...]
+        guard let at = rest.lastIndex(of: "@") else { return url }
+        let userInfo = rest[..<at]
+        let redactedUserInfo: String
+        if let colon = userInfo.firstIndex(of: ":") {
+            redactedUserInfo = userInfo[..<colon] + ":***"
+        } else {
+            redactedUserInfo = "***"
+        }
+        return url[..<schemeEnd.upperBound] + redactedUserInfo + rest[at...]
     }
 
     /// Rewrites the userinfo of `scheme://userinfo@host/path` (query and fragment already removed).
@@ -159,7 +235,7 @@ extension String {
         while index < source.count {
             let byte = source[index]
             if byte == UInt8(ascii: "%"), index + 2 < source.count,
-               let high = hexValue(source[index + 1]), let low = hexValue(source[index + 2]) {
+               let high = hexDigitValue(source[index + 1]), let low = hexDigitValue(source[index + 2]) {
                 bytes.append(high << 4 | low)
                 index += 3
             } else {
@@ -168,14 +244,5 @@ extension String {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-private func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case 0x30...0x39: return byte - 0x30
-    case 0x41...0x46: return byte - 0x41 + 10
-    case 0x61...0x66: return byte - 0x61 + 10
-    default: return nil
     }
 }

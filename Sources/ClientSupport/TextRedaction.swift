@@ -2,12 +2,10 @@
 /// values and authorization header values in free text. Code should not log secrets at all; this catches
 /// what slips through (a peer's error message quoting a URL, say). It reads Unicode scalars, not
 /// characters, so a combining mark after `@`, `?` or `=` cannot hide a separator.
-public enum LogRedaction {
-    static let mask = "***"
-    private static let secretParameters: Set<String> = ["token", "access_token", "apikey", "api_key", "password", "secret", "key"]
+extension Redaction {
 
     /// `text` with every secret it recognises replaced by `***`.
-    public static func redact(_ text: String) -> String {
+    public static func text(_ text: String) -> String {
         guard mayContainSecret(text) else { return text }
         var scalars = Array(text.unicodeScalars)
         scalars = redactUserinfoPasswords(scalars)
@@ -66,7 +64,7 @@ public enum LogRedaction {
                 var name = String.UnicodeScalarView()
                 name.append(contentsOf: text[(j + 1)..<i])
                 let separatorBefore = j < 0 || ["?", "&", " ", ";"].contains(text[j])
-                if separatorBefore, secretParameters.contains(String(name).lowercased()) {
+                if separatorBefore, secretQueryNames.contains(String(name).lowercased()) {
                     var k = i + 1
                     while k < text.count, !["&", " ", "\"", "'", "#", "\n"].contains(text[k]) { k += 1 }
                     if k > i + 1 { output += maskScalars }
