@@ -35,10 +35,12 @@ let package = Package(
         .target(name: "Transport", dependencies: ["WebSocket", "COpenSSL", .product(name: "Logging", package: "swift-log")]),
 
         // MCP: the pure JSON-RPC server side of a Xiaozhi session and the upstream bridge.
-        .target(name: "MCP", dependencies: ["Transport", "ClientSupport", .product(name: "Logging", package: "swift-log")]),
+        // JSON: one JSON value type, its strict parser and writer (numbers kept as their text).
+        .target(name: "JSON"),
+        .target(name: "MCP", dependencies: ["JSON", "Transport", "ClientSupport", .product(name: "Logging", package: "swift-log")]),
 
         // RecoveryCore: pure domain (jobs, results, planner, policies, config); Recovery: the services.
-        .target(name: "RecoveryCore", dependencies: ["ClientSupport"]),
+        .target(name: "RecoveryCore", dependencies: ["ClientSupport", "JSON"]),
         .target(
             name: "Recovery",
             dependencies: [
@@ -89,13 +91,13 @@ let package = Package(
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "ClientSupport"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "ClientSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket"]),
-        .testTarget(name: "MCPTests", dependencies: ["MCP", "Transport"]),
-        .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore", "ClientSupport"]),
+        .testTarget(name: "MCPTests", dependencies: ["MCP", "JSON", "Transport"]),
+        .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore", "ClientSupport", "JSON"]),
         .testTarget(
             name: "ConsoleTests",
             dependencies: ["Console", "Recovery", "RecoveryCore", "Transport", "WebSocket", "AMQPClient", "RedisClient", "PostgresClient", .product(name: "Logging", package: "swift-log")],
             exclude: ["Browser"]),
-        .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "ClientSupport", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "ClientSupport", "JSON", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "XiaozhiSimTests", dependencies: ["XiaozhiSim", "Transport", "WebSocket"]),
         .testTarget(name: "DeploymentTests", dependencies: []),
     ]

@@ -46,7 +46,7 @@ upstream=(
     "$root/Sources/MCP/Upstream/ServerSentEventParser.swift"
     "$root/Sources/MCP/Upstream/ServerSentEventLimitError.swift"
 )
-json=("$root"/Sources/MCP/JSON/*.swift "$root"/Sources/MCP/JSONRPC/*.swift)
+json=("$root"/Sources/MCP/JSONRPC/*.swift)
 core=("$root"/Sources/RecoveryCore/*.swift)
 
 targets=(WebSocketFrame HTTPHead WebSocketURL UpstreamBody JSONRPC PoolMessages Configuration)
@@ -67,9 +67,10 @@ sources_of() {
     esac
     printf '%s\n' "$root"/Tests/Fuzz/Support/*.swift "$root/Tests/Fuzz/$1Fuzz.swift"
 }
-# WebSocket (SHA-1 for the accept value) and RecoveryCore (redaction) import ClientSupport, so that module is
-# built first and linked.
+# WebSocket (SHA-1 for the accept value, redaction) and RecoveryCore (redaction) import ClientSupport, and
+# MCP's JSON-RPC and RecoveryCore (stored states) import JSON, so those modules are built first and linked.
 needs_client_support() { [[ "$1" == WebSocketFrame || "$1" == HTTPHead || "$1" == WebSocketURL || "$1" == PoolMessages || "$1" == Configuration ]]; }
+needs_json() { [[ "$1" == JSONRPC || "$1" == PoolMessages || "$1" == Configuration ]]; }
 
 # Rebuilds `output` only when a source is newer (or the script changed the flags).
 stale() {
@@ -80,27 +81,35 @@ stale() {
     return 1
 }
 
-support="$out/ClientSupport"
-mkdir -p "$support"
-client_support_sources=("$root"/Sources/ClientSupport/*.swift)
-if stale "$support/libClientSupport.a" "${client_support_sources[@]}"; then
-    echo "fuzz: building ClientSupport"
-    "$swiftc" "${flags[@]}" -module-name ClientSupport -emit-module -emit-module-path "$support/ClientSupport.swiftmodule" \
-        -emit-library -static -o "$support/libClientSupport.a" "${client_support_sources[@]}" 2>"$out/logs/ClientSupport.build.log" || {
-        cat "$out/logs/ClientSupport.build.log" >&2
-        exit 2
-    }
-fi
+# Builds one library module the targets link: its static library and its .swiftmodule in $out/<Module>.
+build_module() {
+    local module="$1"; shift
+    local dir="$out/$module"
+    mkdir -p "$dir"
+    if stale "$dir/lib$module.a" "$@"; then
+        echo "fuzz: building $module"
+        "$swiftc" "${flags[@]}" -module-name "$module" -emit-module -emit-module-path "$dir/$module.swiftmodule" \
+            -emit-library -static -o "$dir/lib$module.a" "$@" 2>"$out/logs/$module.build.log" || {
+            cat "$out/logs/$module.build.log" >&2
+            exit 2
+        }
+    fi
+}
+build_module ClientSupport "$root"/Sources/ClientSupport/*.swift
+build_module JSON "$root"/Sources/JSON/*.swift
 
 for target in "${targets[@]}"; do
     mapfile -t sources < <(sources_of "$target")
     binary="$out/bin/$target"
     extra=()
+    sources_for_staleness=("${sources[@]}")
     if needs_client_support "$target"; then
-        extra=(-I "$support" -L "$support" -lClientSupport)
-        sources_for_staleness=("${sources[@]}" "$support/libClientSupport.a")
-    else
-        sources_for_staleness=("${sources[@]}")
+        extra+=(-I "$out/ClientSupport" -L "$out/ClientSupport" -lClientSupport)
+        sources_for_staleness+=("$out/ClientSupport/libClientSupport.a")
+    fi
+    if needs_json "$target"; then
+        extra+=(-I "$out/JSON" -L "$out/JSON" -lJSON)
+        sources_for_staleness+=("$out/JSON/libJSON.a")
     fi
     if stale "$binary" "${sources_for_staleness[@]}"; then
         echo "fuzz: building $target"

@@ -1,5 +1,6 @@
 import ClientSupport
 import Foundation
+import JSON
 
 /// The original platform's `ConnectionStatus`, stored as an integer.
 public enum ConnectionStatus: Int, Sendable, Equatable, Hashable, CaseIterable {
@@ -87,8 +88,8 @@ public struct ConnectionState: Sendable, Equatable, Hashable {
         try decode { () throws(FlatJSONObject.Failure) in try FlatJSONObject.parse(text) }
     }
 
-    private static func decode(fields parse: () throws(FlatJSONObject.Failure) -> [String: JSONScalar]) throws(MessageDecodingError) -> ConnectionState {
-        let fields: [String: JSONScalar]
+    private static func decode(fields parse: () throws(FlatJSONObject.Failure) -> [String: JSONValue]) throws(MessageDecodingError) -> ConnectionState {
+        let fields: [String: JSONValue]
         do {
             fields = try parse()
         } catch .notAnObject {
@@ -107,14 +108,14 @@ public struct ConnectionState: Sendable, Equatable, Hashable {
 
 extension ConnectionState {
     /// Maps the top-level fields of a stored value, tolerantly.
-    init(fields: [String: JSONScalar]) throws(MessageDecodingError) {
+    init(fields: [String: JSONValue]) throws(MessageDecodingError) {
         let kind = MessageKind.connectionState
         // Exact PascalCase names first (the common case); other spellings through a case-insensitive map.
-        var lowercased: [String: JSONScalar]?
-        func field(_ name: String) -> JSONScalar? {
+        var lowercased: [String: JSONValue]?
+        func field(_ name: String) -> JSONValue? {
             if let value = fields[name] { return value == .null ? nil : value }
             if lowercased == nil {
-                var map: [String: JSONScalar] = [:]
+                var map: [String: JSONValue] = [:]
                 for (key, value) in fields { map[key.lowercased()] = value }
                 lowercased = map
             }
@@ -135,7 +136,7 @@ extension ConnectionState {
         }
         func int(_ name: String) throws(MessageDecodingError) -> Int? {
             guard let value = field(name) else { return nil }
-            guard case .integer(let number) = value else { throw .wrongType(kind, field: name, expected: "an integer") }
+            guard let number = value.wholeNumber else { throw .wrongType(kind, field: name, expected: "an integer") }
             return number
         }
 
@@ -144,7 +145,8 @@ extension ConnectionState {
         switch field("Status") {
         case nil:
             throw .missingField(kind, field: "Status")
-        case .integer(let number)?:
+        case .number?:
+            guard let number = field("Status")?.wholeNumber else { throw .wrongType(kind, field: "Status", expected: "an integer") }
             guard let status = ConnectionStatus(rawValue: number) else {
                 throw .invalidValue(kind, field: "Status", value: String(number), expected: "0, 1, 2 or 3")
             }

@@ -1,18 +1,9 @@
 import Foundation
+import JSON
 
-/// A top-level JSON value as the tolerant readers need it: scalars kept, nested objects and arrays
-/// only noted (their content is not needed).
-enum JSONScalar: Equatable, Sendable {
-    case string(String)
-    case integer(Int)
-    case double(Double)
-    case bool(Bool)
-    case null
-    case nested
-}
-
-/// Reads a JSON object into its top-level fields, fast: a hand-written scanner for the common case
-/// (one flat object), with Foundation's parser as the fallback for anything the scanner declines.
+/// Reads a JSON object into its top-level fields, fast: a hand-written scanner for the common case (one
+/// flat object, as every stored state is), with the strict `JSONParser` for anything the scanner declines
+/// (a nested value, say). Both give the same `JSONValue`s.
 enum FlatJSONObject {
     enum Failure: Error, Equatable {
         case notJSON
@@ -20,60 +11,44 @@ enum FlatJSONObject {
     }
 
     /// The object's fields (for a repeated name, the last one wins).
-    static func parse(_ data: Data) throws(Failure) -> [String: JSONScalar] {
+    static func parse(_ data: Data) throws(Failure) -> [String: JSONValue] {
         if let fields = scan(data) { return fields }
-        return try parseWithFoundation(data)
+        return try parseFully(Array(data))
     }
 
     /// The object's fields from text: the scanner reads the string's own UTF-8 storage, and only a text
-    /// it declines is copied for Foundation's parser.
-    static func parse(_ text: String) throws(Failure) -> [String: JSONScalar] {
+    /// it declines is copied for the full parser.
+    static func parse(_ text: String) throws(Failure) -> [String: JSONValue] {
         var text = text
-        if let fields = text.withUTF8({ bytes -> [String: JSONScalar]? in
+        if let fields = text.withUTF8({ bytes -> [String: JSONValue]? in
             var scanner = Scanner(bytes: bytes)
             return scanner.object()
         }) {
             return fields
         }
-        return try parseWithFoundation(Data(text.utf8))
+        return try parseFully(Array(text.utf8))
     }
 
-    /// The hand-written scanner alone: nil when it declines (invalid JSON, not an object, deep nesting).
-    static func scan(_ data: Data) -> [String: JSONScalar]? {
-        data.withUnsafeBytes { raw -> [String: JSONScalar]? in
+    /// The hand-written scanner alone: nil when it declines (invalid JSON, not an object, a nested value).
+    static func scan(_ data: Data) -> [String: JSONValue]? {
+        data.withUnsafeBytes { raw -> [String: JSONValue]? in
             var scanner = Scanner(bytes: raw.bindMemory(to: UInt8.self))
             return scanner.object()
         }
     }
 
-    /// The same result through `JSONSerialization` (the reference the scanner is tested against).
-    static func parseWithFoundation(_ data: Data) throws(Failure) -> [String: JSONScalar] {
-        let object: Any
+    /// The same through the strict parser (the reference the scanner is tested against).
+    static func parseFully(_ bytes: [UInt8]) throws(Failure) -> [String: JSONValue] {
+        let value: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            value = try JSONParser.parse(bytes)
         } catch {
             throw .notJSON
         }
-        guard let dictionary = object as? [String: Any] else { throw .notAnObject }
-        var fields: [String: JSONScalar] = [:]
-        for (name, value) in dictionary {
-            fields[name] = scalar(value)
-        }
+        guard let members = value.objectMembers else { throw .notAnObject }
+        var fields: [String: JSONValue] = [:]
+        for member in members { fields[member.key] = member.value }
         return fields
-    }
-
-    private static func scalar(_ value: Any) -> JSONScalar {
-        if value is NSNull { return .null }
-        if let string = value as? String { return .string(string) }
-        if type(of: value) == Bool.self, let bool = value as? Bool { return .bool(bool) }
-        if let number = value as? NSNumber {
-            // Foundation on Linux hands booleans back as NSNumber of C type `char`.
-            if String(cString: number.objCType) == "c" { return .bool(number.boolValue) }
-            if let int = value as? Int, type(of: value) == Int.self { return .integer(int) }
-            let double = number.doubleValue
-            return double.rounded() == double && abs(double) < 9e15 ? .integer(Int(double)) : .double(double)
-        }
-        return .nested
     }
 
     /// A strict scanner over UTF-8 bytes; nil means "not handled here" (the caller falls back).
@@ -85,10 +60,10 @@ enum FlatJSONObject {
             self.bytes = bytes
         }
 
-        mutating func object() -> [String: JSONScalar]? {
+        mutating func object() -> [String: JSONValue]? {
             skipWhitespace()
             guard consume(UInt8(ascii: "{")) else { return nil }
-            var fields: [String: JSONScalar] = [:]
+            var fields: [String: JSONValue] = [:]
             fields.reserveCapacity(16)
             skipWhitespace()
             if consume(UInt8(ascii: "}")) {
@@ -141,12 +116,11 @@ enum FlatJSONObject {
             return true
         }
 
-        private mutating func value() -> JSONScalar? {
+        private mutating func value() -> JSONValue? {
             guard let byte = peek() else { return nil }
             switch byte {
             case UInt8(ascii: "\""): return string().map { .string($0) }
-            case UInt8(ascii: "{"), UInt8(ascii: "["): return skipNested() ? .nested : nil
-            case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
+                        case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
             case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
             case UInt8(ascii: "n"): return literal("null") ? .null : nil
             case UInt8(ascii: "-"), 0x30...0x39: return number()
@@ -232,7 +206,7 @@ enum FlatJSONObject {
         }
 
         /// A number by the JSON grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-        private mutating func number() -> JSONScalar? {
+        private mutating func number() -> JSONValue? {
             let start = index
             _ = consume(UInt8(ascii: "-"))
             guard let first = peek(), (0x30...0x39).contains(first) else { return nil }
@@ -240,20 +214,14 @@ enum FlatJSONObject {
             if first != 0x30 {
                 while let byte = peek(), (0x30...0x39).contains(byte) { index += 1 }
             }
-            var integral = true
             if consume(UInt8(ascii: ".")) {
-                integral = false
                 guard digits() else { return nil }
             }
             if consume(UInt8(ascii: "e")) || consume(UInt8(ascii: "E")) {
-                integral = false
                 if !consume(UInt8(ascii: "+")) { _ = consume(UInt8(ascii: "-")) }
                 guard digits() else { return nil }
             }
-            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-            if integral, let value = Int(text) { return .integer(value) }
-            guard let value = Double(text), value.isFinite else { return nil }
-            return value.rounded() == value && abs(value) < 9e15 ? .integer(Int(value)) : .double(value)
+            return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
         }
 
         private mutating func digits() -> Bool {
@@ -262,27 +230,16 @@ enum FlatJSONObject {
             return index > start
         }
 
-        /// Skips a nested object or array (strings inside honoured); its content is not validated further.
-        private mutating func skipNested() -> Bool {
-            var depth = 0
-            while index < bytes.count {
-                let byte = bytes[index]
-                switch byte {
-                case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    depth += 1
-                    guard depth <= 64 else { return false }
-                    index += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    depth -= 1
-                    index += 1
-                    if depth == 0 { return true }
-                case UInt8(ascii: "\""):
-                    guard string() != nil else { return false }
-                default:
-                    index += 1
-                }
-            }
-            return false
-        }
+    }
+}
+
+extension JSONValue {
+    /// The number as an `Int` when it is whole (`3`, `3.0`, `3e0`) and within ±9e15, as the tolerant
+    /// readers take it; nil otherwise.
+    var wholeNumber: Int? {
+        guard case .number(let text) = self else { return nil }
+        if let value = Int(text) { return value }
+        guard let value = Double(text), value.isFinite, value.rounded() == value, abs(value) < 9e15 else { return nil }
+        return Int(value)
     }
 }

@@ -1,3 +1,5 @@
+import JSON
+
 /// Fuzzes the JSON parser and the JSON-RPC 2.0 decoding of one message: the text of every Xiaozhi WebSocket
 /// message and every upstream answer goes through them, and the answers the pool sends back are built from
 /// what they decoded (ids echoed verbatim, parse errors described).

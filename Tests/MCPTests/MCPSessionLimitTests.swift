@@ -1,3 +1,4 @@
+import JSON
 import Synchronization
 import Testing
 @testable import MCP

@@ -1,7 +1,8 @@
 import Foundation
+import JSON
 import Testing
-@testable import MCP
 import Transport
+@testable import MCP
 
 /// https upstreams through the bridge's own HTTP client: certificates checked against the system store
 /// plus the configured CA file, and the same bounds as over plain HTTP.

@@ -1,3 +1,5 @@
+import JSON
+
 /// A tool as the Xiaozhi session lists it, with the upstream service that runs it.
 public struct CatalogTool: Sendable, Hashable {
     public var name: String

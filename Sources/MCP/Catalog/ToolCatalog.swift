@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The tools one Xiaozhi endpoint offers: its active bindings' selected tools, one per name,
 /// sorted by name so pages are stable.

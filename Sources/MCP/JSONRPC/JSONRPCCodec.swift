@@ -1,3 +1,5 @@
+import JSON
+
 /// Decodes and encodes JSON-RPC 2.0 messages, one message per text.
 public enum JSONRPCCodec {
     /// Decodes one message; failures carry the JSON-RPC error to answer with.

@@ -1,3 +1,5 @@
+import JSON
+
 /// The error object of a JSON-RPC 2.0 response.
 public struct JSONRPCError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: Int

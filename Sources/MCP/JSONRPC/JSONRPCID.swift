@@ -1,3 +1,5 @@
+import JSON
+
 /// A JSON-RPC request id, opaque: kept as the exact JSON text it arrived as and echoed verbatim.
 public struct JSONRPCID: Sendable, Hashable, CustomStringConvertible {
     /// The id's JSON source text, e.g. `42`, `12345678901234567890123`, `"7"`.

@@ -1,3 +1,5 @@
+import JSON
+
 /// One decoded JSON-RPC 2.0 message.
 public enum JSONRPCMessage: Sendable, Equatable {
     /// A call that expects an answer.

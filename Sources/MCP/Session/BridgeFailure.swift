@@ -1,3 +1,5 @@
+import JSON
+
 /// Why the bridge got no answer from an upstream service. Its message names the service and the
 /// redacted endpoint, never a credential.
 public struct BridgeFailure: Error, Sendable, Hashable, CustomStringConvertible {

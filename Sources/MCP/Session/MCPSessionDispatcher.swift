@@ -1,3 +1,5 @@
+import JSON
+
 /// Settings of the MCP server side of a Xiaozhi session.
 public struct MCPSessionOptions: Sendable, Hashable {
     /// Sent as `serverInfo.name`: the Xiaozhi endpoint's name.

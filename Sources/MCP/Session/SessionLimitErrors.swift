@@ -1,3 +1,5 @@
+import JSON
+
 /// The errors a session answers when a request goes past one of its own bounds. They use the
 /// internal-error code with a `data.kind`, like the bridge's failures, so a client tells them apart
 /// by kind.

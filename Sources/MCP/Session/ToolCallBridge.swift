@@ -1,3 +1,5 @@
+import JSON
+
 /// A `tools/call` to forward to the upstream service that runs the tool.
 public struct ToolCallRequest: Sendable, Hashable {
     public var toolName: String

@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// How the bridge authenticates to an upstream service. Holds secrets: its description is redacted.
 public enum UpstreamAuthentication: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {

@@ -1,5 +1,7 @@
 import Foundation
+import JSON
 import Logging
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

@@ -1,3 +1,4 @@
+import JSON
 import Synchronization
 @testable import MCP
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Synchronization
 @testable import MCP
 

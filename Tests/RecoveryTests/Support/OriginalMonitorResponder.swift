@@ -1,3 +1,4 @@
+import JSON
 import MCP
 
 /// The MCP server side of an original-platform session, reduced to what keeps a Xiaozhi session up:

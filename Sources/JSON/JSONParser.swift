@@ -1,9 +1,9 @@
 /// A strict RFC 8259 parser over UTF-8 bytes that keeps number text and member order.
-enum JSONParser {
+public enum JSONParser {
     /// Nesting deeper than this is rejected rather than risking the stack.
-    static let maximumDepth = 256
+    public static let maximumDepth = 256
 
-    static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> JSONValue in
             var reader = Reader(bytes: buffer)
             reader.skipWhitespace()
@@ -15,15 +15,15 @@ enum JSONParser {
     }
 
     /// A top-level member with the byte range of its value's source text.
-    struct SpannedMember {
-        var key: String
-        var value: JSONValue
-        var range: Range<Int>
+    public struct SpannedMember: Sendable {
+        public var key: String
+        public var value: JSONValue
+        public var range: Range<Int>
     }
 
     /// Parses a text whose top level is an object, keeping each member's value source range;
     /// returns nil members when the top level is valid JSON but not an object.
-    static func parseSpanned(_ bytes: [UInt8]) throws(JSONParseError) -> (members: [SpannedMember]?, value: JSONValue) {
+    public static func parseSpanned(_ bytes: [UInt8]) throws(JSONParseError) -> (members: [SpannedMember]?, value: JSONValue) {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> ([SpannedMember]?, JSONValue) in
             var reader = Reader(bytes: buffer)
             reader.skipWhitespace()

@@ -1,13 +1,13 @@
 /// Writes compact JSON; numbers are written as their kept text.
-enum JSONWriter {
-    static func write(_ value: JSONValue) -> String {
+public enum JSONWriter {
+    public static func write(_ value: JSONValue) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(value, into: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func write(_ value: JSONValue, into out: inout [UInt8]) {
+    public static func write(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -32,7 +32,7 @@ enum JSONWriter {
         }
     }
 
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
             out.append(contentsOf: s.utf8)
@@ -58,7 +58,7 @@ enum JSONWriter {
     }
 
     /// The JSON text of a string (quoted and escaped).
-    static func quoted(_ s: String) -> String {
+    public static func quoted(_ s: String) -> String {
         var out: [UInt8] = []
         writeString(s, into: &out)
         return String(decoding: out, as: UTF8.self)
