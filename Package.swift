@@ -76,7 +76,7 @@ let package = Package(
         .executableTarget(name: "Worker", dependencies: ["Recovery", "PoolCommand", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "XiaozhiSim",
-            dependencies: ["Transport", "WebSocket", "ClientSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]
+            dependencies: ["JSON", "Transport", "WebSocket", "ClientSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "Bench",
@@ -98,7 +98,7 @@ let package = Package(
             dependencies: ["Console", "Recovery", "RecoveryCore", "Transport", "WebSocket", "AMQPClient", "RedisClient", "PostgresClient", .product(name: "Logging", package: "swift-log")],
             exclude: ["Browser"]),
         .testTarget(name: "RecoveryTests", dependencies: ["Recovery", "RecoveryCore", "ClientSupport", "JSON", "Transport", "WebSocket", "RedisClient", "PostgresClient", "AMQPClient", "MCP", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
-        .testTarget(name: "XiaozhiSimTests", dependencies: ["XiaozhiSim", "Transport", "WebSocket"]),
+        .testTarget(name: "XiaozhiSimTests", dependencies: ["XiaozhiSim", "JSON", "Transport", "WebSocket"]),
         .testTarget(name: "DeploymentTests", dependencies: []),
     ]
 )

@@ -1,3 +1,5 @@
+import JSON
+
 /// Faults the simulator injects on demand, to exercise the pool's recovery paths.
 struct FaultSwitches: Sendable, Hashable, Codable {
     /// Stop accepting TCP connections (the listener closes: clients see "connection refused").
@@ -86,7 +88,7 @@ struct FaultSwitches: Sendable, Hashable, Codable {
     /// clears the status; under `tokens`, an object replaces that token's faults, null clears them, and
     /// `tokens: null` clears every token's. Nothing changes when any value is invalid.
     func applying(_ body: JSONValue) throws(InvalidChange) -> FaultSwitches {
-        guard let changes = body.objectValue else { throw InvalidChange("expected a JSON object") }
+        guard let changes = body.objectFields else { throw InvalidChange("expected a JSON object") }
         var result = self
         for key in changes.keys.sorted() where !["refuseNew", "handshakeDelayMilliseconds", "httpStatus", "tokens"].contains(key) {
             throw InvalidChange("unknown field \(key) (known: refuseNew, handshakeDelayMilliseconds, httpStatus, tokens)")
@@ -96,7 +98,7 @@ struct FaultSwitches: Sendable, Hashable, Codable {
             result.refuseNew = flag
         }
         if let value = changes["handshakeDelayMilliseconds"] {
-            guard case .int(let delay) = value, (0...Self.maxDelayMilliseconds).contains(delay) else {
+            guard let delay = value.intValue, (0...Self.maxDelayMilliseconds).contains(delay) else {
                 throw InvalidChange("handshakeDelayMilliseconds must be 0-\(Self.maxDelayMilliseconds)")
             }
             result.handshakeDelayMilliseconds = delay
@@ -104,7 +106,7 @@ struct FaultSwitches: Sendable, Hashable, Codable {
         if let value = changes["httpStatus"] {
             switch value {
             case .null: result.httpStatus = nil
-            case .int(let status) where (200...599).contains(status) && status != 101: result.httpStatus = status
+            case .number where value.intValue.map({ (200...599).contains($0) && $0 != 101 }) == true: result.httpStatus = value.intValue
             default: throw InvalidChange("httpStatus must be an HTTP status 200-599 or null")
             }
         }
@@ -113,7 +115,8 @@ struct FaultSwitches: Sendable, Hashable, Codable {
             break
         case .null:
             result.tokens = [:]
-        case .object(let entries):
+        case .object(let members):
+            let entries = JSONValue.object(members).objectFields ?? [:]
             for tokenId in entries.keys.sorted() {
                 guard Self.isTokenId(tokenId) else {
                     throw InvalidChange("tokens: key \(tokenId) must be a tokenId (12 lowercase hex digits, as in the status)")
@@ -137,19 +140,19 @@ struct FaultSwitches: Sendable, Hashable, Codable {
 
     private static func tokenFaults(_ value: JSONValue, field: String) throws(InvalidChange) -> TokenFaults {
         if value == .null { return TokenFaults() }
-        guard let fields = value.objectValue else { throw InvalidChange("\(field) must be an object or null") }
+        guard let fields = value.objectFields else { throw InvalidChange("\(field) must be an object or null") }
         for key in fields.keys.sorted() where !["handshakeDelayMilliseconds", "closeAfterOpen"].contains(key) {
             throw InvalidChange("\(field).\(key) is not a known field (known: handshakeDelayMilliseconds, closeAfterOpen)")
         }
         var faults = TokenFaults()
         switch fields["handshakeDelayMilliseconds"] {
         case nil, .null: break
-        case .int(let delay) where (0...maxDelayMilliseconds).contains(delay): faults.handshakeDelayMilliseconds = delay
+        case .number(let text) where Int(text).map({ (0...maxDelayMilliseconds).contains($0) }) == true: faults.handshakeDelayMilliseconds = Int(text)
         default: throw InvalidChange("\(field).handshakeDelayMilliseconds must be 0-\(maxDelayMilliseconds) or null")
         }
         switch fields["closeAfterOpen"] {
         case nil, .null: break
-        case .object(let close): faults.closeAfterOpen = try closeAfterOpen(close, field: "\(field).closeAfterOpen")
+        case .object(let members): faults.closeAfterOpen = try closeAfterOpen(JSONValue.object(members).objectFields ?? [:], field: "\(field).closeAfterOpen")
         default: throw InvalidChange("\(field).closeAfterOpen must be an object or null")
         }
         return faults
@@ -159,7 +162,7 @@ struct FaultSwitches: Sendable, Hashable, Codable {
         for key in fields.keys.sorted() where !["code", "reason", "afterMilliseconds"].contains(key) {
             throw InvalidChange("\(field).\(key) is not a known field (known: code, reason, afterMilliseconds)")
         }
-        guard case .int(let code) = fields["code"], (1000...1003).contains(code) || (1007...1014).contains(code) || (3000...4999).contains(code)
+        guard let code = fields["code"]?.intValue, (1000...1003).contains(code) || (1007...1014).contains(code) || (3000...4999).contains(code)
         else {
             throw InvalidChange("\(field).code must be a close code valid on the wire: 1000-1003, 1007-1014 or 3000-4999")
         }
@@ -171,7 +174,7 @@ struct FaultSwitches: Sendable, Hashable, Codable {
         }
         switch fields["afterMilliseconds"] {
         case nil, .null: break
-        case .int(let delay) where (0...maxDelayMilliseconds).contains(delay): close.afterMilliseconds = delay
+        case .number(let text) where Int(text).map({ (0...maxDelayMilliseconds).contains($0) }) == true: close.afterMilliseconds = Int(text)
         default: throw InvalidChange("\(field).afterMilliseconds must be 0-\(maxDelayMilliseconds) or null (after initialize)")
         }
         return close

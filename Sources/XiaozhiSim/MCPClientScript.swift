@@ -1,3 +1,5 @@
+import JSON
+
 /// The MCP client Xiaozhi plays on each session, as a state machine: it speaks first (`initialize` with
 /// protocol version 2024-11-05), then sends `notifications/initialized`, lists the tools following
 /// `nextCursor`, pings every interval, and calls tools on demand. Text in, text out; no I/O.
@@ -25,6 +27,18 @@ struct MCPClientScript: Sendable {
         /// The result (for `tools/call`, the `CallToolResult`) or the error object.
         var body: JSONValue
         var latencyMilliseconds: Int
+
+        /// Equal when their JSON is, member order aside (the status's JSON round trip sorts members).
+        static func == (lhs: Answer, rhs: Answer) -> Bool {
+            lhs.method == rhs.method && lhs.ok == rhs.ok && lhs.latencyMilliseconds == rhs.latencyMilliseconds
+                && lhs.id.isSemanticallyEqual(to: rhs.id) && lhs.body.isSemanticallyEqual(to: rhs.body)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(method)
+            hasher.combine(ok)
+            hasher.combine(latencyMilliseconds)
+        }
     }
 
     private struct PendingRequest: Sendable {
@@ -74,7 +88,7 @@ struct MCPClientScript: Sendable {
 
     /// A text message from the server; returns the messages to send back.
     mutating func receive(_ text: String, now: ContinuousClock.Instant) -> [String] {
-        guard let message = JSONValue.parse(text) else {
+        guard let message = (try? JSONValue(parsing: text)) else {
             recordError("a message that is not JSON")
             return []
         }
@@ -108,7 +122,7 @@ struct MCPClientScript: Sendable {
     // MARK: Handling
 
     private mutating func handle(_ message: JSONValue, now: ContinuousClock.Instant) -> [String] {
-        guard message.objectValue != nil else {
+        guard message.objectFields != nil else {
             recordError("a message that is not a JSON object")
             return []
         }
@@ -188,12 +202,12 @@ struct MCPClientScript: Sendable {
     }
 
     private mutating func request(_ method: String, params: JSONValue?, now: ContinuousClock.Instant) -> (id: JSONValue, text: String) {
-        let id = JSONValue.int(nextID)
+        let id = JSONValue.integer(nextID)
         nextID += 1
         pending[id] = PendingRequest(method: method, sentAt: now)
         var fields: [String: JSONValue] = ["jsonrpc": "2.0", "id": id, "method": .string(method)]
         if let params { fields["params"] = params }
-        return (id, JSONValue.object(fields).jsonText)
+        return (id, JSONValue(fields: fields).jsonText)
     }
 
     private mutating func remember(_ answer: Answer) {
@@ -211,6 +225,6 @@ struct MCPClientScript: Sendable {
     }
 
     static func errorResponse(id: JSONValue, code: Int, message: String) -> String {
-        JSONValue.object(["jsonrpc": "2.0", "id": id, "error": ["code": .int(code), "message": .string(message)]]).jsonText
+        JSONValue.object(["jsonrpc": "2.0", "id": id, "error": ["code": .integer(code), "message": .string(message)]]).jsonText
     }
 }

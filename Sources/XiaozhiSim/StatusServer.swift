@@ -1,3 +1,4 @@
+import JSON
 import Foundation
 import Logging
 import Transport
@@ -73,7 +74,7 @@ final class StatusServer: Sendable {
         case ("GET", "/faults"):
             return (200, Self.json(simulator.faults))
         case ("POST", "/faults"), ("PUT", "/faults"):
-            guard let changes = JSONValue.parse(body) else { return (400, ["error": "expected a JSON object"]) }
+            guard let changes = (try? JSONValue(parsing: body)) else { return (400, ["error": "expected a JSON object"]) }
             let faults: FaultSwitches
             do {
                 faults = try simulator.changeFaults(changes)
@@ -85,9 +86,9 @@ final class StatusServer: Sendable {
             logger.info("fault switches now \(Self.json(faults).jsonText)")
             return (200, Self.json(faults))
         case ("POST", "/faults/drop-all"):
-            return (200, ["dropped": .int(simulator.dropAll())])
+            return (200, ["dropped": .integer(simulator.dropAll())])
         case ("POST", "/faults/drop"):
-            guard let ids = JSONValue.parse(body)?["tokenIds"]?.arrayValue else {
+            guard let ids = (try? JSONValue(parsing: body))?["tokenIds"]?.arrayValue else {
                 return (400, ["error": "expected {\"tokenIds\": [\"<tokenId>\", ...]}"])
             }
             var tokenIds: Set<String> = []
@@ -97,12 +98,12 @@ final class StatusServer: Sendable {
                 }
                 tokenIds.insert(tokenId)
             }
-            return (200, ["dropped": .int(simulator.drop(tokenIds: tokenIds))])
+            return (200, ["dropped": .integer(simulator.drop(tokenIds: tokenIds))])
         case ("POST", "/call"):
-            guard let call = JSONValue.parse(body), let name = call["name"]?.stringValue else {
+            guard let call = (try? JSONValue(parsing: body)), let name = call["name"]?.stringValue else {
                 return (400, ["error": "expected {\"token\" or \"tokenId\", \"name\", \"arguments\"}"])
             }
-            let timeout = Duration.milliseconds(Int64(call["timeoutMilliseconds"].flatMap { if case .int(let ms) = $0 { ms } else { nil } } ?? 10_000))
+            let timeout = Duration.milliseconds(Int64(call["timeoutMilliseconds"]?.intValue ?? 10_000))
             let outcome = await simulator.callTool(
                 token: call["token"]?.stringValue, tokenId: call["tokenId"]?.stringValue, name: name,
                 arguments: call["arguments"] ?? [:], timeout: timeout)
@@ -118,7 +119,7 @@ final class StatusServer: Sendable {
 
     private static func json(_ value: some Encodable) -> JSONValue {
         let encoder = JSONEncoder()
-        guard let data = try? encoder.encode(value), let parsed = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+        guard let data = try? encoder.encode(value), let parsed = try? JSONValue(parsing: Array(data)) else {
             return .null
         }
         return parsed

@@ -1,3 +1,4 @@
+import JSON
 import Foundation
 import Testing
 @testable import XiaozhiSim
@@ -7,11 +8,11 @@ struct MCPClientScriptTests {
     let t0 = ContinuousClock.now
 
     private func json(_ text: String) -> JSONValue {
-        JSONValue.parse(text) ?? .null
+        (try? JSONValue(parsing: text)) ?? .null
     }
 
     private func answer(_ id: Int, _ result: JSONValue) -> String {
-        JSONValue.object(["jsonrpc": "2.0", "id": .int(id), "result": result]).jsonText
+        JSONValue.object(["jsonrpc": "2.0", "id": .integer(id), "result": result]).jsonText
     }
 
     private let initializeResult: JSONValue = [
@@ -91,7 +92,7 @@ struct MCPClientScriptTests {
         #expect(ping[0]["method"] == "ping")
         #expect(script.tick(now: t0 + .seconds(11)).isEmpty)
         #expect(script.pingsSent == 1)
-        guard case .int(let id) = ping[0]["id"] else {
+        guard let id = ping[0]["id"]?.intValue else {
             Issue.record("ping without an integer id")
             return
         }
@@ -114,7 +115,7 @@ struct MCPClientScriptTests {
     func pingAnsweredWrongly() {
         var (script, _) = initialized()
         let ping = script.tick(now: t0 + .seconds(10)).map(json)
-        guard case .int(let id) = ping[0]["id"] else { return }
+        guard let id = ping[0]["id"]?.intValue else { return }
         _ = script.receive(answer(id, ["unexpected": true]), now: t0)
         #expect(script.protocolErrors == ["ping answered with a non-empty result"])
     }

@@ -1,3 +1,4 @@
+import JSON
 import Foundation
 import Logging
 import Testing
@@ -25,7 +26,7 @@ struct SimulatorServerTests {
         for await event in session.events {
             switch event {
             case .message(.text(let text)):
-                guard let message = JSONValue.parse(text), let id = message["id"], let method = message["method"]?.stringValue else { continue }
+                guard let message = (try? JSONValue(parsing: text)), let id = message["id"], let method = message["method"]?.stringValue else { continue }
                 let result: JSONValue
                 switch method {
                 case "initialize":
@@ -226,11 +227,11 @@ struct SimulatorServerTests {
         defer { status.close() }
         let (code, body) = try await httpRequest(port: status.port, "GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(code == 200)
-        #expect(JSONValue.parse(body)?["connectedCount"] == 0)
+        #expect((try? JSONValue(parsing: body))?["connectedCount"] == 0)
         let (countsCode, counts) = try await httpRequest(port: status.port, "GET /counts HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(countsCode == 200)
-        #expect(JSONValue.parse(counts)?["connectedCount"] == 0)
-        #expect(JSONValue.parse(counts)?["sessions"] == nil)
+        #expect((try? JSONValue(parsing: counts))?["connectedCount"] == 0)
+        #expect((try? JSONValue(parsing: counts))?["sessions"] == nil)
         let change = #"{"httpStatus":503,"handshakeDelayMilliseconds":5}"#
         let (changed, _) = try await httpRequest(
             port: status.port, "POST /faults HTTP/1.1\r\nHost: x\r\nContent-Length: \(change.utf8.count)\r\n\r\n\(change)")
@@ -257,9 +258,9 @@ struct SimulatorServerTests {
         let (changed, answer) = try await httpRequest(
             port: status.port, "POST /faults HTTP/1.1\r\nHost: x\r\nContent-Length: \(change.utf8.count)\r\n\r\n\(change)")
         #expect(changed == 200)
-        #expect(JSONValue.parse(answer)?["tokens"]?[revoked]?["closeAfterOpen"]?["code"] == 1008)
+        #expect((try? JSONValue(parsing: answer))?["tokens"]?[revoked]?["closeAfterOpen"]?["code"] == 1008)
         let (_, shown) = try await httpRequest(port: status.port, "GET /faults HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(JSONValue.parse(shown)?["tokens"]?[revoked]?["closeAfterOpen"]?["reason"] == "token revoked")
+        #expect((try? JSONValue(parsing: shown))?["tokens"]?[revoked]?["closeAfterOpen"]?["reason"] == "token revoked")
 
         let host = try SessionHost(threads: 1)
         defer { host.shutdown() }
@@ -271,7 +272,7 @@ struct SimulatorServerTests {
             #expect(info.initiator == .peer)
         }
         let (_, counts) = try await httpRequest(port: status.port, "GET /counts HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(JSONValue.parse(counts)?["closesAfterOpen"] == 2)
+        #expect((try? JSONValue(parsing: counts))?["closesAfterOpen"] == 2)
         #expect(simulator.status().closesAfterOpenByTokenId == [revoked: 2])
         #expect(simulator.status().connectsByTokenId[revoked] == 2)
 
@@ -284,7 +285,7 @@ struct SimulatorServerTests {
         let (dropped, dropAnswer) = try await httpRequest(
             port: status.port, "POST /faults/drop HTTP/1.1\r\nHost: x\r\nContent-Length: \(drop.utf8.count)\r\n\r\n\(drop)")
         #expect(dropped == 200)
-        #expect(JSONValue.parse(dropAnswer)?["dropped"] == 1)
+        #expect((try? JSONValue(parsing: dropAnswer))?["dropped"] == 1)
         #expect(await servedGone.value.code == .goingAway)
         try await Self.waitFor { simulator.status().connectedTokenIds == [fingerprintOf("keep")] }
         #expect(simulator.status().closesAfterOpen == 2)
@@ -293,7 +294,7 @@ struct SimulatorServerTests {
         let (refused, why) = try await httpRequest(
             port: status.port, "POST /faults HTTP/1.1\r\nHost: x\r\nContent-Length: \(bad.utf8.count)\r\n\r\n\(bad)")
         #expect(refused == 400)
-        #expect(JSONValue.parse(why)?["error"]?.stringValue?.contains("tokens.\(revoked).closeAfterOpen.code") == true)
+        #expect((try? JSONValue(parsing: why))?["error"]?.stringValue?.contains("tokens.\(revoked).closeAfterOpen.code") == true)
         let badDrop = #"{"tokenIds": ["gone"]}"#
         let (refusedDrop, _) = try await httpRequest(
             port: status.port, "POST /faults/drop HTTP/1.1\r\nHost: x\r\nContent-Length: \(badDrop.utf8.count)\r\n\r\n\(badDrop)")
