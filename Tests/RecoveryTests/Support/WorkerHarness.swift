@@ -200,7 +200,8 @@ final class InMemoryInbox: WorkerInbox {
     }
 
     private struct State {
-        var consumers: [String: AsyncStream<AMQPDelivery>.Continuation] = [:]
+        var consumers: [String: (tag: String, feed: AsyncStream<AMQPDelivery>.Continuation)] = [:]
+        var nextConsumer = 0
         var waiting: [String: [AMQPDelivery]] = [:]
         var nextTag: UInt64 = 0
         var settlements: [UInt64: [Settlement]] = [:]
@@ -218,9 +219,9 @@ final class InMemoryInbox: WorkerInbox {
             state.nextTag += 1
             let delivery = AMQPDelivery(
                 body: body, properties: AMQPProperties(messageID: messageId), routingKey: queue, redelivered: redelivered,
-                deliveryTag: state.nextTag, consumerTag: "consumer-\(queue)")
+                deliveryTag: state.nextTag, consumerTag: state.consumers[queue]?.tag)
             if state.consumers[queue] == nil { state.waiting[queue, default: []].append(delivery) }
-            return (delivery, state.consumers[queue])
+            return (delivery, state.consumers[queue]?.feed)
         }
         consumer?.yield(delivery)
         return delivery.deliveryTag
@@ -234,17 +235,25 @@ final class InMemoryInbox: WorkerInbox {
 
     func startConsuming(queue: String, exclusive: Bool) async throws -> AMQPConsumer {
         let (stream, continuation) = AsyncStream.makeStream(of: AMQPDelivery.self)
-        let waiting = state.withLock { state in
-            state.consumers[queue] = continuation
+        let (tag, waiting) = state.withLock { state in
+            state.nextConsumer += 1
+            let tag = "consumer-\(state.nextConsumer)"
+            state.consumers[queue] = (tag, continuation)
             defer { state.waiting[queue] = nil }
-            return state.waiting[queue] ?? []
+            return (tag, state.waiting[queue] ?? [])
         }
         for delivery in waiting { continuation.yield(delivery) }
-        return AMQPConsumer(tag: "consumer-\(queue)", queue: queue, deliveries: stream)
+        return AMQPConsumer(tag: tag, queue: queue, deliveries: stream)
     }
 
+    /// Ends the consumer's deliveries; a consumer already cancelled (or replaced) is left alone.
     func cancel(_ consumer: AMQPConsumer) async throws {
-        state.withLock { $0.consumers.removeValue(forKey: consumer.queue) }?.finish()
+        let feed = state.withLock { state -> AsyncStream<AMQPDelivery>.Continuation? in
+            guard let current = state.consumers[consumer.queue], current.tag == consumer.tag else { return nil }
+            state.consumers[consumer.queue] = nil
+            return current.feed
+        }
+        feed?.finish()
     }
 
     func ack(_ delivery: AMQPDelivery) async throws -> AcknowledgementResult {
