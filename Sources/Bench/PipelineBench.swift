@@ -187,7 +187,7 @@ struct PipelinePublishBench: AsyncParsableCommand {
             let jobs = plan.jobs.map { $0.job(jobId: UUID().uuidString.lowercased(), at: now) }
             start = clock.now
             var marked: [RecoveryJob] = []
-            for job in jobs where try await harness.store.markers.markPending(serverId: job.serverId, jobId: job.jobId, ttl: pendingTTL) {
+            for job in jobs where try await harness.store.markers.markPending(endpointId: job.endpointId, jobId: job.jobId, ttl: pendingTTL) {
                 marked.append(job)
             }
             marks.append(clock.now - start)
@@ -197,7 +197,7 @@ struct PipelinePublishBench: AsyncParsableCommand {
             let confirmed = outcomes.filter(\.isConfirmed).count
             guard confirmed == endpoints else { throw ValidationError("\(confirmed) of \(endpoints) publishes confirmed") }
             start = clock.now
-            try await harness.store.markers.recordAttempts(serverIds: marked.map(\.serverId), at: now)
+            try await harness.store.markers.recordAttempts(endpointIds: marked.map(\.endpointId), at: now)
             clocks.append(clock.now - start)
 
             // The pending markers as one pipeline of EVALSHA (a proposal, same script and keys).
@@ -206,7 +206,7 @@ struct PipelinePublishBench: AsyncParsableCommand {
             let ttl = pendingTTL.components.seconds * 1000
             start = clock.now
             let replies = try await harness.redis.pipeline(jobs.map { job in
-                RedisCommand("EVALSHA", arguments: [setPending.sha1, 1, RedisKeys.pending(job.serverId), job.jobId, Int(ttl)])
+                RedisCommand("EVALSHA", arguments: [setPending.sha1, 1, RedisKeys.pending(job.endpointId), job.jobId, Int(ttl)])
             })
             pipelined.append(clock.now - start)
             guard replies.allSatisfy({ $0.integer == 1 }) else { throw ValidationError("pipelined pending markers not all set") }
@@ -305,9 +305,9 @@ final class PipelineHarness: Sendable {
             let token = "bench-token-\(index)"
             leases.append(RedisCommand("SET", arguments: [RedisKeys.lease(id), token, "PX", 3_600_000]))
             states.append((ConnectionState(
-                serverId: id, instanceId: "bench-worker-\(index % 4)", status: .connected,
+                endpointId: id, instanceId: "bench-worker-\(index % 4)", status: .connected,
                 lastConnectedTime: now.addingTimeInterval(-600), lastHeartbeat: now,
-                serverName: "endpoint-\(index)", webSocketEndpoint: "ws://127.0.0.1:9/mcp/?token=bench-\(index)", fence: index), token))
+                endpointName: "endpoint-\(index)", webSocketEndpoint: "ws://127.0.0.1:9/mcp/?token=bench-\(index)", fence: index), token))
             if leases.count >= 5_000 || index == count {
                 let replies = try await redis.pipeline(leases)
                 if let failure = replies.first(where: { $0.errorMessage != nil }) {

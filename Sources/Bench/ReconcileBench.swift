@@ -28,9 +28,9 @@ struct ReconcileBench: AsyncParsableCommand {
                 let id = UUID().uuidString.lowercased()
                 enabled.append(EnabledEndpoint(id: id, name: "endpoint \(index)", updatedAt: now.addingTimeInterval(-86_400)))
                 let state = ConnectionState(
-                    serverId: id, instanceId: "worker-\(index % 16)", status: .connected,
+                    endpointId: id, instanceId: "worker-\(index % 16)", status: .connected,
                     lastConnectedTime: now.addingTimeInterval(-600), lastHeartbeat: now.addingTimeInterval(-5),
-                    serverName: "endpoint \(index)", webSocketEndpoint: "wss://api.xiaozhi.me/mcp/?token=t\(index)", fence: index + 1)
+                    endpointName: "endpoint \(index)", webSocketEndpoint: "wss://api.xiaozhi.me/mcp/?token=t\(index)", fence: index + 1)
                 stored.append((id, state.encoded()))
             }
 

@@ -100,7 +100,7 @@ public final class ConsoleApp: Sendable {
             let report = try await data.endpoints()
             let query = EndpointQuery(items: Self.query(of: request))
             let page = query.apply(to: report.rows).page
-            let latest = try await data.lastResults(serverIds: page.map(\.id))
+            let latest = try await data.lastResults(endpointIds: page.map(\.id))
             return json(ConsoleViews.endpoints(report: report, query: query, lastResults: latest, now: now))
         case .apiEndpoint(let id):
             guard let detail = try await data.endpoint(id: id) else { return reply(404, text: "no endpoint '\(id.escapingControlCharacters)'\n") }
@@ -162,7 +162,7 @@ public final class ConsoleApp: Sendable {
         case "filter":
             let filter = DeadLetterFilter(items: form)
             if filter.isEmpty { return .all }
-            let ids = try await data.deadLetters().filter(filter.matches).compactMap(\.serverId)
+            let ids = try await data.deadLetters().filter(filter.matches).compactMap(\.endpointId)
             return .servers(Set(ids))
         default: return nil
         }

@@ -8,8 +8,8 @@ import RecoveryCore
 public protocol ConsoleDataSource: Sendable {
     /// `scheduler status`: every endpoint with its Redis state, and the cluster's capacity.
     func endpoints() async throws -> EndpointStatusReport
-    /// The latest recorded result of each of `serverIds` that has one.
-    func lastResults(serverIds: [String]) async throws -> [String: RecordedResult]
+    /// The latest recorded result of each of `endpointIds` that has one.
+    func lastResults(endpointIds: [String]) async throws -> [String: RecordedResult]
     /// One endpoint: its row, recent results and bound tools; nil when the row is gone.
     func endpoint(id: String) async throws -> EndpointDetail?
     /// `scheduler workers`.

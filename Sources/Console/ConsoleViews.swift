@@ -122,7 +122,7 @@ public enum ConsoleViews {
         OperatorJSON.render(.object([
             OperatorField("retried", .int(report.retried)), OperatorField("endpoints", .int(report.jobs.count)),
             OperatorField("remaining", .int(report.remaining)), OperatorField("notRemoved", .int(report.notRemoved)),
-            OperatorField("skippedWithoutServer", .int(report.skippedWithoutServer)),
+            OperatorField("skippedWithoutServer", .int(report.skippedWithoutEndpoint)),
             OperatorField("failed", .object(report.failed.sorted { $0.key < $1.key }.map { OperatorField($0.key, .string($0.value)) })),
         ]))
     }

@@ -33,14 +33,14 @@ public final class LiveConsoleData: ConsoleDataSource {
         try await EndpointStatusReader(directory: directory, store: store, parkPeriod: TimeInterval(configuration.parkSeconds)).read()
     }
 
-    public func lastResults(serverIds: [String]) async throws -> [String: RecordedResult] {
-        try await history.latest(serverIds: serverIds)
+    public func lastResults(endpointIds: [String]) async throws -> [String: RecordedResult] {
+        try await history.latest(endpointIds: endpointIds)
     }
 
     public func endpoint(id: String) async throws -> EndpointDetail? {
         guard let record = try await directory.endpoint(id: id) else { return nil }
         let row = EndpointStatusRow(id: record.id, name: record.name, isEnabled: record.isEnabled, isConnected: false, lastConnectedAt: nil, lastDisconnectedAt: nil)
-        let readings = try await store.operatorView.statusReadings(serverIds: [id])
+        let readings = try await store.operatorView.statusReadings(endpointIds: [id])
         let status = EndpointStatus.combine(rows: [row], readings: readings, parkPeriod: TimeInterval(configuration.parkSeconds))[0]
         let catalog = try await directory.catalogRows(endpointId: id)
         let services = Dictionary(catalog.configs.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
@@ -53,7 +53,7 @@ public final class LiveConsoleData: ConsoleDataSource {
         }
         return EndpointDetail(
             status: status, userId: record.userId, updatedAt: record.updatedAt,
-            results: try await history.recent(serverId: id), tools: tools.sorted { ($0.service, $0.name) < ($1.service, $1.name) })
+            results: try await history.recent(endpointId: id), tools: tools.sorted { ($0.service, $0.name) < ($1.service, $1.name) })
     }
 
     /// The names a binding selects (a JSON array of strings as stored).

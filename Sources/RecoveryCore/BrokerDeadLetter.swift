@@ -27,7 +27,7 @@ public struct BrokerDeadLetter: Sendable, Equatable {
         guard !publishedByThePool, let job else { return nil }
         let from = queue.map { " from queue \($0)" } ?? ""
         let result = JobResult(
-            jobId: job.jobId, serverId: job.serverId, outcome: .dead, instanceId: Self.instanceId, attempt: job.attempt,
+            jobId: job.jobId, endpointId: job.endpointId, outcome: .dead, instanceId: Self.instanceId, attempt: job.attempt,
             durationMs: 0, error: JobError(kind: .transient, message: "dead-lettered by the broker (\(reason))\(from)"))
         var disposition = ResultDisposition.of(result, at: now, endpointUpdatedAt: nil, parkPeriod: parkPeriod)
         // A copy read late (the scheduler was down) must not park an endpoint a newer job took over.

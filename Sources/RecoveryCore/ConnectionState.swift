@@ -34,7 +34,7 @@ public struct ConnectionState: Sendable, Equatable, Hashable {
     /// The `Owner` value of states the pool writes.
     public static let poolOwner = "pool"
 
-    public var serverId: String
+    public var endpointId: String
     /// The process holding the session (for the pool: the worker's instance id, the control route).
     public var instanceId: String
     public var status: ConnectionStatus
@@ -42,7 +42,7 @@ public struct ConnectionState: Sendable, Equatable, Hashable {
     public var lastDisconnectedTime: Date?
     public var lastHeartbeat: Date
     public var reconnectAttempts: Int
-    public var serverName: String
+    public var endpointName: String
     /// The endpoint address with its token and userinfo hidden.
     public private(set) var webSocketEndpoint: String
     /// `"pool"` for states written by this pool; nil for the original's.
@@ -52,19 +52,19 @@ public struct ConnectionState: Sendable, Equatable, Hashable {
 
     /// Builds a state; `webSocketEndpoint` is redacted here, so a raw address with its token is safe to pass.
     public init(
-        serverId: String, instanceId: String, status: ConnectionStatus,
+        endpointId: String, instanceId: String, status: ConnectionStatus,
         lastConnectedTime: Date? = nil, lastDisconnectedTime: Date? = nil, lastHeartbeat: Date,
-        reconnectAttempts: Int = 0, serverName: String, webSocketEndpoint: String,
+        reconnectAttempts: Int = 0, endpointName: String, webSocketEndpoint: String,
         owner: String? = ConnectionState.poolOwner, fence: Int? = nil
     ) {
-        self.serverId = serverId
+        self.endpointId = endpointId
         self.instanceId = instanceId
         self.status = status
         self.lastConnectedTime = lastConnectedTime
         self.lastDisconnectedTime = lastDisconnectedTime
         self.lastHeartbeat = lastHeartbeat
         self.reconnectAttempts = reconnectAttempts
-        self.serverName = serverName
+        self.endpointName = endpointName
         self.webSocketEndpoint = Redaction.webSocketAddress(webSocketEndpoint)
         self.owner = owner
         self.fence = fence
@@ -140,7 +140,7 @@ extension ConnectionState {
             return number
         }
 
-        serverId = try string("ServerId") ?? ""
+        endpointId = try string("ServerId") ?? ""
         instanceId = try string("InstanceId") ?? ""
         switch field("Status") {
         case nil:
@@ -166,7 +166,7 @@ extension ConnectionState {
         }
         lastHeartbeat = heartbeat
         reconnectAttempts = try int("ReconnectAttempts") ?? 0
-        serverName = try string("ServerName") ?? ""
+        endpointName = try string("ServerName") ?? ""
         webSocketEndpoint = Redaction.webSocketAddress(try string("WebSocketEndpoint") ?? "")
         owner = try string("Owner")
         fence = try int("Fence")
@@ -176,7 +176,7 @@ extension ConnectionState {
 extension ConnectionState: Encodable {
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: FieldKey.self)
-        try container.encode(serverId, forKey: FieldKey("ServerId"))
+        try container.encode(endpointId, forKey: FieldKey("ServerId"))
         try container.encode(instanceId, forKey: FieldKey("InstanceId"))
         try container.encode(status.rawValue, forKey: FieldKey("Status"))
         if let lastConnectedTime {
@@ -191,7 +191,7 @@ extension ConnectionState: Encodable {
         }
         try container.encode(Timestamp.format(lastHeartbeat), forKey: FieldKey("LastHeartbeat"))
         try container.encode(reconnectAttempts, forKey: FieldKey("ReconnectAttempts"))
-        try container.encode(serverName, forKey: FieldKey("ServerName"))
+        try container.encode(endpointName, forKey: FieldKey("ServerName"))
         try container.encode(webSocketEndpoint, forKey: FieldKey("WebSocketEndpoint"))
         if let owner { try container.encode(owner, forKey: FieldKey("Owner")) }
         if let fence { try container.encode(fence, forKey: FieldKey("Fence")) }

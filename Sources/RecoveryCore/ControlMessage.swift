@@ -17,15 +17,15 @@ public enum StopReason: String, Sendable, Equatable, Hashable, CaseIterable, Cod
 /// `{"command","serverId","instanceId","reason","issuedAt"}`: sent to one worker through its control queue.
 public struct ControlMessage: Sendable, Equatable, Hashable {
     public var command: ControlCommand
-    public var serverId: String
+    public var endpointId: String
     /// The worker addressed; a worker ignores a message meant for another instance.
     public var instanceId: String
     public var reason: StopReason
     public var issuedAt: Date
 
-    public init(command: ControlCommand = .stop, serverId: String, instanceId: String, reason: StopReason, issuedAt: Date) {
+    public init(command: ControlCommand = .stop, endpointId: String, instanceId: String, reason: StopReason, issuedAt: Date) {
         self.command = command
-        self.serverId = serverId
+        self.endpointId = endpointId
         self.instanceId = instanceId
         self.reason = reason
         self.issuedAt = issuedAt
@@ -44,7 +44,7 @@ extension ControlMessage: Codable {
     public init(from decoder: Decoder) throws {
         let fields = try StrictFields(decoder: decoder, kind: .control)
         command = try fields.oneOf(ControlCommand.self, "command")
-        serverId = try fields.identifier("serverId")
+        endpointId = try fields.identifier("serverId")
         instanceId = try fields.identifier("instanceId")
         reason = try fields.oneOf(StopReason.self, "reason")
         issuedAt = try fields.date("issuedAt")
@@ -53,7 +53,7 @@ extension ControlMessage: Codable {
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: FieldKey.self)
         try container.encode(command.rawValue, forKey: FieldKey("command"))
-        try container.encode(serverId, forKey: FieldKey("serverId"))
+        try container.encode(endpointId, forKey: FieldKey("serverId"))
         try container.encode(instanceId, forKey: FieldKey("instanceId"))
         try container.encode(reason.rawValue, forKey: FieldKey("reason"))
         try container.encode(Timestamp.format(issuedAt), forKey: FieldKey("issuedAt"))

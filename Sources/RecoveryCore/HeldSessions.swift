@@ -65,13 +65,13 @@ public struct HeldSessions: Sendable {
     /// How many sessions the index holds.
     public var count: Int { slots.count }
 
-    /// Whether `serverId` is a member (lapsed or not).
-    public func contains(_ serverId: String) -> Bool { slots[serverId] != nil }
+    /// Whether `endpointId` is a member (lapsed or not).
+    public func contains(_ endpointId: String) -> Bool { slots[endpointId] != nil }
 
-    /// Whether the pool holds `serverId`'s session under a lease whose deadline is ahead: a worker wrote
+    /// Whether the pool holds `endpointId`'s session under a lease whose deadline is ahead: a worker wrote
     /// its state (always Connected) under that lease and keeps renewing it, so it counts as live without
     /// reading its keys.
-    public func vouchesFor(_ serverId: String) -> Bool {
-        slots[serverId] != nil && (lapsed.isEmpty || !lapsed.contains(serverId))
+    public func vouchesFor(_ endpointId: String) -> Bool {
+        slots[endpointId] != nil && (lapsed.isEmpty || !lapsed.contains(endpointId))
     }
 }

@@ -314,7 +314,7 @@ public struct JobAttempt: Sendable {
             return Step(nil)
 
         default:
-            preconditionFailure("job attempt of \(job.serverId): \(event) is not expected in \(state)")
+            preconditionFailure("job attempt of \(job.endpointId): \(event) is not expected in \(state)")
         }
     }
 

@@ -17,7 +17,7 @@ public enum JobOutcome: String, Sendable, Equatable, Hashable, CaseIterable, Cod
 /// `{"jobId","serverId","outcome","instanceId","attempt","durationMs","error"}`: published for every job.
 public struct JobResult: Sendable, Equatable, Hashable {
     public var jobId: String
-    public var serverId: String
+    public var endpointId: String
     public var outcome: JobOutcome
     /// The worker that handled the job (and, for `recovered`, holds the session).
     public var instanceId: String
@@ -27,11 +27,11 @@ public struct JobResult: Sendable, Equatable, Hashable {
     public var error: JobError?
 
     public init(
-        jobId: String, serverId: String, outcome: JobOutcome, instanceId: String,
+        jobId: String, endpointId: String, outcome: JobOutcome, instanceId: String,
         attempt: Int, durationMs: Int, error: JobError? = nil
     ) {
         self.jobId = jobId
-        self.serverId = serverId
+        self.endpointId = endpointId
         self.outcome = outcome
         self.instanceId = instanceId
         self.attempt = attempt
@@ -52,7 +52,7 @@ extension JobResult: Codable {
     public init(from decoder: Decoder) throws {
         let fields = try StrictFields(decoder: decoder, kind: .result)
         jobId = try fields.identifier("jobId")
-        serverId = try fields.identifier("serverId")
+        endpointId = try fields.identifier("serverId")
         outcome = try fields.oneOf(JobOutcome.self, "outcome")
         instanceId = try fields.identifier("instanceId")
         attempt = try fields.int("attempt", atLeast: 1)
@@ -67,7 +67,7 @@ extension JobResult: Codable {
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: FieldKey.self)
         try container.encode(jobId, forKey: FieldKey("jobId"))
-        try container.encode(serverId, forKey: FieldKey("serverId"))
+        try container.encode(endpointId, forKey: FieldKey("serverId"))
         try container.encode(outcome.rawValue, forKey: FieldKey("outcome"))
         try container.encode(instanceId, forKey: FieldKey("instanceId"))
         try container.encode(attempt, forKey: FieldKey("attempt"))

@@ -108,14 +108,16 @@ public enum LuaScripts {
         return refused
         """
 
-    /// Deletes the endpoint's state only while the caller holds its lease, unindexes it, and drops it
-    /// from the held-sessions index.
+    /// Ends a session's record in one step, only while the caller holds its lease: deletes the state,
+    /// unindexes it, drops it from the held-sessions index, and releases the lease (so no heartbeat of the
+    /// holder can write the state again after it went).
     /// KEYS[1] lease key, KEYS[2] state key, KEYS[3] `mcp:connections:all`, KEYS[4] held-sessions index,
-    /// KEYS[5] held-sessions version; ARGV[1] owner token, ARGV[2] endpoint id. Reply: 1 deleted, 0 lease not held.
-    public static let deleteStateIfLeaseHeld = """
+    /// KEYS[5] held-sessions version; ARGV[1] owner token, ARGV[2] endpoint id. Reply: 1 released, 0 lease not held.
+    public static let releaseSession = """
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then
           return 0
         end
+        redis.call('DEL', KEYS[1])
         redis.call('DEL', KEYS[2])
         redis.call('SREM', KEYS[3], ARGV[2])
         \(bumpVersion)
@@ -356,7 +358,7 @@ public enum LuaScripts {
         ("forgetLapsedSessions", forgetLapsedSessions),
         ("writeStateIfLeaseHeld", writeStateIfLeaseHeld),
         ("writeStatesIfLeasesHeld", writeStatesIfLeasesHeld),
-        ("deleteStateIfLeaseHeld", deleteStateIfLeaseHeld),
+        ("releaseSession", releaseSession),
         ("deleteStateIfUnchanged", deleteStateIfUnchanged),
         ("removeIndexEntryIfNoState", removeIndexEntryIfNoState),
         ("setPendingMarker", setPendingMarker),

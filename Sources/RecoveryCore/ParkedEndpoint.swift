@@ -4,7 +4,7 @@ import Foundation
 /// retries it, its row's `"UpdatedAt"` changes, or (transient failures only) the park period passes.
 /// Stored as a field of the `mcp:recovery:parked` hash.
 public struct ParkedEndpoint: Sendable, Equatable, Hashable {
-    public var serverId: String
+    public var endpointId: String
     /// The last error's message (never a secret).
     public var reason: String
     public var kind: FailureKind
@@ -15,8 +15,8 @@ public struct ParkedEndpoint: Sendable, Equatable, Hashable {
     /// Nil when unknown: then any `"UpdatedAt"` later than `parkedAt` ends it.
     public var endpointUpdatedAt: Date?
 
-    public init(serverId: String, reason: String, kind: FailureKind, parkedAt: Date, until: Date? = nil, endpointUpdatedAt: Date? = nil) {
-        self.serverId = serverId
+    public init(endpointId: String, reason: String, kind: FailureKind, parkedAt: Date, until: Date? = nil, endpointUpdatedAt: Date? = nil) {
+        self.endpointId = endpointId
         self.reason = reason
         self.kind = kind
         self.parkedAt = parkedAt
@@ -53,7 +53,7 @@ public struct ParkedEndpoint: Sendable, Equatable, Hashable {
 extension ParkedEndpoint: Codable {
     public init(from decoder: Decoder) throws {
         let fields = try StrictFields(decoder: decoder, kind: .parkedEndpoint)
-        serverId = try fields.identifier("serverId")
+        endpointId = try fields.identifier("serverId")
         reason = try fields.string("reason")
         kind = try fields.oneOf(FailureKind.self, "kind")
         parkedAt = try fields.date("parkedAt")
@@ -63,7 +63,7 @@ extension ParkedEndpoint: Codable {
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: FieldKey.self)
-        try container.encode(serverId, forKey: FieldKey("serverId"))
+        try container.encode(endpointId, forKey: FieldKey("serverId"))
         try container.encode(reason, forKey: FieldKey("reason"))
         try container.encode(kind.rawValue, forKey: FieldKey("kind"))
         try container.encode(Timestamp.format(parkedAt), forKey: FieldKey("parkedAt"))

@@ -128,7 +128,7 @@ extension ReconcileInput {
         var parked: [String: ParkedEndpoint] = [:]
         var malformed: [String] = []
         for (id, value) in hash {
-            if let entry = try? ParkedEndpoint.decode(Data(value.utf8)), entry.serverId == id {
+            if let entry = try? ParkedEndpoint.decode(Data(value.utf8)), entry.endpointId == id {
                 parked[id] = entry
             } else {
                 malformed.append(id)

@@ -14,51 +14,51 @@ public enum StaleReason: String, Sendable, Equatable, Hashable, CaseIterable {
 
 /// A job the scheduler should publish (attempt 1).
 public struct PlannedJob: Sendable, Equatable, Hashable {
-    public var serverId: String
-    public var serverName: String
+    public var endpointId: String
+    public var endpointName: String
     /// `missing` or `stale`.
     public var reason: RecoveryReason
     /// Set when `reason` is `stale`.
     public var staleReason: StaleReason?
 
-    public init(serverId: String, serverName: String, reason: RecoveryReason, staleReason: StaleReason? = nil) {
-        self.serverId = serverId
-        self.serverName = serverName
+    public init(endpointId: String, endpointName: String, reason: RecoveryReason, staleReason: StaleReason? = nil) {
+        self.endpointId = endpointId
+        self.endpointName = endpointName
         self.reason = reason
         self.staleReason = staleReason
     }
 
     /// The job message for this plan entry.
     public func job(jobId: String, at date: Date) -> RecoveryJob {
-        RecoveryJob(jobId: jobId, serverId: serverId, reason: reason, attempt: 1, enqueuedAt: date)
+        RecoveryJob(jobId: jobId, endpointId: endpointId, reason: reason, attempt: 1, enqueuedAt: date)
     }
 }
 
 /// A session to close: the endpoint is disabled or deleted; `instanceId` is the worker holding it.
 public struct PlannedStop: Sendable, Equatable, Hashable {
-    public var serverId: String
+    public var endpointId: String
     public var instanceId: String
 
-    public init(serverId: String, instanceId: String) {
-        self.serverId = serverId
+    public init(endpointId: String, instanceId: String) {
+        self.endpointId = endpointId
         self.instanceId = instanceId
     }
 
     /// The control message for this plan entry.
     public func message(at date: Date) -> ControlMessage {
-        ControlMessage(command: .stop, serverId: serverId, instanceId: instanceId, reason: .orphaned, issuedAt: date)
+        ControlMessage(command: .stop, endpointId: endpointId, instanceId: instanceId, reason: .orphaned, issuedAt: date)
     }
 }
 
 /// A state to delete with `LuaScripts.deleteStateIfUnchanged`, passing `storedValue`.
 public struct StaleState: Sendable, Equatable, Hashable {
-    public var serverId: String
+    public var endpointId: String
     public var reason: StaleReason
     /// The exact value read, so a newer write is not deleted.
     public var storedValue: String
 
-    public init(serverId: String, reason: StaleReason, storedValue: String) {
-        self.serverId = serverId
+    public init(endpointId: String, reason: StaleReason, storedValue: String) {
+        self.endpointId = endpointId
         self.reason = reason
         self.storedValue = storedValue
     }
@@ -66,11 +66,11 @@ public struct StaleState: Sendable, Equatable, Hashable {
 
 /// A pending marker and the job id it names (removed only while it still names that job).
 public struct PendingMarker: Sendable, Equatable, Hashable {
-    public var serverId: String
+    public var endpointId: String
     public var jobId: String
 
-    public init(serverId: String, jobId: String) {
-        self.serverId = serverId
+    public init(endpointId: String, jobId: String) {
+        self.endpointId = endpointId
         self.jobId = jobId
     }
 }

@@ -94,7 +94,7 @@ public struct ReconcilePlanner: Sendable {
                 reason = .missing
             case .stale(let why, let raw):
                 report.stale.append(endpoint.id)
-                plan.staleStates.append(StaleState(serverId: endpoint.id, reason: why, storedValue: raw))
+                plan.staleStates.append(StaleState(endpointId: endpoint.id, reason: why, storedValue: raw))
                 reason = .stale
                 staleReason = why
             }
@@ -104,7 +104,7 @@ public struct ReconcilePlanner: Sendable {
                     report.pending.append(endpoint.id)
                     continue
                 }
-                plan.lostPendingMarkers.append(PendingMarker(serverId: endpoint.id, jobId: jobId))
+                plan.lostPendingMarkers.append(PendingMarker(endpointId: endpoint.id, jobId: jobId))
             }
             if checkParked, let parked = input.parked[endpoint.id] {
                 if parked.isActive(now: now, endpointUpdatedAt: endpoint.updatedAt, parkPeriod: policy.parkPeriod) {
@@ -118,7 +118,7 @@ public struct ReconcilePlanner: Sendable {
                 continue
             }
             report.enqueued.append(endpoint.id)
-            plan.jobs.append(PlannedJob(serverId: endpoint.id, serverName: endpoint.name, reason: reason, staleReason: staleReason))
+            plan.jobs.append(PlannedJob(endpointId: endpoint.id, endpointName: endpoint.name, reason: reason, staleReason: staleReason))
         }
 
         // Ids Redis knows that are not enabled: orphans, stale leftovers, dangling index entries.
@@ -129,16 +129,16 @@ public struct ReconcilePlanner: Sendable {
                 if observation.indexed { plan.indexEntriesToRemove.append(id) }
             case .unreadable(let raw):
                 report.stale.append(id)
-                plan.staleStates.append(StaleState(serverId: id, reason: .unreadable, storedValue: raw))
+                plan.staleStates.append(StaleState(endpointId: id, reason: .unreadable, storedValue: raw))
             case .decoded(let state, _):
                 switch liveness(of: observation, now: now) {
                 case .stale(let why, let raw):
                     report.stale.append(id)
-                    plan.staleStates.append(StaleState(serverId: id, reason: why, storedValue: raw))
+                    plan.staleStates.append(StaleState(endpointId: id, reason: why, storedValue: raw))
                 default:
                     report.orphaned.append(id)
                     if state.isWrittenByPool && !state.instanceId.isEmpty {
-                        plan.stops.append(PlannedStop(serverId: id, instanceId: state.instanceId))
+                        plan.stops.append(PlannedStop(endpointId: id, instanceId: state.instanceId))
                     } else {
                         plan.unmanagedOrphans.append(id)
                     }

@@ -78,10 +78,10 @@ public struct ReconcileScope: Sendable {
     /// Whether `endpoints[index]` is vouched for by the index.
     public func isVouchedFor(at index: Int) -> Bool { vouched[index] }
 
-    /// Whether `serverId` is enabled.
-    public func isEnabled(_ serverId: String) -> Bool {
-        if let slot = held.slots[serverId] { return enabledSlots[slot] }
-        return enabledOthers.contains(serverId)
+    /// Whether `endpointId` is enabled.
+    public func isEnabled(_ endpointId: String) -> Bool {
+        if let slot = held.slots[endpointId] { return enabledSlots[slot] }
+        return enabledOthers.contains(endpointId)
     }
 
     /// The ids to read key by key: the enabled ids not vouched for, in their order, then `notEnabled`.

@@ -16,20 +16,20 @@ public enum RecoveryReason: String, Sendable, Equatable, Hashable, CaseIterable,
     case retry
 }
 
-/// `{"jobId","serverId","reason","attempt","enqueuedAt"}`: open endpoint `serverId`'s session.
+/// `{"jobId","serverId","reason","attempt","enqueuedAt"}`: open endpoint `endpointId`'s session.
 public struct RecoveryJob: Sendable, Equatable, Hashable {
     /// Unique per publish; also the AMQP `message_id`.
     public var jobId: String
     /// The endpoint's `"Id"`.
-    public var serverId: String
+    public var endpointId: String
     public var reason: RecoveryReason
     /// 1 for the first attempt; grows by one with each retry.
     public var attempt: Int
     public var enqueuedAt: Date
 
-    public init(jobId: String, serverId: String, reason: RecoveryReason, attempt: Int = 1, enqueuedAt: Date) {
+    public init(jobId: String, endpointId: String, reason: RecoveryReason, attempt: Int = 1, enqueuedAt: Date) {
         self.jobId = jobId
-        self.serverId = serverId
+        self.endpointId = endpointId
         self.reason = reason
         self.attempt = attempt
         self.enqueuedAt = enqueuedAt
@@ -37,7 +37,7 @@ public struct RecoveryJob: Sendable, Equatable, Hashable {
 
     /// The job that retries this one: same endpoint, reason `retry`, the next attempt number.
     public func retried(jobId: String, at date: Date) -> RecoveryJob {
-        RecoveryJob(jobId: jobId, serverId: serverId, reason: .retry, attempt: attempt + 1, enqueuedAt: date)
+        RecoveryJob(jobId: jobId, endpointId: endpointId, reason: .retry, attempt: attempt + 1, enqueuedAt: date)
     }
 
     /// Decodes a job body strictly: any problem is one `MessageDecodingError` naming the field.
@@ -53,7 +53,7 @@ extension RecoveryJob: Codable {
     public init(from decoder: Decoder) throws {
         let fields = try StrictFields(decoder: decoder, kind: .job)
         jobId = try fields.identifier("jobId")
-        serverId = try fields.identifier("serverId")
+        endpointId = try fields.identifier("serverId")
         reason = try fields.oneOf(RecoveryReason.self, "reason")
         attempt = try fields.int("attempt", atLeast: 1)
         enqueuedAt = try fields.date("enqueuedAt")
@@ -62,7 +62,7 @@ extension RecoveryJob: Codable {
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: FieldKey.self)
         try container.encode(jobId, forKey: FieldKey("jobId"))
-        try container.encode(serverId, forKey: FieldKey("serverId"))
+        try container.encode(endpointId, forKey: FieldKey("serverId"))
         try container.encode(reason.rawValue, forKey: FieldKey("reason"))
         try container.encode(attempt, forKey: FieldKey("attempt"))
         try container.encode(Timestamp.format(enqueuedAt), forKey: FieldKey("enqueuedAt"))

@@ -38,7 +38,7 @@ public struct ResultDisposition: Sendable, Equatable {
         case .dead:
             let kind = result.error?.kind ?? .transient
             let park = ParkedEndpoint(
-                serverId: result.serverId, reason: result.error?.message ?? "dead-lettered after attempt \(result.attempt)",
+                endpointId: result.endpointId, reason: result.error?.message ?? "dead-lettered after attempt \(result.attempt)",
                 kind: kind, parkedAt: now, until: kind == .transient ? now.addingTimeInterval(parkPeriod) : nil,
                 endpointUpdatedAt: endpointUpdatedAt)
             return ResultDisposition(clearPending: true, park: park)

@@ -49,7 +49,7 @@ public struct Topology: Sendable, Equatable {
         /// ISO-8601 time of dead-lettering.
         public static let diedAt = "x-recovery-died-at"
         /// The endpoint id (useful when the body is malformed).
-        public static let serverId = "x-recovery-server-id"
+        public static let endpointId = "x-recovery-server-id"
     }
 
     public let prefix: String

@@ -20,19 +20,19 @@ public struct VanishGrace: Sendable {
         var deferred: [String] = []
         var wasLive: Set<String>?
         for job in jobs {
-            if job.reason == .missing, wasLive == nil, vanishedAt[job.serverId] == nil {
+            if job.reason == .missing, wasLive == nil, vanishedAt[job.endpointId] == nil {
                 wasLive = Set(previouslyLive)
             }
-            guard job.reason == .missing, wasLive?.contains(job.serverId) == true || vanishedAt[job.serverId] != nil else {
+            guard job.reason == .missing, wasLive?.contains(job.endpointId) == true || vanishedAt[job.endpointId] != nil else {
                 publish.append(job)
                 continue
             }
-            let since = vanishedAt[job.serverId] ?? now
+            let since = vanishedAt[job.endpointId] ?? now
             if now.timeIntervalSince(since) < grace {
-                vanishedAt[job.serverId] = since
-                deferred.append(job.serverId)
+                vanishedAt[job.endpointId] = since
+                deferred.append(job.endpointId)
             } else {
-                vanishedAt[job.serverId] = nil
+                vanishedAt[job.endpointId] = nil
                 publish.append(job)
             }
         }

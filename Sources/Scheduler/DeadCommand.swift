@@ -102,8 +102,8 @@ struct DeadRetryCommand: AsyncParsableCommand {
         await holder.close()
         await publisher.close()
         print("retried \(counted(report.retried, "dead job")) (\(counted(report.jobs.count, "endpoint")) unparked and queued); \(report.remaining) left in the dead queue")
-        if report.skippedWithoutServer > 0 {
-            print("\(counted(report.skippedWithoutServer, "malformed dead job")) naming no endpoint left in place (purge them)")
+        if report.skippedWithoutEndpoint > 0 {
+            print("\(counted(report.skippedWithoutEndpoint, "malformed dead job")) naming no endpoint left in place (purge them)")
         }
         if report.notRemoved > 0 {
             print("\(counted(report.notRemoved, "dead job")) queued again but not removed from the dead queue (the connection was lost)")

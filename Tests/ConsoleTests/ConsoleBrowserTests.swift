@@ -48,7 +48,7 @@ import Testing
                 [RedisKeys.connectionState($0), RedisKeys.recentResults($0), RedisKeys.pending($0)]
             }
             _ = try? await redis.delete(keys)
-            _ = try? await store.markers.unpark(serverIds: [ids.dead, ids.missing])
+            _ = try? await store.markers.unpark(endpointIds: [ids.dead, ids.missing])
             try? await store.workers.remove(instanceId: workerId)
             for name in topology.queueNames { _ = try? await admin.deleteQueue(name) }
             for exchange in topology.exchanges { try? await admin.deleteExchange(exchange.name) }
@@ -77,13 +77,13 @@ import Testing
             // Redis: one live session, one park, results, a worker, a cycle.
             let now = Date()
             let state = ConnectionState(
-                serverId: ids.connected, instanceId: workerId, status: .connected, lastConnectedTime: now, lastHeartbeat: now,
-                serverName: "kitchen-\(tag)", webSocketEndpoint: "wss://api.xiaozhi.me/mcp/?token=\(Self.endpointSecret)", owner: nil)
+                endpointId: ids.connected, instanceId: workerId, status: .connected, lastConnectedTime: now, lastHeartbeat: now,
+                endpointName: "kitchen-\(tag)", webSocketEndpoint: "wss://api.xiaozhi.me/mcp/?token=\(Self.endpointSecret)", owner: nil)
             try await redis.set(RedisKeys.connectionState(ids.connected), state.encoded())
-            try await store.markers.park(ParkedEndpoint(serverId: ids.dead, reason: "HTTP 401 at the handshake", kind: .permanent, parkedAt: now))
+            try await store.markers.park(ParkedEndpoint(endpointId: ids.dead, reason: "HTTP 401 at the handshake", kind: .permanent, parkedAt: now))
             try await ResultHistory(redis: redis).record([
-                (JobResult(jobId: "j1-\(tag)", serverId: ids.connected, outcome: .recovered, instanceId: workerId, attempt: 1, durationMs: 40), now),
-                (JobResult(jobId: "j2-\(tag)", serverId: ids.dead, outcome: .dead, instanceId: workerId, attempt: 1, durationMs: 12,
+                (JobResult(jobId: "j1-\(tag)", endpointId: ids.connected, outcome: .recovered, instanceId: workerId, attempt: 1, durationMs: 40), now),
+                (JobResult(jobId: "j2-\(tag)", endpointId: ids.dead, outcome: .dead, instanceId: workerId, attempt: 1, durationMs: 12,
                            error: JobError(kind: .permanent, message: "HTTP 401 at the handshake")), now),
             ])
             try await store.workers.record(
@@ -94,8 +94,8 @@ import Testing
             try await TopologyDeclarer.declare(topology, on: admin)
             let bus = JobBus(connection: admin, topology: topology)
             for id in [ids.dead, ids.missing] {
-                let job = RecoveryJob(jobId: UUID().uuidString.lowercased(), serverId: id, reason: .missing, attempt: 6, enqueuedAt: now)
-                try await bus.publishDead(body: Array(job.encoded()), messageId: job.jobId, serverId: id, reason: .exhausted,
+                let job = RecoveryJob(jobId: UUID().uuidString.lowercased(), endpointId: id, reason: .missing, attempt: 6, enqueuedAt: now)
+                try await bus.publishDead(body: Array(job.encoded()), messageId: job.jobId, endpointId: id, reason: .exhausted,
                                           error: JobError(kind: .transient, message: "connection refused"), attempt: 6, at: now)
             }
 
@@ -144,7 +144,7 @@ import Testing
             // The retried letter's job is in the jobs queue, the other letter still dead (the cross-site purge was refused).
             var queued: [String] = []
             while let delivery = try await admin.get(queue: topology.jobsQueue) {
-                if let job = try? RecoveryJob.decode(Data(delivery.body)) { queued.append(job.serverId) }
+                if let job = try? RecoveryJob.decode(Data(delivery.body)) { queued.append(job.endpointId) }
                 try await admin.ack(delivery)
             }
             #expect(queued == [ids.dead])

@@ -28,13 +28,13 @@ final class FakeConsoleData: ConsoleDataSource {
         ], takenAt: now, capacity: ClusterCapacity(workers: 1, slots: 5000, enabled: 3))
     }
 
-    func lastResults(serverIds: [String]) async throws -> [String: RecordedResult] {
+    func lastResults(endpointIds: [String]) async throws -> [String: RecordedResult] {
         try check()
-        return Dictionary(uniqueKeysWithValues: serverIds.map { ($0, result($0)) })
+        return Dictionary(uniqueKeysWithValues: endpointIds.map { ($0, result($0)) })
     }
 
     func result(_ id: String) -> RecordedResult {
-        RecordedResult(result: JobResult(jobId: "j-" + id, serverId: id, outcome: .recovered, instanceId: "w1", attempt: 1, durationMs: 12), receivedAt: now)
+        RecordedResult(result: JobResult(jobId: "j-" + id, endpointId: id, outcome: .recovered, instanceId: "w1", attempt: 1, durationMs: 12), receivedAt: now)
     }
 
     func endpoint(id: String) async throws -> EndpointDetail? {
@@ -60,9 +60,9 @@ final class FakeConsoleData: ConsoleDataSource {
     func deadLetters() async throws -> [DeadLetter] {
         try check()
         return [
-            DeadLetter(job: nil, serverId: "e2", messageId: nil, reason: "permanent", attempts: 1, errorKind: "permanent", lastError: "401", diedAt: now),
-            DeadLetter(job: nil, serverId: "e3", messageId: nil, reason: "exhausted", attempts: 6, errorKind: "transient", lastError: "timed out", diedAt: now),
-            DeadLetter(job: nil, serverId: nil, messageId: nil, reason: "malformed", attempts: nil, errorKind: nil, lastError: nil, diedAt: nil),
+            DeadLetter(job: nil, endpointId: "e2", messageId: nil, reason: "permanent", attempts: 1, errorKind: "permanent", lastError: "401", diedAt: now),
+            DeadLetter(job: nil, endpointId: "e3", messageId: nil, reason: "exhausted", attempts: 6, errorKind: "transient", lastError: "timed out", diedAt: now),
+            DeadLetter(job: nil, endpointId: nil, messageId: nil, reason: "malformed", attempts: nil, errorKind: nil, lastError: nil, diedAt: nil),
         ]
     }
 

@@ -9,13 +9,13 @@ import Testing
 
     @Test func readsTheOriginalsFormat() throws {
         let state = try ConnectionState.decode(original)
-        #expect(state.serverId == "3f1c")
+        #expect(state.endpointId == "3f1c")
         #expect(state.instanceId == "api-7f9:1:9c0d")
         #expect(state.status == .connected)
         #expect(state.lastDisconnectedTime == nil)
         #expect(Timestamp.format(state.lastHeartbeat) == "2026-11-27T00:00:30.500Z")
         #expect(Timestamp.format(try #require(state.lastConnectedTime)) == "2026-11-26T23:59:00.123Z")
-        #expect(state.serverName == "Kitchen")
+        #expect(state.endpointName == "Kitchen")
         #expect(state.owner == nil)
         #expect(state.fence == nil)
         #expect(!state.isWrittenByPool)
@@ -38,7 +38,7 @@ import Testing
     @Test func toleratesStatusNamesAndCamelCase() throws {
         let state = try ConnectionState.decode(#"{"serverId":"a","status":"Failed","lastHeartbeat":"2026-11-27T00:00:30"}"#)
         #expect(state.status == .failed)
-        #expect(state.serverId == "a")
+        #expect(state.endpointId == "a")
     }
 
     @Test func rejectsAStateWithoutHeartbeatOrStatus() {
@@ -58,9 +58,9 @@ import Testing
 
     @Test func writesPascalCaseWithTheOriginalsFieldsAndOurs() throws {
         let state = ConnectionState(
-            serverId: "s1", instanceId: "w1", status: .connected,
+            endpointId: "s1", instanceId: "w1", status: .connected,
             lastConnectedTime: Date(timeIntervalSince1970: 100), lastHeartbeat: Date(timeIntervalSince1970: 130),
-            serverName: "Desk", webSocketEndpoint: "wss://user:pw@api.xiaozhi.me/mcp/?token=SECRET", fence: 12)
+            endpointName: "Desk", webSocketEndpoint: "wss://user:pw@api.xiaozhi.me/mcp/?token=SECRET", fence: 12)
         let text = state.encoded()
         let object = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(Set(object.keys) == [
@@ -80,9 +80,9 @@ import Testing
 
     @Test func roundTrips() throws {
         let state = ConnectionState(
-            serverId: "s1", instanceId: "w1", status: .disconnected, lastConnectedTime: Date(timeIntervalSince1970: 100),
+            endpointId: "s1", instanceId: "w1", status: .disconnected, lastConnectedTime: Date(timeIntervalSince1970: 100),
             lastDisconnectedTime: Date(timeIntervalSince1970: 200), lastHeartbeat: Date(timeIntervalSince1970: 210),
-            reconnectAttempts: 3, serverName: "名字", webSocketEndpoint: "ws://localhost:9000/mcp", fence: 4)
+            reconnectAttempts: 3, endpointName: "名字", webSocketEndpoint: "ws://localhost:9000/mcp", fence: 4)
         #expect(try ConnectionState.decode(state.encoded()) == state)
     }
 
@@ -99,7 +99,7 @@ import Testing
             Issue.record("expected a decoded state")
             return
         }
-        #expect(state.serverId == "3f1c")
+        #expect(state.endpointId == "3f1c")
         #expect(raw == original)
     }
 }

@@ -7,8 +7,8 @@ import Testing
 
     static func state(name: String, heartbeat: Date = connected, fence: Int? = 7) -> ConnectionState {
         ConnectionState(
-            serverId: "00000000-0000-4000-8000-000000000001", instanceId: "vm:1:abcd", status: .connected,
-            lastConnectedTime: connected, lastHeartbeat: heartbeat, serverName: name,
+            endpointId: "00000000-0000-4000-8000-000000000001", instanceId: "vm:1:abcd", status: .connected,
+            lastConnectedTime: connected, lastHeartbeat: heartbeat, endpointName: name,
             webSocketEndpoint: "wss://api.xiaozhi.me/mcp/?token=secret-token", owner: ConnectionState.poolOwner, fence: fence)
     }
 
@@ -23,7 +23,7 @@ import Testing
             let value = template.value(heartbeatAt: at)
             #expect(value == Self.state(name: name, heartbeat: at).encoded())
             let decoded = try ConnectionState.decode(value)
-            #expect(decoded.serverName == name)
+            #expect(decoded.endpointName == name)
             #expect(Timestamp.format(decoded.lastHeartbeat) == Timestamp.format(at))
         }
     }

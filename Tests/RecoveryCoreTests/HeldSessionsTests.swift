@@ -90,14 +90,14 @@ import Testing
         let result = plan([F.endpoint("a"), F.endpoint("b")], held: HeldSessions(members: ["a"], lapsed: []))
         #expect(result.report.live == ["a"])
         #expect(result.report.missing == ["b"])
-        #expect(result.jobs.map(\.serverId) == ["b"])
+        #expect(result.jobs.map(\.endpointId) == ["b"])
     }
 
     @Test func whatWasReadOverridesTheIndex() {
         let stale = F.observed(F.state("a", heartbeatAgo: 500), lease: true)
         let result = plan([F.endpoint("a")], ["a": stale], held: HeldSessions(members: ["a"], lapsed: []))
         #expect(result.report.stale == ["a"])
-        #expect(result.jobs.map(\.serverId) == ["a"])
+        #expect(result.jobs.map(\.endpointId) == ["a"])
     }
 
     @Test func aLapsedMemberIsNotVouchedFor() {
@@ -126,7 +126,7 @@ import Testing
     }
 
     @Test func aVouchedForSessionEndsItsPark() {
-        let parked = ParkedEndpoint(serverId: "a", reason: "401", kind: .permanent, parkedAt: F.now.addingTimeInterval(-10))
+        let parked = ParkedEndpoint(endpointId: "a", reason: "401", kind: .permanent, parkedAt: F.now.addingTimeInterval(-10))
         let result = plan([F.endpoint("a")], held: HeldSessions(members: ["a"], lapsed: []), parked: ["a": parked])
         #expect(result.report.live == ["a"])
         #expect(result.parkedToClear == ["a"])

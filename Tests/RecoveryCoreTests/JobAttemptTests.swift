@@ -9,7 +9,7 @@ import Testing
     static let updatedAt = Date(timeIntervalSince1970: 1_700_000_000)
 
     static func attempt(_ number: Int = 1) -> JobAttempt {
-        let job = RecoveryJob(jobId: "j\(number)", serverId: "42", reason: .missing, attempt: number, enqueuedAt: Date(timeIntervalSince1970: 0))
+        let job = RecoveryJob(jobId: "j\(number)", endpointId: "42", reason: .missing, attempt: number, enqueuedAt: Date(timeIntervalSince1970: 0))
         return JobAttempt(job: job, retryPolicy: policy, connectTimeout: .seconds(10), pendingTtl: .seconds(60))
     }
 
@@ -131,7 +131,7 @@ import Testing
     }
 
     @Test func aLostSessionsFailedAttemptPublishesNoResult() {
-        let job = RecoveryJob(jobId: "lost", serverId: "42", reason: .released, attempt: 1, enqueuedAt: Date(timeIntervalSince1970: 0))
+        let job = RecoveryJob(jobId: "lost", endpointId: "42", reason: .released, attempt: 1, enqueuedAt: Date(timeIntervalSince1970: 0))
         let retry = RetryDecision.retry(nextAttempt: 2, step: 0, delaySeconds: 5)
         var (machine, first) = JobAttempt.failed(job, cause: .connectionReset, decision: retry, retryPolicy: Self.policy, pendingTtl: .seconds(60), endpointUpdatedAt: nil)
         #expect(first.request == .publishRetry(step: 0, pendingTtl: .seconds(65)))

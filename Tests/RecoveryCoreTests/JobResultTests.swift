@@ -13,20 +13,20 @@ import Testing
     }
 
     @Test func encodesNullErrorExplicitly() {
-        let result = JobResult(jobId: "j", serverId: "s", outcome: .recovered, instanceId: "w1", attempt: 1, durationMs: 420)
+        let result = JobResult(jobId: "j", endpointId: "s", outcome: .recovered, instanceId: "w1", attempt: 1, durationMs: 420)
         #expect(String(decoding: result.encoded(), as: UTF8.self)
             == #"{"attempt":1,"durationMs":420,"error":null,"instanceId":"w1","jobId":"j","outcome":"recovered","serverId":"s"}"#)
     }
 
     @Test func encodesTheErrorObject() {
-        let result = JobResult(jobId: "j", serverId: "s", outcome: .dead, instanceId: "w1", attempt: 2, durationMs: 7,
+        let result = JobResult(jobId: "j", endpointId: "s", outcome: .dead, instanceId: "w1", attempt: 2, durationMs: 7,
                                error: JobError(kind: .permanent, message: "WebSocket handshake rejected with HTTP 401"))
         #expect(String(decoding: result.encoded(), as: UTF8.self).contains(#""error":{"kind":"permanent","message":"WebSocket handshake rejected with HTTP 401"}"#))
     }
 
     @Test func roundTripsEveryOutcome() throws {
         for outcome in JobOutcome.allCases {
-            let result = JobResult(jobId: "j", serverId: "s", outcome: outcome, instanceId: "host:1:abc", attempt: 3, durationMs: 0,
+            let result = JobResult(jobId: "j", endpointId: "s", outcome: outcome, instanceId: "host:1:abc", attempt: 3, durationMs: 0,
                                    error: outcome == .retrying ? JobError(kind: .transient, message: "connection refused") : nil)
             #expect(try JobResult.decode(result.encoded()) == result)
         }
@@ -63,7 +63,7 @@ import Testing
 
 @Suite struct ControlMessageTests {
     @Test func roundTripsAStop() throws {
-        let message = ControlMessage(serverId: "s", instanceId: "host:42:abc", reason: .orphaned, issuedAt: Date(timeIntervalSince1970: 10))
+        let message = ControlMessage(endpointId: "s", instanceId: "host:42:abc", reason: .orphaned, issuedAt: Date(timeIntervalSince1970: 10))
         #expect(try ControlMessage.decode(message.encoded()) == message)
         #expect(String(decoding: message.encoded(), as: UTF8.self)
             == #"{"command":"stop","instanceId":"host:42:abc","issuedAt":"1970-01-01T00:00:10.000Z","reason":"orphaned","serverId":"s"}"#)

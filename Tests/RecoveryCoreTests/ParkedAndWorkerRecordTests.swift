@@ -7,10 +7,10 @@ import Testing
     let rowTime = Date(timeIntervalSince1970: 500)
 
     @Test func roundTrips() throws {
-        let parked = ParkedEndpoint(serverId: "s", reason: "connection refused", kind: .transient, parkedAt: parkedAt,
+        let parked = ParkedEndpoint(endpointId: "s", reason: "connection refused", kind: .transient, parkedAt: parkedAt,
                                     until: parkedAt.addingTimeInterval(60), endpointUpdatedAt: rowTime)
         #expect(try ParkedEndpoint.decode(Data(parked.encoded().utf8)) == parked)
-        let bare = ParkedEndpoint(serverId: "s", reason: "HTTP 401", kind: .permanent, parkedAt: parkedAt)
+        let bare = ParkedEndpoint(endpointId: "s", reason: "HTTP 401", kind: .permanent, parkedAt: parkedAt)
         #expect(try ParkedEndpoint.decode(Data(bare.encoded().utf8)) == bare)
     }
 
@@ -21,24 +21,24 @@ import Testing
     }
 
     @Test func transientParkLastsThePeriod() {
-        let parked = ParkedEndpoint(serverId: "s", reason: "r", kind: .transient, parkedAt: parkedAt, endpointUpdatedAt: rowTime)
+        let parked = ParkedEndpoint(endpointId: "s", reason: "r", kind: .transient, parkedAt: parkedAt, endpointUpdatedAt: rowTime)
         #expect(parked.isActive(now: parkedAt.addingTimeInterval(59), endpointUpdatedAt: rowTime, parkPeriod: 60))
         #expect(!parked.isActive(now: parkedAt.addingTimeInterval(60), endpointUpdatedAt: rowTime, parkPeriod: 60))
     }
 
     @Test func permanentParkIgnoresUntilAndThePeriod() {
-        let parked = ParkedEndpoint(serverId: "s", reason: "r", kind: .permanent, parkedAt: parkedAt, until: parkedAt, endpointUpdatedAt: rowTime)
+        let parked = ParkedEndpoint(endpointId: "s", reason: "r", kind: .permanent, parkedAt: parkedAt, until: parkedAt, endpointUpdatedAt: rowTime)
         #expect(parked.isActive(now: parkedAt.addingTimeInterval(1e7), endpointUpdatedAt: rowTime, parkPeriod: 60))
     }
 
     @Test func anyRowChangeEndsThePark() {
-        let parked = ParkedEndpoint(serverId: "s", reason: "r", kind: .permanent, parkedAt: parkedAt, endpointUpdatedAt: rowTime)
+        let parked = ParkedEndpoint(endpointId: "s", reason: "r", kind: .permanent, parkedAt: parkedAt, endpointUpdatedAt: rowTime)
         #expect(!parked.isActive(now: parkedAt, endpointUpdatedAt: rowTime.addingTimeInterval(1), parkPeriod: 60))
         #expect(!parked.isActive(now: parkedAt, endpointUpdatedAt: rowTime.addingTimeInterval(-1), parkPeriod: 60))
     }
 
     @Test func unknownRowTimeKeepsTheParkUntilARowChangeIsVisible() {
-        let parked = ParkedEndpoint(serverId: "s", reason: "r", kind: .permanent, parkedAt: parkedAt)
+        let parked = ParkedEndpoint(endpointId: "s", reason: "r", kind: .permanent, parkedAt: parkedAt)
         #expect(parked.isActive(now: parkedAt, endpointUpdatedAt: nil, parkPeriod: 60))
         #expect(parked.isActive(now: parkedAt, endpointUpdatedAt: parkedAt, parkPeriod: 60))
         #expect(!parked.isActive(now: parkedAt, endpointUpdatedAt: parkedAt.addingTimeInterval(1), parkPeriod: 60))
@@ -70,7 +70,7 @@ import Testing
     @Test func aRowTimeWithMicrosecondsStillMatchesItsStoredMilliseconds() throws {
         let rowTime = Date(timeIntervalSince1970: 1_790_000_000.123456)
         let stored = try ParkedEndpoint.decode(Data(ParkedEndpoint(
-            serverId: "s", reason: "r", kind: .permanent, parkedAt: rowTime, endpointUpdatedAt: rowTime).encoded().utf8))
+            endpointId: "s", reason: "r", kind: .permanent, parkedAt: rowTime, endpointUpdatedAt: rowTime).encoded().utf8))
         #expect(stored.isActive(now: rowTime.addingTimeInterval(5), endpointUpdatedAt: rowTime, parkPeriod: 60))
         #expect(!stored.isActive(now: rowTime.addingTimeInterval(5), endpointUpdatedAt: rowTime.addingTimeInterval(0.002), parkPeriod: 60))
     }

@@ -13,8 +13,8 @@ enum Fixture {
 
     static func state(_ id: String, heartbeatAgo: TimeInterval = 10, status: ConnectionStatus = .connected,
                       pool: Bool = true, instance: String = "worker-1") -> ConnectionState {
-        ConnectionState(serverId: id, instanceId: instance, status: status, lastHeartbeat: now.addingTimeInterval(-heartbeatAgo),
-                        serverName: "name-\(id)", webSocketEndpoint: "wss://x/mcp/?token=t", owner: pool ? ConnectionState.poolOwner : nil,
+        ConnectionState(endpointId: id, instanceId: instance, status: status, lastHeartbeat: now.addingTimeInterval(-heartbeatAgo),
+                        endpointName: "name-\(id)", webSocketEndpoint: "wss://x/mcp/?token=t", owner: pool ? ConnectionState.poolOwner : nil,
                         fence: pool ? 1 : nil)
     }
 
@@ -38,7 +38,7 @@ enum Fixture {
 
     @Test func enabledWithoutStateIsMissingAndEnqueued() {
         let plan = F.plan([F.endpoint("a")])
-        #expect(plan.jobs == [PlannedJob(serverId: "a", serverName: "name-a", reason: .missing)])
+        #expect(plan.jobs == [PlannedJob(endpointId: "a", endpointName: "name-a", reason: .missing)])
         #expect(plan.report.missing == ["a"])
         #expect(plan.report.enqueued == ["a"])
     }
@@ -64,8 +64,8 @@ enum Fixture {
     @Test func poolStateWhoseLeaseIsGoneIsStale() {
         let state = F.state("a")
         let plan = F.plan([F.endpoint("a")], ["a": F.observed(state, lease: false)])
-        #expect(plan.jobs == [PlannedJob(serverId: "a", serverName: "name-a", reason: .stale, staleReason: .leaseLost)])
-        #expect(plan.staleStates == [StaleState(serverId: "a", reason: .leaseLost, storedValue: state.encoded())])
+        #expect(plan.jobs == [PlannedJob(endpointId: "a", endpointName: "name-a", reason: .stale, staleReason: .leaseLost)])
+        #expect(plan.staleStates == [StaleState(endpointId: "a", reason: .leaseLost, storedValue: state.encoded())])
         #expect(plan.report.stale == ["a"])
     }
 
@@ -93,7 +93,7 @@ enum Fixture {
 
     @Test func unreadableStateIsStaleAndDeletedByItsRawValue() {
         let plan = F.plan([F.endpoint("a")], ["a": LiveObservation(state: .unreadable(raw: "{garbage"), leaseHeld: false)])
-        #expect(plan.staleStates == [StaleState(serverId: "a", reason: .unreadable, storedValue: "{garbage")])
+        #expect(plan.staleStates == [StaleState(endpointId: "a", reason: .unreadable, storedValue: "{garbage")])
         #expect(plan.jobs.map(\.reason) == [.stale])
     }
 
@@ -106,7 +106,7 @@ enum Fixture {
 
     @Test func pendingMarkerBlocksEnqueue() {
         let plan = F.plan([F.endpoint("a"), F.endpoint("b")], pending: ["a": "job-a"])
-        #expect(plan.jobs.map(\.serverId) == ["b"])
+        #expect(plan.jobs.map(\.endpointId) == ["b"])
         #expect(plan.report.pending == ["a"])
         #expect(plan.report.missing == ["a", "b"])
         #expect(plan.lostPendingMarkers.isEmpty)
@@ -115,16 +115,16 @@ enum Fixture {
     @Test func aPendingMarkerWhileNoJobWaitsAnywhereIsLostAndTheEndpointQueuedAgain() {
         let plan = F.plan([F.endpoint("a"), F.endpoint("b"), F.endpoint("c")], ["c": F.observed(F.state("c"), lease: true)],
                           pending: ["a": "job-a", "c": "job-c"], jobQueuesIdle: true)
-        #expect(plan.lostPendingMarkers == [PendingMarker(serverId: "a", jobId: "job-a")], "a live endpoint's marker is left to its settling job")
-        #expect(plan.jobs.map(\.serverId) == ["a", "b"])
+        #expect(plan.lostPendingMarkers == [PendingMarker(endpointId: "a", jobId: "job-a")], "a live endpoint's marker is left to its settling job")
+        #expect(plan.jobs.map(\.endpointId) == ["a", "b"])
         #expect(plan.report.pending.isEmpty)
     }
 
     @Test func aLostMarkersEndpointStillKeepsItsCooldownAndPark() {
-        let parked = ParkedEndpoint(serverId: "b", reason: "HTTP 401", kind: .permanent, parkedAt: F.now.addingTimeInterval(-10))
+        let parked = ParkedEndpoint(endpointId: "b", reason: "HTTP 401", kind: .permanent, parkedAt: F.now.addingTimeInterval(-10))
         let plan = F.plan([F.endpoint("a"), F.endpoint("b")], pending: ["a": "job-a", "b": "job-b"], jobQueuesIdle: true,
                           parked: ["b": parked], lastAttempts: ["a": F.now.addingTimeInterval(-5)])
-        #expect(plan.lostPendingMarkers.map(\.serverId) == ["a", "b"])
+        #expect(plan.lostPendingMarkers.map(\.endpointId) == ["a", "b"])
         #expect(plan.jobs.isEmpty)
         #expect(plan.report.coolingDown == ["a"])
         #expect(plan.report.parked == ["b"])
@@ -133,7 +133,7 @@ enum Fixture {
     @Test func pendingMarkerBlocksEnqueueOfStaleButTheStateIsStillDeleted() {
         let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a"), lease: false)], pending: ["a": "job-a"])
         #expect(plan.jobs.isEmpty)
-        #expect(plan.staleStates.map(\.serverId) == ["a"])
+        #expect(plan.staleStates.map(\.endpointId) == ["a"])
     }
 
     @Test func cooldownBlocksEnqueueUntilItElapses() {
@@ -141,11 +141,11 @@ enum Fixture {
         #expect(recent.jobs.isEmpty)
         #expect(recent.report.coolingDown == ["a"])
         let elapsed = F.plan([F.endpoint("a")], lastAttempts: ["a": F.now.addingTimeInterval(-60)])
-        #expect(elapsed.jobs.map(\.serverId) == ["a"])
+        #expect(elapsed.jobs.map(\.endpointId) == ["a"])
     }
 
     @Test func permanentParkBlocksEnqueueEvenAfterTheParkPeriod() {
-        let parked = ParkedEndpoint(serverId: "a", reason: "HTTP 401", kind: .permanent, parkedAt: F.now.addingTimeInterval(-100_000),
+        let parked = ParkedEndpoint(endpointId: "a", reason: "HTTP 401", kind: .permanent, parkedAt: F.now.addingTimeInterval(-100_000),
                                     endpointUpdatedAt: Date(timeIntervalSince1970: 1_000_000_000))
         let plan = F.plan([F.endpoint("a")], parked: ["a": parked])
         #expect(plan.jobs.isEmpty)
@@ -154,50 +154,50 @@ enum Fixture {
     }
 
     @Test func transientParkEndsWhenTheParkPeriodPasses() {
-        let during = ParkedEndpoint(serverId: "a", reason: "refused", kind: .transient, parkedAt: F.now.addingTimeInterval(-3599),
+        let during = ParkedEndpoint(endpointId: "a", reason: "refused", kind: .transient, parkedAt: F.now.addingTimeInterval(-3599),
                                     endpointUpdatedAt: Date(timeIntervalSince1970: 1_000_000_000))
         #expect(F.plan([F.endpoint("a")], parked: ["a": during]).report.parked == ["a"])
         var after = during
         after.parkedAt = F.now.addingTimeInterval(-3600)
         let plan = F.plan([F.endpoint("a")], parked: ["a": after])
-        #expect(plan.jobs.map(\.serverId) == ["a"])
+        #expect(plan.jobs.map(\.endpointId) == ["a"])
         #expect(plan.parkedToClear == ["a"])
     }
 
     @Test func transientParkHonoursAnExplicitUntil() {
-        let parked = ParkedEndpoint(serverId: "a", reason: "refused", kind: .transient, parkedAt: F.now.addingTimeInterval(-10),
+        let parked = ParkedEndpoint(endpointId: "a", reason: "refused", kind: .transient, parkedAt: F.now.addingTimeInterval(-10),
                                     until: F.now.addingTimeInterval(-1), endpointUpdatedAt: Date(timeIntervalSince1970: 1_000_000_000))
         #expect(F.plan([F.endpoint("a")], parked: ["a": parked]).jobs.count == 1)
     }
 
     @Test func rowChangeAfterTheParkEndsIt() {
-        let parked = ParkedEndpoint(serverId: "a", reason: "HTTP 401", kind: .permanent, parkedAt: F.now.addingTimeInterval(-100),
+        let parked = ParkedEndpoint(endpointId: "a", reason: "HTTP 401", kind: .permanent, parkedAt: F.now.addingTimeInterval(-100),
                                     endpointUpdatedAt: Date(timeIntervalSince1970: 1_000_000_000))
         let plan = F.plan([F.endpoint("a", updatedAt: Date(timeIntervalSince1970: 1_000_000_500))], parked: ["a": parked])
-        #expect(plan.jobs.map(\.serverId) == ["a"])
+        #expect(plan.jobs.map(\.endpointId) == ["a"])
         #expect(plan.parkedToClear == ["a"])
     }
 
     @Test func parkWithoutRecordedRowTimeEndsOnlyWhenTheRowIsNewerThanThePark() {
-        let parked = ParkedEndpoint(serverId: "a", reason: "HTTP 403", kind: .permanent, parkedAt: F.now.addingTimeInterval(-100))
+        let parked = ParkedEndpoint(endpointId: "a", reason: "HTTP 403", kind: .permanent, parkedAt: F.now.addingTimeInterval(-100))
         #expect(F.plan([F.endpoint("a", updatedAt: F.now.addingTimeInterval(-200))], parked: ["a": parked]).jobs.isEmpty)
         #expect(F.plan([F.endpoint("a", updatedAt: F.now.addingTimeInterval(-50))], parked: ["a": parked]).jobs.count == 1)
     }
 
     @Test func liveEndpointHasItsParkCleared() {
-        let parked = ParkedEndpoint(serverId: "a", reason: "x", kind: .permanent, parkedAt: F.now)
+        let parked = ParkedEndpoint(endpointId: "a", reason: "x", kind: .permanent, parkedAt: F.now)
         let plan = F.plan([F.endpoint("a")], ["a": F.observed(F.state("a"), lease: true)], parked: ["a": parked])
         #expect(plan.parkedToClear == ["a"])
     }
 
     @Test func parkOfAnEndpointNoLongerEnabledIsCleared() {
-        let parked = ParkedEndpoint(serverId: "gone", reason: "x", kind: .permanent, parkedAt: F.now)
+        let parked = ParkedEndpoint(endpointId: "gone", reason: "x", kind: .permanent, parkedAt: F.now)
         #expect(F.plan([], parked: ["gone": parked]).parkedToClear == ["gone"])
     }
 
     @Test func liveSessionOfADisabledEndpointIsStoppedOnItsWorker() {
         let plan = F.plan([], ["d": F.observed(F.state("d", instance: "worker-9"), lease: true)])
-        #expect(plan.stops == [PlannedStop(serverId: "d", instanceId: "worker-9")])
+        #expect(plan.stops == [PlannedStop(endpointId: "d", instanceId: "worker-9")])
         #expect(plan.report.orphaned == ["d"])
         #expect(plan.jobs.isEmpty)
     }
@@ -212,7 +212,7 @@ enum Fixture {
     @Test func staleStateOfADisabledEndpointIsDeletedNotStopped() {
         let plan = F.plan([], ["d": F.observed(F.state("d"), lease: false)])
         #expect(plan.stops.isEmpty)
-        #expect(plan.staleStates.map(\.serverId) == ["d"])
+        #expect(plan.staleStates.map(\.endpointId) == ["d"])
         #expect(plan.report.stale == ["d"])
         #expect(plan.jobs.isEmpty)
     }
@@ -223,7 +223,7 @@ enum Fixture {
             "z": LiveObservation(state: .absent, leaseHeld: false, indexed: true),
         ])
         #expect(plan.indexEntriesToRemove == ["a", "z"])
-        #expect(plan.jobs.map(\.serverId) == ["a"])
+        #expect(plan.jobs.map(\.endpointId) == ["a"])
     }
 
     @Test func duplicateEnabledRowsArePlannedOnce() {
@@ -233,13 +233,13 @@ enum Fixture {
     }
 
     @Test func plannedJobBecomesAFirstAttemptJob() {
-        let job = PlannedJob(serverId: "a", serverName: "n", reason: .stale, staleReason: .leaseLost).job(jobId: "j", at: F.now)
-        #expect(job == RecoveryJob(jobId: "j", serverId: "a", reason: .stale, attempt: 1, enqueuedAt: F.now))
+        let job = PlannedJob(endpointId: "a", endpointName: "n", reason: .stale, staleReason: .leaseLost).job(jobId: "j", at: F.now)
+        #expect(job == RecoveryJob(jobId: "j", endpointId: "a", reason: .stale, attempt: 1, enqueuedAt: F.now))
     }
 
     @Test func plannedStopBecomesAStopMessage() {
-        let message = PlannedStop(serverId: "a", instanceId: "w").message(at: F.now)
-        #expect(message == ControlMessage(command: .stop, serverId: "a", instanceId: "w", reason: .orphaned, issuedAt: F.now))
+        let message = PlannedStop(endpointId: "a", instanceId: "w").message(at: F.now)
+        #expect(message == ControlMessage(command: .stop, endpointId: "a", instanceId: "w", reason: .orphaned, issuedAt: F.now))
     }
 
     @Test func everyEnabledIdLandsInExactlyOneCategory() {
@@ -267,7 +267,7 @@ enum Fixture {
         #expect(Set(blocked + report.enqueued) == needing)
         #expect(blocked.count + report.enqueued.count == needing.count)
         #expect(report.counts["live"] == 80)
-        #expect(plan.jobs.map(\.serverId) == report.enqueued)
+        #expect(plan.jobs.map(\.endpointId) == report.enqueued)
     }
 
     @Test func reportEncodesCountsAndIds() throws {
@@ -287,7 +287,7 @@ enum Fixture {
 
 @Suite struct ReconcileInputDecodingTests {
     @Test func parkedHashDecodesAndSetsMalformedEntriesApart() {
-        let good = ParkedEndpoint(serverId: "a", reason: "HTTP 401", kind: .permanent, parkedAt: Fixture.now)
+        let good = ParkedEndpoint(endpointId: "a", reason: "HTTP 401", kind: .permanent, parkedAt: Fixture.now)
         let (parked, malformed) = ReconcileInput.decodeParked([
             "a": good.encoded(),
             "b": "{not json",

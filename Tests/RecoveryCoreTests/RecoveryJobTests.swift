@@ -21,14 +21,14 @@ import Testing
     @Test func decodesAValidJob() throws {
         let job = try decode(valid)
         #expect(job.jobId == "j-1")
-        #expect(job.serverId == "0b8f4c1e-1111-2222-3333-444455556666")
+        #expect(job.endpointId == "0b8f4c1e-1111-2222-3333-444455556666")
         #expect(job.reason == .missing)
         #expect(job.attempt == 1)
         #expect(Timestamp.format(job.enqueuedAt) == "2026-11-27T00:01:03.123Z")
     }
 
     @Test func encodesTheContractFieldsWithAnISODate() throws {
-        let job = RecoveryJob(jobId: "j-2", serverId: "s-1", reason: .handoff, attempt: 3,
+        let job = RecoveryJob(jobId: "j-2", endpointId: "s-1", reason: .handoff, attempt: 3,
                               enqueuedAt: Date(timeIntervalSince1970: 1_764_201_663.5))
         let text = String(decoding: job.encoded(), as: UTF8.self)
         #expect(text == #"{"attempt":3,"enqueuedAt":"2025-11-27T00:01:03.500Z","jobId":"j-2","reason":"handoff","serverId":"s-1"}"#)
@@ -36,7 +36,7 @@ import Testing
 
     @Test func roundTrips() throws {
         for reason in RecoveryReason.allCases {
-            let job = RecoveryJob(jobId: "j", serverId: "s", reason: reason, attempt: 2, enqueuedAt: Date(timeIntervalSince1970: 1000.25))
+            let job = RecoveryJob(jobId: "j", endpointId: "s", reason: reason, attempt: 2, enqueuedAt: Date(timeIntervalSince1970: 1000.25))
             #expect(try RecoveryJob.decode(job.encoded()) == job)
         }
     }
@@ -52,9 +52,9 @@ import Testing
     }
 
     @Test func retriedJobHasTheNextAttemptAndReasonRetry() {
-        let job = RecoveryJob(jobId: "j1", serverId: "s", reason: .missing, attempt: 2, enqueuedAt: Date(timeIntervalSince1970: 0))
+        let job = RecoveryJob(jobId: "j1", endpointId: "s", reason: .missing, attempt: 2, enqueuedAt: Date(timeIntervalSince1970: 0))
         let next = job.retried(jobId: "j2", at: Date(timeIntervalSince1970: 5))
-        #expect(next == RecoveryJob(jobId: "j2", serverId: "s", reason: .retry, attempt: 3, enqueuedAt: Date(timeIntervalSince1970: 5)))
+        #expect(next == RecoveryJob(jobId: "j2", endpointId: "s", reason: .retry, attempt: 3, enqueuedAt: Date(timeIntervalSince1970: 5)))
     }
 
     @Test func notJSONIsOneError() {

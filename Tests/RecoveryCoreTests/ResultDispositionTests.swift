@@ -7,7 +7,7 @@ import Testing
     let row = Date(timeIntervalSince1970: 100)
 
     func result(_ outcome: JobOutcome, _ error: JobError? = nil) -> JobResult {
-        JobResult(jobId: "j", serverId: "s", outcome: outcome, instanceId: "w", attempt: 4, durationMs: 12, error: error)
+        JobResult(jobId: "j", endpointId: "s", outcome: outcome, instanceId: "w", attempt: 4, durationMs: 12, error: error)
     }
 
     func disposition(_ result: JobResult) -> ResultDisposition {
@@ -29,7 +29,7 @@ import Testing
 
     @Test func deadAfterPermanentFailureParksWithoutEnd() throws {
         let park = try #require(disposition(result(.dead, JobError(kind: .permanent, message: "HTTP 401"))).park)
-        #expect(park == ParkedEndpoint(serverId: "s", reason: "HTTP 401", kind: .permanent, parkedAt: now, until: nil, endpointUpdatedAt: row))
+        #expect(park == ParkedEndpoint(endpointId: "s", reason: "HTTP 401", kind: .permanent, parkedAt: now, until: nil, endpointUpdatedAt: row))
     }
 
     @Test func deadAfterTransientFailuresParksForThePeriod() throws {

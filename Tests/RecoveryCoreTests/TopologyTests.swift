@@ -128,7 +128,7 @@ import Testing
     }
 
     @Test func leaseScriptsCompareTheTokenBeforeActing() {
-        for source in [LuaScripts.releaseLease, LuaScripts.writeStateIfLeaseHeld, LuaScripts.deleteStateIfLeaseHeld] {
+        for source in [LuaScripts.releaseLease, LuaScripts.writeStateIfLeaseHeld, LuaScripts.releaseSession] {
             #expect(source.contains("redis.call('GET', KEYS[1])"))
             #expect(source.contains("ARGV[1]"))
         }

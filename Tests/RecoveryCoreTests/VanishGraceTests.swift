@@ -7,18 +7,18 @@ import RecoveryCore
 @Suite struct VanishGraceTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
-    func missing(_ id: String) -> PlannedJob { PlannedJob(serverId: id, serverName: id, reason: .missing) }
+    func missing(_ id: String) -> PlannedJob { PlannedJob(endpointId: id, endpointName: id, reason: .missing) }
 
     @Test func aVanishedEndpointIsHeldBackUntilTheGraceEnds() {
         var grace = VanishGrace(grace: 5)
         _ = grace.filter([], live: ["a", "b"], now: start)
         // "a" vanished; "c" was never live.
         var (publish, deferred) = grace.filter([missing("a"), missing("c")], live: ["b"], now: start.addingTimeInterval(2))
-        #expect(publish.map(\.serverId) == ["c"] && deferred == ["a"])
+        #expect(publish.map(\.endpointId) == ["c"] && deferred == ["a"])
         (publish, deferred) = grace.filter([missing("a")], live: ["b"], now: start.addingTimeInterval(6))
-        #expect(publish.map(\.serverId) == [] && deferred == ["a"])
+        #expect(publish.map(\.endpointId) == [] && deferred == ["a"])
         (publish, deferred) = grace.filter([missing("a")], live: ["b"], now: start.addingTimeInterval(7.5))
-        #expect(publish.map(\.serverId) == ["a"] && deferred.isEmpty)
+        #expect(publish.map(\.endpointId) == ["a"] && deferred.isEmpty)
     }
 
     @Test func anEndpointLiveAgainStartsAFreshGrace() {
@@ -34,7 +34,7 @@ import RecoveryCore
     @Test func staleJobsAreNeverHeldBack() {
         var grace = VanishGrace(grace: 5)
         _ = grace.filter([], live: ["a"], now: start)
-        let stale = PlannedJob(serverId: "a", serverName: "a", reason: .stale, staleReason: .heartbeatExpired)
+        let stale = PlannedJob(endpointId: "a", endpointName: "a", reason: .stale, staleReason: .heartbeatExpired)
         #expect(grace.filter([stale], live: [], now: start.addingTimeInterval(1)).publish == [stale])
     }
 

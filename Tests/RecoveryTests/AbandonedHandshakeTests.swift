@@ -17,16 +17,16 @@ struct AbandonedHandshakeTests {
         let silent = try FaultProxy(targetHost: "127.0.0.1", targetPort: cluster.simulatorPort)
         silent.set(.blackhole)
         do {
-            let serverId = PoolCluster.endpointId(1)
+            let endpointId = PoolCluster.endpointId(1)
             try await cluster.seedEndpoints(1...1)
             _ = try await cluster.postgres.execute(
                 "UPDATE \(cluster.schema.endpoints) SET \"Address\" = $2 WHERE \"Id\" = $1",
-                [.text(serverId), .text("ws://127.0.0.1:\(silent.port)/mcp/?token=token-1")])
+                [.text(endpointId), .text("ws://127.0.0.1:\(silent.port)/mcp/?token=token-1")])
             try cluster.startScheduler()
             let worker = try cluster.startWorker()
 
             // The hold shows in Redis: the lease is set to lapse a connect timeout on, beyond its usual TTL.
-            let leaseKey = RedisKeys.lease(serverId)
+            let leaseKey = RedisKeys.lease(endpointId)
             let holding = try await eventually(timeout: .seconds(60), every: .milliseconds(100)) {
                 Int(try await cluster.redis.send("PTTL", leaseKey).integer ?? 0) > Int(FaultScenario.leaseTTL.components.seconds) * 1000 + 500
             }

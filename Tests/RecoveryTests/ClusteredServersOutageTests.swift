@@ -13,11 +13,11 @@ struct ClusteredServersOutageTests {
     @Test func aLeaseTheReplicaAcknowledgedIsTakenAndOneAskingForMoreReplicasIsNot() async throws {
         try await FaultScenario.withCluster(servers: .clustered) { cluster in
             let one = RedisPoolState(redis: cluster.redis, acquireReplicas: 1)
-            let acquired = try await one.leases.acquire(serverId: "wait-1", token: "a", ttl: .seconds(10), foreignHeartbeatTimeout: nil)
+            let acquired = try await one.leases.acquire(endpointId: "wait-1", token: "a", ttl: .seconds(10), foreignHeartbeatTimeout: nil)
             #expect(acquired.fence != nil)
             let two = RedisPoolState(redis: cluster.redis, acquireReplicas: 2, acquireReplicaTimeout: .milliseconds(50))
             await #expect(throws: RedisStateError.self) {
-                _ = try await two.leases.acquire(serverId: "wait-2", token: "a", ttl: .seconds(10), foreignHeartbeatTimeout: nil)
+                _ = try await two.leases.acquire(endpointId: "wait-2", token: "a", ttl: .seconds(10), foreignHeartbeatTimeout: nil)
             }
             #expect(try await cluster.redis.get(RedisKeys.lease("wait-2")) == nil)
         }

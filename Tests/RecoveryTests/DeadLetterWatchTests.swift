@@ -25,13 +25,13 @@ import Testing
             let bus = JobBus(connection: declared.connection, topology: topology)
             // Broker-dead-lettered: its delivery returned once with a limit of 0.
             let lost = operationsJob(attempt: 2)
-            #expect(try await store.markers.markPending(serverId: lost.serverId, jobId: lost.jobId, ttl: .seconds(600)))
+            #expect(try await store.markers.markPending(endpointId: lost.endpointId, jobId: lost.jobId, ttl: .seconds(600)))
             // Superseded: its marker names a newer job by the time the copy is read.
             let superseded = operationsJob()
-            #expect(try await store.markers.markPending(serverId: superseded.serverId, jobId: "newer-job", ttl: .seconds(600)))
+            #expect(try await store.markers.markPending(endpointId: superseded.endpointId, jobId: "newer-job", ttl: .seconds(600)))
             // Published dead by the pool: settled by its worker already.
             let published = operationsJob()
-            #expect(try await store.markers.markPending(serverId: published.serverId, jobId: published.jobId, ttl: .seconds(600)))
+            #expect(try await store.markers.markPending(endpointId: published.endpointId, jobId: published.jobId, ttl: .seconds(600)))
             for job in [lost, superseded] {
                 try await bus.publish(job: job)
                 let delivery = try #require(try await declared.connection.get(queue: topology.jobsQueue))
@@ -45,21 +45,21 @@ import Testing
             #expect(settled.outcome == .dead && settled.instanceId == BrokerDeadLetter.instanceId && settled.attempt == 2)
             #expect(settled.error?.message == "dead-lettered by the broker (delivery_limit) from queue \(topology.jobsQueue)")
             let parks = try await store.markers.parkedEndpoints()
-            #expect(parks[lost.serverId]?.kind == .transient)
-            #expect(parks[superseded.serverId] == nil && parks[published.serverId] == nil)
+            #expect(parks[lost.endpointId]?.kind == .transient)
+            #expect(parks[superseded.endpointId] == nil && parks[published.endpointId] == nil)
             var cache = HeldSessionsCache()
-            let ids = [lost, superseded, published].map { EnabledEndpoint(id: $0.serverId, name: "n", updatedAt: nil) }
+            let ids = [lost, superseded, published].map { EnabledEndpoint(id: $0.endpointId, name: "n", updatedAt: nil) }
             // Every copy read: the watch queue drains, and the operator's letters all stay.
             _ = try await operationsPoll { try await declared.ready(topology.deadWatchQueue) == 0 ? true : nil }
             let pending = try await store.reconcile.observe(enabled: ids, cache: &cache, fullRead: true).pending
-            #expect(pending[lost.serverId] == nil)
-            #expect(pending[superseded.serverId] == "newer-job")
-            #expect(pending[published.serverId] == published.jobId, "a letter the pool published was settled again")
+            #expect(pending[lost.endpointId] == nil)
+            #expect(pending[superseded.endpointId] == "newer-job")
+            #expect(pending[published.endpointId] == published.jobId, "a letter the pool published was settled again")
             // Both jobs the broker dead-lettered died (the letters say so too); the pool's own letter was reported by its worker.
             #expect(Set(recorded.withLock { $0.map(\.jobId) }) == [lost.jobId, superseded.jobId])
             #expect(try await declared.ready(topology.deadQueue) == 3)
-            try await store.markers.unpark(serverIds: [lost.serverId])
-            try await store.markers.clearPending(serverIds: [superseded.serverId, published.serverId])
+            try await store.markers.unpark(endpointIds: [lost.endpointId])
+            try await store.markers.clearPending(endpointIds: [superseded.endpointId, published.endpointId])
         } catch {
             running.cancel()
             await watcher.close()

@@ -192,7 +192,7 @@ struct EndToEndTests {
             let states = try await cluster.connectedStates()
             for index in 1...10 {
                 #expect(states[PoolCluster.endpointId(index)] == nil)
-                #expect(try await cluster.store.states.read(serverId: PoolCluster.endpointId(index)) == .absent)
+                #expect(try await cluster.store.states.read(endpointId: PoolCluster.endpointId(index)) == .absent)
             }
             let rows = try await cluster.postgres.query(
                 "SELECT count(*) FROM \(cluster.schema.endpoints) WHERE NOT \"IsEnabled\" AND NOT \"IsConnected\" AND \"LastDisconnectedAt\" IS NOT NULL")

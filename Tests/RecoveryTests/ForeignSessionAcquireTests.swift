@@ -25,7 +25,7 @@ import Testing
     }
 
     private func acquire(_ id: String) async throws -> LeaseAcquisition {
-        try await store.leases.acquire(serverId: id, token: "pool-token", ttl: .seconds(10), foreignHeartbeatTimeout: timeout)
+        try await store.leases.acquire(endpointId: id, token: "pool-token", ttl: .seconds(10), foreignHeartbeatTimeout: timeout)
     }
 
     private func iso(_ date: Date) -> String { Timestamp.format(date) }
@@ -87,7 +87,7 @@ import Testing
 
     @Test func thePoolsOwnFreshStateDoesNotRefuse() async throws {
         let id = newId()
-        let state = ConnectionState(serverId: id, instanceId: "worker-a", status: .connected, lastHeartbeat: Date(), serverName: "n", webSocketEndpoint: "wss://h/mcp/")
+        let state = ConnectionState(endpointId: id, instanceId: "worker-a", status: .connected, lastHeartbeat: Date(), endpointName: "n", webSocketEndpoint: "wss://h/mcp/")
         _ = try await redis.send("SET", RedisKeys.connectionState(id), state.encoded())
         #expect(try await acquire(id).fence != nil)
     }
@@ -104,7 +104,7 @@ import Testing
     @Test func withoutTheTimeoutTheStateIsNotLookedAt() async throws {
         let id = newId()
         try await writeForeignState(id, status: "0", heartbeat: iso(Date()))
-        #expect(try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(10)) == 1)
+        #expect(try await store.leases.acquire(endpointId: id, token: "t", ttl: .seconds(10)) == 1)
     }
 
     @Test func aLeaseTakenAgainAfterALapseIsRefusedOverTheOriginalsSession() async throws {

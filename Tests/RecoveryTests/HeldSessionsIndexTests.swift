@@ -17,7 +17,7 @@ import Testing
     private func newId() -> String { "held-" + UUID().uuidString.lowercased() }
 
     private func state(_ id: String) -> ConnectionState {
-        ConnectionState(serverId: id, instanceId: "worker-a", status: .connected, lastHeartbeat: Date(), serverName: "n", webSocketEndpoint: "ws://h/mcp/")
+        ConnectionState(endpointId: id, instanceId: "worker-a", status: .connected, lastHeartbeat: Date(), endpointName: "n", webSocketEndpoint: "ws://h/mcp/")
     }
 
     /// The member's score (its lease deadline, server milliseconds), nil when not a member.
@@ -37,7 +37,7 @@ import Testing
 
     @Test func aStateWriteJoinsTheIndexWithItsLeaseDeadline() async throws {
         let id = newId()
-        _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(30))
+        _ = try await store.leases.acquire(endpointId: id, token: "t", ttl: .seconds(30))
         #expect(try await deadline(id) == nil)
         let before = try await serverMilliseconds()
         #expect(try await store.states.write(state(id), token: "t"))
@@ -54,8 +54,8 @@ import Testing
 
     @Test func renewalMovesTheDeadlineButNeverAddsALeaseWithoutState() async throws {
         let withState = newId(), connecting = newId()
-        _ = try await store.leases.acquire(serverId: withState, token: "a", ttl: .seconds(5))
-        _ = try await store.leases.acquire(serverId: connecting, token: "b", ttl: .seconds(5))
+        _ = try await store.leases.acquire(endpointId: withState, token: "a", ttl: .seconds(5))
+        _ = try await store.leases.acquire(endpointId: connecting, token: "b", ttl: .seconds(5))
         _ = try await store.states.write(state(withState), token: "a")
         let first = try #require(try await deadline(withState))
         let lost = try await store.leases.renew([withState: "a", connecting: "b"], ttl: .seconds(60))
@@ -69,7 +69,7 @@ import Testing
 
     @Test func aRenewalWithTheWrongTokenLeavesTheDeadline() async throws {
         let id = newId()
-        _ = try await store.leases.acquire(serverId: id, token: "a", ttl: .seconds(5))
+        _ = try await store.leases.acquire(endpointId: id, token: "a", ttl: .seconds(5))
         _ = try await store.states.write(state(id), token: "a")
         let first = try #require(try await deadline(id))
         #expect(try await store.leases.renew([id: "intruder"], ttl: .seconds(60)) == [id])
@@ -78,7 +78,7 @@ import Testing
 
     @Test func membershipChangesMoveTheVersionHeartbeatsDoNot() async throws {
         let id = newId()
-        _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(30))
+        _ = try await store.leases.acquire(endpointId: id, token: "t", ttl: .seconds(30))
         _ = try await store.states.write(state(id), token: "t")
         // Other suites change the index concurrently: a version read before a change differs after it,
         // and the scheduler's cache only needs "differs". A heartbeat of a member is checked by its score
@@ -87,30 +87,30 @@ import Testing
         #expect(!joined.isEmpty)
         #expect(try await store.states.write([(state(id), "t")]).isEmpty)
         #expect(try await deadline(id) != nil)
-        #expect(try await store.states.delete(serverId: id, token: "t"))
+        #expect(try await store.states.releaseSession(endpointId: id, token: "t"))
         #expect(try await deadline(id) == nil)
         #expect(try await version() != joined)
     }
 
     @Test func releasingTheLeaseLeavesTheIndex() async throws {
         let id = newId()
-        _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(30))
+        _ = try await store.leases.acquire(endpointId: id, token: "t", ttl: .seconds(30))
         _ = try await store.states.write(state(id), token: "t")
-        #expect(try await store.leases.release(serverId: id, token: "other") == false)
+        #expect(try await store.leases.release(endpointId: id, token: "other") == false)
         #expect(try await deadline(id) != nil)
-        #expect(try await store.leases.release(serverId: id, token: "t"))
+        #expect(try await store.leases.release(endpointId: id, token: "t"))
         #expect(try await deadline(id) == nil)
     }
 
     @Test func deletingAStaleStateLeavesTheIndex() async throws {
         let id = newId()
-        _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(30))
+        _ = try await store.leases.acquire(endpointId: id, token: "t", ttl: .seconds(30))
         _ = try await store.states.write(state(id), token: "t")
-        guard case .decoded(_, let raw) = try await store.states.read(serverId: id) else {
+        guard case .decoded(_, let raw) = try await store.states.read(endpointId: id) else {
             Issue.record("state not written")
             return
         }
-        #expect(try await store.reconcile.deleteStaleState(StaleState(serverId: id, reason: .leaseLost, storedValue: raw)))
+        #expect(try await store.reconcile.deleteStaleState(StaleState(endpointId: id, reason: .leaseLost, storedValue: raw)))
         #expect(try await deadline(id) == nil)
     }
 
@@ -118,7 +118,7 @@ import Testing
         // The scripts take their keys as arguments: a private index and version make the reset observable.
         let held = "test:" + newId() + ":held", version = "test:" + newId() + ":version"
         let id = newId()
-        _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(30))
+        _ = try await store.leases.acquire(endpointId: id, token: "t", ttl: .seconds(30))
         let write = RedisScript(LuaScripts.writeStateIfLeaseHeld)
         let keys = [RedisKeys.lease(id), RedisKeys.connectionState(id), "test:" + newId() + ":index", held, version]
         let before = try await serverMilliseconds()
@@ -137,13 +137,13 @@ import Testing
         let third = try #require(Int64(try await redis.send("GET", version).string ?? ""))
         #expect(third > second)
         _ = try await redis.send("DEL", held, version, keys[2])
-        _ = try await store.states.delete(serverId: id, token: "t")
+        _ = try await store.states.releaseSession(endpointId: id, token: "t")
     }
 
     @Test func theSchedulerReadsOnlyWhatTheIndexDoesNotVouchFor() async throws {
         let held = newId(), lapsed = newId(), missing = newId()
         for (id, ttl) in [(held, Duration.seconds(30)), (lapsed, .milliseconds(150))] {
-            _ = try await store.leases.acquire(serverId: id, token: "t", ttl: ttl)
+            _ = try await store.leases.acquire(endpointId: id, token: "t", ttl: ttl)
             #expect(try await store.states.write(state(id), token: "t"))
         }
         try await Task.sleep(for: .milliseconds(400))
@@ -171,23 +171,23 @@ import Testing
         let reading = try RedisReconcileReader.heldReading(again)
         if reading.version == cachedVersion { #expect(reading.members == nil) } else { #expect(reading.members != nil) }
 
-        #expect(try await store.states.delete(serverId: held, token: "t"))
-        _ = try await store.reconcile.deleteStaleState(try #require(plan.staleStates.first { $0.serverId == lapsed }))
+        #expect(try await store.states.releaseSession(endpointId: held, token: "t"))
+        _ = try await store.reconcile.deleteStaleState(try #require(plan.staleStates.first { $0.endpointId == lapsed }))
     }
 
     @Test func forgettingDropsOnlyMembersStillPastTheirDeadline() async throws {
         let lapsed = newId(), renewed = newId()
         for id in [lapsed, renewed] {
-            _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .milliseconds(150))
+            _ = try await store.leases.acquire(endpointId: id, token: "t", ttl: .milliseconds(150))
             _ = try await store.states.write(state(id), token: "t")
         }
         try await Task.sleep(for: .milliseconds(400))
-        _ = try await store.leases.acquire(serverId: renewed, token: "u", ttl: .seconds(30))
+        _ = try await store.leases.acquire(endpointId: renewed, token: "u", ttl: .seconds(30))
         _ = try await store.states.write(state(renewed), token: "u")
         #expect(try await store.reconcile.forgetLapsedSessions([lapsed, renewed]) == 1)
         #expect(try await deadline(lapsed) == nil)
         #expect(try await deadline(renewed) != nil)
-        _ = try await store.states.delete(serverId: renewed, token: "u")
+        _ = try await store.states.releaseSession(endpointId: renewed, token: "u")
     }
 
     @Test func lapsesAreCountedFromAGivenServerTimeOnly() async throws {

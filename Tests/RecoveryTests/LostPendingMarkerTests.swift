@@ -24,8 +24,8 @@ import Testing
         let endpoint = "lost-\(tag)", other = "waiting-\(tag)"
         func cleanUp() async {
             _ = try? await postgres.execute("DROP TABLE IF EXISTS \(schema.tools), \(schema.bindings), \(schema.serviceConfigs), \(schema.endpoints)")
-            try? await store.markers.clearPending(serverIds: [endpoint, other])
-            try? await store.markers.clearAttempts(serverIds: [endpoint, other])
+            try? await store.markers.clearPending(endpointIds: [endpoint, other])
+            try? await store.markers.clearAttempts(endpointIds: [endpoint, other])
             await redis.close()
             await postgres.close()
             await declared.tearDown()
@@ -44,7 +44,7 @@ import Testing
 
             // A job waits in the jobs queue (another endpoint's): the marker is trusted.
             _ = try await JobBus(connection: declared.connection, topology: topology).publish(jobs: [operationsJob(other)])
-            #expect(try await store.markers.markPending(serverId: endpoint, jobId: "lost-job", ttl: .seconds(900)))
+            #expect(try await store.markers.markPending(endpointId: endpoint, jobId: "lost-job", ttl: .seconds(900)))
             let trusted = try await reconciler.reconcile().report
             #expect(trusted.pending == [endpoint])
             #expect(trusted.enqueued.isEmpty)
@@ -57,7 +57,7 @@ import Testing
             }
             #expect(report.enqueued == [endpoint])
             let queued = try await declared.drain(topology.jobsQueue).compactMap { try? RecoveryJob.decode(Data($0.body)) }
-            #expect(queued.map(\.serverId) == [endpoint])
+            #expect(queued.map(\.endpointId) == [endpoint])
             let marker = try await redis.get(RedisKeys.pending(endpoint)).map { String(decoding: $0, as: UTF8.self) }
             #expect(marker == queued.first?.jobId, "the new job's marker replaced the lost one")
         } catch {

@@ -6,7 +6,7 @@ import Testing
 
 /// The pure parts of the operator commands: reading dead letters, selecting them, printing tables and JSON.
 @Suite struct OperationsFormattingTests {
-    static let job = RecoveryJob(jobId: "job-1", serverId: "server-1", reason: .retry, attempt: 4, enqueuedAt: Date(timeIntervalSince1970: 1_795_000_000))
+    static let job = RecoveryJob(jobId: "job-1", endpointId: "server-1", reason: .retry, attempt: 4, enqueuedAt: Date(timeIntervalSince1970: 1_795_000_000))
 
     @Test func deadLetterReadsThePoolsHeaders() {
         let letter = DeadLetter(body: Array(Self.job.encoded()), headers: [
@@ -15,7 +15,7 @@ import Testing
             Topology.DeadLetterHeader.diedAt: "2026-11-18T10:00:00.500Z",
         ], messageId: "job-1")
         #expect(letter.job == Self.job)
-        #expect(letter.serverId == "server-1")
+        #expect(letter.endpointId == "server-1")
         #expect(letter.reason == "exhausted")
         #expect(letter.attempts == 5)
         #expect(letter.errorKind == "transient")
@@ -36,10 +36,10 @@ import Testing
     }
 
     @Test func malformedDeadLetterTakesTheServerFromItsHeaderOrHasNone() {
-        let named = DeadLetter(body: Array("{".utf8), headers: [Topology.DeadLetterHeader.serverId: "server-9"], messageId: nil)
-        #expect(named.job == nil && named.serverId == "server-9" && named.isRetryable)
+        let named = DeadLetter(body: Array("{".utf8), headers: [Topology.DeadLetterHeader.endpointId: "server-9"], messageId: nil)
+        #expect(named.job == nil && named.endpointId == "server-9" && named.isRetryable)
         let anonymous = DeadLetter(body: Array("{".utf8), headers: [:], messageId: nil)
-        #expect(anonymous.serverId == nil && !anonymous.isRetryable)
+        #expect(anonymous.endpointId == nil && !anonymous.isRetryable)
         #expect(anonymous.reason == DeadLetter.unknownReason)
         #expect(anonymous.diedAt == nil && anonymous.attempts == nil)
     }

@@ -11,8 +11,8 @@ import Testing
 
     static func state(_ id: String, _ status: ConnectionStatus, instance: String = "worker-7") -> ConnectionState {
         ConnectionState(
-            serverId: id, instanceId: instance, status: status, lastConnectedTime: now, lastHeartbeat: now.addingTimeInterval(-12),
-            serverName: "endpoint", webSocketEndpoint: "wss://api.xiaozhi.me/mcp/?token=secret-token")
+            endpointId: id, instanceId: instance, status: status, lastConnectedTime: now, lastHeartbeat: now.addingTimeInterval(-12),
+            endpointName: "endpoint", webSocketEndpoint: "wss://api.xiaozhi.me/mcp/?token=secret-token")
     }
 
     static func row(_ id: String, _ name: String, enabled: Bool = true) -> EndpointStatusRow {
@@ -20,8 +20,8 @@ import Testing
     }
 
     @Test func combineNamesEachEndpointsState() {
-        let park = ParkedEndpoint(serverId: "c", reason: "HTTP 401 at the handshake", kind: .permanent, parkedAt: Self.now)
-        let transient = ParkedEndpoint(serverId: "f", reason: "connection refused", kind: .transient, parkedAt: Self.now)
+        let park = ParkedEndpoint(endpointId: "c", reason: "HTTP 401 at the handshake", kind: .permanent, parkedAt: Self.now)
+        let transient = ParkedEndpoint(endpointId: "f", reason: "connection refused", kind: .transient, parkedAt: Self.now)
         let readings = EndpointStateReadings(
             states: [
                 "a": .decoded(Self.state("a", .connected), raw: ""), "e": .unreadable(raw: "{"),
@@ -68,7 +68,7 @@ import Testing
         let ids = (0..<4).map { _ in UUID().uuidString.lowercased() }
         func cleanUp() async {
             _ = try? await redis.delete(ids.map(RedisKeys.connectionState))
-            _ = try? await store.markers.unpark(serverIds: ids)
+            _ = try? await store.markers.unpark(endpointIds: ids)
             _ = try? await postgres.execute("DROP TABLE IF EXISTS \(schema.tools), \(schema.bindings), \(schema.serviceConfigs), \(schema.endpoints)")
             await postgres.close()
             await redis.close()
@@ -81,7 +81,7 @@ import Testing
                     [.text(id), .text("endpoint-\(index)"), .text("wss://api.xiaozhi.me/mcp/?token=secret-\(index)"), .text("user-1"), .bool(index != 3)])
             }
             try await redis.set(RedisKeys.connectionState(ids[0]), Self.state(ids[0], .connected, instance: "worker-ops-1").encoded())
-            try await store.markers.park(ParkedEndpoint(serverId: ids[2], reason: "HTTP 403 at the handshake", kind: .permanent, parkedAt: Self.now))
+            try await store.markers.park(ParkedEndpoint(endpointId: ids[2], reason: "HTTP 403 at the handshake", kind: .permanent, parkedAt: Self.now))
 
             let report = try await EndpointStatusReader(directory: directory, store: store, parkPeriod: 900).read()
 

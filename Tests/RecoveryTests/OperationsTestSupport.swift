@@ -88,7 +88,7 @@ struct OperationsTopology {
     /// Publishes a dead letter as a worker does.
     func publishDead(_ job: RecoveryJob, reason: DeadLetterReason, error: JobError?, at date: Date) async throws {
         try await JobBus(connection: connection, topology: topology).publishDead(
-            body: Array(job.encoded()), messageId: job.jobId, serverId: job.serverId, reason: reason, error: error,
+            body: Array(job.encoded()), messageId: job.jobId, endpointId: job.endpointId, reason: reason, error: error,
             attempt: job.attempt, at: date)
     }
 
@@ -109,8 +109,8 @@ struct OperationsTopology {
 }
 
 /// A job for an endpoint id no other test uses.
-func operationsJob(_ serverId: String = UUID().uuidString.lowercased(), reason: RecoveryReason = .missing, attempt: Int = 1) -> RecoveryJob {
-    RecoveryJob(jobId: UUID().uuidString.lowercased(), serverId: serverId, reason: reason, attempt: attempt, enqueuedAt: Date())
+func operationsJob(_ endpointId: String = UUID().uuidString.lowercased(), reason: RecoveryReason = .missing, attempt: Int = 1) -> RecoveryJob {
+    RecoveryJob(jobId: UUID().uuidString.lowercased(), endpointId: endpointId, reason: reason, attempt: attempt, enqueuedAt: Date())
 }
 
 /// Polls `check` every half second until it returns a value, for at most `seconds` (then the last failure).

@@ -13,8 +13,8 @@ import Testing
         status: ConnectionStatus = .connected, heartbeatAge: TimeInterval = 1, instanceId: String = "api-2", owner: String? = nil
     ) -> ConnectionState {
         ConnectionState(
-            serverId: "s", instanceId: instanceId, status: status, lastHeartbeat: now.addingTimeInterval(-heartbeatAge),
-            serverName: "n", webSocketEndpoint: "ws://h/mcp/", owner: owner)
+            endpointId: "s", instanceId: instanceId, status: status, lastHeartbeat: now.addingTimeInterval(-heartbeatAge),
+            endpointName: "n", webSocketEndpoint: "ws://h/mcp/", owner: owner)
     }
 
     @Test func itsOwnOpenSessionIsKeptWhateverTheStateSays() {

@@ -5,7 +5,7 @@ import Testing
 /// The imitation's MCP answers are what a Xiaozhi client needs to keep a session up: every request is
 /// answered with its id, notifications and responses are not.
 @Suite struct OriginalMonitorResponderTests {
-    let responder = OriginalMonitorResponder(serverName: "endpoint-1")
+    let responder = OriginalMonitorResponder(endpointName: "endpoint-1")
 
     private func parsed(_ text: String?) throws -> JSONValue {
         try JSONValue(parsing: try #require(text))

@@ -16,7 +16,7 @@ import Testing
     private func newId() -> String { "test-" + UUID().uuidString.lowercased() }
 
     private func state(_ id: String, heartbeat: Date = Date()) -> ConnectionState {
-        ConnectionState(serverId: id, instanceId: "worker-a", status: .connected, lastHeartbeat: heartbeat, serverName: "n", webSocketEndpoint: "wss://h/mcp/?token=secret-token")
+        ConnectionState(endpointId: id, instanceId: "worker-a", status: .connected, lastHeartbeat: heartbeat, endpointName: "n", webSocketEndpoint: "wss://h/mcp/?token=secret-token")
     }
 
     @Test func aLeaseNoReplicaAcknowledgesIsReleasedAndTheAcquireFails() async throws {
@@ -24,15 +24,15 @@ import Testing
         let waiting = RedisPoolState(redis: store.redis, acquireReplicas: 1, acquireReplicaTimeout: .milliseconds(50))
         let id = newId()
         await #expect(throws: RedisStateError.self) {
-            _ = try await waiting.leases.acquire(serverId: id, token: "a", ttl: .seconds(10), foreignHeartbeatTimeout: nil)
+            _ = try await waiting.leases.acquire(endpointId: id, token: "a", ttl: .seconds(10), foreignHeartbeatTimeout: nil)
         }
         #expect(try await store.redis.get(RedisKeys.lease(id)) == nil, "the unacknowledged lease was kept")
-        #expect(try await store.leases.acquire(serverId: id, token: "b", ttl: .seconds(10)) != nil)
+        #expect(try await store.leases.acquire(endpointId: id, token: "b", ttl: .seconds(10)) != nil)
     }
 
     @Test func pendingMarkersAreSetInOneBatchExceptWhereAJobIsPending() async throws {
         let busy = newId(), free = newId()
-        #expect(try await store.markers.markPending(serverId: busy, jobId: "earlier", ttl: .seconds(10)))
+        #expect(try await store.markers.markPending(endpointId: busy, jobId: "earlier", ttl: .seconds(10)))
         _ = try await store.redis.send("SCRIPT", "FLUSH")
         let marked = try await store.markers.markPending([(busy, "job-a"), (free, "job-b")], ttl: .seconds(10))
         #expect(marked == [free])
@@ -44,23 +44,23 @@ import Testing
         let stale = newId(), rewritten = newId()
         var judged: [StaleState] = []
         for id in [stale, rewritten] {
-            _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(10))
+            _ = try await store.leases.acquire(endpointId: id, token: "t", ttl: .seconds(10))
             #expect(try await store.states.write(state(id), token: "t"))
-            guard case .decoded(_, let raw) = try await store.states.read(serverId: id) else {
+            guard case .decoded(_, let raw) = try await store.states.read(endpointId: id) else {
                 Issue.record("state of \(id) not written")
                 return
             }
-            judged.append(StaleState(serverId: id, reason: .heartbeatExpired, storedValue: raw))
+            judged.append(StaleState(endpointId: id, reason: .heartbeatExpired, storedValue: raw))
         }
         #expect(try await store.states.write(state(rewritten, heartbeat: Date().addingTimeInterval(5)), token: "t"))
         _ = try await store.redis.send("SCRIPT", "FLUSH")
         #expect(try await store.reconcile.deleteStaleStates(judged) == [stale])
-        #expect(try await store.states.read(serverId: stale) == .absent)
-        guard case .decoded = try await store.states.read(serverId: rewritten) else {
+        #expect(try await store.states.read(endpointId: stale) == .absent)
+        guard case .decoded = try await store.states.read(endpointId: rewritten) else {
             Issue.record("the rewritten state was deleted")
             return
         }
-        _ = try await store.states.delete(serverId: rewritten, token: "t")
+        _ = try await store.states.releaseSession(endpointId: rewritten, token: "t")
     }
 
 }

@@ -11,7 +11,7 @@ import Testing
 
     private func state(_ id: String, heartbeat: Date = Date(), status: ConnectionStatus = .connected, owner: String? = ConnectionState.poolOwner) -> ConnectionState {
         ConnectionState(
-            serverId: id, instanceId: "worker-a", status: status, lastHeartbeat: heartbeat, serverName: "n",
+            endpointId: id, instanceId: "worker-a", status: status, lastHeartbeat: heartbeat, endpointName: "n",
             webSocketEndpoint: "wss://h/mcp/?token=secret-token", owner: owner)
     }
 
@@ -25,33 +25,33 @@ import Testing
     @Test(arguments: StoreBackend.allCases) func aLeaseHasOneHolderAndAGrowingFence(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let id = newId()
-        #expect(try await store.leases.acquire(serverId: id, token: "a", ttl: .seconds(10)) == 1)
-        #expect(try await store.leases.acquire(serverId: id, token: "b", ttl: .seconds(10)) == nil)
-        #expect(try await store.leases.acquire(serverId: id, token: "a", ttl: .seconds(10)) == nil, "a holder took its own lease twice")
-        #expect(try await store.leases.release(serverId: id, token: "b") == false)
-        #expect(try await store.leases.release(serverId: id, token: "a") == true)
-        #expect(try await store.leases.acquire(serverId: id, token: "b", ttl: .seconds(10)) == 2)
+        #expect(try await store.leases.acquire(endpointId: id, token: "a", ttl: .seconds(10)) == 1)
+        #expect(try await store.leases.acquire(endpointId: id, token: "b", ttl: .seconds(10)) == nil)
+        #expect(try await store.leases.acquire(endpointId: id, token: "a", ttl: .seconds(10)) == nil, "a holder took its own lease twice")
+        #expect(try await store.leases.release(endpointId: id, token: "b") == false)
+        #expect(try await store.leases.release(endpointId: id, token: "a") == true)
+        #expect(try await store.leases.acquire(endpointId: id, token: "b", ttl: .seconds(10)) == 2)
     }
 
     @Test(arguments: StoreBackend.allCases) func aLapsedLeaseGoesToTheNextTakerAndItsOldHolderCanNoLongerWrite(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let id = newId()
-        #expect(try await store.leases.acquire(serverId: id, token: "old", ttl: .milliseconds(300)) == 1)
+        #expect(try await store.leases.acquire(endpointId: id, token: "old", ttl: .milliseconds(300)) == 1)
         #expect(try await store.states.write(state(id), token: "old"))
         try await store.pass(.milliseconds(500))
-        #expect(try await store.leases.acquire(serverId: id, token: "new", ttl: .seconds(10)) == 2)
+        #expect(try await store.leases.acquire(endpointId: id, token: "new", ttl: .seconds(10)) == 2)
         #expect(try await store.leases.renew([id: "old"], ttl: .seconds(10)) == [id])
         #expect(try await store.states.write(state(id), token: "old") == false)
-        #expect(try await store.states.delete(serverId: id, token: "old") == false)
-        #expect(try await store.leases.release(serverId: id, token: "old") == false)
+        #expect(try await store.states.releaseSession(endpointId: id, token: "old") == false)
+        #expect(try await store.leases.release(endpointId: id, token: "old") == false)
         #expect(try await store.leases.renew([id: "new"], ttl: .seconds(10)).isEmpty)
     }
 
     @Test(arguments: StoreBackend.allCases) func batchRenewalReportsTheLeasesThatAreGone(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let held = newId(), stolen = newId(), absent = newId()
-        _ = try await store.leases.acquire(serverId: held, token: "t1", ttl: .seconds(10))
-        _ = try await store.leases.acquire(serverId: stolen, token: "other", ttl: .seconds(10))
+        _ = try await store.leases.acquire(endpointId: held, token: "t1", ttl: .seconds(10))
+        _ = try await store.leases.acquire(endpointId: stolen, token: "other", ttl: .seconds(10))
         let lost = try await store.leases.renew([held: "t1", stolen: "t2", absent: "t3"], ttl: .seconds(20))
         #expect(lost == [stolen, absent])
     }
@@ -59,11 +59,11 @@ import Testing
     @Test(arguments: StoreBackend.allCases) func aRenewedLeaseOutlivesItsFirstTTL(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let id = newId()
-        _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .milliseconds(400))
+        _ = try await store.leases.acquire(endpointId: id, token: "t", ttl: .milliseconds(400))
         try await store.pass(.milliseconds(200))
         #expect(try await store.leases.renew([id: "t"], ttl: .seconds(10)).isEmpty)
         try await store.pass(.milliseconds(400))
-        #expect(try await store.leases.acquire(serverId: id, token: "other", ttl: .seconds(10)) == nil, "a renewed lease lapsed")
+        #expect(try await store.leases.acquire(endpointId: id, token: "other", ttl: .seconds(10)) == nil, "a renewed lease lapsed")
     }
 
     @Test(arguments: StoreBackend.allCases) func aLiveSessionOfTheOriginalRefusesTheLeaseUntilItsHeartbeatIsOld(_ backend: StoreBackend) async throws {
@@ -74,24 +74,24 @@ import Testing
             (live, state(live, owner: nil)), (old, state(old, heartbeat: Date().addingTimeInterval(-120), owner: nil)),
             (disconnected, state(disconnected, status: .disconnected, owner: nil)), (ours, state(ours)),
         ] {
-            _ = try await store.leases.acquire(serverId: id, token: "lock", ttl: .seconds(10))
+            _ = try await store.leases.acquire(endpointId: id, token: "lock", ttl: .seconds(10))
             #expect(try await store.states.write(written, token: "lock"))
-            #expect(try await store.leases.release(serverId: id, token: "lock"))
+            #expect(try await store.leases.release(endpointId: id, token: "lock"))
         }
         let timeout = Duration.seconds(90)
-        #expect(try await store.leases.acquire(serverId: live, token: "pool", ttl: .seconds(10), foreignHeartbeatTimeout: timeout) == .foreignSessionLive)
-        #expect(try await store.leases.acquire(serverId: old, token: "pool", ttl: .seconds(10), foreignHeartbeatTimeout: timeout).fence != nil)
-        #expect(try await store.leases.acquire(serverId: disconnected, token: "pool", ttl: .seconds(10), foreignHeartbeatTimeout: timeout).fence != nil)
-        #expect(try await store.leases.acquire(serverId: ours, token: "pool", ttl: .seconds(10), foreignHeartbeatTimeout: timeout).fence != nil)
+        #expect(try await store.leases.acquire(endpointId: live, token: "pool", ttl: .seconds(10), foreignHeartbeatTimeout: timeout) == .foreignSessionLive)
+        #expect(try await store.leases.acquire(endpointId: old, token: "pool", ttl: .seconds(10), foreignHeartbeatTimeout: timeout).fence != nil)
+        #expect(try await store.leases.acquire(endpointId: disconnected, token: "pool", ttl: .seconds(10), foreignHeartbeatTimeout: timeout).fence != nil)
+        #expect(try await store.leases.acquire(endpointId: ours, token: "pool", ttl: .seconds(10), foreignHeartbeatTimeout: timeout).fence != nil)
         // Without the timeout the state is not looked at; taken again, the refusal holds too.
         #expect(try await store.leases.reacquire([live: "pool"], ttl: .seconds(10), foreignHeartbeatTimeout: timeout).fences.isEmpty)
-        #expect(try await store.leases.acquire(serverId: live, token: "pool", ttl: .seconds(10)) != nil)
+        #expect(try await store.leases.acquire(endpointId: live, token: "pool", ttl: .seconds(10)) != nil)
     }
 
     @Test(arguments: StoreBackend.allCases) func lapsedLeasesAreTakenAgainExceptThoseSomeoneElseHolds(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let lapsed = newId(), taken = newId()
-        _ = try await store.leases.acquire(serverId: taken, token: "other", ttl: .seconds(10))
+        _ = try await store.leases.acquire(endpointId: taken, token: "other", ttl: .seconds(10))
         let (fences, replicated) = try await store.leases.reacquire([lapsed: "mine", taken: "mine"], ttl: .seconds(10))
         #expect(Set(fences.keys) == [lapsed])
         #expect(replicated)
@@ -100,39 +100,43 @@ import Testing
 
     // MARK: states
 
-    @Test(arguments: StoreBackend.allCases) func aStateIsWrittenAndDeletedOnlyUnderItsLease(_ backend: StoreBackend) async throws {
+    @Test(arguments: StoreBackend.allCases) func aStateIsWrittenUnderItsLeaseAndReleasedWithIt(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let id = newId()
         #expect(try await store.states.write(state(id), token: "nobody") == false)
-        #expect(try await store.states.read(serverId: id) == .absent)
-        _ = try await store.leases.acquire(serverId: id, token: "holder", ttl: .seconds(10))
+        #expect(try await store.states.read(endpointId: id) == .absent)
+        _ = try await store.leases.acquire(endpointId: id, token: "holder", ttl: .seconds(10))
         #expect(try await store.states.write(state(id), token: "intruder") == false)
         #expect(try await store.states.write(state(id), token: "holder") == true)
-        let stored = try #require(raw(try await store.states.read(serverId: id)))
+        let stored = try #require(raw(try await store.states.read(endpointId: id)))
         #expect(!stored.contains("secret-token"))
         #expect(!stored.contains("holder"))
-        #expect(try await store.states.delete(serverId: id, token: "intruder") == false)
-        #expect(try await store.states.delete(serverId: id, token: "holder") == true)
-        #expect(try await store.states.read(serverId: id) == .absent)
+        #expect(try await store.states.releaseSession(endpointId: id, token: "intruder") == false)
+        #expect(try await store.states.releaseSession(endpointId: id, token: "holder") == true)
+        #expect(try await store.states.read(endpointId: id) == .absent)
+        // The lease went in the same step: the holder's next heartbeat cannot bring the state back.
+        #expect(try await store.states.write([StateWrite(endpointId: id, value: state(id).encoded(), token: "holder")]) == [id])
+        #expect(try await store.states.read(endpointId: id) == .absent)
+        #expect(try await store.leases.acquire(endpointId: id, token: "next", ttl: .seconds(10)) != nil)
     }
 
     @Test(arguments: StoreBackend.allCases) func batchHeartbeatsSkipStatesWhoseLeaseIsNotHeld(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let mine = newId(), theirs = newId()
-        _ = try await store.leases.acquire(serverId: mine, token: "me", ttl: .seconds(10))
+        _ = try await store.leases.acquire(endpointId: mine, token: "me", ttl: .seconds(10))
         let refused = try await store.states.write([(state(mine), "me"), (state(theirs), "me")])
         #expect(refused == [theirs])
-        #expect(try await store.states.read(serverId: theirs) == .absent)
-        #expect(raw(try await store.states.read(serverId: mine)) != nil)
+        #expect(try await store.states.read(endpointId: theirs) == .absent)
+        #expect(raw(try await store.states.read(endpointId: mine)) != nil)
     }
 
     @Test(arguments: StoreBackend.allCases) func aRecoveredJobCommitsItsStateClearsItsMarkerAndEndsThePark(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let id = newId()
-        #expect(try await store.markers.markPending(serverId: id, jobId: "job-1", ttl: .seconds(60)))
-        try await store.markers.park(ParkedEndpoint(serverId: id, reason: "refused", kind: .transient, parkedAt: Date()))
-        try await store.markers.recordAttempts(serverIds: [id], at: Date())
-        _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(10))
+        #expect(try await store.markers.markPending(endpointId: id, jobId: "job-1", ttl: .seconds(60)))
+        try await store.markers.park(ParkedEndpoint(endpointId: id, reason: "refused", kind: .transient, parkedAt: Date()))
+        try await store.markers.recordAttempts(endpointIds: [id], at: Date())
+        _ = try await store.leases.acquire(endpointId: id, token: "t", ttl: .seconds(10))
         #expect(try await store.states.commitRecovered(state(id), token: "t", jobId: "job-1"))
         let after = try await store.observe([id])
         #expect(after.pending[id] == nil)
@@ -145,12 +149,12 @@ import Testing
         let store = try await RoleStores.make(backend)
         let lost = newId(), newer = newId()
         for id in [lost, newer] {
-            try await store.markers.park(ParkedEndpoint(serverId: id, reason: "refused", kind: .transient, parkedAt: Date()))
+            try await store.markers.park(ParkedEndpoint(endpointId: id, reason: "refused", kind: .transient, parkedAt: Date()))
         }
-        #expect(try await store.markers.markPending(serverId: lost, jobId: "job-1", ttl: .seconds(60)))
-        #expect(try await store.markers.markPending(serverId: newer, jobId: "job-2", ttl: .seconds(60)))
+        #expect(try await store.markers.markPending(endpointId: lost, jobId: "job-1", ttl: .seconds(60)))
+        #expect(try await store.markers.markPending(endpointId: newer, jobId: "job-2", ttl: .seconds(60)))
         #expect(try await store.states.commitRecovered(state(lost), token: "gone", jobId: "job-1") == false)
-        _ = try await store.leases.acquire(serverId: newer, token: "t", ttl: .seconds(10))
+        _ = try await store.leases.acquire(endpointId: newer, token: "t", ttl: .seconds(10))
         #expect(try await store.states.commitRecovered(state(newer), token: "t", jobId: "job-1"))
         let after = try await store.observe([lost, newer])
         #expect(after.observations[lost] == nil)
@@ -163,13 +167,13 @@ import Testing
     @Test(arguments: StoreBackend.allCases) func aSettlementFollowsItsDispositionAndLeavesANewerJobsMarker(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let dead = newId(), done = newId(), newer = newId()
-        for id in [dead, done] { #expect(try await store.markers.markPending(serverId: id, jobId: "job-\(id)", ttl: .seconds(60))) }
-        #expect(try await store.markers.markPending(serverId: newer, jobId: "job-later", ttl: .seconds(60)))
-        try await store.markers.park(ParkedEndpoint(serverId: done, reason: "old", kind: .transient, parkedAt: Date()))
-        let park = ParkedEndpoint(serverId: dead, reason: "refused", kind: .permanent, parkedAt: Date())
-        try await store.states.settle(ResultDisposition(clearPending: true, park: park), serverId: dead, jobId: "job-\(dead)")
-        try await store.states.settle(ResultDisposition(clearPending: true, clearPark: true), serverId: done, jobId: "job-\(done)")
-        try await store.states.settle(ResultDisposition(clearPending: true), serverId: newer, jobId: "job-earlier")
+        for id in [dead, done] { #expect(try await store.markers.markPending(endpointId: id, jobId: "job-\(id)", ttl: .seconds(60))) }
+        #expect(try await store.markers.markPending(endpointId: newer, jobId: "job-later", ttl: .seconds(60)))
+        try await store.markers.park(ParkedEndpoint(endpointId: done, reason: "old", kind: .transient, parkedAt: Date()))
+        let park = ParkedEndpoint(endpointId: dead, reason: "refused", kind: .permanent, parkedAt: Date())
+        try await store.states.settle(ResultDisposition(clearPending: true, park: park), endpointId: dead, jobId: "job-\(dead)")
+        try await store.states.settle(ResultDisposition(clearPending: true, clearPark: true), endpointId: done, jobId: "job-\(done)")
+        try await store.states.settle(ResultDisposition(clearPending: true), endpointId: newer, jobId: "job-earlier")
         let after = try await store.observe([dead, done, newer])
         #expect(after.pending[dead] == nil && after.pending[done] == nil)
         #expect(after.parked[dead]?.kind == .permanent)
@@ -180,11 +184,11 @@ import Testing
     @Test(arguments: StoreBackend.allCases) func aSettlementOnlyWhilePendingAppliesOnlyWhileTheMarkerNamesTheJob(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let current = newId(), superseded = newId()
-        #expect(try await store.markers.markPending(serverId: current, jobId: "job-1", ttl: .seconds(60)))
-        #expect(try await store.markers.markPending(serverId: superseded, jobId: "job-2", ttl: .seconds(60)))
+        #expect(try await store.markers.markPending(endpointId: current, jobId: "job-1", ttl: .seconds(60)))
+        #expect(try await store.markers.markPending(endpointId: superseded, jobId: "job-2", ttl: .seconds(60)))
         for id in [current, superseded] {
-            let park = ParkedEndpoint(serverId: id, reason: "dead-lettered by the broker", kind: .transient, parkedAt: Date())
-            try await store.states.settle(ResultDisposition(clearPending: true, park: park, onlyWhilePending: true), serverId: id, jobId: "job-1")
+            let park = ParkedEndpoint(endpointId: id, reason: "dead-lettered by the broker", kind: .transient, parkedAt: Date())
+            try await store.states.settle(ResultDisposition(clearPending: true, park: park, onlyWhilePending: true), endpointId: id, jobId: "job-1")
         }
         let after = try await store.observe([current, superseded])
         #expect(after.pending[current] == nil && after.parked[current]?.reason == "dead-lettered by the broker")
@@ -196,18 +200,18 @@ import Testing
     @Test(arguments: StoreBackend.allCases) func aPendingMarkerIsSetOnceAndClearedOnlyByItsJob(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let busy = newId(), free = newId(), refreshed = newId()
-        #expect(try await store.markers.markPending(serverId: busy, jobId: "earlier", ttl: .seconds(10)))
+        #expect(try await store.markers.markPending(endpointId: busy, jobId: "earlier", ttl: .seconds(10)))
         #expect(try await store.markers.markPending([(busy, "job-a"), (free, "job-b")], ttl: .seconds(10)) == [free])
-        try await store.markers.clearPending(serverId: busy, ifJob: "job-a")
+        try await store.markers.clearPending(endpointId: busy, ifJob: "job-a")
         #expect(try await store.observe([busy]).pending[busy] == "earlier")
-        try await store.markers.clearPending(serverId: busy, ifJob: "earlier")
+        try await store.markers.clearPending(endpointId: busy, ifJob: "earlier")
         #expect(try await store.observe([busy]).pending[busy] == nil)
-        try await store.markers.refreshPending(serverId: free, jobId: "job-c", ttl: .seconds(10))
+        try await store.markers.refreshPending(endpointId: free, jobId: "job-c", ttl: .seconds(10))
         #expect(try await store.observe([free]).pending[free] == "job-c")
-        _ = try await store.markers.markPending(serverId: refreshed, jobId: "short", ttl: .milliseconds(300))
+        _ = try await store.markers.markPending(endpointId: refreshed, jobId: "short", ttl: .milliseconds(300))
         try await store.pass(.milliseconds(500))
-        #expect(try await store.markers.markPending(serverId: refreshed, jobId: "next", ttl: .seconds(10)), "a lapsed marker held the endpoint back")
-        try await store.markers.clearPending(serverIds: [free, refreshed])
+        #expect(try await store.markers.markPending(endpointId: refreshed, jobId: "next", ttl: .seconds(10)), "a lapsed marker held the endpoint back")
+        try await store.markers.clearPending(endpointIds: [free, refreshed])
         let cleared = try await store.observe([free, refreshed]).pending
         #expect(cleared[free] == nil && cleared[refreshed] == nil)
     }
@@ -216,13 +220,13 @@ import Testing
         let store = try await RoleStores.make(backend)
         let a = newId(), b = newId()
         let at = Date(timeIntervalSince1970: 1_800_000_000)
-        try await store.markers.park(ParkedEndpoint(serverId: a, reason: "refused", kind: .permanent, parkedAt: at))
-        try await store.markers.recordAttempts(serverIds: [a, b], at: at)
+        try await store.markers.park(ParkedEndpoint(endpointId: a, reason: "refused", kind: .permanent, parkedAt: at))
+        try await store.markers.recordAttempts(endpointIds: [a, b], at: at)
         #expect(try await store.markers.parkedEndpoints()[a]?.reason == "refused")
         let recorded = try await store.observe([a, b]).lastAttempts
         #expect(recorded[a] == at && recorded[b] == at)
-        #expect(try await store.markers.unpark(serverIds: [a, b]) == 1)
-        try await store.markers.clearAttempts(serverIds: [a])
+        #expect(try await store.markers.unpark(endpointIds: [a, b]) == 1)
+        try await store.markers.clearAttempts(endpointIds: [a])
         let after = try await store.observe([a, b])
         #expect(after.parked[a] == nil)
         #expect(after.lastAttempts[a] == nil && after.lastAttempts[b] == at)
@@ -233,8 +237,8 @@ import Testing
     @Test(arguments: StoreBackend.allCases) func theIndexVouchesForHeldSessionsUntilTheirLeaseLapses(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let held = newId(), lapsing = newId()
-        _ = try await store.leases.acquire(serverId: held, token: "t", ttl: .seconds(30))
-        _ = try await store.leases.acquire(serverId: lapsing, token: "t", ttl: .milliseconds(300))
+        _ = try await store.leases.acquire(endpointId: held, token: "t", ttl: .seconds(30))
+        _ = try await store.leases.acquire(endpointId: lapsing, token: "t", ttl: .milliseconds(300))
         #expect(try await store.states.write([(state(held), "t"), (state(lapsing), "t")]).isEmpty)
         let enabled = [held, lapsing].map { EnabledEndpoint(id: $0, name: $0, updatedAt: nil) }
         var cache = HeldSessionsCache()
@@ -259,15 +263,15 @@ import Testing
         let stale = newId(), rewritten = newId()
         var judged: [StaleState] = []
         for id in [stale, rewritten] {
-            _ = try await store.leases.acquire(serverId: id, token: "t", ttl: .seconds(10))
+            _ = try await store.leases.acquire(endpointId: id, token: "t", ttl: .seconds(10))
             #expect(try await store.states.write(state(id), token: "t"))
-            let stored = try #require(raw(try await store.states.read(serverId: id)))
-            judged.append(StaleState(serverId: id, reason: .heartbeatExpired, storedValue: stored))
+            let stored = try #require(raw(try await store.states.read(endpointId: id)))
+            judged.append(StaleState(endpointId: id, reason: .heartbeatExpired, storedValue: stored))
         }
         #expect(try await store.states.write(state(rewritten, heartbeat: Date().addingTimeInterval(5)), token: "t"))
         #expect(try await store.reconcile.deleteStaleStates(judged) == [stale])
-        #expect(try await store.states.read(serverId: stale) == .absent)
-        #expect(raw(try await store.states.read(serverId: rewritten)) != nil, "the rewritten state was deleted")
+        #expect(try await store.states.read(endpointId: stale) == .absent)
+        #expect(raw(try await store.states.read(endpointId: rewritten)) != nil, "the rewritten state was deleted")
         let observed = try await store.observe([stale, rewritten])
         #expect(observed.observations[stale]?.indexed != true)
         #expect(observed.observations[rewritten]?.indexed == true)
@@ -312,16 +316,16 @@ import Testing
     @Test(arguments: StoreBackend.allCases) func aManualRetryUndoneBringsTheParkBackAndDropsItsMarker(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let parked = newId(), other = newId()
-        try await store.markers.park(ParkedEndpoint(serverId: parked, reason: "refused", kind: .permanent, parkedAt: Date()))
-        let jobs = [parked, other].map { RecoveryJob(jobId: "retry-\($0)", serverId: $0, reason: .missing, enqueuedAt: Date()) }
+        try await store.markers.park(ParkedEndpoint(endpointId: parked, reason: "refused", kind: .permanent, parkedAt: Date()))
+        let jobs = [parked, other].map { RecoveryJob(jobId: "retry-\($0)", endpointId: $0, reason: .missing, enqueuedAt: Date()) }
         let previous = try await store.operatorView.prepareManualRetry(jobs: jobs, pendingTtl: .seconds(60))
         #expect(Set(previous.keys) == [parked])
-        let prepared = try await store.operatorView.statusReadings(serverIds: [parked, other])
+        let prepared = try await store.operatorView.statusReadings(endpointIds: [parked, other])
         #expect(prepared.parked[parked] == nil)
         let marked = try await store.observe([parked, other]).pending
         #expect(marked[parked] == "retry-\(parked)" && marked[other] == "retry-\(other)")
         try await store.operatorView.undoManualRetry(jobs: jobs, previousParks: previous)
-        #expect(try await store.operatorView.statusReadings(serverIds: [parked]).parked[parked]?.reason == "refused")
+        #expect(try await store.operatorView.statusReadings(endpointIds: [parked]).parked[parked]?.reason == "refused")
         let undone = try await store.observe([parked, other]).pending
         #expect(undone[parked] == nil && undone[other] == nil)
     }

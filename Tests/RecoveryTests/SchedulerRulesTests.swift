@@ -28,7 +28,7 @@ import Testing
         try await harness.cycle()
         let first = try #require(harness.jobs(for: "a").first)
         // Its job ended without a session (say `skipped`): the marker goes, the endpoint is still missing.
-        try await harness.pool.markers.clearPending(serverId: "a", ifJob: first.jobId)
+        try await harness.pool.markers.clearPending(endpointId: "a", ifJob: first.jobId)
         harness.clock.advance(by: .seconds(30))
         let cooling = try await harness.cycle()
         #expect(cooling.report.coolingDown == ["a"] && cooling.report.enqueued.isEmpty)
@@ -66,7 +66,7 @@ import Testing
         try await harness.holdSession("a", ttl: .seconds(600), heartbeat: harness.now.addingTimeInterval(-200))
         let outcome = try await harness.cycle()
         #expect(outcome.report.stale == ["a"])
-        #expect(try await harness.pool.states.read(serverId: "a") == .absent)
+        #expect(try await harness.pool.states.read(endpointId: "a") == .absent)
         #expect(harness.jobs(for: "a").count == 1)
     }
 
@@ -74,12 +74,12 @@ import Testing
         let harness = try SchedulerHarness()
         harness.enable("a")
         // The original takes its lock, writes its Connected state without `Owner`, lets go of the lock.
-        _ = try await harness.pool.leases.acquire(serverId: "a", token: "original-lock", ttl: .seconds(10))
+        _ = try await harness.pool.leases.acquire(endpointId: "a", token: "original-lock", ttl: .seconds(10))
         let state = ConnectionState(
-            serverId: "a", instanceId: "api-1", status: .connected, lastHeartbeat: harness.now, serverName: "a",
+            endpointId: "a", instanceId: "api-1", status: .connected, lastHeartbeat: harness.now, endpointName: "a",
             webSocketEndpoint: "wss://xiaozhi.example/mcp/?token=t", owner: nil)
         #expect(try await harness.pool.states.write(state, token: "original-lock"))
-        try await harness.pool.leases.release(serverId: "a", token: "original-lock")
+        try await harness.pool.leases.release(endpointId: "a", token: "original-lock")
         let outcome = try await harness.cycle()
         #expect(outcome.report.enqueued.isEmpty, "report: \(outcome.report.summary)")
         #expect(harness.bus.jobs.isEmpty)
@@ -89,7 +89,7 @@ import Testing
         let harness = try SchedulerHarness()
         harness.enable("a")
         try await harness.pool.markers.park(ParkedEndpoint(
-            serverId: "a", reason: "refused", kind: .transient, parkedAt: harness.now, until: harness.now.addingTimeInterval(100)))
+            endpointId: "a", reason: "refused", kind: .transient, parkedAt: harness.now, until: harness.now.addingTimeInterval(100)))
         let parked = try await harness.cycle()
         #expect(parked.report.parked == ["a"] && parked.report.enqueued.isEmpty)
         harness.clock.advance(by: .seconds(101))
@@ -102,7 +102,7 @@ import Testing
         let edited = Date(timeIntervalSince1970: 1_700_000_000)
         harness.enable("a", updatedAt: edited)
         try await harness.pool.markers.park(ParkedEndpoint(
-            serverId: "a", reason: "HTTP 401", kind: .permanent, parkedAt: harness.now, endpointUpdatedAt: edited))
+            endpointId: "a", reason: "HTTP 401", kind: .permanent, parkedAt: harness.now, endpointUpdatedAt: edited))
         harness.clock.advance(by: .seconds(100_000))
         #expect(try await harness.cycle().report.parked == ["a"], "a permanent park lapsed with time")
         harness.directory.update("a") { $0.updatedAt = edited.addingTimeInterval(60) }
@@ -119,7 +119,7 @@ import Testing
         try await harness.cycle()
         let stop = try #require(harness.bus.stops.first)
         #expect(harness.bus.stops.count == 1)
-        #expect(stop.serverId == "a" && stop.instanceId == "worker-7" && stop.command == .stop)
+        #expect(stop.endpointId == "a" && stop.instanceId == "worker-7" && stop.command == .stop)
         #expect(harness.bus.jobs.isEmpty)
     }
 
@@ -136,7 +136,7 @@ import Testing
     @Test func aMarkerNamingAJobNoQueueHoldsIsReplacedOnceTheQueuesAreIdle() async throws {
         let harness = try SchedulerHarness()
         harness.enable("a")
-        #expect(try await harness.pool.markers.markPending(serverId: "a", jobId: "purged-job", ttl: .seconds(900)))
+        #expect(try await harness.pool.markers.markPending(endpointId: "a", jobId: "purged-job", ttl: .seconds(900)))
         #expect(try await harness.cycle().report.enqueued.isEmpty, "a marker was judged lost while jobs may be queued")
         harness.queues.set(idle: true)
         #expect(try await harness.cycle().report.enqueued == ["a"])

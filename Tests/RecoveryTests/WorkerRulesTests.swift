@@ -42,8 +42,8 @@ import WebSocket
         #expect(results.map(\.outcome) == [.recovered])
         let givenBack = worker.bus.jobs
         #expect(givenBack.count == 1)
-        #expect(Set(results.map(\.serverId) + givenBack.map(\.serverId)) == ["a", "b"])
-        let other = givenBack.first?.serverId ?? ""
+        #expect(Set(results.map(\.endpointId) + givenBack.map(\.endpointId)) == ["a", "b"])
+        let other = givenBack.first?.endpointId ?? ""
         #expect(worker.peer.opened("t-\(other)") == 0)
         #expect(await worker.held(other) == nil)
     }
@@ -61,7 +61,7 @@ import WebSocket
         let second = worker.deliver(job, redelivered: true)
         try await worker.waitFor("the redelivery to be settled") { !worker.inbox.settlements(of: second).isEmpty }
         #expect(worker.inbox.settlements(of: second) == [.acked])
-        #expect(worker.bus.jobs.map(\.serverId) == ["a"])
+        #expect(worker.bus.jobs.map(\.endpointId) == ["a"])
 
         worker.opener.hold.store(false, ordering: .relaxed)
         try await worker.waitFor("the first attempt to be settled") { !worker.inbox.settlements(of: first).isEmpty }
@@ -137,7 +137,7 @@ import WebSocket
         #expect(await worker.held("a") == nil)
         #expect(try await worker.state("a") == nil)
         // Its lease is released, not left to lapse; and no job brings a stopped endpoint back.
-        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "next", ttl: .seconds(5)) != nil)
+        #expect(try await worker.pool.leases.acquire(endpointId: "a", token: "next", ttl: .seconds(5)) != nil)
         #expect(worker.bus.jobs.isEmpty)
     }
 
@@ -155,13 +155,13 @@ import WebSocket
         try await worker.shutdown()
         // The opening job went back (requeued, or published again then acked) or failed into a retry.
         let settlement = worker.inbox.settlements(of: tag)
-        let republished = worker.bus.jobs.contains { $0.serverId == "a" } || worker.bus.retries.contains { $0.serverId == "a" }
+        let republished = worker.bus.jobs.contains { $0.endpointId == "a" } || worker.bus.retries.contains { $0.endpointId == "a" }
         #expect(settlement == [.nacked(requeue: true)] || (settlement == [.acked] && republished), "\(settlement)")
         #expect(worker.peer.opened("t-a") == 0)
-        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "next", ttl: .seconds(5)) != nil)
+        #expect(try await worker.pool.leases.acquire(endpointId: "a", token: "next", ttl: .seconds(5)) != nil)
         // The held session was handed off: closed, released, and a hand-off job published for it.
         try await worker.waitFor("b's session to be closed") { worker.peer.live("t-b") == 0 }
-        #expect(worker.bus.jobs.filter { $0.serverId == "b" }.map(\.reason) == [.handoff])
+        #expect(worker.bus.jobs.filter { $0.endpointId == "b" }.map(\.reason) == [.handoff])
         #expect(try await worker.state("b") == nil)
     }
 
@@ -176,7 +176,7 @@ import WebSocket
         worker.clock.advance(by: worker.configuration.leaseTiming.ttl + .seconds(1))
         #expect(!worker.leaseHeld("a"))
         try await worker.waitFor("the lease to be taken again") { worker.leaseHeld("a") }
-        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "another", ttl: .seconds(5)) == nil)
+        #expect(try await worker.pool.leases.acquire(endpointId: "a", token: "another", ttl: .seconds(5)) == nil)
         #expect(try await worker.state("a")?.instanceId == WorkerHarness.instanceId)
         #expect(await worker.held("a") != nil)
         #expect(worker.peer.live("t-a") == 1)
@@ -194,8 +194,8 @@ import WebSocket
         try await worker.waitFor("the session to be closed") { worker.peer.live("t-a") == 0 }
         #expect(await worker.held("a") == nil)
         // The other holder's lease stands, and no job is published against it.
-        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "third", ttl: .seconds(5)) == nil)
-        #expect(try await worker.pool.leases.release(serverId: "a", token: "another-holder"))
+        #expect(try await worker.pool.leases.acquire(endpointId: "a", token: "third", ttl: .seconds(5)) == nil)
+        #expect(try await worker.pool.leases.release(endpointId: "a", token: "another-holder"))
         #expect(worker.bus.jobs.isEmpty)
     }
 
@@ -213,7 +213,7 @@ import WebSocket
         // Its state and lease are released (only this holder's), and a `released` job brings it back.
         try await worker.waitFor("the released job") { worker.bus.jobs.map(\.reason) == [.released] }
         #expect(try await worker.state("a") == nil)
-        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "next", ttl: .seconds(5)) != nil)
+        #expect(try await worker.pool.leases.acquire(endpointId: "a", token: "next", ttl: .seconds(5)) != nil)
     }
 
     @Test func aPermanentHandshakeRefusalIsDeadLetteredAtOnceAndParksTheEndpoint() async throws {
@@ -231,7 +231,7 @@ import WebSocket
         #expect(worker.bus.retries.isEmpty)
         let park = try #require(try await worker.pool.markers.parkedEndpoints()["a"])
         #expect(park.endpointUpdatedAt == edited)
-        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "next", ttl: .seconds(5)) != nil)
+        #expect(try await worker.pool.leases.acquire(endpointId: "a", token: "next", ttl: .seconds(5)) != nil)
     }
 
     @Test func aTransientFailureIsRetriedWithTheNextAttemptAndItsMarkerKept() async throws {
@@ -282,11 +282,11 @@ import WebSocket
         worker.enable("a")
         // The original takes its lock, writes its Connected state (no `Owner`), and lets the lock go.
         let theirs = ConnectionState(
-            serverId: "a", instanceId: "original-monitor", status: .connected, lastConnectedTime: worker.clock.now(),
-            lastHeartbeat: worker.clock.now(), serverName: "name-a", webSocketEndpoint: "wss://xiaozhi.example/mcp/", owner: nil)
-        _ = try await worker.pool.leases.acquire(serverId: "a", token: "lock", ttl: .seconds(10))
+            endpointId: "a", instanceId: "original-monitor", status: .connected, lastConnectedTime: worker.clock.now(),
+            lastHeartbeat: worker.clock.now(), endpointName: "name-a", webSocketEndpoint: "wss://xiaozhi.example/mcp/", owner: nil)
+        _ = try await worker.pool.leases.acquire(endpointId: "a", token: "lock", ttl: .seconds(10))
         #expect(try await worker.pool.states.write(theirs, token: "lock"))
-        #expect(try await worker.pool.leases.release(serverId: "a", token: "lock"))
+        #expect(try await worker.pool.leases.release(endpointId: "a", token: "lock"))
         let tag = worker.deliver(try await worker.job("a"))
 
         try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
@@ -329,7 +329,7 @@ import WebSocket
         try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
         #expect(worker.bus.results.map(\.outcome) == [.stopped])
         #expect(worker.opener.opens.load(ordering: .relaxed) == 0)
-        #expect(try await worker.pool.leases.acquire(serverId: "a", token: "next", ttl: .seconds(5)) != nil)
+        #expect(try await worker.pool.leases.acquire(endpointId: "a", token: "next", ttl: .seconds(5)) != nil)
         #expect(try await worker.marker("a") == nil)
     }
 }

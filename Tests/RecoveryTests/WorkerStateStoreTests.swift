@@ -16,11 +16,11 @@ import Testing
     private func newId() -> String { "test-" + UUID().uuidString.lowercased() }
 
     private func state(_ id: String) -> ConnectionState {
-        ConnectionState(serverId: id, instanceId: "worker-a", status: .connected, lastHeartbeat: Date(), serverName: "n", webSocketEndpoint: "wss://h/mcp/?token=secret-token")
+        ConnectionState(endpointId: id, instanceId: "worker-a", status: .connected, lastHeartbeat: Date(), endpointName: "n", webSocketEndpoint: "wss://h/mcp/?token=secret-token")
     }
 
     private func park(_ id: String) -> ParkedEndpoint {
-        ParkedEndpoint(serverId: id, reason: "refused", kind: .transient, parkedAt: Date(), until: Date().addingTimeInterval(600), endpointUpdatedAt: nil)
+        ParkedEndpoint(endpointId: id, reason: "refused", kind: .transient, parkedAt: Date(), until: Date().addingTimeInterval(600), endpointUpdatedAt: nil)
     }
 
     private func pendingMarker(_ id: String) async throws -> String? {
@@ -41,68 +41,68 @@ import Testing
 
     @Test func aRecoveredJobIsCommittedInOneRoundTrip() async throws {
         let id = newId()
-        _ = try await store.leases.acquire(serverId: id, token: "holder", ttl: .seconds(10))
-        #expect(try await store.markers.markPending(serverId: id, jobId: "job-1", ttl: .seconds(10)))
+        _ = try await store.leases.acquire(endpointId: id, token: "holder", ttl: .seconds(10))
+        #expect(try await store.markers.markPending(endpointId: id, jobId: "job-1", ttl: .seconds(10)))
         try await store.markers.park(park(id))
-        try await store.markers.recordAttempts(serverIds: [id], at: Date())
+        try await store.markers.recordAttempts(endpointIds: [id], at: Date())
 
         #expect(try await store.states.commitRecovered(state(id), token: "holder", jobId: "job-1"))
 
-        guard case .decoded(let stored, _) = try await store.states.read(serverId: id) else {
+        guard case .decoded(let stored, _) = try await store.states.read(endpointId: id) else {
             Issue.record("state not written")
             return
         }
-        #expect(stored.serverId == id)
+        #expect(stored.endpointId == id)
         #expect(try await indexed(id))
         #expect(try await held(id))
         #expect(try await pendingMarker(id) == nil)
         #expect(try await store.markers.parkedEndpoints()[id] == nil)
         #expect(try await lastAttempt(id) == false)
-        #expect(try await store.states.delete(serverId: id, token: "holder"))
+        #expect(try await store.states.releaseSession(endpointId: id, token: "holder"))
     }
 
     @Test func aCommitKeepsTheMarkerOfANewerJob() async throws {
         let id = newId()
-        _ = try await store.leases.acquire(serverId: id, token: "holder", ttl: .seconds(10))
-        try await store.markers.refreshPending(serverId: id, jobId: "job-2", ttl: .seconds(10))
+        _ = try await store.leases.acquire(endpointId: id, token: "holder", ttl: .seconds(10))
+        try await store.markers.refreshPending(endpointId: id, jobId: "job-2", ttl: .seconds(10))
         #expect(try await store.states.commitRecovered(state(id), token: "holder", jobId: "job-1"))
         #expect(try await pendingMarker(id) == "job-2")
-        #expect(try await store.states.delete(serverId: id, token: "holder"))
+        #expect(try await store.states.releaseSession(endpointId: id, token: "holder"))
     }
 
     @Test func aCommitWithoutTheLeaseWritesNothingButClearsItsMarker() async throws {
         let id = newId()
-        _ = try await store.leases.acquire(serverId: id, token: "other", ttl: .seconds(10))
-        #expect(try await store.markers.markPending(serverId: id, jobId: "job-1", ttl: .seconds(10)))
+        _ = try await store.leases.acquire(endpointId: id, token: "other", ttl: .seconds(10))
+        #expect(try await store.markers.markPending(endpointId: id, jobId: "job-1", ttl: .seconds(10)))
         try await store.markers.park(park(id))
-        try await store.markers.recordAttempts(serverIds: [id], at: Date())
+        try await store.markers.recordAttempts(endpointIds: [id], at: Date())
 
         #expect(try await store.states.commitRecovered(state(id), token: "intruder", jobId: "job-1") == false)
 
-        #expect(try await store.states.read(serverId: id) == .absent)
+        #expect(try await store.states.read(endpointId: id) == .absent)
         #expect(try await indexed(id) == false)
         #expect(try await held(id) == false)
         #expect(try await pendingMarker(id) == nil)
         #expect(try await store.markers.parkedEndpoints()[id] != nil)
         #expect(try await lastAttempt(id))
-        try await store.markers.unpark(serverIds: [id])
-        try await store.markers.clearAttempts(serverIds: [id])
+        try await store.markers.unpark(endpointIds: [id])
+        try await store.markers.clearAttempts(endpointIds: [id])
     }
 
     @Test func settlementCommandsFollowTheDisposition() throws {
         let id = "server-1"
         let parked = park(id)
-        #expect(RedisSessionStates.settlementCommands(ResultDisposition(), serverId: id, jobId: "j").isEmpty)
-        #expect(RedisSessionStates.settlementCommands(ResultDisposition(refreshPending: true), serverId: id, jobId: "j").isEmpty)
+        #expect(RedisSessionStates.settlementCommands(ResultDisposition(), endpointId: id, jobId: "j").isEmpty)
+        #expect(RedisSessionStates.settlementCommands(ResultDisposition(refreshPending: true), endpointId: id, jobId: "j").isEmpty)
 
-        let skipped = RedisSessionStates.settlementCommands(ResultDisposition(clearPending: true), serverId: id, jobId: "j")
+        let skipped = RedisSessionStates.settlementCommands(ResultDisposition(clearPending: true), endpointId: id, jobId: "j")
         #expect(skipped == [RedisCommand("EVALSHA", arguments: [PoolScripts.clearPendingIfJob.sha1, 1, RedisKeys.pending(id), "j"])])
 
-        let dead = RedisSessionStates.settlementCommands(ResultDisposition(clearPending: true, park: parked), serverId: id, jobId: "j")
+        let dead = RedisSessionStates.settlementCommands(ResultDisposition(clearPending: true, park: parked), endpointId: id, jobId: "j")
         #expect(dead.map(\.name) == ["EVALSHA", "HSET"])
         #expect(dead.last == RedisCommand("HSET", RedisKeys.parked, id, parked.encoded()))
 
-        let recovered = RedisSessionStates.settlementCommands(ResultDisposition(clearPending: true, clearPark: true), serverId: id, jobId: "j")
+        let recovered = RedisSessionStates.settlementCommands(ResultDisposition(clearPending: true, clearPark: true), endpointId: id, jobId: "j")
         #expect(recovered.map(\.name) == ["EVALSHA", "HDEL", "HDEL"])
         #expect(recovered[1] == RedisCommand("HDEL", RedisKeys.parked, id))
         #expect(recovered[2] == RedisCommand("HDEL", RedisKeys.lastAttempt, id))
@@ -110,29 +110,29 @@ import Testing
 
     @Test func aDeadJobIsSettledInOnePipeline() async throws {
         let id = newId()
-        #expect(try await store.markers.markPending(serverId: id, jobId: "job-1", ttl: .seconds(10)))
-        try await store.states.settle(ResultDisposition(clearPending: true, park: park(id)), serverId: id, jobId: "job-1")
+        #expect(try await store.markers.markPending(endpointId: id, jobId: "job-1", ttl: .seconds(10)))
+        try await store.states.settle(ResultDisposition(clearPending: true, park: park(id)), endpointId: id, jobId: "job-1")
         #expect(try await pendingMarker(id) == nil)
         #expect(try await store.markers.parkedEndpoints()[id]?.reason == "refused")
-        try await store.markers.unpark(serverIds: [id])
+        try await store.markers.unpark(endpointIds: [id])
     }
 
     @Test func aSettlementLeavesANewerJobsMarker() async throws {
         let id = newId()
-        try await store.markers.refreshPending(serverId: id, jobId: "job-2", ttl: .seconds(10))
-        try await store.states.settle(ResultDisposition(clearPending: true), serverId: id, jobId: "job-1")
+        try await store.markers.refreshPending(endpointId: id, jobId: "job-2", ttl: .seconds(10))
+        try await store.states.settle(ResultDisposition(clearPending: true), endpointId: id, jobId: "job-1")
         #expect(try await pendingMarker(id) == "job-2")
     }
 
     @Test func lapsedLeasesAreTakenAgainInOnePipeline() async throws {
         let lapsed = newId(), stolen = newId()
-        _ = try await store.leases.acquire(serverId: stolen, token: "other", ttl: .seconds(10))
+        _ = try await store.leases.acquire(endpointId: stolen, token: "other", ttl: .seconds(10))
         let (fences, replicated) = try await store.leases.reacquire([lapsed: "mine", stolen: "mine"], ttl: .seconds(10))
         #expect(replicated, "no replica asked for")
         #expect(fences[lapsed] != nil)
         #expect(fences[stolen] == nil)
         #expect(try await store.leases.renew([lapsed: "mine"], ttl: .seconds(10)).isEmpty)
-        #expect(try await store.leases.release(serverId: lapsed, token: "mine"))
+        #expect(try await store.leases.release(endpointId: lapsed, token: "mine"))
         #expect(try await store.leases.reacquire([:], ttl: .seconds(10)).fences.isEmpty)
     }
 
@@ -143,6 +143,6 @@ import Testing
         let (fences, replicated) = try await waiting.leases.reacquire([lapsed: "mine"], ttl: .seconds(10))
         #expect(fences[lapsed] != nil)
         #expect(!replicated)
-        #expect(try await store.leases.release(serverId: lapsed, token: "mine"))
+        #expect(try await store.leases.release(endpointId: lapsed, token: "mine"))
     }
 }

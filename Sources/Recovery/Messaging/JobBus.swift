@@ -18,26 +18,26 @@ public struct JobBus: Sendable {
         guard !jobs.isEmpty else { return [] }
         let route = topology.jobRoute
         return try await connection.publish(jobs.map { job in
-            message(route, body: job.encoded(), id: job.jobId, headers: ["x-recovery-server-id": .string(job.serverId)])
+            message(route, body: job.encoded(), id: job.jobId, headers: ["x-recovery-server-id": .string(job.endpointId)])
         })
     }
 
     /// Publishes one job and requires its confirm.
     public func publish(job: RecoveryJob) async throws {
         let outcome = try await publish(jobs: [job])[0]
-        try Self.require(outcome, what: "job \(job.jobId) for server \(job.serverId)")
+        try Self.require(outcome, what: "job \(job.jobId) for server \(job.endpointId)")
     }
 
     /// Publishes `job` (already carrying its next attempt) into retry step `step`'s delay queue.
     public func publish(retry job: RecoveryJob, step: Int) async throws {
         let outcome = try await connection.publish(message(
             topology.retryRoute(step: step), body: job.encoded(), id: job.jobId,
-            headers: ["x-recovery-server-id": .string(job.serverId)]))
-        try Self.require(outcome, what: "retry of job \(job.jobId) for server \(job.serverId)")
+            headers: ["x-recovery-server-id": .string(job.endpointId)]))
+        try Self.require(outcome, what: "retry of job \(job.jobId) for server \(job.endpointId)")
     }
 
     /// Publishes a dead letter: the original body, with why it died in its headers.
-    public func publishDead(body: [UInt8], messageId: String?, serverId: String?, reason: DeadLetterReason, error: JobError?, attempt: Int?, at date: Date) async throws {
+    public func publishDead(body: [UInt8], messageId: String?, endpointId: String?, reason: DeadLetterReason, error: JobError?, attempt: Int?, at date: Date) async throws {
         var headers: AMQPTable = [
             Topology.DeadLetterHeader.reason: .string(reason.rawValue),
             Topology.DeadLetterHeader.diedAt: .string(Timestamp.format(date)),
@@ -47,12 +47,12 @@ public struct JobBus: Sendable {
             headers[Topology.DeadLetterHeader.error] = .string(String(error.message.prefix(1000)))
         }
         if let attempt { headers[Topology.DeadLetterHeader.attempt] = .int64(Int64(attempt)) }
-        if let serverId { headers[Topology.DeadLetterHeader.serverId] = .string(serverId) }
+        if let endpointId { headers[Topology.DeadLetterHeader.endpointId] = .string(endpointId) }
         let outcome = try await connection.publish(OutboundMessage(
             exchange: topology.deadRoute.exchange, routingKey: topology.deadRoute.routingKey, body: body,
             properties: .persistent(contentType: "application/json", messageID: messageId ?? UUID().uuidString.lowercased(), headers: headers),
             mandatory: true))
-        try Self.require(outcome, what: "dead letter for server \(serverId ?? "unknown")")
+        try Self.require(outcome, what: "dead letter for server \(endpointId ?? "unknown")")
     }
 
     /// Publishes a job result.
@@ -72,7 +72,7 @@ public struct JobBus: Sendable {
         case .confirmed: return true
         case .returned: return false
         default:
-            try Self.require(outcome, what: "stop for server \(control.serverId) to \(control.instanceId)")
+            try Self.require(outcome, what: "stop for server \(control.endpointId) to \(control.instanceId)")
             return false
         }
     }

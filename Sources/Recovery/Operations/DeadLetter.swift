@@ -9,7 +9,7 @@ public struct DeadLetter: Sendable, Equatable {
     /// The job in the body; nil when the body is not a valid job.
     public var job: RecoveryJob?
     /// The endpoint id: the job's, else the `x-recovery-server-id` header's; nil when neither says.
-    public var serverId: String?
+    public var endpointId: String?
     /// The AMQP `message_id`.
     public var messageId: String?
     /// `x-recovery-dead-reason` (permanent, exhausted, malformed), else the broker's
@@ -30,9 +30,9 @@ public struct DeadLetter: Sendable, Equatable {
 
     public static let unknownReason = "unknown"
 
-    public init(job: RecoveryJob?, serverId: String?, messageId: String?, reason: String, attempts: Int?, errorKind: String?, lastError: String?, diedAt: Date?) {
+    public init(job: RecoveryJob?, endpointId: String?, messageId: String?, reason: String, attempts: Int?, errorKind: String?, lastError: String?, diedAt: Date?) {
         self.job = job
-        self.serverId = serverId
+        self.endpointId = endpointId
         self.messageId = messageId
         self.reason = reason
         self.attempts = attempts
@@ -47,7 +47,7 @@ public struct DeadLetter: Sendable, Equatable {
         let job = try? RecoveryJob.decode(Data(body))
         self.job = job
         self.messageId = messageId
-        serverId = job?.serverId ?? headers[header.serverId]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        endpointId = job?.endpointId ?? headers[header.endpointId]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         let firstDeath = headers["x-death"]?.arrayValue?.first?.tableValue
         if let reason = headers[header.reason]?.stringValue, !reason.isEmpty {
             self.reason = reason
@@ -87,5 +87,5 @@ public struct DeadLetter: Sendable, Equatable {
     }
 
     /// Whether `dead retry` can turn it into a job (it names an endpoint).
-    public var isRetryable: Bool { serverId != nil }
+    public var isRetryable: Bool { endpointId != nil }
 }

@@ -91,7 +91,7 @@ public struct DeadLetterQueue: Sendable {
                 continue
             }
             if !entry.letter.isRetryable {
-                report.skippedWithoutServer += 1
+                report.skippedWithoutEndpoint += 1
                 kept.append(entry)
             } else if let limit, chosen.count >= limit {
                 kept.append(entry)
@@ -99,19 +99,19 @@ public struct DeadLetterQueue: Sendable {
                 chosen.append(entry)
             }
         }
-        var servers: [String] = []
-        var lettersByServer: [String: [HeldLetter]] = [:]
+        var endpoints: [String] = []
+        var lettersByEndpoint: [String: [HeldLetter]] = [:]
         for entry in chosen {
-            let id = entry.letter.serverId!
-            if lettersByServer[id] == nil { servers.append(id) }
-            lettersByServer[id, default: []].append(entry)
+            let id = entry.letter.endpointId!
+            if lettersByEndpoint[id] == nil { endpoints.append(id) }
+            lettersByEndpoint[id, default: []].append(entry)
         }
-        guard !servers.isEmpty else {
+        guard !endpoints.isEmpty else {
             await requeue(held)
             report.remaining = held.count
             return report
         }
-        let jobs = servers.map { RecoveryJob(jobId: UUID().uuidString.lowercased(), serverId: $0, reason: .manual, attempt: 1, enqueuedAt: now) }
+        let jobs = endpoints.map { RecoveryJob(jobId: UUID().uuidString.lowercased(), endpointId: $0, reason: .manual, attempt: 1, enqueuedAt: now) }
 
         // Unpark and mark pending before the publish, so a worker that settles the job at once finds
         // (and clears) the new marker, and a park it writes is not erased afterwards.
@@ -130,11 +130,11 @@ public struct DeadLetterQueue: Sendable {
         }
         var undone: [RecoveryJob] = []
         for (job, outcome) in zip(jobs, outcomes) {
-            let letters = lettersByServer[job.serverId] ?? []
+            let letters = lettersByEndpoint[job.endpointId] ?? []
             do {
-                try JobBus.require(outcome, what: "manual job \(job.jobId) for server \(job.serverId)")
+                try JobBus.require(outcome, what: "manual job \(job.jobId) for server \(job.endpointId)")
             } catch {
-                report.failed[job.serverId] = "\(error)"
+                report.failed[job.endpointId] = "\(error)"
                 undone.append(job)
                 kept.append(contentsOf: letters)
                 continue
@@ -204,7 +204,7 @@ public struct DeadLetterRetryReport: Sendable, Equatable {
     /// Letters whose job was published but whose removal failed: they stay (a later retry duplicates the job).
     public var notRemoved = 0
     /// Selected letters without an endpoint id (malformed), which stay.
-    public var skippedWithoutServer = 0
+    public var skippedWithoutEndpoint = 0
     /// Letters left in the dead queue.
     public var remaining = 0
 

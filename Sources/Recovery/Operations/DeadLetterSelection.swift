@@ -16,7 +16,7 @@ public enum DeadLetterSelection: Sendable, Equatable {
     public func matches(_ letter: DeadLetter) -> Bool {
         switch self {
         case .all: return true
-        case .servers(let ids): return letter.serverId.map(ids.contains) ?? false
+        case .servers(let ids): return letter.endpointId.map(ids.contains) ?? false
         }
     }
 }

@@ -116,7 +116,7 @@ public struct EndpointStatusReader: Sendable {
 
     public func read(now: Date = Date()) async throws -> EndpointStatusReport {
         let rows = try await directory.statusRows()
-        let readings = try await store.operatorView.statusReadings(serverIds: rows.map(\.id))
+        let readings = try await store.operatorView.statusReadings(endpointIds: rows.map(\.id))
         let capacity = ClusterCapacity(liveWorkers: try await store.workers.registry().liveWorkers, enabled: rows.filter(\.isEnabled).count)
         return EndpointStatusReport(
             rows: EndpointStatus.combine(rows: rows, readings: readings, parkPeriod: parkPeriod), takenAt: now, capacity: capacity)

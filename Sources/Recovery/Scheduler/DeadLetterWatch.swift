@@ -43,9 +43,9 @@ struct DeadLetterWatch: Sendable {
     func settle(_ letter: BrokerDeadLetter, record: @Sendable (JobResult) -> Void) async -> Bool {
         guard let (result, disposition) = letter.settlement(at: Date(), parkPeriod: parkPeriod) else { return true }
         do {
-            try await states.settle(disposition, serverId: result.serverId, jobId: result.jobId)
+            try await states.settle(disposition, endpointId: result.endpointId, jobId: result.jobId)
         } catch {
-            logger.warning("could not settle a job the broker dead-lettered", metadata: ["server": "\(result.serverId)", "error": "\(error)"])
+            logger.warning("could not settle a job the broker dead-lettered", metadata: ["server": "\(result.endpointId)", "error": "\(error)"])
             return false
         }
         record(result)

@@ -109,12 +109,12 @@ public final class Reconciler: Sendable {
         var report = plan.report
 
         try await store.reconcile.deleteStaleStates(plan.staleStates)
-        for serverId in plan.indexEntriesToRemove {
-            try await store.reconcile.removeIndexEntry(serverId: serverId)
+        for endpointId in plan.indexEntriesToRemove {
+            try await store.reconcile.removeIndexEntry(endpointId: endpointId)
         }
-        try await store.markers.unpark(serverIds: plan.parkedToClear)
+        try await store.markers.unpark(endpointIds: plan.parkedToClear)
         try await store.reconcile.forgetLapsedSessions(plan.heldToForget)
-        try await store.markers.clearAttempts(serverIds: plan.attemptsToForget)
+        try await store.markers.clearAttempts(endpointIds: plan.attemptsToForget)
         let forgottenWorkers = try await store.workers.forget(plan.workersToForget)
         if forgottenWorkers > 0 {
             logger.info("removed \(forgottenWorkers) records of workers whose liveness key lapsed", metadata: [
@@ -123,11 +123,11 @@ public final class Reconciler: Sendable {
         }
 
         for lost in plan.lostPendingMarkers {
-            try await store.markers.clearPending(serverId: lost.serverId, ifJob: lost.jobId)
+            try await store.markers.clearPending(endpointId: lost.endpointId, ifJob: lost.jobId)
         }
         if !plan.lostPendingMarkers.isEmpty {
             logger.notice("\(plan.lostPendingMarkers.count) pending markers named jobs that no queue holds any more (purged, dropped by the broker, or never published); those endpoints are queued again",
-                          metadata: ["servers": "\(plan.lostPendingMarkers.prefix(20).map(\.serverId).joined(separator: ","))"])
+                          metadata: ["servers": "\(plan.lostPendingMarkers.prefix(20).map(\.endpointId).joined(separator: ","))"])
         }
         let (jobs, deferred) = vanishGrace.withLock { $0.filter(plan.jobs, live: report.live, now: now) }
         if !jobs.isEmpty {
@@ -142,7 +142,7 @@ public final class Reconciler: Sendable {
             let delivered = try await bus.send(control: stop.message(at: now))
             metrics.scheduler.stopSent()
             if !delivered {
-                logger.warning("no worker \(stop.instanceId) to stop server \(stop.serverId); its lease will lapse", metadata: ["server": "\(stop.serverId)"])
+                logger.warning("no worker \(stop.instanceId) to stop server \(stop.endpointId); its lease will lapse", metadata: ["server": "\(stop.endpointId)"])
             }
         }
         for orphan in plan.unmanagedOrphans {
@@ -182,31 +182,31 @@ public final class Reconciler: Sendable {
     func publish(_ planned: [PlannedJob], at now: Date) async throws -> [String] {
         guard !planned.isEmpty else { return [] }
         let candidates = planned.map { $0.job(jobId: UUID().uuidString.lowercased(), at: now) }
-        let marked = try await store.markers.markPending(candidates.map { ($0.serverId, $0.jobId) }, ttl: pendingTTL)
-        let jobs = candidates.filter { marked.contains($0.serverId) }
+        let marked = try await store.markers.markPending(candidates.map { ($0.endpointId, $0.jobId) }, ttl: pendingTTL)
+        let jobs = candidates.filter { marked.contains($0.endpointId) }
         let outcomes: [PublishOutcome]
         do {
             outcomes = try await bus.publish(jobs: jobs)
         } catch {
             // Nothing was published: the markers must not block these endpoints for a whole pending TTL.
-            for job in jobs { try? await store.markers.clearPending(serverId: job.serverId, ifJob: job.jobId) }
+            for job in jobs { try? await store.markers.clearPending(endpointId: job.endpointId, ifJob: job.jobId) }
             throw error
         }
         var enqueued: [String] = []
         var failed: [String] = []
         for (job, outcome) in zip(jobs, outcomes) {
             if outcome.isConfirmed {
-                enqueued.append(job.serverId)
+                enqueued.append(job.endpointId)
                 metrics.jobEnqueued(reason: job.reason.rawValue)
             } else {
-                failed.append(job.serverId)
-                logger.warning("job for server \(job.serverId) not confirmed by the broker: \(outcome)")
+                failed.append(job.endpointId)
+                logger.warning("job for server \(job.endpointId) not confirmed by the broker: \(outcome)")
             }
         }
-        for job in jobs where failed.contains(job.serverId) {
-            try await store.markers.clearPending(serverId: job.serverId, ifJob: job.jobId)
+        for job in jobs where failed.contains(job.endpointId) {
+            try await store.markers.clearPending(endpointId: job.endpointId, ifJob: job.jobId)
         }
-        try await store.markers.recordAttempts(serverIds: enqueued, at: now)
+        try await store.markers.recordAttempts(endpointIds: enqueued, at: now)
         return enqueued
     }
 }

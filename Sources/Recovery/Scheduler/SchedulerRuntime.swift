@@ -139,15 +139,15 @@ public final class SchedulerRuntime: Service, Sendable {
         metrics.scheduler.successRatio(tally.add(result.outcome))
         switch result.outcome {
         case .recovered:
-            logger.info("Successfully recovered connection for server \(result.serverId)", metadata: ["worker": "\(result.instanceId)", "attempt": "\(result.attempt)", "ms": "\(result.durationMs)"])
+            logger.info("Successfully recovered connection for server \(result.endpointId)", metadata: ["worker": "\(result.instanceId)", "attempt": "\(result.attempt)", "ms": "\(result.durationMs)"])
         case .skipped:
-            logger.info("Failed to recover connection for server \(result.serverId) - may be handled by another instance", metadata: ["worker": "\(result.instanceId)"])
+            logger.info("Failed to recover connection for server \(result.endpointId) - may be handled by another instance", metadata: ["worker": "\(result.instanceId)"])
         case .retrying:
-            logger.warning("recovery of server \(result.serverId) failed, retrying", metadata: ["attempt": "\(result.attempt)", "error": "\(result.error?.message ?? "")"])
+            logger.warning("recovery of server \(result.endpointId) failed, retrying", metadata: ["attempt": "\(result.attempt)", "error": "\(result.error?.message ?? "")"])
         case .dead:
-            logger.error("recovery of server \(result.serverId) dead-lettered", metadata: ["attempt": "\(result.attempt)", "error": "\(result.error?.message ?? "")"])
+            logger.error("recovery of server \(result.endpointId) dead-lettered", metadata: ["attempt": "\(result.attempt)", "error": "\(result.error?.message ?? "")"])
         case .stopped:
-            logger.info("server \(result.serverId) is disabled or deleted: job stopped")
+            logger.info("server \(result.endpointId) is disabled or deleted: job stopped")
         }
     }
 }

@@ -17,8 +17,8 @@ public struct RedisLeaseStore: LeaseStore {
         self.acquireReplicaTimeout = acquireReplicaTimeout
     }
 
-    public func acquire(serverId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
-        let keys = [RedisKeys.lease(serverId), RedisKeys.fence(serverId), RedisKeys.connectionState(serverId)]
+    public func acquire(endpointId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
+        let keys = [RedisKeys.lease(endpointId), RedisKeys.fence(endpointId), RedisKeys.connectionState(endpointId)]
         let arguments: [any RedisArgumentConvertible] = [token, RedisValues.milliseconds(ttl), foreignHeartbeatTimeout.map(RedisValues.milliseconds) ?? 0]
         guard acquireReplicas > 0 else {
             let reply = try await redis.evaluate(PoolScripts.acquireLease, keys: keys, arguments: arguments)
@@ -36,7 +36,7 @@ public struct RedisLeaseStore: LeaseStore {
         guard acquisition.fence != nil else { return acquisition }
         let acknowledged = replies[1].integer ?? 0
         guard acknowledged >= Int64(acquireReplicas) else {
-            _ = try? await release(serverId: serverId, token: token)
+            _ = try? await release(endpointId: endpointId, token: token)
             throw RedisStateError(
                 operation: "acquire lease",
                 detail: "acknowledged by \(acknowledged) of \(acquireReplicas) replicas within \(timeout) ms; released unused")
@@ -49,7 +49,7 @@ public struct RedisLeaseStore: LeaseStore {
         let ordered = leases.sorted { $0.key < $1.key }
         var arguments: [any RedisArgumentConvertible] = [RedisValues.milliseconds(ttl)]
         arguments.reserveCapacity(1 + ordered.count * 2)
-        for (serverId, token) in ordered { arguments += [token, serverId] }
+        for (endpointId, token) in ordered { arguments += [token, endpointId] }
         let reply = try await redis.evaluate(
             PoolScripts.renewSessionLeases, keys: [RedisKeys.heldSessions] + ordered.map { RedisKeys.lease($0.key) },
             arguments: arguments)
@@ -59,10 +59,10 @@ public struct RedisLeaseStore: LeaseStore {
     }
 
     @discardableResult
-    public func release(serverId: String, token: String) async throws -> Bool {
+    public func release(endpointId: String, token: String) async throws -> Bool {
         let reply = try await redis.evaluate(
-            PoolScripts.releaseSessionLease, keys: [RedisKeys.lease(serverId), RedisKeys.heldSessions, RedisKeys.heldSessionsVersion],
-            arguments: [token, serverId])
+            PoolScripts.releaseSessionLease, keys: [RedisKeys.lease(endpointId), RedisKeys.heldSessions, RedisKeys.heldSessionsVersion],
+            arguments: [token, endpointId])
         return reply.integer == 1
     }
 

@@ -6,14 +6,14 @@ import RedisClient
 public struct RedisOperatorView: OperatorView {
     let redis: RedisClient
 
-    /// The states of `serverIds` and every park, in one pipelined round trip.
-    public func statusReadings(serverIds: [String]) async throws -> EndpointStateReadings {
-        var commands = serverIds.map { RedisCommand("GET", RedisKeys.connectionState($0)) }
+    /// The states of `endpointIds` and every park, in one pipelined round trip.
+    public func statusReadings(endpointIds: [String]) async throws -> EndpointStateReadings {
+        var commands = endpointIds.map { RedisCommand("GET", RedisKeys.connectionState($0)) }
         commands.append(RedisCommand("HGETALL", RedisKeys.parked))
         let replies = try await redis.pipeline(commands)
         guard replies.count == commands.count else { throw RedisStateError(operation: "status readings", detail: "short pipeline reply") }
         var states: [String: StateReading] = [:]
-        for (id, reply) in zip(serverIds, replies) {
+        for (id, reply) in zip(endpointIds, replies) {
             if let message = reply.errorMessage { throw RedisStateError(operation: "status readings", detail: message) }
             if let bytes = reply.bytes { states[id] = StateReading(stored: String(decoding: bytes, as: UTF8.self)) }
         }
@@ -25,13 +25,13 @@ public struct RedisOperatorView: OperatorView {
     /// markers at the new jobs, in one pipeline; returns the park entries it removed (to undo).
     public func prepareManualRetry(jobs: [RecoveryJob], pendingTtl: Duration) async throws -> [String: String] {
         guard !jobs.isEmpty else { return [:] }
-        let ids = jobs.map(\.serverId)
+        let ids = jobs.map(\.endpointId)
         var commands = [
             RedisCommand("HMGET", arguments: [RedisKeys.parked] + ids),
             RedisCommand("HDEL", arguments: [RedisKeys.parked] + ids),
         ]
         for job in jobs {
-            commands.append(RedisCommand("SET", RedisKeys.pending(job.serverId), job.jobId, "PX", RedisValues.milliseconds(pendingTtl)))
+            commands.append(RedisCommand("SET", RedisKeys.pending(job.endpointId), job.jobId, "PX", RedisValues.milliseconds(pendingTtl)))
         }
         let replies = try await redis.pipeline(commands)
         if let message = replies.compactMap(\.errorMessage).first {
@@ -48,9 +48,9 @@ public struct RedisOperatorView: OperatorView {
     /// pending markers that still name those jobs go.
     public func undoManualRetry(jobs: [RecoveryJob], previousParks: [String: String]) async throws {
         for job in jobs {
-            try await RedisRecoveryMarkers(redis: redis).clearPending(serverId: job.serverId, ifJob: job.jobId)
-            if let park = previousParks[job.serverId] {
-                try await redis.send("HSETNX", RedisKeys.parked, job.serverId, park)
+            try await RedisRecoveryMarkers(redis: redis).clearPending(endpointId: job.endpointId, ifJob: job.jobId)
+            if let park = previousParks[job.endpointId] {
+                try await redis.send("HSETNX", RedisKeys.parked, job.endpointId, park)
             }
         }
     }

@@ -90,10 +90,10 @@ public struct RedisReconcileReader: ReconcileReader {
 
     /// Drops lapsed members from the held-sessions index (those still past their deadline); returns how many.
     @discardableResult
-    public func forgetLapsedSessions(_ serverIds: [String]) async throws -> Int {
-        guard !serverIds.isEmpty else { return 0 }
+    public func forgetLapsedSessions(_ endpointIds: [String]) async throws -> Int {
+        guard !endpointIds.isEmpty else { return 0 }
         let reply = try await redis.evaluate(
-            PoolScripts.forgetLapsed, keys: [RedisKeys.heldSessions, RedisKeys.heldSessionsVersion], arguments: serverIds)
+            PoolScripts.forgetLapsed, keys: [RedisKeys.heldSessions, RedisKeys.heldSessionsVersion], arguments: endpointIds)
         return Int(reply.integer ?? 0)
     }
 
@@ -104,22 +104,22 @@ public struct RedisReconcileReader: ReconcileReader {
         guard !stale.isEmpty else { return [] }
         let commands = stale.map { entry in
             RedisCommand("EVALSHA", arguments: [
-                PoolScripts.deleteStateIfUnchanged.sha1, 4, RedisKeys.connectionState(entry.serverId), RedisKeys.connectionIndex,
-                RedisKeys.heldSessions, RedisKeys.heldSessionsVersion, entry.storedValue, entry.serverId,
+                PoolScripts.deleteStateIfUnchanged.sha1, 4, RedisKeys.connectionState(entry.endpointId), RedisKeys.connectionIndex,
+                RedisKeys.heldSessions, RedisKeys.heldSessionsVersion, entry.storedValue, entry.endpointId,
             ])
         }
         let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.deleteStateIfUnchanged])
         var deleted = Set<String>()
         for (entry, reply) in zip(stale, replies) {
             if let message = reply.errorMessage { throw RedisStateError(operation: "delete stale states", detail: message) }
-            if reply.integer == 1 { deleted.insert(entry.serverId) }
+            if reply.integer == 1 { deleted.insert(entry.endpointId) }
         }
         return deleted
     }
 
     /// Removes an index entry that has no state.
-    public func removeIndexEntry(serverId: String) async throws {
+    public func removeIndexEntry(endpointId: String) async throws {
         try await redis.evaluate(
-            PoolScripts.removeIndexEntry, keys: [RedisKeys.connectionState(serverId), RedisKeys.connectionIndex], arguments: [serverId])
+            PoolScripts.removeIndexEntry, keys: [RedisKeys.connectionState(endpointId), RedisKeys.connectionIndex], arguments: [endpointId])
     }
 }

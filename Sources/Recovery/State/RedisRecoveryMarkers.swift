@@ -7,62 +7,62 @@ import RedisClient
 public struct RedisRecoveryMarkers: RecoveryMarkers {
     let redis: RedisClient
 
-    public func markPending(serverId: String, jobId: String, ttl: Duration) async throws -> Bool {
+    public func markPending(endpointId: String, jobId: String, ttl: Duration) async throws -> Bool {
         let reply = try await redis.evaluate(
-            PoolScripts.setPending, keys: [RedisKeys.pending(serverId)], arguments: [jobId, RedisValues.milliseconds(ttl)])
+            PoolScripts.setPending, keys: [RedisKeys.pending(endpointId)], arguments: [jobId, RedisValues.milliseconds(ttl)])
         return reply.integer == 1
     }
 
     /// One round trip for all.
-    public func markPending(_ jobs: [(serverId: String, jobId: String)], ttl: Duration) async throws -> Set<String> {
+    public func markPending(_ jobs: [(endpointId: String, jobId: String)], ttl: Duration) async throws -> Set<String> {
         guard !jobs.isEmpty else { return [] }
         let milliseconds = RedisValues.milliseconds(ttl)
         let commands = jobs.map { job in
-            RedisCommand("EVALSHA", arguments: [PoolScripts.setPending.sha1, 1, RedisKeys.pending(job.serverId), job.jobId, milliseconds])
+            RedisCommand("EVALSHA", arguments: [PoolScripts.setPending.sha1, 1, RedisKeys.pending(job.endpointId), job.jobId, milliseconds])
         }
         let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.setPendingMarker])
         var marked = Set<String>()
         for (job, reply) in zip(jobs, replies) {
             if let message = reply.errorMessage { throw RedisStateError(operation: "mark pending", detail: message) }
-            if reply.integer == 1 { marked.insert(job.serverId) }
+            if reply.integer == 1 { marked.insert(job.endpointId) }
         }
         return marked
     }
 
-    public func refreshPending(serverId: String, jobId: String, ttl: Duration) async throws {
-        try await redis.set(RedisKeys.pending(serverId), jobId, expiry: ttl)
+    public func refreshPending(endpointId: String, jobId: String, ttl: Duration) async throws {
+        try await redis.set(RedisKeys.pending(endpointId), jobId, expiry: ttl)
     }
 
-    public func clearPending(serverId: String, ifJob jobId: String) async throws {
-        try await redis.evaluate(PoolScripts.clearPendingIfJob, keys: [RedisKeys.pending(serverId)], arguments: [jobId])
+    public func clearPending(endpointId: String, ifJob jobId: String) async throws {
+        try await redis.evaluate(PoolScripts.clearPendingIfJob, keys: [RedisKeys.pending(endpointId)], arguments: [jobId])
     }
 
-    public func clearPending(serverIds: [String]) async throws {
-        guard !serverIds.isEmpty else { return }
-        try await redis.delete(serverIds.map(RedisKeys.pending))
+    public func clearPending(endpointIds: [String]) async throws {
+        guard !endpointIds.isEmpty else { return }
+        try await redis.delete(endpointIds.map(RedisKeys.pending))
     }
 
-    public func recordAttempts(serverIds: [String], at date: Date) async throws {
-        guard !serverIds.isEmpty else { return }
+    public func recordAttempts(endpointIds: [String], at date: Date) async throws {
+        guard !endpointIds.isEmpty else { return }
         let stamp = Timestamp.format(date)
         var arguments: [any RedisArgumentConvertible] = [RedisKeys.lastAttempt]
-        for id in serverIds { arguments += [id, stamp] }
+        for id in endpointIds { arguments += [id, stamp] }
         try await redis.send(RedisCommand("HSET", arguments: arguments))
     }
 
-    public func clearAttempts(serverIds: [String]) async throws {
-        guard !serverIds.isEmpty else { return }
-        try await redis.send(RedisCommand("HDEL", arguments: [RedisKeys.lastAttempt] + serverIds))
+    public func clearAttempts(endpointIds: [String]) async throws {
+        guard !endpointIds.isEmpty else { return }
+        try await redis.send(RedisCommand("HDEL", arguments: [RedisKeys.lastAttempt] + endpointIds))
     }
 
     public func park(_ entry: ParkedEndpoint) async throws {
-        try await redis.send("HSET", RedisKeys.parked, entry.serverId, entry.encoded())
+        try await redis.send("HSET", RedisKeys.parked, entry.endpointId, entry.encoded())
     }
 
     @discardableResult
-    public func unpark(serverIds: [String]) async throws -> Int {
-        guard !serverIds.isEmpty else { return 0 }
-        let reply = try await redis.send(RedisCommand("HDEL", arguments: [RedisKeys.parked] + serverIds))
+    public func unpark(endpointIds: [String]) async throws -> Int {
+        guard !endpointIds.isEmpty else { return 0 }
+        let reply = try await redis.send(RedisCommand("HDEL", arguments: [RedisKeys.parked] + endpointIds))
         return Int(reply.integer ?? 0)
     }
 

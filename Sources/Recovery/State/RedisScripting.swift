@@ -15,7 +15,7 @@ enum PoolScripts {
     static let countLapses = RedisScript(LuaScripts.countLapsesSince)
     static let writeState = RedisScript(LuaScripts.writeStateIfLeaseHeld)
     static let writeStatesBatch = RedisScript(LuaScripts.writeStatesIfLeasesHeld)
-    static let deleteState = RedisScript(LuaScripts.deleteStateIfLeaseHeld)
+    static let releaseSession = RedisScript(LuaScripts.releaseSession)
     static let deleteStateIfUnchanged = RedisScript(LuaScripts.deleteStateIfUnchanged)
     static let removeIndexEntry = RedisScript(LuaScripts.removeIndexEntryIfNoState)
     static let setPending = RedisScript(LuaScripts.setPendingMarker)

@@ -14,19 +14,19 @@ public struct RedisSessionStates: SessionStates {
         let reply = try await redis.evaluate(
             PoolScripts.writeState,
             keys: [
-                RedisKeys.lease(state.serverId), RedisKeys.connectionState(state.serverId), RedisKeys.connectionIndex,
+                RedisKeys.lease(state.endpointId), RedisKeys.connectionState(state.endpointId), RedisKeys.connectionIndex,
                 RedisKeys.heldSessions, RedisKeys.heldSessionsVersion,
             ],
-            arguments: [token, state.encoded(), state.serverId])
+            arguments: [token, state.encoded(), state.endpointId])
         return reply.integer == 1
     }
 
     /// The `EVALSHA` of `writeStateIfLeaseHeld` for one state, for pipelines.
     static func writeCommand(_ state: ConnectionState, token: String) -> RedisCommand {
         RedisCommand("EVALSHA", arguments: [
-            PoolScripts.writeState.sha1, 5, RedisKeys.lease(state.serverId), RedisKeys.connectionState(state.serverId),
+            PoolScripts.writeState.sha1, 5, RedisKeys.lease(state.endpointId), RedisKeys.connectionState(state.endpointId),
             RedisKeys.connectionIndex, RedisKeys.heldSessions, RedisKeys.heldSessionsVersion,
-            token, state.encoded(), state.serverId,
+            token, state.encoded(), state.endpointId,
         ])
     }
 
@@ -42,8 +42,8 @@ public struct RedisSessionStates: SessionStates {
                 RedisKeys.connectionIndex, RedisKeys.heldSessions, RedisKeys.heldSessionsVersion,
             ]
             arguments.reserveCapacity(5 + 5 * chunk.count)
-            for write in chunk { arguments += [RedisKeys.lease(write.serverId), RedisKeys.connectionState(write.serverId)] }
-            for write in chunk { arguments += [write.token, write.value, write.serverId] }
+            for write in chunk { arguments += [RedisKeys.lease(write.endpointId), RedisKeys.connectionState(write.endpointId)] }
+            for write in chunk { arguments += [write.token, write.value, write.endpointId] }
             commands.append(RedisCommand("EVALSHA", arguments: arguments))
         }
         let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.writeStatesIfLeasesHeld])
@@ -51,20 +51,20 @@ public struct RedisSessionStates: SessionStates {
         for reply in replies {
             if let message = reply.errorMessage { throw RedisStateError(operation: "write states", detail: message) }
             guard let ids = reply.array else { throw RedisStateError(operation: "write states", unexpected: reply) }
-            for id in ids { if let serverId = id.string { refused.insert(serverId) } }
+            for id in ids { if let endpointId = id.string { refused.insert(endpointId) } }
         }
         return refused
     }
 
     @discardableResult
-    public func delete(serverId: String, token: String) async throws -> Bool {
+    public func releaseSession(endpointId: String, token: String) async throws -> Bool {
         let reply = try await redis.evaluate(
-            PoolScripts.deleteState,
+            PoolScripts.releaseSession,
             keys: [
-                RedisKeys.lease(serverId), RedisKeys.connectionState(serverId), RedisKeys.connectionIndex,
+                RedisKeys.lease(endpointId), RedisKeys.connectionState(endpointId), RedisKeys.connectionIndex,
                 RedisKeys.heldSessions, RedisKeys.heldSessionsVersion,
             ],
-            arguments: [token, serverId])
+            arguments: [token, endpointId])
         return reply.integer == 1
     }
 
@@ -74,8 +74,8 @@ public struct RedisSessionStates: SessionStates {
         let commands = [
             Self.writeCommand(state, token: token),
             RedisCommand("EVALSHA", arguments: [
-                PoolScripts.settleRecovered.sha1, 4, RedisKeys.lease(state.serverId), RedisKeys.pending(state.serverId),
-                RedisKeys.parked, RedisKeys.lastAttempt, token, jobId, state.serverId,
+                PoolScripts.settleRecovered.sha1, 4, RedisKeys.lease(state.endpointId), RedisKeys.pending(state.endpointId),
+                RedisKeys.parked, RedisKeys.lastAttempt, token, jobId, state.endpointId,
             ]),
         ]
         let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.writeStateIfLeaseHeld, LuaScripts.settleRecovered])
@@ -89,8 +89,8 @@ public struct RedisSessionStates: SessionStates {
     }
 
     /// One pipeline of `settlementCommands`.
-    public func settle(_ disposition: ResultDisposition, serverId: String, jobId: String) async throws {
-        let commands = Self.settlementCommands(disposition, serverId: serverId, jobId: jobId)
+    public func settle(_ disposition: ResultDisposition, endpointId: String, jobId: String) async throws {
+        let commands = Self.settlementCommands(disposition, endpointId: endpointId, jobId: jobId)
         guard !commands.isEmpty else { return }
         let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.clearPendingMarkerIfJob, LuaScripts.settleIfPending])
         if let message = replies.lazy.compactMap(\.errorMessage).first {
@@ -102,30 +102,30 @@ public struct RedisSessionStates: SessionStates {
     /// names `jobId`), then the park written or ended, then the cooldown clock; with `onlyWhilePending`,
     /// one script that does it all only while the marker names `jobId` (no park is ended that way). `refreshPending` is left
     /// to whoever published the retry (it names the new job).
-    static func settlementCommands(_ disposition: ResultDisposition, serverId: String, jobId: String) -> [RedisCommand] {
+    static func settlementCommands(_ disposition: ResultDisposition, endpointId: String, jobId: String) -> [RedisCommand] {
         if disposition.onlyWhilePending {
             // Everything in one script that checks the marker first.
             return [RedisCommand("EVALSHA", arguments: [
-                PoolScripts.settleIfPending.sha1, 2, RedisKeys.pending(serverId), RedisKeys.parked, jobId, serverId,
+                PoolScripts.settleIfPending.sha1, 2, RedisKeys.pending(endpointId), RedisKeys.parked, jobId, endpointId,
                 disposition.park?.encoded() ?? "",
             ])]
         }
         var commands: [RedisCommand] = []
         if disposition.clearPending {
-            commands.append(RedisCommand("EVALSHA", arguments: [PoolScripts.clearPendingIfJob.sha1, 1, RedisKeys.pending(serverId), jobId]))
+            commands.append(RedisCommand("EVALSHA", arguments: [PoolScripts.clearPendingIfJob.sha1, 1, RedisKeys.pending(endpointId), jobId]))
         }
         if let park = disposition.park {
-            commands.append(RedisCommand("HSET", RedisKeys.parked, park.serverId, park.encoded()))
+            commands.append(RedisCommand("HSET", RedisKeys.parked, park.endpointId, park.encoded()))
         }
         if disposition.clearPark {
-            commands.append(RedisCommand("HDEL", RedisKeys.parked, serverId))
-            commands.append(RedisCommand("HDEL", RedisKeys.lastAttempt, serverId))
+            commands.append(RedisCommand("HDEL", RedisKeys.parked, endpointId))
+            commands.append(RedisCommand("HDEL", RedisKeys.lastAttempt, endpointId))
         }
         return commands
     }
 
-    public func read(serverId: String) async throws -> StateReading {
-        let value = try await redis.get(RedisKeys.connectionState(serverId))
+    public func read(endpointId: String) async throws -> StateReading {
+        let value = try await redis.get(RedisKeys.connectionState(endpointId))
         return StateReading(stored: value.map { String(decoding: $0, as: UTF8.self) })
     }
 }

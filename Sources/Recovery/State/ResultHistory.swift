@@ -24,16 +24,16 @@ public struct ResultHistory: Sendable {
         var minutes: Set<Int64> = []
         var endpoints: Set<String> = []
         for (result, receivedAt) in results {
-            let key = RedisKeys.recentResults(result.serverId)
+            let key = RedisKeys.recentResults(result.endpointId)
             let entry = RecordedResult(result: result, receivedAt: receivedAt)
             commands.append(RedisCommand("LPUSH", key, entry.encoded()))
-            endpoints.insert(result.serverId)
+            endpoints.insert(result.endpointId)
             let minute = Self.minute(of: receivedAt)
             commands.append(RedisCommand("HINCRBY", RedisKeys.outcomesInMinute(minute), result.outcome.rawValue, 1))
             minutes.insert(minute)
         }
-        for serverId in endpoints {
-            let key = RedisKeys.recentResults(serverId)
+        for endpointId in endpoints {
+            let key = RedisKeys.recentResults(endpointId)
             commands.append(RedisCommand("LTRIM", key, 0, RedisKeys.recentResultsKept - 1))
             commands.append(RedisCommand("PEXPIRE", key, RedisValues.milliseconds(Self.recentResultsTTL)))
         }
@@ -47,17 +47,17 @@ public struct ResultHistory: Sendable {
     }
 
     /// The endpoint's latest results, newest first (an entry that does not decode is left out).
-    public func recent(serverId: String, limit: Int = RedisKeys.recentResultsKept) async throws -> [RecordedResult] {
-        let reply = try await redis.send("LRANGE", RedisKeys.recentResults(serverId), 0, max(0, limit - 1))
+    public func recent(endpointId: String, limit: Int = RedisKeys.recentResultsKept) async throws -> [RecordedResult] {
+        let reply = try await redis.send("LRANGE", RedisKeys.recentResults(endpointId), 0, max(0, limit - 1))
         return (reply.array ?? []).compactMap { $0.string.flatMap { RecordedResult.decode(Data($0.utf8)) } }
     }
 
-    /// The latest result of each of `serverIds` that has one (one pipelined read).
-    public func latest(serverIds: [String]) async throws -> [String: RecordedResult] {
-        guard !serverIds.isEmpty else { return [:] }
-        let replies = try await redis.pipeline(serverIds.map { RedisCommand("LINDEX", RedisKeys.recentResults($0), 0) })
+    /// The latest result of each of `endpointIds` that has one (one pipelined read).
+    public func latest(endpointIds: [String]) async throws -> [String: RecordedResult] {
+        guard !endpointIds.isEmpty else { return [:] }
+        let replies = try await redis.pipeline(endpointIds.map { RedisCommand("LINDEX", RedisKeys.recentResults($0), 0) })
         var latest: [String: RecordedResult] = [:]
-        for (id, reply) in zip(serverIds, replies) {
+        for (id, reply) in zip(endpointIds, replies) {
             if let text = reply.string, let entry = RecordedResult.decode(Data(text.utf8)) { latest[id] = entry }
         }
         return latest

@@ -30,7 +30,7 @@ extension WorkerRuntime {
     /// without one). Returns the session, or throws the failure; a session that opened after the
     /// interruption is closed.
     func openUnderLease(
-        serverId: String, token: String, confirmation: LeaseConfirmation, store: PoolStores,
+        endpointId: String, token: String, confirmation: LeaseConfirmation, store: PoolStores,
         open: @escaping @Sendable () async throws -> HeldSession
     ) async throws -> HeldSession {
         enum Outcome: Sendable {
@@ -48,8 +48,8 @@ extension WorkerRuntime {
                 while true {
                     try await Task.sleep(for: timing.renewalInterval)
                     let sentAt = ContinuousClock.now
-                    guard let lost = try? await store.leases.renew([serverId: token], ttl: timing.ttl) else { continue }
-                    if lost.contains(serverId) { return .interrupted(.other("lease lost while connecting")) }
+                    guard let lost = try? await store.leases.renew([endpointId: token], ttl: timing.ttl) else { continue }
+                    if lost.contains(endpointId) { return .interrupted(.other("lease lost while connecting")) }
                     confirmation.confirmed(sentAt: sentAt)
                 }
             }

@@ -5,8 +5,8 @@ import Transport
 
 /// A live Xiaozhi session this worker holds, with the lease that entitles it to.
 public struct HeldSession: Sendable {
-    public let serverId: String
-    public let serverName: String
+    public let endpointId: String
+    public let endpointName: String
     /// The endpoint address with its token (only ever passed to the transport).
     let address: String
     /// This holder's random lease token (never logged, never in a state value).

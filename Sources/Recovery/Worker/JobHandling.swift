@@ -57,8 +57,8 @@ extension WorkerRuntime {
         let store = context.store
         switch request {
         case .reserve:
-            if await keeper.reserve(job.serverId) { return .reserved(.reserved) }
-            return .reserved(await keeper.session(job.serverId) != nil ? .heldHere : .refused)
+            if await keeper.reserve(job.endpointId) { return .reserved(.reserved) }
+            return .reserved(await keeper.session(job.endpointId) != nil ? .heldHere : .refused)
 
         case .checkRedis:
             return .redisChecked(answers: await redisAnswers(store))
@@ -66,12 +66,12 @@ extension WorkerRuntime {
         case .acquireLeaseAndReadRow:
             let directory = context.directory, token = context.token, confirmation = context.confirmation
             // Reading the row needs no lease; the lease is still taken before the session opens.
-            async let rowRead = Self.result { try await StaleConnectionRetry.run { try await directory.endpoint(id: job.serverId) } }
+            async let rowRead = Self.result { try await StaleConnectionRetry.run { try await directory.endpoint(id: job.endpointId) } }
             let lease: JobAttempt.LeaseAnswer
             do {
                 let acquisition = try await StaleConnectionRetry.run {
                     confirmation.confirmed(sentAt: ContinuousClock.now)
-                    return try await store.leases.acquire(serverId: job.serverId, token: token, ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
+                    return try await store.leases.acquire(endpointId: job.endpointId, token: token, ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
                 }
                 if let fence = acquisition.fence {
                     context.fence = fence
@@ -99,7 +99,7 @@ extension WorkerRuntime {
             context.connectStarted = ContinuousClock.now
             let token = context.token, fence = context.fence, directory = context.directory
             do {
-                let held = try await openUnderLease(serverId: job.serverId, token: token, confirmation: context.confirmation, store: store) {
+                let held = try await openUnderLease(endpointId: job.endpointId, token: token, confirmation: context.confirmation, store: store) {
                     try await self.openSession(endpoint, leaseToken: token, fence: fence, attempt: job.attempt, directory: directory)
                 }
                 context.held = held
@@ -131,8 +131,8 @@ extension WorkerRuntime {
 
         case .holdLease(let hold):
             // The lease is set to lapse at the hold's end by itself, so the hold outlives this worker too.
-            guard (try? await store.leases.renew([job.serverId: context.token], ttl: hold))?.isEmpty == true else { return .hold(.notKept) }
-            logger.info("server \(job.serverId): the abandoned handshake may still be answered; holding the lease before the retry", metadata: ["hold": "\(hold)"])
+            guard (try? await store.leases.renew([job.endpointId: context.token], ttl: hold))?.isEmpty == true else { return .hold(.notKept) }
+            logger.info("server \(job.endpointId): the abandoned handshake may still be answered; holding the lease before the retry", metadata: ["hold": "\(hold)"])
             do {
                 try await Task.sleep(for: hold)
                 return .hold(.elapsed)
@@ -143,23 +143,23 @@ extension WorkerRuntime {
         case .publishRetry(let step, let pendingTtl):
             let next = job.retried(jobId: UUID().uuidString.lowercased(), at: Date())
             do {
-                try await StaleConnectionRetry.run { try await store.markers.refreshPending(serverId: job.serverId, jobId: next.jobId, ttl: pendingTtl) }
+                try await StaleConnectionRetry.run { try await store.markers.refreshPending(endpointId: job.endpointId, jobId: next.jobId, ttl: pendingTtl) }
                 try await publishWaitingForTheBroker { try await bus.publish(retry: next, step: step) }
                 return .published(true)
             } catch {
-                logger.error("could not schedule the retry of server \(job.serverId); the job goes back to the queue", metadata: ["error": "\(error)"])
+                logger.error("could not schedule the retry of server \(job.endpointId); the job goes back to the queue", metadata: ["error": "\(error)"])
                 return .published(false)
             }
 
         case .publishDeadLetter(let reason, let error):
             do {
                 try await publishWaitingForTheBroker {
-                    try await bus.publishDead(body: Array(job.encoded()), messageId: job.jobId, serverId: job.serverId, reason: reason, error: error, attempt: job.attempt, at: Date())
+                    try await bus.publishDead(body: Array(job.encoded()), messageId: job.jobId, endpointId: job.endpointId, reason: reason, error: error, attempt: job.attempt, at: Date())
                 }
                 metrics.deadLettered()
                 return .published(true)
             } catch {
-                logger.error("could not dead-letter the job of server \(job.serverId); the job goes back to the queue", metadata: ["error": "\(error)"])
+                logger.error("could not dead-letter the job of server \(job.endpointId); the job goes back to the queue", metadata: ["error": "\(error)"])
                 return .published(false)
             }
 
@@ -172,7 +172,7 @@ extension WorkerRuntime {
                 return .finished
             }
             // The table's mark is no part of the outcome: it is written while the result is published.
-            async let marked: Void = markConnected(job.serverId, at: connectedAt, directory: context.directory)
+            async let marked: Void = markConnected(job.endpointId, at: connectedAt, directory: context.directory)
             await settle(delivery, result, job: job)
             await marked
             return .finished
@@ -197,23 +197,23 @@ extension WorkerRuntime {
         let store = context.store
         switch effect {
         case .cancelReservation:
-            await keeper.cancelReservation(job.serverId)
+            await keeper.cancelReservation(job.endpointId)
         case .releaseLease:
             let token = context.token
-            _ = try? await StaleConnectionRetry.run { try await store.leases.release(serverId: job.serverId, token: token) }
+            _ = try? await StaleConnectionRetry.run { try await store.leases.release(endpointId: job.endpointId, token: token) }
         case .closeSession(let reason):
             context.held?.session.close(code: .goingAway, reason: reason)
             context.held?.mcp.close()
         case .endLostSession(let cause):
-            await endSession(job.serverId, .lost(cause))
+            await endSession(job.endpointId, .lost(cause))
         case .endStoppedSession:
-            await endSession(job.serverId, .stopped)
+            await endSession(job.endpointId, .stopped)
         case .restorePendingMarker:
             // The marker names the job going back to the queue again, not a retry that never went out (it
             // would hold the endpoint back until it expired).
-            _ = try? await store.markers.refreshPending(serverId: job.serverId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))
+            _ = try? await store.markers.refreshPending(endpointId: job.endpointId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))
         case .clearPendingMarker:
-            try? await store.markers.clearPending(serverIds: [job.serverId])
+            try? await store.markers.clearPending(endpointIds: [job.endpointId])
         case .log(let note):
             log(note, of: job, context: context)
         }
@@ -221,7 +221,7 @@ extension WorkerRuntime {
 
     /// The attempt's notes in the log, in the original platform's texts where it has them.
     func log(_ note: JobAttempt.Note, of job: RecoveryJob, context: AttemptContext) {
-        let id = job.serverId, name = context.endpointName
+        let id = job.endpointId, name = context.endpointName
         switch note {
         case .handledElsewhere(let foreignSessionLive):
             if foreignSessionLive { logger.info("server \(id) (\(name)) has a live session of another owner: not connecting over it") }
@@ -246,17 +246,17 @@ extension WorkerRuntime {
     func result(of settlement: JobAttempt.Settlement, job: RecoveryJob, started: ContinuousClock.Instant) -> JobResult {
         let elapsed = ContinuousClock.now - started
         return JobResult(
-            jobId: job.jobId, serverId: job.serverId, outcome: settlement.outcome, instanceId: instanceId, attempt: job.attempt,
+            jobId: job.jobId, endpointId: job.endpointId, outcome: settlement.outcome, instanceId: instanceId, attempt: job.attempt,
             durationMs: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000), error: settlement.error)
     }
 
     /// `"IsConnected" = true` for a session that came up; a failure is only logged (the next change of
     /// the session writes the row again).
-    func markConnected(_ serverId: String, at date: Date, directory: any EndpointDirectory) async {
+    func markConnected(_ endpointId: String, at date: Date, directory: any EndpointDirectory) async {
         do {
-            try await StaleConnectionRetry.run { try await directory.markConnected(id: serverId, at: date) }
+            try await StaleConnectionRetry.run { try await directory.markConnected(id: endpointId, at: date) }
         } catch {
-            logger.warning("could not mark server \(serverId) connected in the table", metadata: ["error": "\(error)"])
+            logger.warning("could not mark server \(endpointId) connected in the table", metadata: ["error": "\(error)"])
         }
     }
 
@@ -269,9 +269,9 @@ extension WorkerRuntime {
     func apply(_ disposition: JobAttempt.Disposition, of result: JobResult, job: RecoveryJob, store: PoolStores) async {
         let rule = ResultDisposition.of(result, at: Date(), endpointUpdatedAt: disposition.endpointUpdatedAt, parkPeriod: TimeInterval(configuration.parkSeconds))
         do {
-            try await StaleConnectionRetry.run { try await store.states.settle(rule, serverId: job.serverId, jobId: job.jobId) }
+            try await StaleConnectionRetry.run { try await store.states.settle(rule, endpointId: job.endpointId, jobId: job.jobId) }
         } catch {
-            logger.warning("could not update the pending marker or park of server \(job.serverId)", metadata: ["error": "\(error)"])
+            logger.warning("could not update the pending marker or park of server \(job.endpointId)", metadata: ["error": "\(error)"])
         }
     }
 
@@ -287,9 +287,9 @@ extension WorkerRuntime {
         do {
             try await bus.publish(job: job)
             _ = try await dependencies.consumer.ack(delivery)
-            logger.debug("gave back the job of server \(job.serverId): \(why)")
+            logger.debug("gave back the job of server \(job.endpointId): \(why)")
         } catch {
-            logger.warning("could not give back the job of server \(job.serverId); the broker requeues it", metadata: ["error": "\(error)"])
+            logger.warning("could not give back the job of server \(job.endpointId); the broker requeues it", metadata: ["error": "\(error)"])
             _ = try? await dependencies.consumer.nack(delivery, requeue: true)
         }
     }
@@ -325,7 +325,7 @@ extension WorkerRuntime {
             try await publishWaitingForTheBroker { try await bus.publish(result: result) }
             _ = try await dependencies.consumer.ack(delivery)
         } catch {
-            logger.warning("could not settle the job of server \(job.serverId); it goes back to the queue", metadata: ["error": "\(error)"])
+            logger.warning("could not settle the job of server \(job.endpointId); it goes back to the queue", metadata: ["error": "\(error)"])
             _ = try? await dependencies.consumer.nack(delivery, requeue: true)
         }
     }
@@ -336,7 +336,7 @@ extension WorkerRuntime {
         do {
             try await publishWaitingForTheBroker {
                 try await bus.publishDead(
-                    body: delivery.body, messageId: delivery.properties.messageID, serverId: nil, reason: .malformed,
+                    body: delivery.body, messageId: delivery.properties.messageID, endpointId: nil, reason: .malformed,
                     error: JobError(kind: .permanent, message: "\(error)"), attempt: nil, at: Date())
             }
             _ = try await dependencies.consumer.ack(delivery)

@@ -33,50 +33,50 @@ actor SessionKeeper {
     /// Free slots for new sessions.
     var free: Int { max(0, capacity - occupied) }
 
-    /// Reserves a slot for a job about to open `serverId`'s session; false when full or already held here.
-    func reserve(_ serverId: String) -> Bool {
-        guard sessions[serverId] == nil, !reserved.contains(serverId), occupied < capacity else { return false }
-        reserved.insert(serverId)
+    /// Reserves a slot for a job about to open `endpointId`'s session; false when full or already held here.
+    func reserve(_ endpointId: String) -> Bool {
+        guard sessions[endpointId] == nil, !reserved.contains(endpointId), occupied < capacity else { return false }
+        reserved.insert(endpointId)
         return true
     }
 
     /// Gives back a slot reserved by a job that did not open a session.
-    func cancelReservation(_ serverId: String) {
-        reserved.remove(serverId)
-        stoppedWhileOpening.remove(serverId)
+    func cancelReservation(_ endpointId: String) {
+        reserved.remove(endpointId)
+        stoppedWhileOpening.remove(endpointId)
     }
 
     /// Turns a reservation into a held session whose lease was last confirmed by a request sent at
     /// `leaseConfirmedAt`. Returns whether a stop arrived for it while it opened: its job ends it.
     @discardableResult
     func add(_ held: HeldSession, leaseConfirmedAt: ContinuousClock.Instant) -> Bool {
-        reserved.remove(held.serverId)
-        defer { stoppedWhileOpening.remove(held.serverId) }
-        sessions[held.serverId] = held
-        renewalSlots.insert(held.serverId)
-        leaseDeadlines.confirmed(CollectionOfOne(held.serverId), requestSentAt: leaseConfirmedAt)
-        return stoppedWhileOpening.contains(held.serverId)
+        reserved.remove(held.endpointId)
+        defer { stoppedWhileOpening.remove(held.endpointId) }
+        sessions[held.endpointId] = held
+        renewalSlots.insert(held.endpointId)
+        leaseDeadlines.confirmed(CollectionOfOne(held.endpointId), requestSentAt: leaseConfirmedAt)
+        return stoppedWhileOpening.contains(held.endpointId)
     }
 
     /// Whether a stop arrived for the endpoint while its session opened (and its job has not ended it yet).
-    func stopRequested(_ serverId: String) -> Bool { stoppedWhileOpening.contains(serverId) }
+    func stopRequested(_ endpointId: String) -> Bool { stoppedWhileOpening.contains(endpointId) }
 
     /// Removes and returns the session a stop ends; a session still opening (reserved) is marked instead,
     /// and `add` tells its job to end it, so that a stop the connect outran is not lost.
-    func stop(_ serverId: String) -> HeldSession? {
-        if reserved.contains(serverId) { stoppedWhileOpening.insert(serverId) }
-        return take(serverId)
+    func stop(_ endpointId: String) -> HeldSession? {
+        if reserved.contains(endpointId) { stoppedWhileOpening.insert(endpointId) }
+        return take(endpointId)
     }
 
-    /// The leases of `serverIds` were confirmed renewed by a request sent at `sentAt` (ids no longer
+    /// The leases of `endpointIds` were confirmed renewed by a request sent at `sentAt` (ids no longer
     /// held are ignored).
-    func leasesConfirmed(_ serverIds: some Sequence<String>, requestSentAt sentAt: ContinuousClock.Instant) {
-        leaseDeadlines.confirmed(serverIds.lazy.filter { self.sessions[$0] != nil }, requestSentAt: sentAt)
+    func leasesConfirmed(_ endpointIds: some Sequence<String>, requestSentAt sentAt: ContinuousClock.Instant) {
+        leaseDeadlines.confirmed(endpointIds.lazy.filter { self.sessions[$0] != nil }, requestSentAt: sentAt)
     }
 
     /// The local deadline of a held session's lease.
-    func leaseDeadline(_ serverId: String) -> ContinuousClock.Instant? {
-        leaseDeadlines.deadline(of: serverId)
+    func leaseDeadline(_ endpointId: String) -> ContinuousClock.Instant? {
+        leaseDeadlines.deadline(of: endpointId)
     }
 
     /// Removes and returns the sessions whose lease was not confirmed by their local deadline: their
@@ -86,10 +86,10 @@ actor SessionKeeper {
     }
 
     /// Removes and returns the session, if it is still held (only the first caller gets it).
-    func take(_ serverId: String) -> HeldSession? {
-        renewalSlots.remove(serverId)
-        leaseDeadlines.remove(serverId)
-        return sessions.removeValue(forKey: serverId)
+    func take(_ endpointId: String) -> HeldSession? {
+        renewalSlots.remove(endpointId)
+        leaseDeadlines.remove(endpointId)
+        return sessions.removeValue(forKey: endpointId)
     }
 
     /// Removes and returns every session (shutdown).
@@ -102,7 +102,7 @@ actor SessionKeeper {
         return Array(sessions.values)
     }
 
-    func session(_ serverId: String) -> HeldSession? { sessions[serverId] }
+    func session(_ endpointId: String) -> HeldSession? { sessions[endpointId] }
 
     /// Every held session (for renewals and heartbeats).
     func snapshot() -> [HeldSession] { Array(sessions.values) }
@@ -110,8 +110,8 @@ actor SessionKeeper {
     /// The lease tokens that renewal tick `tick` renews: one slot's share of the held sessions.
     func leaseTokens(forTick tick: Int) -> [String: String] {
         var tokens: [String: String] = [:]
-        for serverId in renewalSlots.members(forTick: tick) {
-            if let held = sessions[serverId] { tokens[serverId] = held.leaseToken }
+        for endpointId in renewalSlots.members(forTick: tick) {
+            if let held = sessions[endpointId] { tokens[endpointId] = held.leaseToken }
         }
         return tokens
     }

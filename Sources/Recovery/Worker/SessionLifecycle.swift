@@ -23,10 +23,10 @@ extension WorkerRuntime {
             logger: logger, send: { [session] text in session.send(text: text) })
         let connectedAt = Date()
         let heartbeat = HeartbeatStateTemplate(sessionState(
-            serverId: endpoint.id, serverName: endpoint.name, address: endpoint.address, connectedAt: connectedAt, fence: fence,
+            endpointId: endpoint.id, endpointName: endpoint.name, address: endpoint.address, connectedAt: connectedAt, fence: fence,
             status: .connected, now: serverNow()))
         let held = HeldSession(
-            serverId: endpoint.id, serverName: endpoint.name, address: endpoint.address, leaseToken: leaseToken, fence: fence,
+            endpointId: endpoint.id, endpointName: endpoint.name, address: endpoint.address, leaseToken: leaseToken, fence: fence,
             connectedAt: connectedAt, openedAt: .now, attempt: attempt, endpointUpdatedAt: endpoint.updatedAt,
             heartbeat: heartbeat, session: session, mcp: mcp)
         let (firstEvents, first) = AsyncStream.makeStream(of: FirstSessionEvent.self, bufferingPolicy: .bufferingNewest(1))
@@ -99,7 +99,7 @@ extension WorkerRuntime {
             }
             first.finish()
             held.closeRecord.record(cause)
-            await self.endSession(held.serverId, .lost(cause))
+            await self.endSession(held.endpointId, .lost(cause))
         }
     }
 
@@ -107,10 +107,10 @@ extension WorkerRuntime {
     /// shutdown waits for the endings in progress: a session lost just before it publishes its `released`
     /// job after setting the endpoint's pending marker, and a marker left without its job would hold the
     /// endpoint back until the marker expires.
-    func endSession(_ serverId: String, _ end: SessionEnd) async {
+    func endSession(_ endpointId: String, _ end: SessionEnd) async {
         sessionEndings.begin()
         defer { sessionEndings.end() }
-        let taken = end == .stopped ? await keeper.stop(serverId) : await keeper.take(serverId)
+        let taken = end == .stopped ? await keeper.stop(endpointId) : await keeper.take(endpointId)
         guard let held = taken else { return }
         let ending = closeEnded(held, end)
         await followUp(held, ending)
@@ -126,9 +126,9 @@ extension WorkerRuntime {
         if let cause = ending.lostCause { metrics.worker.sessionLost(cause: cause) }
         switch end {
         case .stopped:
-            logger.info("closed the session of server \(held.serverId) (\(held.serverName)): endpoint disabled or deleted")
+            logger.info("closed the session of server \(held.endpointId) (\(held.endpointName)): endpoint disabled or deleted")
         case .lost(let cause):
-            logger.warning("session of server \(held.serverId) (\(held.serverName)) lost: \(cause.message)")
+            logger.warning("session of server \(held.endpointId) (\(held.endpointName)) lost: \(cause.message)")
         case .handoff, .leaseLost, .fenced:
             break
         }
@@ -145,7 +145,7 @@ extension WorkerRuntime {
         case .nothing:
             break
         case .job(let reason):
-            await publishJob(serverId: held.serverId, reason: reason)
+            await publishJob(endpointId: held.endpointId, reason: reason)
         case .failedAttempt(let decision, let cause):
             await publishFailedAttempt(held, cause: cause, decision: decision)
         }
@@ -156,45 +156,44 @@ extension WorkerRuntime {
     /// A session that died soon after opening (`SessionLossRule`): the attempt that opened it failed, and
     /// goes through `JobAttempt`'s failure path: a delayed retry, or a dead letter with the endpoint parked.
     func publishFailedAttempt(_ held: HeldSession, cause: FailureCause, decision: RetryDecision) async {
-        logger.warning("session of server \(held.serverId) ended \(ContinuousClock.now - held.openedAt) after opening: attempt \(held.attempt) failed")
-        let failed = RecoveryJob(jobId: UUID().uuidString.lowercased(), serverId: held.serverId, reason: .released, attempt: held.attempt, enqueuedAt: Date())
+        logger.warning("session of server \(held.endpointId) ended \(ContinuousClock.now - held.openedAt) after opening: attempt \(held.attempt) failed")
+        let failed = RecoveryJob(jobId: UUID().uuidString.lowercased(), endpointId: held.endpointId, reason: .released, attempt: held.attempt, enqueuedAt: Date())
         var (attempt, step) = JobAttempt.failed(
             failed, cause: cause, decision: decision, retryPolicy: retryPolicy, pendingTtl: .seconds(configuration.pendingTtlSeconds),
             endpointUpdatedAt: held.endpointUpdatedAt)
         var context = AttemptContext(delivery: nil, store: store, directory: directory, started: ContinuousClock.now)
-        context.endpointName = held.serverName
+        context.endpointName = held.endpointName
         await run(&attempt, from: step, context: &context)
     }
 
     /// Deletes the state and releases the lease, both only while this holder has it.
     func releaseInRedis(_ held: HeldSession) async {
         do {
-            try await store.states.delete(serverId: held.serverId, token: held.leaseToken)
-            try await store.leases.release(serverId: held.serverId, token: held.leaseToken)
+            try await store.states.releaseSession(endpointId: held.endpointId, token: held.leaseToken)
         } catch {
-            logger.warning("could not release server \(held.serverId); its lease lapses by itself", metadata: ["error": "\(error)"])
+            logger.warning("could not release server \(held.endpointId); its lease lapses by itself", metadata: ["error": "\(error)"])
         }
     }
 
     /// Marks the row disconnected, unless a later session came up since (another holder's).
     func markDisconnected(_ held: HeldSession, at date: Date) async {
         do {
-            try await directory.markDisconnected(id: held.serverId, at: date, sessionConnectedAt: held.connectedAt)
+            try await directory.markDisconnected(id: held.endpointId, at: date, sessionConnectedAt: held.connectedAt)
         } catch {
-            logger.warning("could not mark server \(held.serverId) disconnected in the table", metadata: ["error": "\(error)"])
+            logger.warning("could not mark server \(held.endpointId) disconnected in the table", metadata: ["error": "\(error)"])
         }
     }
 
     /// Publishes a `handoff` or `released` job for an endpoint this worker let go, with its pending marker.
-    func publishJob(serverId: String, reason: RecoveryReason) async {
-        let job = RecoveryJob(jobId: UUID().uuidString.lowercased(), serverId: serverId, reason: reason, attempt: 1, enqueuedAt: Date())
+    func publishJob(endpointId: String, reason: RecoveryReason) async {
+        let job = RecoveryJob(jobId: UUID().uuidString.lowercased(), endpointId: endpointId, reason: reason, attempt: 1, enqueuedAt: Date())
         do {
-            try await store.markers.refreshPending(serverId: serverId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))
+            try await store.markers.refreshPending(endpointId: endpointId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))
             try await bus.publish(job: job)
             metrics.jobEnqueued(reason: reason.rawValue)
         } catch {
-            try? await store.markers.clearPending(serverIds: [serverId])
-            logger.warning("could not publish the \(reason.rawValue) job of server \(serverId); the scheduler will find it missing", metadata: ["error": "\(error)"])
+            try? await store.markers.clearPending(endpointIds: [endpointId])
+            logger.warning("could not publish the \(reason.rawValue) job of server \(endpointId); the scheduler will find it missing", metadata: ["error": "\(error)"])
         }
     }
 
@@ -208,7 +207,7 @@ extension WorkerRuntime {
             group.addTask {
                 await withTaskGroup(of: Void.self) { handoffs in
                     for session in held {
-                        handoffs.addTask { await self.endSession(session.serverId, .handoff) }
+                        handoffs.addTask { await self.endSession(session.endpointId, .handoff) }
                     }
                 }
             }

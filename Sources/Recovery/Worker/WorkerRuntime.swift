@@ -221,8 +221,8 @@ public final class WorkerRuntime: Sendable {
                         logger.warning("ignored a control message that is not valid", metadata: ["queue": "\(queue)"])
                         continue
                     }
-                    logger.info("stop requested", metadata: ["server": "\(message.serverId)", "reason": "\(message.reason.rawValue)"])
-                    await endSession(message.serverId, .stopped)
+                    logger.info("stop requested", metadata: ["server": "\(message.endpointId)", "reason": "\(message.reason.rawValue)"])
+                    await endSession(message.endpointId, .stopped)
                 }
             } catch {
                 let delay = backoff.next()
@@ -282,7 +282,7 @@ public final class WorkerRuntime: Sendable {
             if !expired.isEmpty {
                 let endings = expired.map { closeEnded($0, .fenced) }
                 logger.warning("closed \(expired.count) sessions whose lease renewal was not confirmed in time", metadata: [
-                    "servers": "\(expired.prefix(20).map(\.serverId).sorted().joined(separator: ","))"])
+                    "servers": "\(expired.prefix(20).map(\.endpointId).sorted().joined(separator: ","))"])
                 metrics.worker.sessionsHeld(await keeper.count)
                 // Their states and leases are cleaned up when Redis answers again (only while this holder
                 // still has them), and their `released` jobs bring the endpoints back.
@@ -319,8 +319,8 @@ public final class WorkerRuntime: Sendable {
             // Still held here (a session may have ended since the snapshot): re-take them all in one
             // pipeline, rewrite the states of those taken in another, end the others.
             var lapsed: [String: HeldSession] = [:]
-            for serverId in lost {
-                if let held = await keeper.session(serverId) { lapsed[serverId] = held }
+            for endpointId in lost {
+                if let held = await keeper.session(endpointId) { lapsed[endpointId] = held }
             }
             let retakeSentAt = ContinuousClock.now
             let (fences, replicated) = try await store.leases.reacquire(lapsed.mapValues(\.leaseToken), ttl: leaseTTL, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
@@ -332,19 +332,19 @@ public final class WorkerRuntime: Sendable {
                 logger.warning("leases taken again but not acknowledged by Redis:AcquireReplicas replicas", metadata: ["sessions": "\(fences.count)"])
             }
             var rewrites: [(state: ConnectionState, token: String)] = []
-            for serverId in lapsed.keys.sorted() {
-                guard let held = lapsed[serverId] else { continue }
-                if let fence = fences[serverId] {
-                    logger.notice("lease was gone and is taken again", metadata: ["server": "\(serverId)", "fence": "\(fence)"])
+            for endpointId in lapsed.keys.sorted() {
+                guard let held = lapsed[endpointId] else { continue }
+                if let fence = fences[endpointId] {
+                    logger.notice("lease was gone and is taken again", metadata: ["server": "\(endpointId)", "fence": "\(fence)"])
                     rewrites.append((state(for: held, status: .connected), held.leaseToken))
                 } else {
-                    logger.warning("lease lost to another holder, closing the session", metadata: ["server": "\(serverId)"])
-                    await endSession(serverId, .leaseLost)
+                    logger.warning("lease lost to another holder, closing the session", metadata: ["server": "\(endpointId)"])
+                    await endSession(endpointId, .leaseLost)
                 }
             }
             let refused = try await store.states.write(rewrites)
-            for serverId in refused.sorted() {
-                logger.warning("state rewrite refused: lease not held", metadata: ["server": "\(serverId)"])
+            for endpointId in refused.sorted() {
+                logger.warning("state rewrite refused: lease not held", metadata: ["server": "\(endpointId)"])
             }
             return true
         } catch {
@@ -362,10 +362,10 @@ public final class WorkerRuntime: Sendable {
         do {
             let now = serverNow()
             let lost = try await store.states.write(held.map {
-                StateWrite(serverId: $0.serverId, value: $0.heartbeat.value(heartbeatAt: now), token: $0.leaseToken)
+                StateWrite(endpointId: $0.endpointId, value: $0.heartbeat.value(heartbeatAt: now), token: $0.leaseToken)
             })
-            for serverId in lost.sorted() {
-                logger.warning("heartbeat refused: lease not held", metadata: ["server": "\(serverId)"])
+            for endpointId in lost.sorted() {
+                logger.warning("heartbeat refused: lease not held", metadata: ["server": "\(endpointId)"])
             }
             let record = WorkerRecord(
                 instanceId: instanceId, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier),
@@ -386,7 +386,7 @@ public final class WorkerRuntime: Sendable {
         while start < held.count, !Task.isCancelled {
             let chunk = held[start..<min(start + Self.catalogRefreshChunk, held.count)]
             start += Self.catalogRefreshChunk
-            let ids = chunk.map(\.serverId)
+            let ids = chunk.map(\.endpointId)
             let endpoints: [String: EndpointRecord]
             let rows: CatalogRowSet
             do {
@@ -397,11 +397,11 @@ public final class WorkerRuntime: Sendable {
                 continue
             }
             for session in chunk {
-                guard let endpoint = endpoints[session.serverId] else { continue }
+                guard let endpoint = endpoints[session.endpointId] else { continue }
                 let catalog = buildCatalog(endpoint, rows: rows.rows(for: endpoint.id))
                 if catalog != session.mcp.catalog {
                     session.mcp.replaceCatalog(catalog)
-                    logger.info("tool catalog of server \(session.serverId) changed", metadata: ["tools": "\(catalog.tools.count)"])
+                    logger.info("tool catalog of server \(session.endpointId) changed", metadata: ["tools": "\(catalog.tools.count)"])
                 }
             }
         }
@@ -413,15 +413,15 @@ public final class WorkerRuntime: Sendable {
     /// The state value of a held session.
     func state(for held: HeldSession, status: ConnectionStatus) -> ConnectionState {
         sessionState(
-            serverId: held.serverId, serverName: held.serverName, address: held.address, connectedAt: held.connectedAt,
+            endpointId: held.endpointId, endpointName: held.endpointName, address: held.address, connectedAt: held.connectedAt,
             fence: held.fence, status: status, now: serverNow())
     }
 
     /// The state of a session this worker holds (the address is redacted by `ConnectionState`).
-    func sessionState(serverId: String, serverName: String, address: String, connectedAt: Date, fence: Int, status: ConnectionStatus, now: Date) -> ConnectionState {
+    func sessionState(endpointId: String, endpointName: String, address: String, connectedAt: Date, fence: Int, status: ConnectionStatus, now: Date) -> ConnectionState {
         ConnectionState(
-            serverId: serverId, instanceId: instanceId, status: status, lastConnectedTime: connectedAt,
+            endpointId: endpointId, instanceId: instanceId, status: status, lastConnectedTime: connectedAt,
             lastDisconnectedTime: status == .connected ? nil : now, lastHeartbeat: now, reconnectAttempts: 0,
-            serverName: serverName, webSocketEndpoint: address, owner: ConnectionState.poolOwner, fence: fence)
+            endpointName: endpointName, webSocketEndpoint: address, owner: ConnectionState.poolOwner, fence: fence)
     }
 }

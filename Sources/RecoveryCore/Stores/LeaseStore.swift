@@ -6,14 +6,14 @@ import Foundation
 public protocol LeaseStore: Sendable {
     /// Takes the endpoint's lease for `token`, unless someone holds it or, with `foreignHeartbeatTimeout`,
     /// a live session that is not the pool's has a heartbeat younger than that (one atomic step).
-    func acquire(serverId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition
+    func acquire(endpointId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition
     /// Renews every lease in `leases` (endpoint id → token), moving their deadlines in the held-sessions
     /// index; returns the ids whose lease is lost.
     func renew(_ leases: [String: String], ttl: Duration) async throws -> Set<String>
     /// Releases the lease if `token` still holds it (and drops the session from the held-sessions index);
     /// returns whether it did.
     @discardableResult
-    func release(serverId: String, token: String) async throws -> Bool
+    func release(endpointId: String, token: String) async throws -> Bool
     /// Takes the leases of `leases` again at once; returns the fencing number of each one taken and whether
     /// the replicas the store waits for acknowledged the takes.
     func reacquire(_ leases: [String: String], ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> (fences: [String: Int], replicated: Bool)
@@ -24,8 +24,8 @@ public protocol LeaseStore: Sendable {
 extension LeaseStore {
     /// Takes the endpoint's lease for `token` whatever its recorded state; the fencing number, or nil
     /// when someone holds it.
-    public func acquire(serverId: String, token: String, ttl: Duration) async throws -> Int? {
-        try await acquire(serverId: serverId, token: token, ttl: ttl, foreignHeartbeatTimeout: nil).fence
+    public func acquire(endpointId: String, token: String, ttl: Duration) async throws -> Int? {
+        try await acquire(endpointId: endpointId, token: token, ttl: ttl, foreignHeartbeatTimeout: nil).fence
     }
 
     public func reacquire(_ leases: [String: String], ttl: Duration) async throws -> (fences: [String: Int], replicated: Bool) {

@@ -1,8 +1,8 @@
 /// What the operator commands and the console read and change beyond the other roles: status readings,
 /// a manual retry's markers, and the leader's last cycle.
 public protocol OperatorView: Sendable {
-    /// The states of `serverIds` and every park.
-    func statusReadings(serverIds: [String]) async throws -> EndpointStateReadings
+    /// The states of `endpointIds` and every park.
+    func statusReadings(endpointIds: [String]) async throws -> EndpointStateReadings
     /// Before an operator's retry jobs are published: ends the endpoints' parks and points their pending
     /// markers at the new jobs; returns the park entries it removed (to undo).
     func prepareManualRetry(jobs: [RecoveryJob], pendingTtl: Duration) async throws -> [String: String]

@@ -9,18 +9,18 @@ public protocol ReconcileReader: Sendable {
     func lapsesSince(serverTime: Int64) async throws -> (count: Int, serverTime: Int64)
     /// Drops lapsed members from the held-sessions index (those still past their deadline); returns how many.
     @discardableResult
-    func forgetLapsedSessions(_ serverIds: [String]) async throws -> Int
+    func forgetLapsedSessions(_ endpointIds: [String]) async throws -> Int
     /// Deletes states judged stale, each only if it still holds the value read; returns the ids deleted.
     @discardableResult
     func deleteStaleStates(_ stale: [StaleState]) async throws -> Set<String>
     /// Removes an index entry that has no state.
-    func removeIndexEntry(serverId: String) async throws
+    func removeIndexEntry(endpointId: String) async throws
 }
 
 extension ReconcileReader {
     /// Deletes a state judged stale if it still holds the value read.
     @discardableResult
     public func deleteStaleState(_ stale: StaleState) async throws -> Bool {
-        try await deleteStaleStates([stale]) == [stale.serverId]
+        try await deleteStaleStates([stale]) == [stale.endpointId]
     }
 }

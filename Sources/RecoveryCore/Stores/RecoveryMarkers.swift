@@ -3,26 +3,26 @@ import Foundation
 /// The scheduler's and workers' bookkeeping around jobs (SPEC §5): pending-job markers, parks of
 /// dead-lettered endpoints, and the cooldown clock of each endpoint's last published job.
 public protocol RecoveryMarkers: Sendable {
-    /// Sets the pending marker for `serverId` unless one exists; returns whether it was set.
-    func markPending(serverId: String, jobId: String, ttl: Duration) async throws -> Bool
+    /// Sets the pending marker for `endpointId` unless one exists; returns whether it was set.
+    func markPending(endpointId: String, jobId: String, ttl: Duration) async throws -> Bool
     /// Sets the pending markers of many jobs at once; returns the ids whose marker was set (the others
     /// already had a job pending).
-    func markPending(_ jobs: [(serverId: String, jobId: String)], ttl: Duration) async throws -> Set<String>
+    func markPending(_ jobs: [(endpointId: String, jobId: String)], ttl: Duration) async throws -> Set<String>
     /// Sets (or refreshes) the pending marker whatever it held: a job re-published by a worker.
-    func refreshPending(serverId: String, jobId: String, ttl: Duration) async throws
+    func refreshPending(endpointId: String, jobId: String, ttl: Duration) async throws
     /// Removes the pending marker only if it still names `jobId` (a newer job's marker survives).
-    func clearPending(serverId: String, ifJob jobId: String) async throws
+    func clearPending(endpointId: String, ifJob jobId: String) async throws
     /// Removes pending markers.
-    func clearPending(serverIds: [String]) async throws
-    /// Records when jobs were published for `serverIds` (the cooldown clock).
-    func recordAttempts(serverIds: [String], at date: Date) async throws
-    /// Forgets when jobs were last published for `serverIds`.
-    func clearAttempts(serverIds: [String]) async throws
+    func clearPending(endpointIds: [String]) async throws
+    /// Records when jobs were published for `endpointIds` (the cooldown clock).
+    func recordAttempts(endpointIds: [String], at date: Date) async throws
+    /// Forgets when jobs were last published for `endpointIds`.
+    func clearAttempts(endpointIds: [String]) async throws
     /// Parks an endpoint whose job was dead-lettered.
     func park(_ entry: ParkedEndpoint) async throws
     /// Ends parks; returns how many existed.
     @discardableResult
-    func unpark(serverIds: [String]) async throws -> Int
+    func unpark(endpointIds: [String]) async throws -> Int
     /// Every parked endpoint.
     func parkedEndpoints() async throws -> [String: ParkedEndpoint]
 }

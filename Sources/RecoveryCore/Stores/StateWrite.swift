@@ -1,11 +1,11 @@
 /// An encoded state to write while `token` holds the endpoint's lease.
 public struct StateWrite: Sendable, Equatable {
-    public let serverId: String
+    public let endpointId: String
     public let value: String
     public let token: String
 
-    public init(serverId: String, value: String, token: String) {
-        self.serverId = serverId
+    public init(endpointId: String, value: String, token: String) {
+        self.endpointId = endpointId
         self.value = value
         self.token = token
     }

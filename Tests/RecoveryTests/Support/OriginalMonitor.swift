@@ -258,15 +258,15 @@ final class OriginalMonitor: Sendable {
         }
         let now = Date()
         let state = ConnectionState(
-            serverId: endpoint.id, instanceId: decision.instanceId, status: .connected, lastConnectedTime: now,
-            lastHeartbeat: now, reconnectAttempts: 0, serverName: endpoint.name, webSocketEndpoint: endpoint.address, owner: nil)
+            endpointId: endpoint.id, instanceId: decision.instanceId, status: .connected, lastConnectedTime: now,
+            lastHeartbeat: now, reconnectAttempts: 0, endpointName: endpoint.name, webSocketEndpoint: endpoint.address, owner: nil)
         do {
             _ = try await redis.send("SET", RedisKeys.connectionState(endpoint.id), state.encoded())
             _ = try await redis.send("SADD", RedisKeys.connectionIndex, endpoint.id)
         } catch {
             note("\(endpoint.id): state write failed: \(error)")
         }
-        let responder = OriginalMonitorResponder(serverName: endpoint.name)
+        let responder = OriginalMonitorResponder(endpointName: endpoint.name)
         let accepted = shared.withLock { shared -> Bool in
             guard !shared.stopping else { return false }
             shared.sessions[endpoint.id] = OpenSession(session: session, state: state)
@@ -323,9 +323,9 @@ final class OriginalMonitor: Sendable {
                 var state = entry.state
                 state.lastHeartbeat = now
                 let written = try? await redis.evaluate(
-                    Self.rewriteOwnState, keys: [RedisKeys.connectionState(state.serverId)], arguments: [state.encoded(), decision.instanceId, "1"])
+                    Self.rewriteOwnState, keys: [RedisKeys.connectionState(state.endpointId)], arguments: [state.encoded(), decision.instanceId, "1"])
                 if written?.integer == 0, entry.session.isOpen {
-                    note("\(state.serverId): heartbeat not written: the state is not this monitor's Connected state any more")
+                    note("\(state.endpointId): heartbeat not written: the state is not this monitor's Connected state any more")
                 }
             }
         }

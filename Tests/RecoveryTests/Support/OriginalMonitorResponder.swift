@@ -8,7 +8,7 @@ struct OriginalMonitorResponder: Sendable {
     static let defaultProtocolVersion = "2024-11-05"
 
     /// The endpoint's name, given as `serverInfo.name`.
-    let serverName: String
+    let endpointName: String
 
     /// The answer to one text message: a response for a request, nil for a notification or a response.
     func reply(to text: String) -> String? {
@@ -24,7 +24,7 @@ struct OriginalMonitorResponder: Sendable {
                 let result: JSONValue = .object([
                     "protocolVersion": .string(version),
                     "capabilities": .object(["tools": .object([])]),
-                    "serverInfo": .object(["name": .string(serverName), "version": .string("1.0")]),
+                    "serverInfo": .object(["name": .string(endpointName), "version": .string("1.0")]),
                 ])
                 return JSONRPCCodec.resultResponse(id: id, result: result)
             case "ping":

@@ -216,7 +216,7 @@ final class PoolCluster: @unchecked Sendable {
         let members = try await redis.send("SMEMBERS", RedisKeys.connectionIndex).array?.compactMap(\.string) ?? []
         var states: [String: ConnectionState] = [:]
         for id in members {
-            if case .decoded(let state, _) = try await store.states.read(serverId: id), state.status == .connected {
+            if case .decoded(let state, _) = try await store.states.read(endpointId: id), state.status == .connected {
                 states[id] = state
             }
         }

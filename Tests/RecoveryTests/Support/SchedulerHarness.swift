@@ -100,10 +100,10 @@ struct SchedulerHarness {
     /// A worker's session: its lease taken and its Connected state written under it, as a job does.
     func holdSession(_ id: String, by instance: String = "worker-1", ttl: Duration = .seconds(15), heartbeat: Date? = nil) async throws {
         let token = "token-\(instance)-\(id)"
-        _ = try await pool.leases.acquire(serverId: id, token: token, ttl: ttl)
+        _ = try await pool.leases.acquire(endpointId: id, token: token, ttl: ttl)
         let state = ConnectionState(
-            serverId: id, instanceId: instance, status: .connected, lastConnectedTime: now, lastHeartbeat: heartbeat ?? now,
-            serverName: "name-\(id)", webSocketEndpoint: "wss://xiaozhi.example/mcp/?token=t-\(id)")
+            endpointId: id, instanceId: instance, status: .connected, lastConnectedTime: now, lastHeartbeat: heartbeat ?? now,
+            endpointName: "name-\(id)", webSocketEndpoint: "wss://xiaozhi.example/mcp/?token=t-\(id)")
         guard try await pool.states.write(state, token: token) else { throw HarnessError("state of \(id) not written") }
     }
 
@@ -124,5 +124,5 @@ struct SchedulerHarness {
         return try await pool.reconcile.observe(enabled: [EnabledEndpoint(id: id, name: id, updatedAt: nil)], cache: &cache, fullRead: true).pending[id]
     }
 
-    func jobs(for id: String) -> [RecoveryJob] { bus.jobs.filter { $0.serverId == id } }
+    func jobs(for id: String) -> [RecoveryJob] { bus.jobs.filter { $0.endpointId == id } }
 }

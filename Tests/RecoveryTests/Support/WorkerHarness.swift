@@ -72,8 +72,8 @@ final class WorkerHarness: Sendable {
 
     /// A job for `id`, as the scheduler publishes it (its pending marker set first).
     func job(_ id: String, reason: RecoveryReason = .missing, attempt: Int = 1) async throws -> RecoveryJob {
-        let job = RecoveryJob(jobId: UUID().uuidString.lowercased(), serverId: id, reason: reason, attempt: attempt, enqueuedAt: Date())
-        try await pool.markers.refreshPending(serverId: id, jobId: job.jobId, ttl: .seconds(60))
+        let job = RecoveryJob(jobId: UUID().uuidString.lowercased(), endpointId: id, reason: reason, attempt: attempt, enqueuedAt: Date())
+        try await pool.markers.refreshPending(endpointId: id, jobId: job.jobId, ttl: .seconds(60))
         return job
     }
 
@@ -91,7 +91,7 @@ final class WorkerHarness: Sendable {
 
     /// Sends this worker a stop for `id`.
     func stop(_ id: String) {
-        let message = ControlMessage(serverId: id, instanceId: Self.instanceId, reason: .orphaned, issuedAt: Date())
+        let message = ControlMessage(endpointId: id, instanceId: Self.instanceId, reason: .orphaned, issuedAt: Date())
         inbox.deliver(Array(message.encoded()), messageId: nil, to: controlQueue)
     }
 
@@ -100,7 +100,7 @@ final class WorkerHarness: Sendable {
 
     /// The endpoint's state as the store has it.
     func state(_ id: String) async throws -> ConnectionState? {
-        if case .decoded(let state, _) = try await pool.states.read(serverId: id) { return state }
+        if case .decoded(let state, _) = try await pool.states.read(endpointId: id) { return state }
         return nil
     }
 
@@ -155,14 +155,14 @@ struct FaultyLeases: LeaseStore {
     let base: any LeaseStore
     let faults: StoreFaults
 
-    func acquire(serverId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
-        try await base.acquire(serverId: serverId, token: token, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
+    func acquire(endpointId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
+        try await base.acquire(endpointId: endpointId, token: token, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
     }
     func renew(_ leases: [String: String], ttl: Duration) async throws -> Set<String> {
         if faults.renewalsFail.load(ordering: .relaxed) { throw StoreUnreachable() }
         return try await base.renew(leases, ttl: ttl)
     }
-    func release(serverId: String, token: String) async throws -> Bool { try await base.release(serverId: serverId, token: token) }
+    func release(endpointId: String, token: String) async throws -> Bool { try await base.release(endpointId: endpointId, token: token) }
     func reacquire(_ leases: [String: String], ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> (fences: [String: Int], replicated: Bool) {
         if faults.renewalsFail.load(ordering: .relaxed) { throw StoreUnreachable() }
         return try await base.reacquire(leases, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
@@ -179,15 +179,15 @@ struct FaultyStates: SessionStates {
 
     func write(_ state: ConnectionState, token: String) async throws -> Bool { try await base.write(state, token: token) }
     func write(_ writes: [StateWrite]) async throws -> Set<String> { try await base.write(writes) }
-    func delete(serverId: String, token: String) async throws -> Bool { try await base.delete(serverId: serverId, token: token) }
+    func releaseSession(endpointId: String, token: String) async throws -> Bool { try await base.releaseSession(endpointId: endpointId, token: token) }
     func commitRecovered(_ state: ConnectionState, token: String, jobId: String) async throws -> Bool {
         if faults.commitsRefused.load(ordering: .relaxed) { return false }
         return try await base.commitRecovered(state, token: token, jobId: jobId)
     }
-    func settle(_ disposition: ResultDisposition, serverId: String, jobId: String) async throws {
-        try await base.settle(disposition, serverId: serverId, jobId: jobId)
+    func settle(_ disposition: ResultDisposition, endpointId: String, jobId: String) async throws {
+        try await base.settle(disposition, endpointId: endpointId, jobId: jobId)
     }
-    func read(serverId: String) async throws -> StateReading { try await base.read(serverId: serverId) }
+    func read(endpointId: String) async throws -> StateReading { try await base.read(endpointId: endpointId) }
 }
 
 /// The jobs and control queues in memory. Deliveries go to the queue's consumer (or wait for one); acks
@@ -273,7 +273,7 @@ final class InMemoryInbox: WorkerInbox {
 /// What the worker published, by kind; result publishes are refused while `refuseResults` is on.
 final class RecordingWorkerBus: WorkerBus {
     struct Dead: Sendable {
-        let serverId: String?
+        let endpointId: String?
         let reason: DeadLetterReason
     }
     private struct Log {
@@ -297,8 +297,8 @@ final class RecordingWorkerBus: WorkerBus {
     func declareTopology() async throws {}
     func publish(job: RecoveryJob) async throws { log.withLock { $0.jobs.append(job) } }
     func publish(retry job: RecoveryJob, step: Int) async throws { log.withLock { $0.retries.append((job, step)) } }
-    func publishDead(body: [UInt8], messageId: String?, serverId: String?, reason: DeadLetterReason, error: JobError?, attempt: Int?, at date: Date) async throws {
-        log.withLock { $0.dead.append(Dead(serverId: serverId, reason: reason)) }
+    func publishDead(body: [UInt8], messageId: String?, endpointId: String?, reason: DeadLetterReason, error: JobError?, attempt: Int?, at date: Date) async throws {
+        log.withLock { $0.dead.append(Dead(endpointId: endpointId, reason: reason)) }
     }
     func publish(result: JobResult) async throws {
         if refuseResults.load(ordering: .relaxed) { throw Refused() }

@@ -64,18 +64,18 @@ extension InMemoryKeyspace.Contents {
         return entry.value
     }
 
-    func leaseHolds(_ serverId: String, token: String, at now: Int64) -> Bool {
-        value(leases[serverId], at: now) == token
+    func leaseHolds(_ endpointId: String, token: String, at now: Int64) -> Bool {
+        value(leases[endpointId], at: now) == token
     }
 
     /// Records a session in the held-sessions index at its lease's deadline; whether it joined.
-    mutating func hold(_ serverId: String, at now: Int64) -> Bool {
-        let deadline = leases[serverId]?.expiresAt ?? now
-        return held.updateValue(deadline, forKey: serverId) == nil
+    mutating func hold(_ endpointId: String, at now: Int64) -> Bool {
+        let deadline = leases[endpointId]?.expiresAt ?? now
+        return held.updateValue(deadline, forKey: endpointId) == nil
     }
 
     /// Drops a session from the held-sessions index, moving its version when it was there.
-    mutating func unhold(_ serverId: String) {
-        if held.removeValue(forKey: serverId) != nil { heldVersion += 1 }
+    mutating func unhold(_ endpointId: String) {
+        if held.removeValue(forKey: endpointId) != nil { heldVersion += 1 }
     }
 }

@@ -5,9 +5,9 @@ import Foundation
 public struct InMemoryLeaseStore: LeaseStore {
     let keyspace: InMemoryKeyspace
 
-    public func acquire(serverId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
+    public func acquire(endpointId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
         keyspace.update { contents, now in
-            Self.acquire(serverId: serverId, token: token, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout, in: &contents, at: now)
+            Self.acquire(endpointId: endpointId, token: token, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout, in: &contents, at: now)
         }
     }
 
@@ -15,25 +15,25 @@ public struct InMemoryLeaseStore: LeaseStore {
         keyspace.update { contents, now in
             let deadline = now + InMemoryKeyspace.milliseconds(ttl)
             var lost = Set<String>()
-            for (serverId, token) in leases {
-                guard contents.leaseHolds(serverId, token: token, at: now) else {
-                    lost.insert(serverId)
+            for (endpointId, token) in leases {
+                guard contents.leaseHolds(endpointId, token: token, at: now) else {
+                    lost.insert(endpointId)
                     continue
                 }
-                contents.leases[serverId]?.expiresAt = deadline
+                contents.leases[endpointId]?.expiresAt = deadline
                 // Like `ZADD XX`: a session without a state is not added.
-                if contents.held[serverId] != nil { contents.held[serverId] = deadline }
+                if contents.held[endpointId] != nil { contents.held[endpointId] = deadline }
             }
             return lost
         }
     }
 
     @discardableResult
-    public func release(serverId: String, token: String) async throws -> Bool {
+    public func release(endpointId: String, token: String) async throws -> Bool {
         keyspace.update { contents, now in
-            guard contents.leaseHolds(serverId, token: token, at: now) else { return false }
-            contents.leases[serverId] = nil
-            contents.unhold(serverId)
+            guard contents.leaseHolds(endpointId, token: token, at: now) else { return false }
+            contents.leases[endpointId] = nil
+            contents.unhold(endpointId)
             return true
         }
     }
@@ -41,10 +41,10 @@ public struct InMemoryLeaseStore: LeaseStore {
     public func reacquire(_ leases: [String: String], ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> (fences: [String: Int], replicated: Bool) {
         keyspace.update { contents, now in
             var fences: [String: Int] = [:]
-            for (serverId, token) in leases {
+            for (endpointId, token) in leases {
                 let taken = Self.acquire(
-                    serverId: serverId, token: token, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout, in: &contents, at: now)
-                if let fence = taken.fence { fences[serverId] = fence }
+                    endpointId: endpointId, token: token, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout, in: &contents, at: now)
+                if let fence = taken.fence { fences[endpointId] = fence }
             }
             return (fences, true)
         }
@@ -53,18 +53,18 @@ public struct InMemoryLeaseStore: LeaseStore {
     public func serverTime() async throws -> Date { keyspace.clock() }
 
     private static func acquire(
-        serverId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?,
+        endpointId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?,
         in contents: inout InMemoryKeyspace.Contents, at now: Int64
     ) -> LeaseAcquisition {
-        if let timeout = foreignHeartbeatTimeout, timeout > .zero, let stored = contents.states[serverId],
+        if let timeout = foreignHeartbeatTimeout, timeout > .zero, let stored = contents.states[endpointId],
            let state = try? ConnectionState.decode(stored), !state.isWrittenByPool, state.status.isUp,
            InMemoryKeyspace.milliseconds(state.lastHeartbeat) + InMemoryKeyspace.milliseconds(timeout) > now {
             return .foreignSessionLive
         }
-        guard contents.value(contents.leases[serverId], at: now) == nil else { return .heldByAnother }
-        contents.leases[serverId] = .init(value: token, expiresAt: now + InMemoryKeyspace.milliseconds(ttl))
-        let fence = contents.fences[serverId, default: 0] + 1
-        contents.fences[serverId] = fence
+        guard contents.value(contents.leases[endpointId], at: now) == nil else { return .heldByAnother }
+        contents.leases[endpointId] = .init(value: token, expiresAt: now + InMemoryKeyspace.milliseconds(ttl))
+        let fence = contents.fences[endpointId, default: 0] + 1
+        contents.fences[endpointId] = fence
         return .acquired(fence: fence)
     }
 }

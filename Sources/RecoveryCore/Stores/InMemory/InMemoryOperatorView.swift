@@ -4,10 +4,10 @@ import Foundation
 public struct InMemoryOperatorView: OperatorView {
     let keyspace: InMemoryKeyspace
 
-    public func statusReadings(serverIds: [String]) async throws -> EndpointStateReadings {
+    public func statusReadings(endpointIds: [String]) async throws -> EndpointStateReadings {
         keyspace.update { contents, _ in
             var states: [String: StateReading] = [:]
-            for id in serverIds { if let stored = contents.states[id] { states[id] = StateReading(stored: stored) } }
+            for id in endpointIds { if let stored = contents.states[id] { states[id] = StateReading(stored: stored) } }
             return EndpointStateReadings(states: states, parked: ReconcileInput.decodeParked(contents.parked).parked)
         }
     }
@@ -16,8 +16,8 @@ public struct InMemoryOperatorView: OperatorView {
         keyspace.update { contents, now in
             var previous: [String: String] = [:]
             for job in jobs {
-                if let park = contents.parked.removeValue(forKey: job.serverId) { previous[job.serverId] = park }
-                contents.pending[job.serverId] = .init(value: job.jobId, expiresAt: now + InMemoryKeyspace.milliseconds(pendingTtl))
+                if let park = contents.parked.removeValue(forKey: job.endpointId) { previous[job.endpointId] = park }
+                contents.pending[job.endpointId] = .init(value: job.jobId, expiresAt: now + InMemoryKeyspace.milliseconds(pendingTtl))
             }
             return previous
         }
@@ -26,8 +26,8 @@ public struct InMemoryOperatorView: OperatorView {
     public func undoManualRetry(jobs: [RecoveryJob], previousParks: [String: String]) async throws {
         keyspace.update { contents, now in
             for job in jobs {
-                if contents.value(contents.pending[job.serverId], at: now) == job.jobId { contents.pending[job.serverId] = nil }
-                if let park = previousParks[job.serverId], contents.parked[job.serverId] == nil { contents.parked[job.serverId] = park }
+                if contents.value(contents.pending[job.endpointId], at: now) == job.jobId { contents.pending[job.endpointId] = nil }
+                if let park = previousParks[job.endpointId], contents.parked[job.endpointId] == nil { contents.parked[job.endpointId] = park }
             }
         }
     }

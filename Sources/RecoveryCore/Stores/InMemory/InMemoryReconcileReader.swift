@@ -40,10 +40,10 @@ public struct InMemoryReconcileReader: ReconcileReader {
     }
 
     @discardableResult
-    public func forgetLapsedSessions(_ serverIds: [String]) async throws -> Int {
+    public func forgetLapsedSessions(_ endpointIds: [String]) async throws -> Int {
         keyspace.update { contents, now in
             var dropped = 0
-            for id in Set(serverIds) {
+            for id in Set(endpointIds) {
                 if let deadline = contents.held[id], deadline <= now {
                     contents.held[id] = nil
                     dropped += 1
@@ -58,19 +58,19 @@ public struct InMemoryReconcileReader: ReconcileReader {
     public func deleteStaleStates(_ stale: [StaleState]) async throws -> Set<String> {
         keyspace.update { contents, _ in
             var deleted = Set<String>()
-            for entry in stale where contents.states[entry.serverId] == entry.storedValue {
-                contents.states[entry.serverId] = nil
-                contents.indexed.remove(entry.serverId)
-                contents.unhold(entry.serverId)
-                deleted.insert(entry.serverId)
+            for entry in stale where contents.states[entry.endpointId] == entry.storedValue {
+                contents.states[entry.endpointId] = nil
+                contents.indexed.remove(entry.endpointId)
+                contents.unhold(entry.endpointId)
+                deleted.insert(entry.endpointId)
             }
             return deleted
         }
     }
 
-    public func removeIndexEntry(serverId: String) async throws {
+    public func removeIndexEntry(endpointId: String) async throws {
         keyspace.update { contents, _ in
-            if contents.states[serverId] == nil { contents.indexed.remove(serverId) }
+            if contents.states[endpointId] == nil { contents.indexed.remove(endpointId) }
         }
     }
 }

@@ -5,54 +5,54 @@ import Foundation
 public struct InMemoryRecoveryMarkers: RecoveryMarkers {
     let keyspace: InMemoryKeyspace
 
-    public func markPending(serverId: String, jobId: String, ttl: Duration) async throws -> Bool {
-        try await markPending([(serverId, jobId)], ttl: ttl).contains(serverId)
+    public func markPending(endpointId: String, jobId: String, ttl: Duration) async throws -> Bool {
+        try await markPending([(endpointId, jobId)], ttl: ttl).contains(endpointId)
     }
 
-    public func markPending(_ jobs: [(serverId: String, jobId: String)], ttl: Duration) async throws -> Set<String> {
+    public func markPending(_ jobs: [(endpointId: String, jobId: String)], ttl: Duration) async throws -> Set<String> {
         keyspace.update { contents, now in
             var marked = Set<String>()
-            for job in jobs where contents.value(contents.pending[job.serverId], at: now) == nil {
-                contents.pending[job.serverId] = .init(value: job.jobId, expiresAt: now + InMemoryKeyspace.milliseconds(ttl))
-                marked.insert(job.serverId)
+            for job in jobs where contents.value(contents.pending[job.endpointId], at: now) == nil {
+                contents.pending[job.endpointId] = .init(value: job.jobId, expiresAt: now + InMemoryKeyspace.milliseconds(ttl))
+                marked.insert(job.endpointId)
             }
             return marked
         }
     }
 
-    public func refreshPending(serverId: String, jobId: String, ttl: Duration) async throws {
+    public func refreshPending(endpointId: String, jobId: String, ttl: Duration) async throws {
         keyspace.update { contents, now in
-            contents.pending[serverId] = .init(value: jobId, expiresAt: now + InMemoryKeyspace.milliseconds(ttl))
+            contents.pending[endpointId] = .init(value: jobId, expiresAt: now + InMemoryKeyspace.milliseconds(ttl))
         }
     }
 
-    public func clearPending(serverId: String, ifJob jobId: String) async throws {
+    public func clearPending(endpointId: String, ifJob jobId: String) async throws {
         keyspace.update { contents, now in
-            if contents.value(contents.pending[serverId], at: now) == jobId { contents.pending[serverId] = nil }
+            if contents.value(contents.pending[endpointId], at: now) == jobId { contents.pending[endpointId] = nil }
         }
     }
 
-    public func clearPending(serverIds: [String]) async throws {
-        keyspace.update { contents, _ in for id in serverIds { contents.pending[id] = nil } }
+    public func clearPending(endpointIds: [String]) async throws {
+        keyspace.update { contents, _ in for id in endpointIds { contents.pending[id] = nil } }
     }
 
-    public func recordAttempts(serverIds: [String], at date: Date) async throws {
+    public func recordAttempts(endpointIds: [String], at date: Date) async throws {
         let stamp = Timestamp.format(date)
-        keyspace.update { contents, _ in for id in serverIds { contents.lastAttempts[id] = stamp } }
+        keyspace.update { contents, _ in for id in endpointIds { contents.lastAttempts[id] = stamp } }
     }
 
-    public func clearAttempts(serverIds: [String]) async throws {
-        keyspace.update { contents, _ in for id in serverIds { contents.lastAttempts[id] = nil } }
+    public func clearAttempts(endpointIds: [String]) async throws {
+        keyspace.update { contents, _ in for id in endpointIds { contents.lastAttempts[id] = nil } }
     }
 
     public func park(_ entry: ParkedEndpoint) async throws {
-        keyspace.update { contents, _ in contents.parked[entry.serverId] = entry.encoded() }
+        keyspace.update { contents, _ in contents.parked[entry.endpointId] = entry.encoded() }
     }
 
     @discardableResult
-    public func unpark(serverIds: [String]) async throws -> Int {
+    public func unpark(endpointIds: [String]) async throws -> Int {
         keyspace.update { contents, _ in
-            Set(serverIds).reduce(0) { count, id in count + (contents.parked.removeValue(forKey: id) == nil ? 0 : 1) }
+            Set(endpointIds).reduce(0) { count, id in count + (contents.parked.removeValue(forKey: id) == nil ? 0 : 1) }
         }
     }
 

@@ -1,12 +1,12 @@
 import Foundation
 
 /// Session states in memory, with the rules of `LuaScripts.writeStateIfLeaseHeld`,
-/// `writeStatesIfLeasesHeld`, `deleteStateIfLeaseHeld` and `settleRecovered`.
+/// `writeStatesIfLeasesHeld`, `releaseSession` and `settleRecovered`.
 public struct InMemorySessionStates: SessionStates {
     let keyspace: InMemoryKeyspace
 
     public func write(_ state: ConnectionState, token: String) async throws -> Bool {
-        try await write([StateWrite(serverId: state.serverId, value: state.encoded(), token: token)]).isEmpty
+        try await write([StateWrite(endpointId: state.endpointId, value: state.encoded(), token: token)]).isEmpty
     }
 
     public func write(_ writes: [StateWrite]) async throws -> Set<String> {
@@ -14,13 +14,13 @@ public struct InMemorySessionStates: SessionStates {
             var refused = Set<String>()
             var joined = false
             for write in writes {
-                guard contents.leaseHolds(write.serverId, token: write.token, at: now) else {
-                    refused.insert(write.serverId)
+                guard contents.leaseHolds(write.endpointId, token: write.token, at: now) else {
+                    refused.insert(write.endpointId)
                     continue
                 }
-                contents.states[write.serverId] = write.value
-                contents.indexed.insert(write.serverId)
-                if contents.hold(write.serverId, at: now) { joined = true }
+                contents.states[write.endpointId] = write.value
+                contents.indexed.insert(write.endpointId)
+                if contents.hold(write.endpointId, at: now) { joined = true }
             }
             if joined { contents.heldVersion += 1 }
             return refused
@@ -28,12 +28,13 @@ public struct InMemorySessionStates: SessionStates {
     }
 
     @discardableResult
-    public func delete(serverId: String, token: String) async throws -> Bool {
+    public func releaseSession(endpointId: String, token: String) async throws -> Bool {
         keyspace.update { contents, now in
-            guard contents.leaseHolds(serverId, token: token, at: now) else { return false }
-            contents.states[serverId] = nil
-            contents.indexed.remove(serverId)
-            contents.unhold(serverId)
+            guard contents.leaseHolds(endpointId, token: token, at: now) else { return false }
+            contents.leases[endpointId] = nil
+            contents.states[endpointId] = nil
+            contents.indexed.remove(endpointId)
+            contents.unhold(endpointId)
             return true
         }
     }
@@ -41,34 +42,34 @@ public struct InMemorySessionStates: SessionStates {
     public func commitRecovered(_ state: ConnectionState, token: String, jobId: String) async throws -> Bool {
         let written = try await write(state, token: token)
         keyspace.update { contents, now in
-            if contents.value(contents.pending[state.serverId], at: now) == jobId { contents.pending[state.serverId] = nil }
-            guard contents.leaseHolds(state.serverId, token: token, at: now) else { return }
-            contents.parked[state.serverId] = nil
-            contents.lastAttempts[state.serverId] = nil
+            if contents.value(contents.pending[state.endpointId], at: now) == jobId { contents.pending[state.endpointId] = nil }
+            guard contents.leaseHolds(state.endpointId, token: token, at: now) else { return }
+            contents.parked[state.endpointId] = nil
+            contents.lastAttempts[state.endpointId] = nil
         }
         return written
     }
 
-    public func settle(_ disposition: ResultDisposition, serverId: String, jobId: String) async throws {
+    public func settle(_ disposition: ResultDisposition, endpointId: String, jobId: String) async throws {
         keyspace.update { contents, now in
             if disposition.onlyWhilePending {
-                guard contents.value(contents.pending[serverId], at: now) == jobId else { return }
-                contents.pending[serverId] = nil
-                if let park = disposition.park { contents.parked[park.serverId] = park.encoded() }
+                guard contents.value(contents.pending[endpointId], at: now) == jobId else { return }
+                contents.pending[endpointId] = nil
+                if let park = disposition.park { contents.parked[park.endpointId] = park.encoded() }
                 return
             }
-            if disposition.clearPending, contents.value(contents.pending[serverId], at: now) == jobId {
-                contents.pending[serverId] = nil
+            if disposition.clearPending, contents.value(contents.pending[endpointId], at: now) == jobId {
+                contents.pending[endpointId] = nil
             }
-            if let park = disposition.park { contents.parked[park.serverId] = park.encoded() }
+            if let park = disposition.park { contents.parked[park.endpointId] = park.encoded() }
             if disposition.clearPark {
-                contents.parked[serverId] = nil
-                contents.lastAttempts[serverId] = nil
+                contents.parked[endpointId] = nil
+                contents.lastAttempts[endpointId] = nil
             }
         }
     }
 
-    public func read(serverId: String) async throws -> StateReading {
-        StateReading(stored: keyspace.contents.withLock { $0.states[serverId] })
+    public func read(endpointId: String) async throws -> StateReading {
+        StateReading(stored: keyspace.contents.withLock { $0.states[endpointId] })
     }
 }
