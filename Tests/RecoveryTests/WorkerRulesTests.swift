@@ -172,11 +172,16 @@ import WebSocket
         let tag = worker.deliver(try await worker.job("a"))
         try await worker.waitFor("the session to be held") { !worker.inbox.settlements(of: tag).isEmpty }
 
+        let fence = try #require(try await worker.state("a")?.fence)
+
         // Redis lost the lease (a flush, a failover): nobody else claimed it.
         worker.clock.advance(by: worker.configuration.leaseTiming.ttl + .seconds(1))
         #expect(!worker.leaseHeld("a"))
         try await worker.waitFor("the lease to be taken again") { worker.leaseHeld("a") }
         #expect(try await worker.pool.leases.acquire(endpointId: "a", token: "another", ttl: .seconds(5)) == nil)
+        // The state is rewritten under the new fence, and the session's heartbeats carry it too.
+        try await worker.waitFor("the state under the new fence") { (try await worker.state("a")?.fence ?? 0) > fence }
+        #expect(await worker.held("a")?.fence == (try await worker.state("a")?.fence))
         #expect(try await worker.state("a")?.instanceId == WorkerHarness.instanceId)
         #expect(await worker.held("a") != nil)
         #expect(worker.peer.live("t-a") == 1)

@@ -24,5 +24,14 @@ public struct HeldSession: Sendable {
     let session: WebSocketSession
     let mcp: MCPSessionServer
     /// Filled in by the serving task when the connection ends.
-    let closeRecord = SessionCloseRecord()
+    var closeRecord = SessionCloseRecord()
+
+    /// The same session under its lease taken again (after it lapsed) with a new fence, its heartbeat
+    /// value rebuilt by `heartbeat` to carry it.
+    func retaken(fence: Int, heartbeat: HeartbeatStateTemplate) -> HeldSession {
+        HeldSession(
+            endpointId: endpointId, endpointName: endpointName, address: address, leaseToken: leaseToken, fence: fence,
+            connectedAt: connectedAt, openedAt: openedAt, attempt: attempt, endpointUpdatedAt: endpointUpdatedAt,
+            heartbeat: heartbeat, session: session, mcp: mcp, closeRecord: closeRecord)
+    }
 }

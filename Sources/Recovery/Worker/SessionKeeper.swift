@@ -104,6 +104,11 @@ actor SessionKeeper {
 
     func session(_ endpointId: String) -> HeldSession? { sessions[endpointId] }
 
+    /// Puts `held` in place of the session of the same endpoint, if that is still held.
+    func replace(_ held: HeldSession) {
+        if sessions[held.endpointId] != nil { sessions[held.endpointId] = held }
+    }
+
     /// Every held session (for renewals and heartbeats).
     func snapshot() -> [HeldSession] { Array(sessions.values) }
 

@@ -336,7 +336,10 @@ public final class WorkerRuntime: Sendable {
                 guard let held = lapsed[endpointId] else { continue }
                 if let fence = fences[endpointId] {
                     logger.notice("lease was gone and is taken again", metadata: ["server": "\(endpointId)", "fence": "\(fence)"])
-                    rewrites.append((state(for: held, status: .connected), held.leaseToken))
+                    // The state and every later heartbeat carry the new fence.
+                    let retaken = held.retaken(fence: fence, heartbeat: HeartbeatStateTemplate(state(for: held, fence: fence, status: .connected)))
+                    await keeper.replace(retaken)
+                    rewrites.append((state(for: retaken, status: .connected), held.leaseToken))
                 } else {
                     logger.warning("lease lost to another holder, closing the session", metadata: ["server": "\(endpointId)"])
                     await endSession(endpointId, .leaseLost)
@@ -410,11 +413,11 @@ public final class WorkerRuntime: Sendable {
     /// Sessions whose catalog rows one refresh query covers.
     static let catalogRefreshChunk = 1000
 
-    /// The state value of a held session.
-    func state(for held: HeldSession, status: ConnectionStatus) -> ConnectionState {
+    /// The state value of a held session (under `fence`, when given, rather than its own).
+    func state(for held: HeldSession, fence: Int? = nil, status: ConnectionStatus) -> ConnectionState {
         sessionState(
             endpointId: held.endpointId, endpointName: held.endpointName, address: held.address, connectedAt: held.connectedAt,
-            fence: held.fence, status: status, now: serverNow())
+            fence: fence ?? held.fence, status: status, now: serverNow())
     }
 
     /// The state of a session this worker holds (the address is redacted by `ConnectionState`).
