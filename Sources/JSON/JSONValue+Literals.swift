@@ -12,7 +12,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 
     /// An object from fields gathered in a dictionary, its members sorted by name (a stable text).
     public init(fields: [String: JSONValue]) {
-        self = .object(fields.keys.sorted().map { JSONMember(key: $0, value: fields[$0]!) })
+        self = .object(fields.sorted { $0.key < $1.key }.map { JSONMember(key: $0.key, value: $0.value) })
     }
 
     /// The members as a dictionary when this is an object (a repeated name: the last one).

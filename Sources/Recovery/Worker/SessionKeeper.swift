@@ -104,9 +104,9 @@ actor SessionKeeper {
 
     func session(_ endpointId: String) -> HeldSession? { sessions[endpointId] }
 
-    /// Puts `held` in place of the session of the same endpoint, if that is still held.
+    /// Puts `held` in place of the same session (same endpoint, same lease token), if that is still held.
     func replace(_ held: HeldSession) {
-        if sessions[held.endpointId] != nil { sessions[held.endpointId] = held }
+        if sessions[held.endpointId]?.leaseToken == held.leaseToken { sessions[held.endpointId] = held }
     }
 
     /// Every held session (for renewals and heartbeats).
