@@ -4,7 +4,7 @@ import Logging
 import RecoveryCore
 
 /// A swift-log handler writing text or JSON lines to standard error, every message and metadata value
-/// passed through `LogRedaction`.
+/// passed through `Redaction.text`.
 public struct PoolLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
