@@ -62,7 +62,7 @@ struct LeaseAcquireBench: AsyncParsableCommand {
                     var index = lane
                     while index < total {
                         let begun = clock.now
-                        _ = try await store.leases.acquire(endpointId: prefix + String(index), token: "t", ttl: .seconds(30), foreignHeartbeatTimeout: nil)
+                        _ = try await store.leases.acquire(endpointId: EndpointID(prefix + String(index)), token: "t", ttl: .seconds(30), foreignHeartbeatTimeout: nil)
                         let elapsed = clock.now - begun
                         own.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
                         index += inFlight

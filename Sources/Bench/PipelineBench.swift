@@ -301,7 +301,7 @@ final class PipelineHarness: Sendable {
         var leases: [RedisCommand] = []
         var states: [(state: ConnectionState, token: String)] = []
         for index in 1...count {
-            let id = String(format: "00000000-0000-4000-8000-%012x", index)
+            let id = EndpointID(String(format: "00000000-0000-4000-8000-%012x", index))
             let token = "bench-token-\(index)"
             leases.append(RedisCommand("SET", arguments: [RedisKeys.lease(id), token, "PX", 3_600_000]))
             states.append((ConnectionState(

@@ -21,11 +21,11 @@ struct ReconcileBench: AsyncParsableCommand {
         print("reconcile planner, all endpoints live, \(runs) timed passes each")
         for count in endpoints {
             var enabled: [EnabledEndpoint] = []
-            var stored: [(String, String)] = []
+            var stored: [(EndpointID, String)] = []
             enabled.reserveCapacity(count)
             stored.reserveCapacity(count)
             for index in 0..<count {
-                let id = UUID().uuidString.lowercased()
+                let id = EndpointID(UUID().uuidString.lowercased())
                 enabled.append(EnabledEndpoint(id: id, name: "endpoint \(index)", updatedAt: now.addingTimeInterval(-86_400)))
                 let state = ConnectionState(
                     endpointId: id, instanceId: "worker-\(index % 16)", status: .connected,
@@ -35,7 +35,7 @@ struct ReconcileBench: AsyncParsableCommand {
             }
 
             let clock = ContinuousClock()
-            var observations: [String: LiveObservation] = [:]
+            var observations: [EndpointID: LiveObservation] = [:]
             let decodeTime = clock.measure {
                 observations.reserveCapacity(count)
                 for (id, value) in stored {

@@ -103,7 +103,7 @@ public final class ConsoleApp: Sendable {
             let latest = try await data.lastResults(endpointIds: page.map(\.id))
             return json(ConsoleViews.endpoints(report: report, query: query, lastResults: latest, now: now))
         case .apiEndpoint(let id):
-            guard let detail = try await data.endpoint(id: id) else { return reply(404, text: "no endpoint '\(id.escapingControlCharacters)'\n") }
+            guard let detail = try await data.endpoint(id: id) else { return reply(404, text: "no endpoint '\(id.rawValue.escapingControlCharacters)'\n") }
             return json(ConsoleViews.endpoint(detail, now: now))
         case .apiWorkers:
             return json(ConsoleViews.workers(try await data.workers()))
@@ -155,7 +155,7 @@ public final class ConsoleApp: Sendable {
         func value(_ name: String) -> String? { form.first { $0.name == name }?.value }
         if let servers = value("servers") {
             let ids = servers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            return ids.isEmpty ? nil : .servers(Set(ids))
+            return ids.isEmpty ? nil : .servers(Set(ids.map(EndpointID.init(rawValue:))))
         }
         switch value("scope") {
         case "all": return .all

@@ -9,9 +9,9 @@ public protocol ConsoleDataSource: Sendable {
     /// `scheduler status`: every endpoint with its Redis state, and the cluster's capacity.
     func endpoints() async throws -> EndpointStatusReport
     /// The latest recorded result of each of `endpointIds` that has one.
-    func lastResults(endpointIds: [String]) async throws -> [String: RecordedResult]
+    func lastResults(endpointIds: [EndpointID]) async throws -> [EndpointID: RecordedResult]
     /// One endpoint: its row, recent results and bound tools; nil when the row is gone.
-    func endpoint(id: String) async throws -> EndpointDetail?
+    func endpoint(id: EndpointID) async throws -> EndpointDetail?
     /// `scheduler workers`.
     func workers() async throws -> WorkerListing
     /// `scheduler queues`, without reading the dead queue's letters.

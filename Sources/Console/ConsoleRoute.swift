@@ -1,9 +1,11 @@
+import RecoveryCore
+
 /// Every address the console answers, from a request's method and path.
 public enum ConsoleRoute: Sendable, Equatable {
     case signInPage, signIn, signOut
     case page(ConsolePage)
     case asset(String)
-    case apiSession, apiOverview, apiEndpoints, apiEndpoint(String), apiWorkers, apiQueues, apiDeadLetters, apiEvents
+    case apiSession, apiOverview, apiEndpoints, apiEndpoint(EndpointID), apiWorkers, apiQueues, apiDeadLetters, apiEvents
     case retryDeadLetters, purgeDeadLetters
     /// The path exists but not for this method.
     case wrongMethod(allowed: String)
@@ -34,7 +36,7 @@ public enum ConsoleRoute: Sendable, Equatable {
             if Self.tail(of: path, after: "/endpoints/") != nil {
                 self = get(.page(.endpoint))
             } else if let id = Self.tail(of: path, after: "/api/endpoints/") {
-                self = get(.apiEndpoint(id))
+                self = get(.apiEndpoint(EndpointID(id)))
             } else if let name = Self.tail(of: path, after: "/assets/") {
                 self = get(.asset(name))
             } else {

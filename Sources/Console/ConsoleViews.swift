@@ -47,7 +47,7 @@ public enum ConsoleViews {
     }
 
     /// One page of the endpoints table, with each row's latest result.
-    public static func endpoints(report: EndpointStatusReport, query: EndpointQuery, lastResults: [String: RecordedResult], now: Date) -> String {
+    public static func endpoints(report: EndpointStatusReport, query: EndpointQuery, lastResults: [EndpointID: RecordedResult], now: Date) -> String {
         let (matching, page) = query.apply(to: report.rows)
         let states = Set(report.rows.map(\.state)).sorted()
         let latest = page.map { row -> OperatorValue in
@@ -123,7 +123,7 @@ public enum ConsoleViews {
             OperatorField("retried", .int(report.retried)), OperatorField("endpoints", .int(report.jobs.count)),
             OperatorField("remaining", .int(report.remaining)), OperatorField("notRemoved", .int(report.notRemoved)),
             OperatorField("skippedWithoutServer", .int(report.skippedWithoutEndpoint)),
-            OperatorField("failed", .object(report.failed.sorted { $0.key < $1.key }.map { OperatorField($0.key, .string($0.value)) })),
+            OperatorField("failed", .object(report.failed.sorted { $0.key < $1.key }.map { OperatorField($0.key.rawValue, .string($0.value)) })),
         ]))
     }
 

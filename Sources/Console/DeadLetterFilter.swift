@@ -22,6 +22,6 @@ public struct DeadLetterFilter: Sendable, Equatable {
         if reason != "all", letter.reason != reason { return false }
         guard !search.isEmpty else { return true }
         let needle = search.lowercased()
-        return [letter.endpointId ?? "", letter.lastError ?? ""].contains { $0.lowercased().contains(needle) }
+        return [letter.endpointId?.rawValue ?? "", letter.lastError ?? ""].contains { $0.lowercased().contains(needle) }
     }
 }

@@ -32,7 +32,7 @@ public struct EndpointQuery: Sendable, Equatable {
         if state != "all", status.state.lowercased() != state.lowercased() { return false }
         guard !search.isEmpty else { return true }
         let needle = search.lowercased()
-        return [status.id, status.name, status.owner ?? "", status.lastError ?? ""].contains { $0.lowercased().contains(needle) }
+        return [status.id.rawValue, status.name, status.owner ?? "", status.lastError ?? ""].contains { $0.lowercased().contains(needle) }
     }
 
     /// The matching rows and the current page of them.

@@ -33,11 +33,11 @@ public final class LiveConsoleData: ConsoleDataSource {
         try await EndpointStatusReader(directory: directory, store: store, parkPeriod: TimeInterval(configuration.parkSeconds)).read()
     }
 
-    public func lastResults(endpointIds: [String]) async throws -> [String: RecordedResult] {
+    public func lastResults(endpointIds: [EndpointID]) async throws -> [EndpointID: RecordedResult] {
         try await history.latest(endpointIds: endpointIds)
     }
 
-    public func endpoint(id: String) async throws -> EndpointDetail? {
+    public func endpoint(id: EndpointID) async throws -> EndpointDetail? {
         guard let record = try await directory.endpoint(id: id) else { return nil }
         let row = EndpointStatusRow(id: record.id, name: record.name, isEnabled: record.isEnabled, isConnected: false, lastConnectedAt: nil, lastDisconnectedAt: nil)
         let readings = try await store.operatorView.statusReadings(endpointIds: [id])

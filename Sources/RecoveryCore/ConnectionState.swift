@@ -34,7 +34,7 @@ public struct ConnectionState: Sendable, Equatable, Hashable {
     /// The `Owner` value of states the pool writes.
     public static let poolOwner = "pool"
 
-    public var endpointId: String
+    public var endpointId: EndpointID
     /// The process holding the session (for the pool: the worker's instance id, the control route).
     public var instanceId: String
     public var status: ConnectionStatus
@@ -52,7 +52,7 @@ public struct ConnectionState: Sendable, Equatable, Hashable {
 
     /// Builds a state; `webSocketEndpoint` is redacted here, so a raw address with its token is safe to pass.
     public init(
-        endpointId: String, instanceId: String, status: ConnectionStatus,
+        endpointId: EndpointID, instanceId: String, status: ConnectionStatus,
         lastConnectedTime: Date? = nil, lastDisconnectedTime: Date? = nil, lastHeartbeat: Date,
         reconnectAttempts: Int = 0, endpointName: String, webSocketEndpoint: String,
         owner: String? = ConnectionState.poolOwner, fence: Int? = nil
@@ -140,7 +140,7 @@ extension ConnectionState {
             return number
         }
 
-        endpointId = try string("ServerId") ?? ""
+        endpointId = EndpointID(try string("ServerId") ?? "")
         instanceId = try string("InstanceId") ?? ""
         switch field("Status") {
         case nil:

@@ -17,13 +17,13 @@ public enum StopReason: String, Sendable, Equatable, Hashable, CaseIterable, Cod
 /// `{"command","serverId","instanceId","reason","issuedAt"}`: sent to one worker through its control queue.
 public struct ControlMessage: Sendable, Equatable, Hashable {
     public var command: ControlCommand
-    public var endpointId: String
+    public var endpointId: EndpointID
     /// The worker addressed; a worker ignores a message meant for another instance.
     public var instanceId: String
     public var reason: StopReason
     public var issuedAt: Date
 
-    public init(command: ControlCommand = .stop, endpointId: String, instanceId: String, reason: StopReason, issuedAt: Date) {
+    public init(command: ControlCommand = .stop, endpointId: EndpointID, instanceId: String, reason: StopReason, issuedAt: Date) {
         self.command = command
         self.endpointId = endpointId
         self.instanceId = instanceId
@@ -44,7 +44,7 @@ extension ControlMessage: Codable {
     public init(from decoder: Decoder) throws {
         let fields = try StrictFields(decoder: decoder, kind: .control)
         command = try fields.oneOf(ControlCommand.self, "command")
-        endpointId = try fields.identifier("serverId")
+        endpointId = try fields.endpointID("serverId")
         instanceId = try fields.identifier("instanceId")
         reason = try fields.oneOf(StopReason.self, "reason")
         issuedAt = try fields.date("issuedAt")

@@ -5,11 +5,11 @@ public struct HeldSessionsReading: Sendable, Equatable {
     /// The Redis server's time of the read, milliseconds since 1970 (lease deadlines are on this clock).
     public var serverTime: Int64
     /// Members whose lease deadline had passed when the index was read.
-    public var lapsed: Set<String>
+    public var lapsed: Set<EndpointID>
     /// Every member; nil when the version was the one the reader already had.
-    public var members: Set<String>?
+    public var members: Set<EndpointID>?
 
-    public init(version: String, serverTime: Int64 = 0, lapsed: Set<String>, members: Set<String>?) {
+    public init(version: String, serverTime: Int64 = 0, lapsed: Set<EndpointID>, members: Set<EndpointID>?) {
         self.version = version
         self.serverTime = serverTime
         self.lapsed = lapsed
@@ -48,14 +48,14 @@ public struct HeldSessionsCache: Sendable {
 /// and which of them are past their lease deadline.
 public struct HeldSessions: Sendable {
     /// Each member with a slot number from 0 (for per-cycle bookkeeping in an array, see `ReconcileScope`).
-    public private(set) var slots: [String: Int]
-    public var lapsed: Set<String>
+    public private(set) var slots: [EndpointID: Int]
+    public var lapsed: Set<EndpointID>
 
     /// Vouches for nothing (every endpoint is read key by key).
     public static let none = HeldSessions(members: [], lapsed: [])
 
-    public init(members: Set<String>, lapsed: Set<String>) {
-        var slots: [String: Int] = [:]
+    public init(members: Set<EndpointID>, lapsed: Set<EndpointID>) {
+        var slots: [EndpointID: Int] = [:]
         slots.reserveCapacity(members.count)
         for (slot, id) in members.enumerated() { slots[id] = slot }
         self.slots = slots
@@ -66,12 +66,12 @@ public struct HeldSessions: Sendable {
     public var count: Int { slots.count }
 
     /// Whether `endpointId` is a member (lapsed or not).
-    public func contains(_ endpointId: String) -> Bool { slots[endpointId] != nil }
+    public func contains(_ endpointId: EndpointID) -> Bool { slots[endpointId] != nil }
 
     /// Whether the pool holds `endpointId`'s session under a lease whose deadline is ahead: a worker wrote
     /// its state (always Connected) under that lease and keeps renewing it, so it counts as live without
     /// reading its keys.
-    public func vouchesFor(_ endpointId: String) -> Bool {
+    public func vouchesFor(_ endpointId: EndpointID) -> Bool {
         slots[endpointId] != nil && (lapsed.isEmpty || !lapsed.contains(endpointId))
     }
 }

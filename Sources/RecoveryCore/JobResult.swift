@@ -17,7 +17,7 @@ public enum JobOutcome: String, Sendable, Equatable, Hashable, CaseIterable, Cod
 /// `{"jobId","serverId","outcome","instanceId","attempt","durationMs","error"}`: published for every job.
 public struct JobResult: Sendable, Equatable, Hashable {
     public var jobId: String
-    public var endpointId: String
+    public var endpointId: EndpointID
     public var outcome: JobOutcome
     /// The worker that handled the job (and, for `recovered`, holds the session).
     public var instanceId: String
@@ -27,7 +27,7 @@ public struct JobResult: Sendable, Equatable, Hashable {
     public var error: JobError?
 
     public init(
-        jobId: String, endpointId: String, outcome: JobOutcome, instanceId: String,
+        jobId: String, endpointId: EndpointID, outcome: JobOutcome, instanceId: String,
         attempt: Int, durationMs: Int, error: JobError? = nil
     ) {
         self.jobId = jobId
@@ -52,7 +52,7 @@ extension JobResult: Codable {
     public init(from decoder: Decoder) throws {
         let fields = try StrictFields(decoder: decoder, kind: .result)
         jobId = try fields.identifier("jobId")
-        endpointId = try fields.identifier("serverId")
+        endpointId = try fields.endpointID("serverId")
         outcome = try fields.oneOf(JobOutcome.self, "outcome")
         instanceId = try fields.identifier("instanceId")
         attempt = try fields.int("attempt", atLeast: 1)

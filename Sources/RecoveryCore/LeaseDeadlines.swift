@@ -3,7 +3,7 @@
 /// worker can take the lease, whether Redis is unreachable, slow, or this process was paused.
 public struct LeaseDeadlines: Sendable {
     public let timing: LeaseTiming
-    private var deadlines: [String: ContinuousClock.Instant] = [:]
+    private var deadlines: [EndpointID: ContinuousClock.Instant] = [:]
 
     public init(timing: LeaseTiming) {
         self.timing = timing
@@ -13,13 +13,13 @@ public struct LeaseDeadlines: Sendable {
     public var count: Int { deadlines.count }
 
     /// The local deadline of `endpointId`'s lease, if it is tracked.
-    public func deadline(of endpointId: String) -> ContinuousClock.Instant? {
+    public func deadline(of endpointId: EndpointID) -> ContinuousClock.Instant? {
         deadlines[endpointId]
     }
 
     /// Leases confirmed (taken or renewed) by a request sent at `sentAt`. A deadline never moves back: an
     /// older confirmation arriving late (two renewals in flight) does not shorten a newer one.
-    public mutating func confirmed(_ endpointIds: some Sequence<String>, requestSentAt sentAt: ContinuousClock.Instant) {
+    public mutating func confirmed(_ endpointIds: some Sequence<EndpointID>, requestSentAt sentAt: ContinuousClock.Instant) {
         let deadline = timing.localDeadline(confirmedBy: sentAt)
         for id in endpointIds {
             if let current = deadlines[id], current >= deadline { continue }
@@ -28,7 +28,7 @@ public struct LeaseDeadlines: Sendable {
     }
 
     /// Stops tracking a session that ended.
-    public mutating func remove(_ endpointId: String) {
+    public mutating func remove(_ endpointId: EndpointID) {
         deadlines.removeValue(forKey: endpointId)
     }
 
@@ -39,8 +39,8 @@ public struct LeaseDeadlines: Sendable {
 
     /// The sessions whose deadline is at or before `now`, sorted; they are no longer tracked. Their
     /// holder must close them now.
-    public mutating func takeExpired(at now: ContinuousClock.Instant) -> [String] {
-        var expired: [String] = []
+    public mutating func takeExpired(at now: ContinuousClock.Instant) -> [EndpointID] {
+        var expired: [EndpointID] = []
         for (id, deadline) in deadlines where deadline <= now {
             expired.append(id)
         }

@@ -4,7 +4,7 @@ import Foundation
 /// retries it, its row's `"UpdatedAt"` changes, or (transient failures only) the park period passes.
 /// Stored as a field of the `mcp:recovery:parked` hash.
 public struct ParkedEndpoint: Sendable, Equatable, Hashable {
-    public var endpointId: String
+    public var endpointId: EndpointID
     /// The last error's message (never a secret).
     public var reason: String
     public var kind: FailureKind
@@ -15,7 +15,7 @@ public struct ParkedEndpoint: Sendable, Equatable, Hashable {
     /// Nil when unknown: then any `"UpdatedAt"` later than `parkedAt` ends it.
     public var endpointUpdatedAt: Date?
 
-    public init(endpointId: String, reason: String, kind: FailureKind, parkedAt: Date, until: Date? = nil, endpointUpdatedAt: Date? = nil) {
+    public init(endpointId: EndpointID, reason: String, kind: FailureKind, parkedAt: Date, until: Date? = nil, endpointUpdatedAt: Date? = nil) {
         self.endpointId = endpointId
         self.reason = reason
         self.kind = kind
@@ -53,7 +53,7 @@ public struct ParkedEndpoint: Sendable, Equatable, Hashable {
 extension ParkedEndpoint: Codable {
     public init(from decoder: Decoder) throws {
         let fields = try StrictFields(decoder: decoder, kind: .parkedEndpoint)
-        endpointId = try fields.identifier("serverId")
+        endpointId = try fields.endpointID("serverId")
         reason = try fields.string("reason")
         kind = try fields.oneOf(FailureKind.self, "kind")
         parkedAt = try fields.date("parkedAt")

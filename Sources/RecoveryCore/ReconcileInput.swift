@@ -2,12 +2,12 @@ import Foundation
 
 /// An endpoint row with `"IsEnabled" = true`.
 public struct EnabledEndpoint: Sendable, Equatable, Hashable {
-    public var id: String
+    public var id: EndpointID
     public var name: String
     /// The row's `"UpdatedAt"`; a change after a park ends the park.
     public var updatedAt: Date?
 
-    public init(id: String, name: String, updatedAt: Date?) {
+    public init(id: EndpointID, name: String, updatedAt: Date?) {
         self.id = id
         self.name = name
         self.updatedAt = updatedAt
@@ -78,25 +78,25 @@ public struct ReconcileInput: Sendable {
     public var scope: ReconcileScope
     /// Keyed by endpoint id: what was read key by key (`scope.idsToRead`). An enabled id without an entry
     /// that the index does not vouch for counts as absent state, no lease.
-    public var observations: [String: LiveObservation]
+    public var observations: [EndpointID: LiveObservation]
     /// Ids with a `mcp:recovery:pending:{id}` marker, and the job id each names.
-    public var pending: [String: String]
+    public var pending: [EndpointID: String]
     /// No job waits anywhere: the jobs queue and every retry queue had no ready message and no
     /// unacknowledged delivery when the pass began. A pending marker then names a job that is gone.
     public var jobQueuesIdle: Bool
     /// The `mcp:recovery:parked` hash, decoded.
-    public var parked: [String: ParkedEndpoint]
+    public var parked: [EndpointID: ParkedEndpoint]
     /// When a job was last published for each id (`mcp:recovery:last-attempt`).
-    public var lastAttempts: [String: Date]
+    public var lastAttempts: [EndpointID: Date]
     /// The workers of the `mcp:recovery:workers` hash, each with whether its liveness key
     /// (`mcp:recovery:worker:{id}`) exists; empty when this pass did not read them.
     public var workerLiveness: [String: Bool]
     public var now: Date
 
     public init(
-        scope: ReconcileScope, observations: [String: LiveObservation], pending: [String: String] = [:],
+        scope: ReconcileScope, observations: [EndpointID: LiveObservation], pending: [EndpointID: String] = [:],
         jobQueuesIdle: Bool = false,
-        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], workerLiveness: [String: Bool] = [:], now: Date
+        parked: [EndpointID: ParkedEndpoint] = [:], lastAttempts: [EndpointID: Date] = [:], workerLiveness: [String: Bool] = [:], now: Date
     ) {
         self.scope = scope
         self.observations = observations
@@ -110,8 +110,8 @@ public struct ReconcileInput: Sendable {
 
     /// An input whose scope is built here: the held-sessions index `held`, and every observed id read.
     public init(
-        enabled: [EnabledEndpoint], observations: [String: LiveObservation], pending: [String: String] = [:],
-        jobQueuesIdle: Bool = false, parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], workerLiveness: [String: Bool] = [:],
+        enabled: [EnabledEndpoint], observations: [EndpointID: LiveObservation], pending: [EndpointID: String] = [:],
+        jobQueuesIdle: Bool = false, parked: [EndpointID: ParkedEndpoint] = [:], lastAttempts: [EndpointID: Date] = [:], workerLiveness: [String: Bool] = [:],
         held: HeldSessions = .none, now: Date
     ) {
         self.init(
@@ -124,9 +124,9 @@ public struct ReconcileInput: Sendable {
 extension ReconcileInput {
     /// Decodes the `mcp:recovery:parked` hash (field = id, value = JSON). Entries that do not decode are
     /// returned apart, to be logged and removed; they do not block their endpoint.
-    public static func decodeParked(_ hash: [String: String]) -> (parked: [String: ParkedEndpoint], malformed: [String]) {
-        var parked: [String: ParkedEndpoint] = [:]
-        var malformed: [String] = []
+    public static func decodeParked(_ hash: [EndpointID: String]) -> (parked: [EndpointID: ParkedEndpoint], malformed: [EndpointID]) {
+        var parked: [EndpointID: ParkedEndpoint] = [:]
+        var malformed: [EndpointID] = []
         for (id, value) in hash {
             if let entry = try? ParkedEndpoint.decode(Data(value.utf8)), entry.endpointId == id {
                 parked[id] = entry
@@ -139,8 +139,8 @@ extension ReconcileInput {
 
     /// Decodes the `mcp:recovery:last-attempt` hash (field = id, value = ISO-8601 time); unreadable
     /// times are dropped (the cooldown then does not apply to that endpoint).
-    public static func decodeLastAttempts(_ hash: [String: String]) -> [String: Date] {
-        var attempts: [String: Date] = [:]
+    public static func decodeLastAttempts(_ hash: [EndpointID: String]) -> [EndpointID: Date] {
+        var attempts: [EndpointID: Date] = [:]
         attempts.reserveCapacity(hash.count)
         for (id, value) in hash {
             if let date = Timestamp.parse(value) { attempts[id] = date }

@@ -14,14 +14,14 @@ public enum StaleReason: String, Sendable, Equatable, Hashable, CaseIterable {
 
 /// A job the scheduler should publish (attempt 1).
 public struct PlannedJob: Sendable, Equatable, Hashable {
-    public var endpointId: String
+    public var endpointId: EndpointID
     public var endpointName: String
     /// `missing` or `stale`.
     public var reason: RecoveryReason
     /// Set when `reason` is `stale`.
     public var staleReason: StaleReason?
 
-    public init(endpointId: String, endpointName: String, reason: RecoveryReason, staleReason: StaleReason? = nil) {
+    public init(endpointId: EndpointID, endpointName: String, reason: RecoveryReason, staleReason: StaleReason? = nil) {
         self.endpointId = endpointId
         self.endpointName = endpointName
         self.reason = reason
@@ -36,10 +36,10 @@ public struct PlannedJob: Sendable, Equatable, Hashable {
 
 /// A session to close: the endpoint is disabled or deleted; `instanceId` is the worker holding it.
 public struct PlannedStop: Sendable, Equatable, Hashable {
-    public var endpointId: String
+    public var endpointId: EndpointID
     public var instanceId: String
 
-    public init(endpointId: String, instanceId: String) {
+    public init(endpointId: EndpointID, instanceId: String) {
         self.endpointId = endpointId
         self.instanceId = instanceId
     }
@@ -52,12 +52,12 @@ public struct PlannedStop: Sendable, Equatable, Hashable {
 
 /// A state to delete with `LuaScripts.deleteStateIfUnchanged`, passing `storedValue`.
 public struct StaleState: Sendable, Equatable, Hashable {
-    public var endpointId: String
+    public var endpointId: EndpointID
     public var reason: StaleReason
     /// The exact value read, so a newer write is not deleted.
     public var storedValue: String
 
-    public init(endpointId: String, reason: StaleReason, storedValue: String) {
+    public init(endpointId: EndpointID, reason: StaleReason, storedValue: String) {
         self.endpointId = endpointId
         self.reason = reason
         self.storedValue = storedValue
@@ -66,10 +66,10 @@ public struct StaleState: Sendable, Equatable, Hashable {
 
 /// A pending marker and the job id it names (removed only while it still names that job).
 public struct PendingMarker: Sendable, Equatable, Hashable {
-    public var endpointId: String
+    public var endpointId: EndpointID
     public var jobId: String
 
-    public init(endpointId: String, jobId: String) {
+    public init(endpointId: EndpointID, jobId: String) {
         self.endpointId = endpointId
         self.jobId = jobId
     }
@@ -85,19 +85,19 @@ public struct ReconcilePlan: Sendable, Equatable {
     public var stops: [PlannedStop] = []
     /// Live states of disabled or deleted endpoints written by the original platform: no control route
     /// reaches them, so they are only reported.
-    public var unmanagedOrphans: [String] = []
+    public var unmanagedOrphans: [EndpointID] = []
     /// States to delete.
     public var staleStates: [StaleState] = []
     /// Fields of `mcp:recovery:parked` to remove (the park ended, the endpoint is live, or it is no longer enabled).
-    public var parkedToClear: [String] = []
+    public var parkedToClear: [EndpointID] = []
     /// Members of `mcp:connections:all` without a state, to remove with `LuaScripts.removeIndexEntryIfNoState`.
-    public var indexEntriesToRemove: [String] = []
+    public var indexEntriesToRemove: [EndpointID] = []
     /// Members of the held-sessions index past their lease deadline whose lease is gone or whose state is
     /// not the pool's, to drop with `LuaScripts.forgetLapsedSessions` (the next holder's write adds them back).
-    public var heldToForget: [String] = []
+    public var heldToForget: [EndpointID] = []
     /// Fields of `mcp:recovery:last-attempt` whose endpoint is no longer enabled (disabled or deleted): its
     /// cooldown clock spaces nothing any more, and the hash would otherwise only grow.
-    public var attemptsToForget: [String] = []
+    public var attemptsToForget: [EndpointID] = []
     /// Workers of `mcp:recovery:workers` whose liveness key is gone (they died or exited without removing
     /// their record), to drop with `LuaScripts.forgetWorkersWithoutLiveness`, which checks the key again.
     public var workersToForget: [String] = []

@@ -146,7 +146,7 @@ public struct ReconcilePlanner: Sendable {
             }
         }
 
-        var parkedElsewhere: [String] = []
+        var parkedElsewhere: [EndpointID] = []
         for id in input.parked.keys where !scope.isEnabled(id) {
             parkedElsewhere.append(id)
         }

@@ -7,25 +7,25 @@ import Foundation
 public struct ReconcileReport: Sendable, Equatable, Codable {
     public var generatedAt: Date
     /// Enabled ids, in input order.
-    public var enabled: [String] = []
+    public var enabled: [EndpointID] = []
     /// Enabled ids with a live session (fresh heartbeat, up, and a lease if the pool wrote it).
-    public var live: [String] = []
+    public var live: [EndpointID] = []
     /// Enabled ids without a state whose lease is held: a worker is opening the session.
-    public var connecting: [String] = []
+    public var connecting: [EndpointID] = []
     /// Enabled ids without a state and without a lease.
-    public var missing: [String] = []
+    public var missing: [EndpointID] = []
     /// Ids (enabled or not) whose state is stale.
-    public var stale: [String] = []
+    public var stale: [EndpointID] = []
     /// Ids with a live session that are disabled or deleted.
-    public var orphaned: [String] = []
+    public var orphaned: [EndpointID] = []
     /// Missing or stale ids not enqueued because they are parked.
-    public var parked: [String] = []
+    public var parked: [EndpointID] = []
     /// Missing or stale ids not enqueued because a job is already pending.
-    public var pending: [String] = []
+    public var pending: [EndpointID] = []
     /// Missing or stale ids not enqueued because the reconnect cooldown has not elapsed.
-    public var coolingDown: [String] = []
+    public var coolingDown: [EndpointID] = []
     /// Ids for which a job is planned.
-    public var enqueued: [String] = []
+    public var enqueued: [EndpointID] = []
     /// The cluster's session slots against the enabled endpoints, when the pass read the worker registry.
     public var capacity: ClusterCapacity?
 
@@ -64,16 +64,16 @@ public struct ReconcileReport: Sendable, Equatable, Codable {
             throw DecodingError.dataCorruptedError(forKey: .generatedAt, in: container, debugDescription: "not an ISO-8601 date")
         }
         generatedAt = date
-        enabled = try container.decode([String].self, forKey: .enabled)
-        live = try container.decode([String].self, forKey: .live)
-        connecting = try container.decode([String].self, forKey: .connecting)
-        missing = try container.decode([String].self, forKey: .missing)
-        stale = try container.decode([String].self, forKey: .stale)
-        orphaned = try container.decode([String].self, forKey: .orphaned)
-        parked = try container.decode([String].self, forKey: .parked)
-        pending = try container.decode([String].self, forKey: .pending)
-        coolingDown = try container.decode([String].self, forKey: .coolingDown)
-        enqueued = try container.decode([String].self, forKey: .enqueued)
+        enabled = try container.decode([EndpointID].self, forKey: .enabled)
+        live = try container.decode([EndpointID].self, forKey: .live)
+        connecting = try container.decode([EndpointID].self, forKey: .connecting)
+        missing = try container.decode([EndpointID].self, forKey: .missing)
+        stale = try container.decode([EndpointID].self, forKey: .stale)
+        orphaned = try container.decode([EndpointID].self, forKey: .orphaned)
+        parked = try container.decode([EndpointID].self, forKey: .parked)
+        pending = try container.decode([EndpointID].self, forKey: .pending)
+        coolingDown = try container.decode([EndpointID].self, forKey: .coolingDown)
+        enqueued = try container.decode([EndpointID].self, forKey: .enqueued)
         capacity = try container.decodeIfPresent(ClusterCapacity.self, forKey: .capacity)
     }
 

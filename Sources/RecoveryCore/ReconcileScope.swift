@@ -9,17 +9,17 @@ public struct ReconcileScope: Sendable {
     let vouched: [Bool]
     /// Ids to read key by key that are not enabled (members of the index, and whatever else the read
     /// must look at), sorted.
-    public let notEnabled: [String]
+    public let notEnabled: [EndpointID]
     /// What the index says this cycle.
     public let held: HeldSessions
     /// Which slots of `held` belong to enabled endpoints.
     private let enabledSlots: [Bool]
     /// Enabled ids that are not members of `held`.
-    private let enabledOthers: Set<String>
+    private let enabledOthers: Set<EndpointID>
 
     /// The scope of one read: on a full read the index vouches for nothing and every member of it and of
     /// `indexed` (`mcp:connections:all`) is read too; otherwise what `vouching` vouches for is not read.
-    public init(enabled: [EnabledEndpoint], vouching: HeldSessions, fullRead: Bool, indexed: Set<String>) {
+    public init(enabled: [EnabledEndpoint], vouching: HeldSessions, fullRead: Bool, indexed: Set<EndpointID>) {
         guard fullRead else {
             self.init(enabled: enabled, held: vouching)
             return
@@ -34,14 +34,14 @@ public struct ReconcileScope: Sendable {
     ///   - held: what the held-sessions index vouches for (`.none` to read every enabled id).
     ///   - alsoRead: ids to read when they are not enabled (on a full read: the members of
     ///     `mcp:connections:all` and of the index); members of `held` that are not enabled are read anyway.
-    public init(enabled: [EnabledEndpoint], held: HeldSessions, alsoRead: Set<String> = []) {
+    public init(enabled: [EnabledEndpoint], held: HeldSessions, alsoRead: Set<EndpointID> = []) {
         var endpoints: [EnabledEndpoint] = []
         var vouched: [Bool] = []
         endpoints.reserveCapacity(enabled.count)
         vouched.reserveCapacity(enabled.count)
         var enabledSlots = [Bool](repeating: false, count: held.slots.count)
         var enabledMembers = 0
-        var others = Set<String>()
+        var others = Set<EndpointID>()
         let noneLapsed = held.lapsed.isEmpty
         for endpoint in enabled {
             if let slot = held.slots[endpoint.id] {
@@ -56,7 +56,7 @@ public struct ReconcileScope: Sendable {
             endpoints.append(endpoint)
         }
 
-        var notEnabled: [String] = []
+        var notEnabled: [EndpointID] = []
         if enabledMembers < held.slots.count {
             for (id, slot) in held.slots where !enabledSlots[slot] {
                 notEnabled.append(id)
@@ -79,14 +79,14 @@ public struct ReconcileScope: Sendable {
     public func isVouchedFor(at index: Int) -> Bool { vouched[index] }
 
     /// Whether `endpointId` is enabled.
-    public func isEnabled(_ endpointId: String) -> Bool {
+    public func isEnabled(_ endpointId: EndpointID) -> Bool {
         if let slot = held.slots[endpointId] { return enabledSlots[slot] }
         return enabledOthers.contains(endpointId)
     }
 
     /// The ids to read key by key: the enabled ids not vouched for, in their order, then `notEnabled`.
-    public var idsToRead: [String] {
-        var ids: [String] = []
+    public var idsToRead: [EndpointID] {
+        var ids: [EndpointID] = []
         for (index, endpoint) in endpoints.enumerated() where !vouched[index] {
             ids.append(endpoint.id)
         }

@@ -21,13 +21,13 @@ public struct RecoveryJob: Sendable, Equatable, Hashable {
     /// Unique per publish; also the AMQP `message_id`.
     public var jobId: String
     /// The endpoint's `"Id"`.
-    public var endpointId: String
+    public var endpointId: EndpointID
     public var reason: RecoveryReason
     /// 1 for the first attempt; grows by one with each retry.
     public var attempt: Int
     public var enqueuedAt: Date
 
-    public init(jobId: String, endpointId: String, reason: RecoveryReason, attempt: Int = 1, enqueuedAt: Date) {
+    public init(jobId: String, endpointId: EndpointID, reason: RecoveryReason, attempt: Int = 1, enqueuedAt: Date) {
         self.jobId = jobId
         self.endpointId = endpointId
         self.reason = reason
@@ -53,7 +53,7 @@ extension RecoveryJob: Codable {
     public init(from decoder: Decoder) throws {
         let fields = try StrictFields(decoder: decoder, kind: .job)
         jobId = try fields.identifier("jobId")
-        endpointId = try fields.identifier("serverId")
+        endpointId = try fields.endpointID("serverId")
         reason = try fields.oneOf(RecoveryReason.self, "reason")
         attempt = try fields.int("attempt", atLeast: 1)
         enqueuedAt = try fields.date("enqueuedAt")

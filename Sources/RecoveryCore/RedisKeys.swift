@@ -6,7 +6,7 @@ public enum RedisKeys {
 
     /// `mcp:connection:{id}`: string, the `ConnectionState` JSON the original's UI reads. Written (with
     /// `SADD` to `connectionIndex`) only by `LuaScripts.writeStateIfLeaseHeld`; no TTL.
-    public static func connectionState(_ endpointId: String) -> String { "mcp:connection:" + endpointId }
+    public static func connectionState(_ endpointId: EndpointID) -> String { "mcp:connection:" + endpointId.rawValue }
 
     /// `mcp:connections:all`: set of the endpoint ids that have a state (the original lists states from it).
     public static let connectionIndex = "mcp:connections:all"
@@ -14,17 +14,17 @@ public enum RedisKeys {
     /// `redlock:mcp:lock:connection:{id}`: string, the endpoint's lease (the original's RedLock key).
     /// Value: a random owner token; short PX TTL renewed by the holder for the life of the session;
     /// released by compare-and-delete.
-    public static func lease(_ endpointId: String) -> String { "redlock:mcp:lock:connection:" + endpointId }
+    public static func lease(_ endpointId: EndpointID) -> String { "redlock:mcp:lock:connection:" + endpointId.rawValue }
 
     /// `mcp:recovery:fence:{id}`: integer, incremented on every lease acquisition; the value returned is
     /// the holder's fencing number (stored as `Fence` in the state). No TTL.
-    public static func fence(_ endpointId: String) -> String { recoveryPrefix + "fence:" + endpointId }
+    public static func fence(_ endpointId: EndpointID) -> String { recoveryPrefix + "fence:" + endpointId.rawValue }
 
     /// `mcp:recovery:pending:{id}`: string (the job id), set NX with a TTL by the scheduler when it
     /// publishes a job (`LuaScripts.setPendingMarker`); while present no other job is published for the
     /// endpoint. A worker publishing a retry or a hand-off job sets it (SET PX) to that job's id. Deleted
     /// with `LuaScripts.clearPendingMarkerIfJob` when a job's outcome is settled, or it lapses.
-    public static func pending(_ endpointId: String) -> String { recoveryPrefix + "pending:" + endpointId }
+    public static func pending(_ endpointId: EndpointID) -> String { recoveryPrefix + "pending:" + endpointId.rawValue }
 
     /// `mcp:recovery:parked`: hash, field = endpoint id, value = `ParkedEndpoint` JSON (reason, kind,
     /// parkedAt, until, endpointUpdatedAt). Written when a job is dead-lettered; fields are removed by
@@ -64,7 +64,7 @@ public enum RedisKeys {
     /// `mcp:recovery:results:{id}`: list of the endpoint's latest `JobResult` JSON bodies, newest first,
     /// at most `recentResultsKept`; written by the scheduler's results consumer, read by the console.
     /// Expires a week after the last result.
-    public static func recentResults(_ endpointId: String) -> String { recoveryPrefix + "results:" + endpointId }
+    public static func recentResults(_ endpointId: EndpointID) -> String { recoveryPrefix + "results:" + endpointId.rawValue }
 
     /// Results kept per endpoint in `recentResults`.
     public static let recentResultsKept = 20

@@ -5,8 +5,8 @@
 /// of them an interval sooner, and Redis sees small renewals instead of one script over every lease. Pure.
 public struct RenewalSlots: Sendable, Equatable {
     public let count: Int
-    private var slotOf: [String: Int] = [:]
-    private var members: [Set<String>]
+    private var slotOf: [EndpointID: Int] = [:]
+    private var members: [Set<EndpointID>]
 
     /// `count` is clamped to at least 1 (1: one batch renews every lease).
     public init(count: Int) {
@@ -25,7 +25,7 @@ public struct RenewalSlots: Sendable, Equatable {
     /// Places `id` in the least filled slot (the lowest of equals) and returns it; an id already placed
     /// keeps its slot.
     @discardableResult
-    public mutating func insert(_ id: String) -> Int {
+    public mutating func insert(_ id: EndpointID) -> Int {
         if let slot = slotOf[id] { return slot }
         var slot = 0
         for candidate in 1..<count where members[candidate].count < members[slot].count {
@@ -37,7 +37,7 @@ public struct RenewalSlots: Sendable, Equatable {
     }
 
     /// Removes `id` from its slot, if placed.
-    public mutating func remove(_ id: String) {
+    public mutating func remove(_ id: EndpointID) {
         guard let slot = slotOf.removeValue(forKey: id) else { return }
         members[slot].remove(id)
     }
@@ -49,12 +49,12 @@ public struct RenewalSlots: Sendable, Equatable {
     }
 
     /// The ids in the slot that tick `tick` renews (tick `n` renews slot `n % count`).
-    public func members(forTick tick: Int) -> Set<String> {
+    public func members(forTick tick: Int) -> Set<EndpointID> {
         members[((tick % count) + count) % count]
     }
 
     /// The slot of `id`, if placed.
-    public func slot(of id: String) -> Int? { slotOf[id] }
+    public func slot(of id: EndpointID) -> Int? { slotOf[id] }
 
     /// How many ids each slot holds.
     public var sizes: [Int] { members.map(\.count) }

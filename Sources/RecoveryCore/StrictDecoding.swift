@@ -72,6 +72,11 @@ struct StrictFields {
         return value
     }
 
+    /// An endpoint id field (the wire's `serverId`), checked like any identifier.
+    func endpointID(_ name: String) throws -> EndpointID {
+        EndpointID(try identifier(name))
+    }
+
     static func isIdentifier(_ value: String) -> Bool {
         guard !value.isEmpty, value.utf8.count <= 200 else { return false }
         return value.unicodeScalars.allSatisfy { !$0.properties.isWhitespace && $0.properties.generalCategory != .control }

@@ -7,18 +7,18 @@ import Foundation
 public struct VanishGrace: Sendable {
     public let grace: TimeInterval
     /// The previous cycle's live ids, as given; made a set only when a missing job needs the lookup.
-    private var previouslyLive: [String] = []
-    private var vanishedAt: [String: Date] = [:]
+    private var previouslyLive: [EndpointID] = []
+    private var vanishedAt: [EndpointID: Date] = [:]
 
     public init(grace: TimeInterval) {
         self.grace = grace
     }
 
     /// The jobs to publish now and the ids held back, given this cycle's plan.
-    public mutating func filter(_ jobs: [PlannedJob], live: [String], now: Date) -> (publish: [PlannedJob], deferred: [String]) {
+    public mutating func filter(_ jobs: [PlannedJob], live: [EndpointID], now: Date) -> (publish: [PlannedJob], deferred: [EndpointID]) {
         var publish: [PlannedJob] = []
-        var deferred: [String] = []
-        var wasLive: Set<String>?
+        var deferred: [EndpointID] = []
+        var wasLive: Set<EndpointID>?
         for job in jobs {
             if job.reason == .missing, wasLive == nil, vanishedAt[job.endpointId] == nil {
                 wasLive = Set(previouslyLive)

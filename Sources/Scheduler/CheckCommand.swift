@@ -35,7 +35,7 @@ struct CheckCommand: AsyncParsableCommand {
             print(capacity.operatorLine)
         }
         for (name, ids) in [("missing", report.missing), ("stale", report.stale), ("orphaned", report.orphaned), ("parked", report.parked)] where !ids.isEmpty {
-            print("\(name): \(ids.joined(separator: " "))")
+            print("\(name): \(ids.map(\.rawValue).joined(separator: " "))")
         }
     }
 }

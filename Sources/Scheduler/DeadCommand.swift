@@ -35,7 +35,7 @@ struct DeadSelectionOptions: ParsableArguments {
         if let bad = servers.first(where: { $0.isEmpty || $0.count > 200 || $0.contains(where: \.isWhitespace) }) {
             throw OperatorInputError("invalid endpoint id '\(bad.prefix(60))' for --server")
         }
-        guard let selection = DeadLetterSelection(all: all, servers: servers) else {
+        guard let selection = DeadLetterSelection(all: all, servers: servers.map(EndpointID.init(rawValue:))) else {
             throw OperatorInputError("say which dead jobs: --all or --server ID...")
         }
         return selection

@@ -33,7 +33,9 @@ import Testing
                 "Queue:Prefix=test.console.\(tag)", "Database:TablePrefix=t_console_\(tag)_",
                 "Console:Port=1", "Console:AdminToken=\(Self.adminToken)", "Console:ViewerToken=\(Self.viewerToken)",
             ])
-        let ids = (connected: "console-ok-\(tag)", missing: "console-missing-\(tag)", dead: "console-dead-\(tag)", off: "console-off-\(tag)")
+        let ids = (
+            connected: EndpointID("console-ok-\(tag)"), missing: EndpointID("console-missing-\(tag)"),
+            dead: EndpointID("console-dead-\(tag)"), off: EndpointID("console-off-\(tag)"))
         let schema = try EndpointSchema(prefix: configuration.tablePrefix)
         let postgres = try await PostgresClient.connect(url: try required("DATABASE_URL"))
         let redis = try await RedisClient.connect(url: try required("REDIS_URL"))
@@ -63,14 +65,14 @@ import Testing
             for (id, name, enabled) in [(ids.connected, "kitchen-\(tag)", true), (ids.missing, "garage-\(tag)", true), (ids.dead, "attic-\(tag)", true), (ids.off, "old-\(tag)", false)] {
                 _ = try await postgres.execute(
                     "INSERT INTO \(schema.endpoints) (\"Id\", \"Name\", \"Address\", \"UserId\", \"IsEnabled\") VALUES ($1, $2, $3, 'u1', $4)",
-                    [.text(id), .text(name), .text("wss://api.xiaozhi.me/mcp/?token=\(Self.endpointSecret)"), .bool(enabled)])
+                    [.text(id.rawValue), .text(name), .text("wss://api.xiaozhi.me/mcp/?token=\(Self.endpointSecret)"), .bool(enabled)])
             }
             _ = try await postgres.execute(
                 "INSERT INTO \(schema.serviceConfigs) (\"Id\", \"Name\", \"Endpoint\", \"UserId\", \"Protocol\", \"AuthenticationType\", \"AuthenticationConfig\") VALUES ('cfg', 'weather-service', 'http://127.0.0.1:9/mcp', 'u1', 'streamable-http', 'bearer', $1)",
                 [.text("{\"token\":\"\(Self.endpointSecret)\"}")])
             _ = try await postgres.execute(
                 "INSERT INTO \(schema.bindings) (\"Id\", \"XiaozhiMcpEndpointId\", \"McpServiceConfigId\", \"UserId\", \"IsActive\", \"SelectedToolNames\") VALUES ('b1', $1, 'cfg', 'u1', true, '[\"weather\"]')",
-                [.text(ids.connected)])
+                [.text(ids.connected.rawValue)])
             _ = try await postgres.execute(
                 "INSERT INTO \(schema.tools) (\"Id\", \"Name\", \"McpServiceConfigId\", \"UserId\", \"Description\", \"InputSchema\") VALUES ('t1', 'weather', 'cfg', 'u1', 'today''s weather', '{\"type\":\"object\"}')")
 
@@ -117,8 +119,8 @@ import Testing
                 "url": "http://127.0.0.1:\(console.port)", "adminToken": Self.adminToken, "viewerToken": Self.viewerToken,
                 "secrets": [Self.adminToken, Self.viewerToken, Self.endpointSecret], "screenshots": artifacts.path,
                 "enabled": 3, "connected": 1, "endpointRows": 4, "missingRows": 1, "searchName": "garage-\(tag)",
-                "toolEndpoint": ids.connected, "toolName": "weather", "worker": workerId, "jobsQueue": topology.jobsQueue,
-                "deadRows": 2, "retryServer": ids.dead,
+                "toolEndpoint": ids.connected.rawValue, "toolName": "weather", "worker": workerId, "jobsQueue": topology.jobsQueue,
+                "deadRows": 2, "retryServer": ids.dead.rawValue,
             ]
             let planFile = FileManager.default.temporaryDirectory.appendingPathComponent("console-plan-\(tag).json")
             try JSONSerialization.data(withJSONObject: plan).write(to: planFile, options: .atomic)
@@ -142,7 +144,7 @@ import Testing
             #expect(((report["passed"] as? [String]) ?? []).count >= 25, "checks passed: \(report["passed"] ?? "")")
 
             // The retried letter's job is in the jobs queue, the other letter still dead (the cross-site purge was refused).
-            var queued: [String] = []
+            var queued: [EndpointID] = []
             while let delivery = try await admin.get(queue: topology.jobsQueue) {
                 if let job = try? RecoveryJob.decode(Data(delivery.body)) { queued.append(job.endpointId) }
                 try await admin.ack(delivery)

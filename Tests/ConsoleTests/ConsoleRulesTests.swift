@@ -80,11 +80,11 @@ import Testing
     }
 
     @Test func endpointQueryFiltersSearchesAndClampsItsPage() {
-        let rows = (1...120).map { EndpointStatus(id: "e\($0)", name: $0 % 2 == 0 ? "even" : "odd", enabled: true, state: $0 <= 100 ? "Connected" : "missing") }
+        let rows = (1...120).map { EndpointStatus(id: EndpointID("e\($0)"), name: $0 % 2 == 0 ? "even" : "odd", enabled: true, state: $0 <= 100 ? "Connected" : "missing") }
         #expect(EndpointQuery(state: "missing").apply(to: rows).matching == 20)
         #expect(EndpointQuery(search: "EVEN").apply(to: rows).matching == 60)
         let last = EndpointQuery(page: 3, perPage: 50).apply(to: rows)
-        #expect(last.page.map(\.id) == (101...120).map { "e\($0)" })
+        #expect(last.page.map(\.id) == (101...120).map { EndpointID("e\($0)") })
         #expect(EndpointQuery(page: 9, perPage: 50).apply(to: rows).page.isEmpty)
         let parsed = EndpointQuery(items: [("per", "100000"), ("page", "-3"), ("q", String(repeating: "x", count: 1000))])
         #expect(parsed.perPage == EndpointQuery.maxPerPage && parsed.page == 1 && parsed.search.count == 200)

@@ -28,16 +28,16 @@ final class FakeConsoleData: ConsoleDataSource {
         ], takenAt: now, capacity: ClusterCapacity(workers: 1, slots: 5000, enabled: 3))
     }
 
-    func lastResults(endpointIds: [String]) async throws -> [String: RecordedResult] {
+    func lastResults(endpointIds: [EndpointID]) async throws -> [EndpointID: RecordedResult] {
         try check()
         return Dictionary(uniqueKeysWithValues: endpointIds.map { ($0, result($0)) })
     }
 
-    func result(_ id: String) -> RecordedResult {
-        RecordedResult(result: JobResult(jobId: "j-" + id, endpointId: id, outcome: .recovered, instanceId: "w1", attempt: 1, durationMs: 12), receivedAt: now)
+    func result(_ id: EndpointID) -> RecordedResult {
+        RecordedResult(result: JobResult(jobId: "j-" + id.rawValue, endpointId: id, outcome: .recovered, instanceId: "w1", attempt: 1, durationMs: 12), receivedAt: now)
     }
 
-    func endpoint(id: String) async throws -> EndpointDetail? {
+    func endpoint(id: EndpointID) async throws -> EndpointDetail? {
         try check()
         guard let status = try await endpoints().rows.first(where: { $0.id == id }) else { return nil }
         return EndpointDetail(status: status, userId: "u1", updatedAt: now, results: [result(id)],

@@ -35,7 +35,7 @@ import Testing
         #expect(cache.apply(HeldSessionsReading(version: "", lapsed: [], members: nil)).count == 0)
     }
 
-    private func endpoints(_ ids: [String]) -> [EnabledEndpoint] { ids.map { F.endpoint($0) } }
+    private func endpoints(_ ids: [EndpointID]) -> [EnabledEndpoint] { ids.map { F.endpoint($0) } }
 
     @Test func idsToReadAreTheEnabledNotVouchedForThenTheMembersNotEnabledSorted() {
         let held = HeldSessions(members: ["a", "b", "z", "y"], lapsed: ["b"])
@@ -80,8 +80,8 @@ import Testing
 
     // MARK: the planner with the index
 
-    private func plan(_ enabled: [EnabledEndpoint], _ observations: [String: LiveObservation] = [:], held: HeldSessions,
-                      parked: [String: ParkedEndpoint] = [:], pending: [String: String] = [:]) -> ReconcilePlan {
+    private func plan(_ enabled: [EnabledEndpoint], _ observations: [EndpointID: LiveObservation] = [:], held: HeldSessions,
+                      parked: [EndpointID: ParkedEndpoint] = [:], pending: [EndpointID: String] = [:]) -> ReconcilePlan {
         ReconcilePlanner(policy: F.policy).plan(ReconcileInput(
             enabled: enabled, observations: observations, pending: pending, parked: parked, held: held, now: F.now))
     }

@@ -66,9 +66,9 @@ struct RedisCLI {
         id = "luatest-" + UUID().uuidString.lowercased()
     }
 
-    var lease: String { RedisKeys.lease(id) }
-    var fence: String { RedisKeys.fence(id) }
-    var state: String { RedisKeys.connectionState(id) }
+    var lease: String { RedisKeys.lease(EndpointID(id)) }
+    var fence: String { RedisKeys.fence(EndpointID(id)) }
+    var state: String { RedisKeys.connectionState(EndpointID(id)) }
     /// A per-test stand-in for `mcp:connections:all`, so parallel tests do not share the real set.
     var index: String { "luatest:index:" + id }
     /// Per-test stand-ins for the held-sessions index and its version.
@@ -76,7 +76,7 @@ struct RedisCLI {
     var version: String { "luatest:held-version:" + id }
 
     func cleanUp() throws {
-        try redis.run(["DEL", lease, fence, state, index, held, version, RedisKeys.pending(id)])
+        try redis.run(["DEL", lease, fence, state, index, held, version, RedisKeys.pending(EndpointID(id))])
     }
 
     @Test func acquireIssuesIncreasingFencesOnlyToTheFirstTaker() throws {
@@ -99,8 +99,8 @@ struct RedisCLI {
 
     @Test func renewExtendsHeldLeasesAndReportsLostOnes() throws {
         let other = "luatest-other-" + UUID().uuidString.lowercased()
-        let otherLease = RedisKeys.lease(other)
-        let gone = RedisKeys.lease("luatest-gone-" + UUID().uuidString.lowercased())
+        let otherLease = RedisKeys.lease(EndpointID(other))
+        let gone = RedisKeys.lease(EndpointID("luatest-gone-" + UUID().uuidString.lowercased()))
         defer {
             try? cleanUp()
             _ = try? redis.run(["DEL", otherLease])
@@ -128,13 +128,13 @@ struct RedisCLI {
 
     @Test func statesAreWrittenInOneCallOnlyWhereTheirLeaseIsHeld() throws {
         let other = id + "-b"
-        let otherLease = RedisKeys.lease(other), otherState = RedisKeys.connectionState(other)
+        let otherLease = RedisKeys.lease(EndpointID(other)), otherState = RedisKeys.connectionState(EndpointID(other))
         defer {
             try? cleanUp()
-            _ = try? redis.run(["DEL", otherLease, RedisKeys.fence(other), otherState])
+            _ = try? redis.run(["DEL", otherLease, RedisKeys.fence(EndpointID(other)), otherState])
         }
         _ = try redis.eval(LuaScripts.acquireLease, keys: [lease, fence], arguments: ["tok-a", "10000"])
-        _ = try redis.eval(LuaScripts.acquireLease, keys: [otherLease, RedisKeys.fence(other)], arguments: ["tok-b", "10000"])
+        _ = try redis.eval(LuaScripts.acquireLease, keys: [otherLease, RedisKeys.fence(EndpointID(other))], arguments: ["tok-b", "10000"])
         // The second write names a token that does not hold its lease: refused, nothing written for it.
         let refused = try redis.eval(
             LuaScripts.writeStatesIfLeasesHeld, keys: [index, held, version, lease, state, otherLease, otherState],
@@ -211,7 +211,7 @@ struct RedisCLI {
 
     @Test func pendingMarkerIsClearedOnlyByItsJob() throws {
         defer { try? cleanUp() }
-        let pending = RedisKeys.pending(id)
+        let pending = RedisKeys.pending(EndpointID(id))
         _ = try redis.eval(LuaScripts.setPendingMarker, keys: [pending], arguments: ["job-1", "30000"])
         #expect(try redis.eval(LuaScripts.clearPendingMarkerIfJob, keys: [pending], arguments: ["job-0"]) == ["0"])
         #expect(try redis.run(["GET", pending]) == ["job-1"])
@@ -221,7 +221,7 @@ struct RedisCLI {
 
     @Test func pendingMarkerIsSetOnceWithItsTTL() throws {
         defer { try? cleanUp() }
-        let pending = RedisKeys.pending(id)
+        let pending = RedisKeys.pending(EndpointID(id))
         #expect(try redis.eval(LuaScripts.setPendingMarker, keys: [pending], arguments: ["job-1", "30000"]) == ["1"])
         #expect(try redis.eval(LuaScripts.setPendingMarker, keys: [pending], arguments: ["job-2", "30000"]) == ["0"])
         #expect(try redis.run(["GET", pending]) == ["job-1"])

@@ -7,7 +7,7 @@ import Testing
 @Suite struct ReconcileHousekeepingTests {
     typealias F = Fixture
 
-    private func plan(enabled: [String], lastAttempts: [String], workers: [String: Bool] = [:], observed: [String] = []) -> ReconcilePlan {
+    private func plan(enabled: [EndpointID], lastAttempts: [EndpointID], workers: [String: Bool] = [:], observed: [EndpointID] = []) -> ReconcilePlan {
         let attempts = Dictionary(uniqueKeysWithValues: lastAttempts.map { ($0, F.now.addingTimeInterval(-5)) })
         let observations = Dictionary(uniqueKeysWithValues: observed.map { ($0, F.observed(F.state($0), lease: true)) })
         return ReconcilePlanner(policy: F.policy).plan(ReconcileInput(

@@ -7,11 +7,11 @@ enum Fixture {
     static let now = Date(timeIntervalSince1970: 2_000_000_000)
     static let policy = ReconcilePolicy(heartbeatTimeout: 90, reconnectCooldown: 60, parkPeriod: 3600)
 
-    static func endpoint(_ id: String, updatedAt: Date? = Date(timeIntervalSince1970: 1_000_000_000)) -> EnabledEndpoint {
+    static func endpoint(_ id: EndpointID, updatedAt: Date? = Date(timeIntervalSince1970: 1_000_000_000)) -> EnabledEndpoint {
         EnabledEndpoint(id: id, name: "name-\(id)", updatedAt: updatedAt)
     }
 
-    static func state(_ id: String, heartbeatAgo: TimeInterval = 10, status: ConnectionStatus = .connected,
+    static func state(_ id: EndpointID, heartbeatAgo: TimeInterval = 10, status: ConnectionStatus = .connected,
                       pool: Bool = true, instance: String = "worker-1") -> ConnectionState {
         ConnectionState(endpointId: id, instanceId: instance, status: status, lastHeartbeat: now.addingTimeInterval(-heartbeatAgo),
                         endpointName: "name-\(id)", webSocketEndpoint: "wss://x/mcp/?token=t", owner: pool ? ConnectionState.poolOwner : nil,
@@ -23,9 +23,9 @@ enum Fixture {
     }
 
     static func plan(
-        _ enabled: [EnabledEndpoint], _ observations: [String: LiveObservation] = [:], pending: [String: String] = [:],
+        _ enabled: [EnabledEndpoint], _ observations: [EndpointID: LiveObservation] = [:], pending: [EndpointID: String] = [:],
         jobQueuesIdle: Bool = false,
-        parked: [String: ParkedEndpoint] = [:], lastAttempts: [String: Date] = [:], policy: ReconcilePolicy = policy
+        parked: [EndpointID: ParkedEndpoint] = [:], lastAttempts: [EndpointID: Date] = [:], policy: ReconcilePolicy = policy
     ) -> ReconcilePlan {
         ReconcilePlanner(policy: policy).plan(ReconcileInput(
             enabled: enabled, observations: observations, pending: pending, jobQueuesIdle: jobQueuesIdle, parked: parked,
@@ -244,9 +244,9 @@ enum Fixture {
 
     @Test func everyEnabledIdLandsInExactlyOneCategory() {
         var enabled: [EnabledEndpoint] = []
-        var observations: [String: LiveObservation] = [:]
+        var observations: [EndpointID: LiveObservation] = [:]
         for index in 0..<400 {
-            let id = "e\(index)"
+            let id = EndpointID("e\(index)")
             enabled.append(F.endpoint(id))
             switch index % 5 {
             case 0: observations[id] = F.observed(F.state(id), lease: true)
@@ -256,7 +256,7 @@ enum Fixture {
             default: break
             }
         }
-        let pending = Dictionary(uniqueKeysWithValues: (0..<400).filter { $0 % 7 == 0 }.map { ("e\($0)", "job-\($0)") })
+        let pending = Dictionary(uniqueKeysWithValues: (0..<400).filter { $0 % 7 == 0 }.map { (EndpointID("e\($0)"), "job-\($0)") })
         let plan = F.plan(enabled, observations, pending: pending)
         let report = plan.report
         let categories = [report.live, report.connecting, report.missing, report.stale]

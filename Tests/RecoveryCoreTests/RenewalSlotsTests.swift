@@ -6,7 +6,7 @@ struct RenewalSlotsTests {
     @Test("ids fill the least filled slot, so a burst of joins spreads evenly")
     func spreadsEvenly() {
         var slots = RenewalSlots(count: 4)
-        for index in 0..<10 { slots.insert("id-\(index)") }
+        for index in 0..<10 { slots.insert(EndpointID("id-\(index)")) }
         #expect(slots.sizes == [3, 3, 2, 2])
         #expect(slots.slot(of: "id-0") == 0)
         #expect(slots.slot(of: "id-5") == 1)
@@ -15,10 +15,10 @@ struct RenewalSlotsTests {
     @Test("every id is renewed by exactly one tick in each round of count ticks")
     func eachRoundCoversEveryIdOnce() {
         var slots = RenewalSlots(count: 3)
-        let ids = (0..<20).map { "endpoint-\($0)" }
+        let ids = (0..<20).map { EndpointID("endpoint-\($0)") }
         for id in ids { slots.insert(id) }
         for roundStart in [0, 3, 30] {
-            var seen: [String] = []
+            var seen: [EndpointID] = []
             for tick in roundStart..<(roundStart + 3) { seen += slots.members(forTick: tick) }
             #expect(seen.sorted() == ids.sorted())
         }

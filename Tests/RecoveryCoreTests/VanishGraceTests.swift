@@ -7,7 +7,7 @@ import RecoveryCore
 @Suite struct VanishGraceTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
-    func missing(_ id: String) -> PlannedJob { PlannedJob(endpointId: id, endpointName: id, reason: .missing) }
+    func missing(_ id: EndpointID) -> PlannedJob { PlannedJob(endpointId: id, endpointName: id.rawValue, reason: .missing) }
 
     @Test func aVanishedEndpointIsHeldBackUntilTheGraceEnds() {
         var grace = VanishGrace(grace: 5)

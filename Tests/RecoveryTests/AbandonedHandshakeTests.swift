@@ -21,7 +21,7 @@ struct AbandonedHandshakeTests {
             try await cluster.seedEndpoints(1...1)
             _ = try await cluster.postgres.execute(
                 "UPDATE \(cluster.schema.endpoints) SET \"Address\" = $2 WHERE \"Id\" = $1",
-                [.text(endpointId), .text("ws://127.0.0.1:\(silent.port)/mcp/?token=token-1")])
+                [.text(endpointId.rawValue), .text("ws://127.0.0.1:\(silent.port)/mcp/?token=token-1")])
             try cluster.startScheduler()
             let worker = try cluster.startWorker()
 

@@ -1,6 +1,7 @@
 import Foundation
 import MCP
 import PostgresClient
+import RecoveryCore
 import Testing
 @testable import Recovery
 
@@ -84,7 +85,7 @@ import Testing
                     [.text(id), .text(name), .text(config)])
             }
 
-            let ids = ["e1", "e2", "e3", "absent"]
+            let ids: [EndpointID] = ["e1", "e2", "e3", "absent"]
             let records = try await directory.endpoints(ids: ids)
             #expect(Set(records.map(\.id)) == ["e1", "e2", "e3"])
             for record in records {

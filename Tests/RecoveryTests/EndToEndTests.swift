@@ -156,7 +156,7 @@ struct EndToEndTests {
 
     /// The endpoints whose pending marker names a job that is in none of the job and retry queues (the
     /// queued jobs stay queued).
-    func pendingMarkersWithoutTheirJob(_ cluster: PoolCluster, endpoints: Int) async throws -> [String] {
+    func pendingMarkersWithoutTheirJob(_ cluster: PoolCluster, endpoints: Int) async throws -> [EndpointID] {
         let topology = cluster.configuration.topology
         var queued: Set<String> = []
         var taken: [AMQPDelivery] = []
@@ -169,7 +169,7 @@ struct EndToEndTests {
             }
         }
         for delivery in taken { _ = try await cluster.amqp.nack(delivery, requeue: true) }
-        var orphans: [String] = []
+        var orphans: [EndpointID] = []
         for index in 1...endpoints {
             let id = PoolCluster.endpointId(index)
             if let jobId = try await cluster.redis.send("GET", RedisKeys.pending(id)).string, !queued.contains(jobId) {
@@ -218,8 +218,8 @@ struct EndToEndTests {
             try await Task.sleep(for: .seconds(5))
             let listing = try await cluster.schedulerCommand(["dead", "list", "--json"])
             #expect(listing.status == 0, "\(listing.output)")
-            #expect(listing.output.components(separatedBy: PoolCluster.endpointId(3)).count - 1 == 1)
-            #expect(listing.output.components(separatedBy: PoolCluster.endpointId(4)).count - 1 == 1)
+            #expect(listing.output.components(separatedBy: PoolCluster.endpointId(3).rawValue).count - 1 == 1)
+            #expect(listing.output.components(separatedBy: PoolCluster.endpointId(4).rawValue).count - 1 == 1)
             #expect(listing.output.contains("permanent"))
             #expect(!listing.output.contains("token-3"))
             #expect(try await cluster.simulatorStatus().rejectedTokens == 2)
@@ -230,7 +230,7 @@ struct EndToEndTests {
             try await cluster.restartSimulator()
             #expect(try await cluster.waitUntilConnected(3, timeout: .seconds(30)))
             // The operator's retry ends the other.
-            let retry = try await cluster.schedulerCommand(["dead", "retry", "--server", PoolCluster.endpointId(4)])
+            let retry = try await cluster.schedulerCommand(["dead", "retry", "--server", PoolCluster.endpointId(4).rawValue])
             #expect(retry.status == 0, "\(retry.output)")
             #expect(try await cluster.waitUntilConnected(4, timeout: .seconds(30)))
         }

@@ -74,7 +74,7 @@ struct EndToEndToolCallTests {
             [.text(upstream), .text(#"{"token":"e2e-upstream-secret"}"#)])
         _ = try await cluster.postgres.execute(
             "INSERT INTO \(schema.bindings) (\"Id\", \"XiaozhiMcpEndpointId\", \"McpServiceConfigId\", \"UserId\", \"IsActive\", \"SelectedToolNames\") VALUES ('bind-1', $1, 'cfg-1', 'e2e-user', true, '[\"echo\",\"add\"]')",
-            [.text(endpoint)])
+            [.text(endpoint.rawValue)])
         let tools: [(String, String)] = [
             ("echo", #"{"type":"object","properties":{"text":{"type":"string"}},"required":["text"]}"#),
             ("add", #"{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"integer"}},"required":["a","b"]}"#),

@@ -225,7 +225,7 @@ struct FaultScenarioOutageTests {
             #expect(parked, "parked: \(parks.keys.sorted()), expected \(rejectedServers):\n\(cluster.logs)")
             for server in rejectedServers {
                 #expect(parks[server]?.kind == .permanent, "park of \(server): \(String(describing: parks[server]))")
-                #expect(listing.output.components(separatedBy: server).count - 1 == 1, "dead letters of \(server):\n\(listing.output)")
+                #expect(listing.output.components(separatedBy: server.rawValue).count - 1 == 1, "dead letters of \(server):\n\(listing.output)")
             }
             #expect(listing.status == 0, "\(listing.output)")
             // A close with 1008 is permanent: one attempt each, and never more than one per retry step.

@@ -16,15 +16,15 @@ import Testing
         store = RedisPoolState(redis: redis)
     }
 
-    private func newId() -> String { "foreign-" + UUID().uuidString.lowercased() }
+    private func newId() -> EndpointID { EndpointID("foreign-" + UUID().uuidString.lowercased()) }
 
     /// Writes a state as the original platform does: PascalCase, no `Owner`.
-    private func writeForeignState(_ id: String, status: String, heartbeat: String) async throws {
+    private func writeForeignState(_ id: EndpointID, status: String, heartbeat: String) async throws {
         let json = #"{"ServerId":"\#(id)","InstanceId":"api-1","Status":\#(status),"LastHeartbeat":"\#(heartbeat)","ReconnectAttempts":0,"ServerName":"n"}"#
         _ = try await redis.send("SET", RedisKeys.connectionState(id), json)
     }
 
-    private func acquire(_ id: String) async throws -> LeaseAcquisition {
+    private func acquire(_ id: EndpointID) async throws -> LeaseAcquisition {
         try await store.leases.acquire(endpointId: id, token: "pool-token", ttl: .seconds(10), foreignHeartbeatTimeout: timeout)
     }
 

@@ -14,14 +14,14 @@ import Testing
         store = RedisPoolState(redis: try await RedisClient.connect(url: try requiredEnvironment("REDIS_URL")))
     }
 
-    private func newId() -> String { "held-" + UUID().uuidString.lowercased() }
+    private func newId() -> EndpointID { EndpointID("held-" + UUID().uuidString.lowercased()) }
 
-    private func state(_ id: String) -> ConnectionState {
+    private func state(_ id: EndpointID) -> ConnectionState {
         ConnectionState(endpointId: id, instanceId: "worker-a", status: .connected, lastHeartbeat: Date(), endpointName: "n", webSocketEndpoint: "ws://h/mcp/")
     }
 
     /// The member's score (its lease deadline, server milliseconds), nil when not a member.
-    private func deadline(_ id: String) async throws -> Int64? {
+    private func deadline(_ id: EndpointID) async throws -> Int64? {
         guard let text = try await redis.send("ZSCORE", RedisKeys.heldSessions, id).string else { return nil }
         return Int64(text)
     }
@@ -116,11 +116,11 @@ import Testing
 
     @Test func aFreshVersionStartsAtTheServersMicrosecondsSoItNeverRepeats() async throws {
         // The scripts take their keys as arguments: a private index and version make the reset observable.
-        let held = "test:" + newId() + ":held", version = "test:" + newId() + ":version"
+        let held = "test:" + newId().rawValue + ":held", version = "test:" + newId().rawValue + ":version"
         let id = newId()
         _ = try await store.leases.acquire(endpointId: id, token: "t", ttl: .seconds(30))
         let write = RedisScript(LuaScripts.writeStateIfLeaseHeld)
-        let keys = [RedisKeys.lease(id), RedisKeys.connectionState(id), "test:" + newId() + ":index", held, version]
+        let keys = [RedisKeys.lease(id), RedisKeys.connectionState(id), "test:" + newId().rawValue + ":index", held, version]
         let before = try await serverMilliseconds()
         #expect(try await redis.evaluate(write, keys: keys, arguments: ["t", state(id).encoded(), id]) == .integer(1))
         let first = try #require(Int64(try await redis.send("GET", version).string ?? ""))
@@ -148,7 +148,7 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(400))
         var cache = HeldSessionsCache()
-        let enabled = [held, lapsed, missing].map { EnabledEndpoint(id: $0, name: $0, updatedAt: nil) }
+        let enabled = [held, lapsed, missing].map { EnabledEndpoint(id: $0, name: $0.rawValue, updatedAt: nil) }
         let observed = try await store.reconcile.observe(enabled: enabled, cache: &cache, fullRead: false)
         #expect(observed.scope.held.vouchesFor(held))
         #expect(observed.observations[held] == nil)
@@ -192,7 +192,7 @@ import Testing
 
     @Test func lapsesAreCountedFromAGivenServerTimeOnly() async throws {
         // A private index: its members' deadlines are set by hand around the server's clock.
-        let index = "test:" + newId() + ":held"
+        let index = "test:" + newId().rawValue + ":held"
         let now = try await serverMilliseconds()
         _ = try await redis.send("ZADD", index, now - 1_000, "lapsed-a-second-ago", now - 10_000, "lapsed-long-ago", now + 60_000, "ahead")
         let count = RedisScript(LuaScripts.countLapsesSince)

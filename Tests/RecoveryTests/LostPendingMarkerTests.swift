@@ -21,7 +21,7 @@ import Testing
         let store = RedisPoolState(redis: redis)
         let schema = try EndpointSchema(prefix: configuration.tablePrefix)
         let directory = PostgresEndpointDirectory(client: postgres, schema: schema)
-        let endpoint = "lost-\(tag)", other = "waiting-\(tag)"
+        let endpoint = EndpointID("lost-\(tag)"), other = EndpointID("waiting-\(tag)")
         func cleanUp() async {
             _ = try? await postgres.execute("DROP TABLE IF EXISTS \(schema.tools), \(schema.bindings), \(schema.serviceConfigs), \(schema.endpoints)")
             try? await store.markers.clearPending(endpointIds: [endpoint, other])
@@ -34,7 +34,7 @@ import Testing
             try await directory.migrate()
             _ = try await postgres.execute(
                 "INSERT INTO \(schema.endpoints) (\"Id\", \"Name\", \"Address\", \"UserId\", \"IsEnabled\") VALUES ($1, 'lost', 'ws://127.0.0.1:9/mcp/?token=t', 'u', true)",
-                [.text(endpoint)])
+                [.text(endpoint.rawValue)])
             let reconciler = Reconciler(
                 directory: directory, store: store.stores, bus: JobBus(connection: declared.connection, topology: topology),
                 configuration: configuration, metrics: PoolMetrics(), logger: Logger(label: "lost-marker-test"),

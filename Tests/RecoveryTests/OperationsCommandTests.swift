@@ -108,11 +108,11 @@ import Testing
             #expect(verbose.status == 0 && Self.lines(verbose.stderr).contains { $0.contains(infoLine) }, "\(verbose.stderr)")
             let letters = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
             #expect(letters.count == 1)
-            #expect(letters.first?["serverId"] as? String == job.endpointId)
+            #expect(letters.first?["serverId"] as? String == job.endpointId.rawValue)
             #expect(letters.first?["reason"] as? String == "permanent")
             #expect(letters.first?["lastError"] as? String == "HTTP 404")
 
-            let purge = try Self.scheduler(["dead", "purge", "--server", job.endpointId, "--yes", "--set", "Queue:Prefix=\(prefix)"])
+            let purge = try Self.scheduler(["dead", "purge", "--server", job.endpointId.rawValue, "--yes", "--set", "Queue:Prefix=\(prefix)"])
             #expect(purge.status == 0, "\(purge.stderr)")
             #expect(purge.stdout.contains("purged 1 dead job;"))
             #expect(try await DeadLetterQueue(connection: declared.connection, topology: configuration.topology).list().isEmpty)

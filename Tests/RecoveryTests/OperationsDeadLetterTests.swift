@@ -9,7 +9,7 @@ import Testing
 @Suite struct OperationsDeadLetterTests {
     /// Runs `body` with a declared topology of its own, a holding connection, a publisher and the store,
     /// then deletes the queues and the Redis keys of `endpointIds`.
-    func withDeadQueue(_ purpose: String, endpointIds: [String] = [], _ body: (OperationsTopology, DeadLetterQueue, RedisPoolState) async throws -> Void) async throws {
+    func withDeadQueue(_ purpose: String, endpointIds: [EndpointID] = [], _ body: (OperationsTopology, DeadLetterQueue, RedisPoolState) async throws -> Void) async throws {
         let configuration = try OperationsServers.configuration(prefix: OperationsServers.uniquePrefix(purpose))
         let declared = try await OperationsTopology.declare(configuration.topology, purpose: purpose)
         let holder = try await OperationsServers.amqp("ops-test-\(purpose)-holder")
@@ -38,7 +38,7 @@ import Testing
         await cleanUp()
     }
 
-    func park(_ store: RedisPoolState, _ endpointId: String) async throws {
+    func park(_ store: RedisPoolState, _ endpointId: EndpointID) async throws {
         try await store.markers.park(ParkedEndpoint(endpointId: endpointId, reason: "HTTP 401 at the handshake", kind: .permanent, parkedAt: Date()))
     }
 
@@ -66,7 +66,7 @@ import Testing
             // The requeues are asynchronous: every letter is back in the queue shortly after.
             _ = try await operationsPoll { try await declared.ready(declared.topology.deadQueue) == 3 ? true : nil }
             let table = DeadLetterListing(letters: letters, takenAt: Date()).table()
-            #expect(table.contains(permanent.endpointId) && table.contains("connection refused"))
+            #expect(table.contains(permanent.endpointId.rawValue) && table.contains("connection refused"))
         }
     }
 
@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func retryMovesOnlyTheSelectedLettersBackAsManualJobsAndUnparksThem() async throws {
-        let ids = (0..<3).map { _ in UUID().uuidString.lowercased() }
+        let ids = (0..<3).map { _ in EndpointID(UUID().uuidString.lowercased()) }
         try await withDeadQueue("retry", endpointIds: ids) { declared, queue, store in
             var originals: [RecoveryJob] = []
             for id in ids {
@@ -131,7 +131,7 @@ import Testing
     }
 
     @Test func retryHonoursTheLimitOldestFirst() async throws {
-        let ids = (0..<3).map { _ in UUID().uuidString.lowercased() }
+        let ids = (0..<3).map { _ in EndpointID(UUID().uuidString.lowercased()) }
         try await withDeadQueue("limit-retry", endpointIds: ids) { declared, queue, _ in
             for (index, id) in ids.enumerated() {
                 try await declared.publishDead(operationsJob(id), reason: .permanent, error: JobError(kind: .permanent, message: "HTTP 404"), at: Self.diedAt.addingTimeInterval(Double(index)))
@@ -147,7 +147,7 @@ import Testing
     }
 
     @Test func retryLeavesMalformedLettersInPlace() async throws {
-        let id = UUID().uuidString.lowercased()
+        let id = EndpointID(UUID().uuidString.lowercased())
         try await withDeadQueue("malformed-retry", endpointIds: [id]) { declared, queue, _ in
             try await declared.publishDead(operationsJob(id), reason: .permanent, error: JobError(kind: .permanent, message: "HTTP 403"), at: Self.diedAt)
             try await JobBus(connection: declared.connection, topology: declared.topology).publishDead(
@@ -164,7 +164,7 @@ import Testing
     }
 
     @Test func purgeRemovesOnlyTheSelectedLetters() async throws {
-        let ids = (0..<2).map { _ in UUID().uuidString.lowercased() }
+        let ids = (0..<2).map { _ in EndpointID(UUID().uuidString.lowercased()) }
         try await withDeadQueue("purge") { declared, queue, _ in
             try await declared.publishDead(operationsJob(ids[0]), reason: .permanent, error: JobError(kind: .permanent, message: "HTTP 401"), at: Self.diedAt)
             try await declared.publishDead(operationsJob(ids[1]), reason: .permanent, error: JobError(kind: .permanent, message: "HTTP 401"), at: Self.diedAt)
@@ -187,7 +187,7 @@ import Testing
     }
 
     @Test func anUnconfirmedRetryKeepsTheLetterAndRestoresThePark() async throws {
-        let id = UUID().uuidString.lowercased()
+        let id = EndpointID(UUID().uuidString.lowercased())
         try await withDeadQueue("unroutable", endpointIds: [id]) { declared, queue, store in
             try await declared.publishDead(operationsJob(id), reason: .permanent, error: JobError(kind: .permanent, message: "HTTP 401"), at: Self.diedAt)
             try await park(store, id)
@@ -206,7 +206,7 @@ import Testing
     }
 
     @Test func aCrashWhileLettersAreHeldLosesNone() async throws {
-        let ids = (0..<3).map { _ in UUID().uuidString.lowercased() }
+        let ids = (0..<3).map { _ in EndpointID(UUID().uuidString.lowercased()) }
         try await withDeadQueue("crash") { declared, _, _ in
             for id in ids {
                 try await declared.publishDead(operationsJob(id), reason: .permanent, error: JobError(kind: .permanent, message: "HTTP 401"), at: Self.diedAt)

@@ -36,7 +36,7 @@ import Testing
             _ = try await bus.publish(jobs: [operationsJob(), operationsJob(), operationsJob()])
             let held = try #require(try await holder.get(queue: topology.jobsQueue))
             for index in 0..<2 {
-                let result = JobResult(jobId: "job-\(index)", endpointId: "server-\(index)", outcome: .recovered, instanceId: "worker-1", attempt: 1, durationMs: 5)
+                let result = JobResult(jobId: "job-\(index)", endpointId: EndpointID("server-\(index)"), outcome: .recovered, instanceId: "worker-1", attempt: 1, durationMs: 5)
                 try await bus.publish(result: result)
             }
             let consumer = try await holder.consume(queue: topology.resultsQueue)

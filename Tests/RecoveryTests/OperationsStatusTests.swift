@@ -9,13 +9,13 @@ import Testing
 @Suite struct OperationsStatusTests {
     static let now = Date(timeIntervalSince1970: 1_795_000_000)
 
-    static func state(_ id: String, _ status: ConnectionStatus, instance: String = "worker-7") -> ConnectionState {
+    static func state(_ id: EndpointID, _ status: ConnectionStatus, instance: String = "worker-7") -> ConnectionState {
         ConnectionState(
             endpointId: id, instanceId: instance, status: status, lastConnectedTime: now, lastHeartbeat: now.addingTimeInterval(-12),
             endpointName: "endpoint", webSocketEndpoint: "wss://api.xiaozhi.me/mcp/?token=secret-token")
     }
 
-    static func row(_ id: String, _ name: String, enabled: Bool = true) -> EndpointStatusRow {
+    static func row(_ id: EndpointID, _ name: String, enabled: Bool = true) -> EndpointStatusRow {
         EndpointStatusRow(id: id, name: name, isEnabled: enabled, isConnected: false, lastConnectedAt: nil, lastDisconnectedAt: nil)
     }
 
@@ -65,7 +65,7 @@ import Testing
         let redis = try await OperationsServers.redis()
         let store = RedisPoolState(redis: redis)
         let directory = PostgresEndpointDirectory(client: postgres, schema: schema)
-        let ids = (0..<4).map { _ in UUID().uuidString.lowercased() }
+        let ids = (0..<4).map { _ in EndpointID(UUID().uuidString.lowercased()) }
         func cleanUp() async {
             _ = try? await redis.delete(ids.map(RedisKeys.connectionState))
             _ = try? await store.markers.unpark(endpointIds: ids)
@@ -78,7 +78,7 @@ import Testing
             for (index, id) in ids.enumerated() {
                 _ = try await postgres.execute(
                     "INSERT INTO \(schema.endpoints) (\"Id\", \"Name\", \"Address\", \"UserId\", \"IsEnabled\") VALUES ($1, $2, $3, $4, $5)",
-                    [.text(id), .text("endpoint-\(index)"), .text("wss://api.xiaozhi.me/mcp/?token=secret-\(index)"), .text("user-1"), .bool(index != 3)])
+                    [.text(id.rawValue), .text("endpoint-\(index)"), .text("wss://api.xiaozhi.me/mcp/?token=secret-\(index)"), .text("user-1"), .bool(index != 3)])
             }
             try await redis.set(RedisKeys.connectionState(ids[0]), Self.state(ids[0], .connected, instance: "worker-ops-1").encoded())
             try await store.markers.park(ParkedEndpoint(endpointId: ids[2], reason: "HTTP 403 at the handshake", kind: .permanent, parkedAt: Self.now))

@@ -109,7 +109,7 @@ struct OperationsTopology {
 }
 
 /// A job for an endpoint id no other test uses.
-func operationsJob(_ endpointId: String = UUID().uuidString.lowercased(), reason: RecoveryReason = .missing, attempt: Int = 1) -> RecoveryJob {
+func operationsJob(_ endpointId: EndpointID = EndpointID(UUID().uuidString.lowercased()), reason: RecoveryReason = .missing, attempt: Int = 1) -> RecoveryJob {
     RecoveryJob(jobId: UUID().uuidString.lowercased(), endpointId: endpointId, reason: reason, attempt: attempt, enqueuedAt: Date())
 }
 

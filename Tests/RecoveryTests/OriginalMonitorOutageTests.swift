@@ -35,7 +35,7 @@ struct OriginalMonitorOutageTests {
     }
 
     /// Ids whose connected state in Redis the pool wrote.
-    static func poolHeldIds(_ cluster: PoolCluster) async throws -> Set<String> {
+    static func poolHeldIds(_ cluster: PoolCluster) async throws -> Set<EndpointID> {
         Set(try await cluster.connectedStates().filter { $0.value.isWrittenByPool }.keys)
     }
 

@@ -13,9 +13,9 @@ import Testing
         store = RedisPoolState(redis: try await RedisClient.connect(url: try requiredEnvironment("REDIS_URL")))
     }
 
-    private func newId() -> String { "test-" + UUID().uuidString.lowercased() }
+    private func newId() -> EndpointID { EndpointID("test-" + UUID().uuidString.lowercased()) }
 
-    private func state(_ id: String, heartbeat: Date = Date()) -> ConnectionState {
+    private func state(_ id: EndpointID, heartbeat: Date = Date()) -> ConnectionState {
         ConnectionState(endpointId: id, instanceId: "worker-a", status: .connected, lastHeartbeat: heartbeat, endpointName: "n", webSocketEndpoint: "wss://h/mcp/?token=secret-token")
     }
 

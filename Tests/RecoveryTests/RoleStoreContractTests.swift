@@ -7,9 +7,9 @@ import Testing
 /// implementations: the Redis stores on the test server and the in-memory ones the server-free tests use.
 /// A rule one of them breaks fails here under its backend's name.
 @Suite struct RoleStoreContractTests {
-    private func newId() -> String { "contract-" + UUID().uuidString.lowercased() }
+    private func newId() -> EndpointID { EndpointID("contract-" + UUID().uuidString.lowercased()) }
 
-    private func state(_ id: String, heartbeat: Date = Date(), status: ConnectionStatus = .connected, owner: String? = ConnectionState.poolOwner) -> ConnectionState {
+    private func state(_ id: EndpointID, heartbeat: Date = Date(), status: ConnectionStatus = .connected, owner: String? = ConnectionState.poolOwner) -> ConnectionState {
         ConnectionState(
             endpointId: id, instanceId: "worker-a", status: status, lastHeartbeat: heartbeat, endpointName: "n",
             webSocketEndpoint: "wss://h/mcp/?token=secret-token", owner: owner)
@@ -240,7 +240,7 @@ import Testing
         _ = try await store.leases.acquire(endpointId: held, token: "t", ttl: .seconds(30))
         _ = try await store.leases.acquire(endpointId: lapsing, token: "t", ttl: .milliseconds(300))
         #expect(try await store.states.write([(state(held), "t"), (state(lapsing), "t")]).isEmpty)
-        let enabled = [held, lapsing].map { EnabledEndpoint(id: $0, name: $0, updatedAt: nil) }
+        let enabled = [held, lapsing].map { EnabledEndpoint(id: $0, name: $0.rawValue, updatedAt: nil) }
         var cache = HeldSessionsCache()
         let first = try await store.reconcile.observe(enabled: enabled, cache: &cache, fullRead: false)
         #expect(first.scope.held.vouchesFor(held) && first.scope.held.vouchesFor(lapsing))

@@ -146,7 +146,7 @@ import Testing
 
     @Test func theClusterSaysWhenEnabledEndpointsExceedItsSlots() async throws {
         let harness = try SchedulerHarness()
-        for id in ["a", "b", "c"] { harness.enable(id) }
+        for id: EndpointID in ["a", "b", "c"] { harness.enable(id) }
         try await harness.registerWorker("worker-1", capacity: 2)
         let capacity = try #require(try await harness.cycle().report.capacity)
         #expect(capacity.workers == 1 && capacity.enabled == 3 && capacity.shortfall == 1)

@@ -13,29 +13,29 @@ import Testing
         store = RedisPoolState(redis: try await RedisClient.connect(url: try requiredEnvironment("REDIS_URL")))
     }
 
-    private func newId() -> String { "test-" + UUID().uuidString.lowercased() }
+    private func newId() -> EndpointID { EndpointID("test-" + UUID().uuidString.lowercased()) }
 
-    private func state(_ id: String) -> ConnectionState {
+    private func state(_ id: EndpointID) -> ConnectionState {
         ConnectionState(endpointId: id, instanceId: "worker-a", status: .connected, lastHeartbeat: Date(), endpointName: "n", webSocketEndpoint: "wss://h/mcp/?token=secret-token")
     }
 
-    private func park(_ id: String) -> ParkedEndpoint {
+    private func park(_ id: EndpointID) -> ParkedEndpoint {
         ParkedEndpoint(endpointId: id, reason: "refused", kind: .transient, parkedAt: Date(), until: Date().addingTimeInterval(600), endpointUpdatedAt: nil)
     }
 
-    private func pendingMarker(_ id: String) async throws -> String? {
+    private func pendingMarker(_ id: EndpointID) async throws -> String? {
         try await store.redis.get(RedisKeys.pending(id)).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    private func lastAttempt(_ id: String) async throws -> Bool {
+    private func lastAttempt(_ id: EndpointID) async throws -> Bool {
         try await store.redis.send("HEXISTS", RedisKeys.lastAttempt, id).integer == 1
     }
 
-    private func indexed(_ id: String) async throws -> Bool {
+    private func indexed(_ id: EndpointID) async throws -> Bool {
         try await store.redis.send("SISMEMBER", RedisKeys.connectionIndex, id).integer == 1
     }
 
-    private func held(_ id: String) async throws -> Bool {
+    private func held(_ id: EndpointID) async throws -> Bool {
         !(try await store.redis.send("ZSCORE", RedisKeys.heldSessions, id).isNull)
     }
 
@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func settlementCommandsFollowTheDisposition() throws {
-        let id = "server-1"
+        let id: EndpointID = "server-1"
         let parked = park(id)
         #expect(RedisSessionStates.settlementCommands(ResultDisposition(), endpointId: id, jobId: "j").isEmpty)
         #expect(RedisSessionStates.settlementCommands(ResultDisposition(refreshPending: true), endpointId: id, jobId: "j").isEmpty)

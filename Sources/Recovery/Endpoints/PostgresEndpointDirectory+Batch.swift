@@ -1,17 +1,18 @@
 import Foundation
 import MCP
 import PostgresClient
+import RecoveryCore
 
 /// Batched reads for a worker's catalog refresh: one query per table for many endpoints.
 extension PostgresEndpointDirectory {
-    public func endpoints(ids: [String]) async throws -> [EndpointRecord] {
+    public func endpoints(ids: [EndpointID]) async throws -> [EndpointRecord] {
         guard !ids.isEmpty else { return [] }
-        return try await client.query(schema.selectEndpoints, [.text(EndpointSchema.textArrayLiteral(ids))]).map(Self.endpointRecord)
+        return try await client.query(schema.selectEndpoints, [.text(EndpointSchema.textArrayLiteral(ids.map(\.rawValue)))]).map(Self.endpointRecord)
     }
 
-    public func catalogRows(endpointIds: [String]) async throws -> CatalogRowSet {
+    public func catalogRows(endpointIds: [EndpointID]) async throws -> CatalogRowSet {
         guard !endpointIds.isEmpty else { return CatalogRowSet(bindings: [], configs: [], tools: []) }
-        let bindings = try await client.query(schema.selectBindingsOfEndpoints, [.text(EndpointSchema.textArrayLiteral(endpointIds))])
+        let bindings = try await client.query(schema.selectBindingsOfEndpoints, [.text(EndpointSchema.textArrayLiteral(endpointIds.map(\.rawValue)))])
             .map(Self.bindingRow)
         let (configs, tools) = try await configsAndTools(of: bindings)
         return CatalogRowSet(bindings: bindings, configs: configs, tools: tools)

@@ -19,14 +19,14 @@ public struct PostgresEndpointDirectory: EndpointDirectory {
         endpoints.reserveCapacity(result.count)
         for row in result {
             endpoints.append(EnabledEndpoint(
-                id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
+                id: try row.decode(at: 0, as: EndpointID.self), name: try row.decode(at: 1, as: String.self),
                 updatedAt: try row.decode(at: 2, as: Date?.self)))
         }
         return endpoints
     }
 
-    public func endpoint(id: String) async throws -> EndpointRecord? {
-        let result = try await client.query(schema.selectEndpoint, [.text(id)])
+    public func endpoint(id: EndpointID) async throws -> EndpointRecord? {
+        let result = try await client.query(schema.selectEndpoint, [.endpointID(id)])
         guard let row = result.first else { return nil }
         return try Self.endpointRecord(row)
     }
@@ -34,24 +34,24 @@ public struct PostgresEndpointDirectory: EndpointDirectory {
     public func statusRows() async throws -> [EndpointStatusRow] {
         try await client.query(schema.selectAllEndpoints).map { row in
             EndpointStatusRow(
-                id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
+                id: try row.decode(at: 0, as: EndpointID.self), name: try row.decode(at: 1, as: String.self),
                 isEnabled: try row.decode(at: 2, as: Bool.self), isConnected: try row.decode(at: 3, as: Bool.self),
                 lastConnectedAt: try row.decode(at: 4, as: Date?.self), lastDisconnectedAt: try row.decode(at: 5, as: Date?.self))
         }
     }
 
-    public func catalogRows(endpointId: String) async throws -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow]) {
-        let bindings = try await client.query(schema.selectBindings, [.text(endpointId)]).map(Self.bindingRow)
+    public func catalogRows(endpointId: EndpointID) async throws -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow]) {
+        let bindings = try await client.query(schema.selectBindings, [.endpointID(endpointId)]).map(Self.bindingRow)
         let (configs, tools) = try await configsAndTools(of: bindings)
         return (bindings, configs, tools)
     }
 
-    public func markConnected(id: String, at date: Date) async throws {
-        _ = try await client.execute(schema.markConnected, [.text(id), .timestamp(date)])
+    public func markConnected(id: EndpointID, at date: Date) async throws {
+        _ = try await client.execute(schema.markConnected, [.endpointID(id), .timestamp(date)])
     }
 
-    public func markDisconnected(id: String, at date: Date, sessionConnectedAt: Date) async throws {
-        _ = try await client.execute(schema.markDisconnected, [.text(id), .timestamp(date), .timestamp(sessionConnectedAt)])
+    public func markDisconnected(id: EndpointID, at date: Date, sessionConnectedAt: Date) async throws {
+        _ = try await client.execute(schema.markDisconnected, [.endpointID(id), .timestamp(date), .timestamp(sessionConnectedAt)])
     }
 
     public func migrate() async throws {
@@ -80,7 +80,7 @@ extension PostgresEndpointDirectory {
     /// A row of `selectEndpoint` / `selectEndpoints`.
     static func endpointRecord(_ row: PostgresRow) throws -> EndpointRecord {
         EndpointRecord(
-            id: try row.decode(at: 0, as: String.self), name: try row.decode(at: 1, as: String.self),
+            id: try row.decode(at: 0, as: EndpointID.self), name: try row.decode(at: 1, as: String.self),
             address: try row.decode(at: 2, as: String.self), userId: try row.decode(at: 3, as: String.self),
             isEnabled: try row.decode(at: 4, as: Bool.self), updatedAt: try row.decode(at: 5, as: Date?.self))
     }

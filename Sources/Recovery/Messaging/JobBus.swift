@@ -18,7 +18,7 @@ public struct JobBus: Sendable {
         guard !jobs.isEmpty else { return [] }
         let route = topology.jobRoute
         return try await connection.publish(jobs.map { job in
-            message(route, body: job.encoded(), id: job.jobId, headers: ["x-recovery-server-id": .string(job.endpointId)])
+            message(route, body: job.encoded(), id: job.jobId, headers: ["x-recovery-server-id": .string(job.endpointId.rawValue)])
         })
     }
 
@@ -32,12 +32,12 @@ public struct JobBus: Sendable {
     public func publish(retry job: RecoveryJob, step: Int) async throws {
         let outcome = try await connection.publish(message(
             topology.retryRoute(step: step), body: job.encoded(), id: job.jobId,
-            headers: ["x-recovery-server-id": .string(job.endpointId)]))
+            headers: ["x-recovery-server-id": .string(job.endpointId.rawValue)]))
         try Self.require(outcome, what: "retry of job \(job.jobId) for server \(job.endpointId)")
     }
 
     /// Publishes a dead letter: the original body, with why it died in its headers.
-    public func publishDead(body: [UInt8], messageId: String?, endpointId: String?, reason: DeadLetterReason, error: JobError?, attempt: Int?, at date: Date) async throws {
+    public func publishDead(body: [UInt8], messageId: String?, endpointId: EndpointID?, reason: DeadLetterReason, error: JobError?, attempt: Int?, at date: Date) async throws {
         var headers: AMQPTable = [
             Topology.DeadLetterHeader.reason: .string(reason.rawValue),
             Topology.DeadLetterHeader.diedAt: .string(Timestamp.format(date)),
@@ -47,7 +47,7 @@ public struct JobBus: Sendable {
             headers[Topology.DeadLetterHeader.error] = .string(String(error.message.prefix(1000)))
         }
         if let attempt { headers[Topology.DeadLetterHeader.attempt] = .int64(Int64(attempt)) }
-        if let endpointId { headers[Topology.DeadLetterHeader.endpointId] = .string(endpointId) }
+        if let endpointId { headers[Topology.DeadLetterHeader.endpointId] = .string(endpointId.rawValue) }
         let outcome = try await connection.publish(OutboundMessage(
             exchange: topology.deadRoute.exchange, routingKey: topology.deadRoute.routingKey, body: body,
             properties: .persistent(contentType: "application/json", messageID: messageId ?? UUID().uuidString.lowercased(), headers: headers),

@@ -9,7 +9,7 @@ public struct DeadLetter: Sendable, Equatable {
     /// The job in the body; nil when the body is not a valid job.
     public var job: RecoveryJob?
     /// The endpoint id: the job's, else the `x-recovery-server-id` header's; nil when neither says.
-    public var endpointId: String?
+    public var endpointId: EndpointID?
     /// The AMQP `message_id`.
     public var messageId: String?
     /// `x-recovery-dead-reason` (permanent, exhausted, malformed), else the broker's
@@ -30,7 +30,7 @@ public struct DeadLetter: Sendable, Equatable {
 
     public static let unknownReason = "unknown"
 
-    public init(job: RecoveryJob?, endpointId: String?, messageId: String?, reason: String, attempts: Int?, errorKind: String?, lastError: String?, diedAt: Date?) {
+    public init(job: RecoveryJob?, endpointId: EndpointID?, messageId: String?, reason: String, attempts: Int?, errorKind: String?, lastError: String?, diedAt: Date?) {
         self.job = job
         self.endpointId = endpointId
         self.messageId = messageId
@@ -47,7 +47,7 @@ public struct DeadLetter: Sendable, Equatable {
         let job = try? RecoveryJob.decode(Data(body))
         self.job = job
         self.messageId = messageId
-        endpointId = job?.endpointId ?? headers[header.endpointId]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        endpointId = job?.endpointId ?? headers[header.endpointId]?.stringValue.flatMap { $0.isEmpty ? nil : EndpointID($0) }
         let firstDeath = headers["x-death"]?.arrayValue?.first?.tableValue
         if let reason = headers[header.reason]?.stringValue, !reason.isEmpty {
             self.reason = reason

@@ -16,7 +16,7 @@ public struct DeadLetterListing: Sendable, Equatable {
         var table = OperatorTable(headers: ["SERVER", "REASON", "ATTEMPTS", "DIED", "LAST ERROR"])
         for letter in letters {
             table.append([
-                letter.endpointId ?? "-", letter.reason, letter.attempts.map(String.init) ?? "-",
+                letter.endpointId?.rawValue ?? "-", letter.reason, letter.attempts.map(String.init) ?? "-",
                 letter.diedAt.map { Timestamp.format($0) + " (" + OperatorFormat.age(from: $0, to: takenAt) + " ago)" } ?? "-",
                 letter.lastError.map { OperatorFormat.excerpt($0) } ?? "-",
             ])
@@ -28,7 +28,7 @@ public struct DeadLetterListing: Sendable, Equatable {
     public func json(pretty: Bool = true) -> String {
         OperatorJSON.render(letters.map { letter in
             [
-                ("serverId", .optional(letter.endpointId)), ("jobId", .optional(letter.job?.jobId)),
+                ("serverId", .optional(letter.endpointId?.rawValue)), ("jobId", .optional(letter.job?.jobId)),
                 ("messageId", .optional(letter.messageId)), ("reason", .string(letter.reason)),
                 ("attempts", .optional(letter.attempts)), ("errorKind", .optional(letter.errorKind)),
                 ("lastError", .optional(letter.lastError)), ("diedAt", .time(letter.diedAt)),

@@ -99,8 +99,8 @@ public struct DeadLetterQueue: Sendable {
                 chosen.append(entry)
             }
         }
-        var endpoints: [String] = []
-        var lettersByEndpoint: [String: [HeldLetter]] = [:]
+        var endpoints: [EndpointID] = []
+        var lettersByEndpoint: [EndpointID: [HeldLetter]] = [:]
         for entry in chosen {
             let id = entry.letter.endpointId!
             if lettersByEndpoint[id] == nil { endpoints.append(id) }
@@ -115,7 +115,7 @@ public struct DeadLetterQueue: Sendable {
 
         // Unpark and mark pending before the publish, so a worker that settles the job at once finds
         // (and clears) the new marker, and a park it writes is not erased afterwards.
-        let previousParks: [String: String]
+        let previousParks: [EndpointID: String]
         do {
             previousParks = try await store.operatorView.prepareManualRetry(jobs: jobs, pendingTtl: pendingTtl)
         } catch {
@@ -200,7 +200,7 @@ public struct DeadLetterRetryReport: Sendable, Equatable {
     /// The new jobs, one per endpoint, in the order of the letters.
     public var jobs: [RecoveryJob] = []
     /// Endpoints whose job the broker did not confirm (their letters stay), and why.
-    public var failed: [String: String] = [:]
+    public var failed: [EndpointID: String] = [:]
     /// Letters whose job was published but whose removal failed: they stay (a later retry duplicates the job).
     public var notRemoved = 0
     /// Selected letters without an endpoint id (malformed), which stay.

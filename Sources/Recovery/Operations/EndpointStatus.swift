@@ -12,7 +12,7 @@ public struct EndpointStatus: Sendable, Equatable {
     /// What `state` shows for a disabled endpoint without a state.
     public static let none = "-"
 
-    public var id: String
+    public var id: EndpointID
     public var name: String
     public var enabled: Bool
     /// `Connected`, `Disconnected`, `Connecting`, `Failed`, `missing`, `parked`, `unreadable` or `-`.
@@ -25,7 +25,7 @@ public struct EndpointStatus: Sendable, Equatable {
     /// When the park ends by itself (transient parks).
     public var parkedUntil: Date?
 
-    public init(id: String, name: String, enabled: Bool, state: String, owner: String? = nil, lastHeartbeat: Date? = nil, lastError: String? = nil, parkedUntil: Date? = nil) {
+    public init(id: EndpointID, name: String, enabled: Bool, state: String, owner: String? = nil, lastHeartbeat: Date? = nil, lastError: String? = nil, parkedUntil: Date? = nil) {
         self.id = id
         self.name = name
         self.enabled = enabled
@@ -82,7 +82,7 @@ public struct EndpointStatusReport: Sendable, Equatable {
         var table = OperatorTable(headers: ["ID", "NAME", "ENABLED", "STATE", "OWNER", "HEARTBEAT", "LAST ERROR"])
         for row in rows {
             table.append([
-                row.id, row.name, row.enabled ? "yes" : "no", row.state, row.owner ?? "-",
+                row.id.rawValue, row.name, row.enabled ? "yes" : "no", row.state, row.owner ?? "-",
                 row.lastHeartbeat.map { OperatorFormat.age(from: $0, to: takenAt) + " ago" } ?? "-",
                 row.lastError.map { OperatorFormat.excerpt($0) } ?? "-",
             ])
@@ -94,7 +94,7 @@ public struct EndpointStatusReport: Sendable, Equatable {
     public func json(pretty: Bool = true) -> String {
         OperatorJSON.render(rows.map { row in
             [
-                ("id", .string(row.id)), ("name", .string(row.name)), ("enabled", .bool(row.enabled)),
+                ("id", .string(row.id.rawValue)), ("name", .string(row.name)), ("enabled", .bool(row.enabled)),
                 ("state", .string(row.state)), ("owner", .optional(row.owner)), ("lastHeartbeat", .time(row.lastHeartbeat)),
                 ("lastError", .optional(row.lastError)), ("parkedUntil", .time(row.parkedUntil)),
             ]

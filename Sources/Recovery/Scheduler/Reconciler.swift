@@ -88,7 +88,7 @@ public final class Reconciler: Sendable {
         /// The plan's report, with `enqueued` holding the jobs actually published.
         public var report: ReconcileReport
         /// Ids held back by the vanish grace: run the next pass when it ends.
-        public var deferred: [String]
+        public var deferred: [EndpointID]
     }
 
     /// One full pass.
@@ -127,7 +127,7 @@ public final class Reconciler: Sendable {
         }
         if !plan.lostPendingMarkers.isEmpty {
             logger.notice("\(plan.lostPendingMarkers.count) pending markers named jobs that no queue holds any more (purged, dropped by the broker, or never published); those endpoints are queued again",
-                          metadata: ["servers": "\(plan.lostPendingMarkers.prefix(20).map(\.endpointId).joined(separator: ","))"])
+                          metadata: ["servers": "\(plan.lostPendingMarkers.prefix(20).map(\.endpointId.rawValue).joined(separator: ","))"])
         }
         let (jobs, deferred) = vanishGrace.withLock { $0.filter(plan.jobs, live: report.live, now: now) }
         if !jobs.isEmpty {
@@ -179,7 +179,7 @@ public final class Reconciler: Sendable {
 
     /// Sets each job's pending marker (skipping those already pending), publishes the rest in one
     /// confirmed batch, and starts their cooldown clocks. Returns the ids enqueued.
-    func publish(_ planned: [PlannedJob], at now: Date) async throws -> [String] {
+    func publish(_ planned: [PlannedJob], at now: Date) async throws -> [EndpointID] {
         guard !planned.isEmpty else { return [] }
         let candidates = planned.map { $0.job(jobId: UUID().uuidString.lowercased(), at: now) }
         let marked = try await store.markers.markPending(candidates.map { ($0.endpointId, $0.jobId) }, ttl: pendingTTL)
@@ -192,8 +192,8 @@ public final class Reconciler: Sendable {
             for job in jobs { try? await store.markers.clearPending(endpointId: job.endpointId, ifJob: job.jobId) }
             throw error
         }
-        var enqueued: [String] = []
-        var failed: [String] = []
+        var enqueued: [EndpointID] = []
+        var failed: [EndpointID] = []
         for (job, outcome) in zip(jobs, outcomes) {
             if outcome.isConfirmed {
                 enqueued.append(job.endpointId)

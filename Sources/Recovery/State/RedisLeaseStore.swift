@@ -17,7 +17,7 @@ public struct RedisLeaseStore: LeaseStore {
         self.acquireReplicaTimeout = acquireReplicaTimeout
     }
 
-    public func acquire(endpointId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
+    public func acquire(endpointId: EndpointID, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
         let keys = [RedisKeys.lease(endpointId), RedisKeys.fence(endpointId), RedisKeys.connectionState(endpointId)]
         let arguments: [any RedisArgumentConvertible] = [token, RedisValues.milliseconds(ttl), foreignHeartbeatTimeout.map(RedisValues.milliseconds) ?? 0]
         guard acquireReplicas > 0 else {
@@ -44,7 +44,7 @@ public struct RedisLeaseStore: LeaseStore {
         return acquisition
     }
 
-    public func renew(_ leases: [String: String], ttl: Duration) async throws -> Set<String> {
+    public func renew(_ leases: [EndpointID: String], ttl: Duration) async throws -> Set<EndpointID> {
         guard !leases.isEmpty else { return [] }
         let ordered = leases.sorted { $0.key < $1.key }
         var arguments: [any RedisArgumentConvertible] = [RedisValues.milliseconds(ttl)]
@@ -55,11 +55,11 @@ public struct RedisLeaseStore: LeaseStore {
             arguments: arguments)
         guard let lost = reply.array else { throw RedisStateError(operation: "renew leases", unexpected: reply) }
         let prefix = RedisKeys.lease("")
-        return Set(lost.compactMap(\.string).map { String($0.dropFirst(prefix.count)) })
+        return Set(lost.compactMap(\.string).map { EndpointID(String($0.dropFirst(prefix.count))) })
     }
 
     @discardableResult
-    public func release(endpointId: String, token: String) async throws -> Bool {
+    public func release(endpointId: EndpointID, token: String) async throws -> Bool {
         let reply = try await redis.evaluate(
             PoolScripts.releaseSessionLease, keys: [RedisKeys.lease(endpointId), RedisKeys.heldSessions, RedisKeys.heldSessionsVersion],
             arguments: [token, endpointId])
@@ -67,7 +67,7 @@ public struct RedisLeaseStore: LeaseStore {
     }
 
     /// One pipeline for all the takes (and, with `acquireReplicas`, one `WAIT` after them).
-    public func reacquire(_ leases: [String: String], ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> (fences: [String: Int], replicated: Bool) {
+    public func reacquire(_ leases: [EndpointID: String], ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> (fences: [EndpointID: Int], replicated: Bool) {
         guard !leases.isEmpty else { return ([:], true) }
         let ordered = leases.sorted { $0.key < $1.key }
         let milliseconds = RedisValues.milliseconds(ttl)
@@ -80,7 +80,7 @@ public struct RedisLeaseStore: LeaseStore {
         }
         if acquireReplicas > 0 { commands.append(RedisCommand("WAIT", acquireReplicas, RedisValues.milliseconds(acquireReplicaTimeout))) }
         let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.acquireLease])
-        var fences: [String: Int] = [:]
+        var fences: [EndpointID: Int] = [:]
         for (lease, reply) in zip(ordered, replies) {
             if let message = reply.errorMessage { throw RedisStateError(operation: "re-take leases", detail: message) }
             if let fence = reply.integer, fence > 0 { fences[lease.key] = Int(fence) }

@@ -7,23 +7,23 @@ public struct RedisOperatorView: OperatorView {
     let redis: RedisClient
 
     /// The states of `endpointIds` and every park, in one pipelined round trip.
-    public func statusReadings(endpointIds: [String]) async throws -> EndpointStateReadings {
+    public func statusReadings(endpointIds: [EndpointID]) async throws -> EndpointStateReadings {
         var commands = endpointIds.map { RedisCommand("GET", RedisKeys.connectionState($0)) }
         commands.append(RedisCommand("HGETALL", RedisKeys.parked))
         let replies = try await redis.pipeline(commands)
         guard replies.count == commands.count else { throw RedisStateError(operation: "status readings", detail: "short pipeline reply") }
-        var states: [String: StateReading] = [:]
+        var states: [EndpointID: StateReading] = [:]
         for (id, reply) in zip(endpointIds, replies) {
             if let message = reply.errorMessage { throw RedisStateError(operation: "status readings", detail: message) }
             if let bytes = reply.bytes { states[id] = StateReading(stored: String(decoding: bytes, as: UTF8.self)) }
         }
-        let parked = ReconcileInput.decodeParked(RedisValues.hash(replies[replies.count - 1])).parked
+        let parked = ReconcileInput.decodeParked(RedisValues.endpointHash(replies[replies.count - 1])).parked
         return EndpointStateReadings(states: states, parked: parked)
     }
 
     /// Before an operator's retry jobs are published: ends the endpoints' parks and points their pending
     /// markers at the new jobs, in one pipeline; returns the park entries it removed (to undo).
-    public func prepareManualRetry(jobs: [RecoveryJob], pendingTtl: Duration) async throws -> [String: String] {
+    public func prepareManualRetry(jobs: [RecoveryJob], pendingTtl: Duration) async throws -> [EndpointID: String] {
         guard !jobs.isEmpty else { return [:] }
         let ids = jobs.map(\.endpointId)
         var commands = [
@@ -37,7 +37,7 @@ public struct RedisOperatorView: OperatorView {
         if let message = replies.compactMap(\.errorMessage).first {
             throw RedisStateError(operation: "prepare manual retry", detail: message)
         }
-        var previous: [String: String] = [:]
+        var previous: [EndpointID: String] = [:]
         for (id, value) in zip(ids, replies.first?.array ?? []) {
             if let stored = value.string { previous[id] = stored }
         }
@@ -46,7 +46,7 @@ public struct RedisOperatorView: OperatorView {
 
     /// Undoes `prepareManualRetry` for jobs that were not published: their parks come back and the
     /// pending markers that still name those jobs go.
-    public func undoManualRetry(jobs: [RecoveryJob], previousParks: [String: String]) async throws {
+    public func undoManualRetry(jobs: [RecoveryJob], previousParks: [EndpointID: String]) async throws {
         for job in jobs {
             try await RedisRecoveryMarkers(redis: redis).clearPending(endpointId: job.endpointId, ifJob: job.jobId)
             if let park = previousParks[job.endpointId] {

@@ -18,10 +18,10 @@ public struct RedisReconcileReader: ReconcileReader {
         let reading = try Self.heldReading(heldReply)
         let vouching = cache.apply(reading)
 
-        var indexed = Set<String>()
+        var indexed = Set<EndpointID>()
         if fullRead {
             let indexReply = try await redis.send("SMEMBERS", RedisKeys.connectionIndex)
-            indexed = Set((indexReply.array ?? []).compactMap(\.string))
+            indexed = Set((indexReply.array ?? []).compactMap(\.endpointID))
         }
         let scope = ReconcileScope(enabled: enabled, vouching: vouching, fullRead: fullRead, indexed: indexed)
         let ids = scope.idsToRead
@@ -40,9 +40,9 @@ public struct RedisReconcileReader: ReconcileReader {
         let replies = try await redis.pipeline(commands)
         guard replies.count == commands.count else { throw RedisStateError(operation: "observe", detail: "short pipeline reply") }
 
-        var observations: [String: LiveObservation] = [:]
+        var observations: [EndpointID: LiveObservation] = [:]
         observations.reserveCapacity(ids.count)
-        var pending: [String: String] = [:]
+        var pending: [EndpointID: String] = [:]
         for (number, chunk) in chunks.enumerated() {
             let values = try (0..<3).map { part in
                 let reply = replies[number * 3 + part]
@@ -61,8 +61,8 @@ public struct RedisReconcileReader: ReconcileReader {
                 }
             }
         }
-        let parked = ReconcileInput.decodeParked(RedisValues.hash(replies[replies.count - 2])).parked
-        let lastAttempts = ReconcileInput.decodeLastAttempts(RedisValues.hash(replies[replies.count - 1]))
+        let parked = ReconcileInput.decodeParked(RedisValues.endpointHash(replies[replies.count - 2])).parked
+        let lastAttempts = ReconcileInput.decodeLastAttempts(RedisValues.endpointHash(replies[replies.count - 1]))
         return RedisObservation(
             observations: observations, pending: pending, parked: parked, lastAttempts: lastAttempts,
             scope: scope, keysRead: ids.count, fullRead: fullRead, serverTime: reading.serverTime)
@@ -73,9 +73,9 @@ public struct RedisReconcileReader: ReconcileReader {
         guard let items = reply.array, items.count >= 3, let now = items[1].integer, let lapsed = items[2].array else {
             throw RedisStateError(operation: "observe held sessions", detail: reply.errorMessage ?? "unexpected reply")
         }
-        let members = items.count > 3 ? Set((items[3].array ?? []).compactMap(\.string)) : nil
+        let members = items.count > 3 ? Set((items[3].array ?? []).compactMap(\.endpointID)) : nil
         return HeldSessionsReading(
-            version: items[0].string ?? "", serverTime: now, lapsed: Set(lapsed.compactMap(\.string)), members: members)
+            version: items[0].string ?? "", serverTime: now, lapsed: Set(lapsed.compactMap(\.endpointID)), members: members)
     }
 
     /// How many held sessions' lease deadlines passed after `serverTime` (milliseconds, the Redis server's
@@ -90,7 +90,7 @@ public struct RedisReconcileReader: ReconcileReader {
 
     /// Drops lapsed members from the held-sessions index (those still past their deadline); returns how many.
     @discardableResult
-    public func forgetLapsedSessions(_ endpointIds: [String]) async throws -> Int {
+    public func forgetLapsedSessions(_ endpointIds: [EndpointID]) async throws -> Int {
         guard !endpointIds.isEmpty else { return 0 }
         let reply = try await redis.evaluate(
             PoolScripts.forgetLapsed, keys: [RedisKeys.heldSessions, RedisKeys.heldSessionsVersion], arguments: endpointIds)
@@ -100,7 +100,7 @@ public struct RedisReconcileReader: ReconcileReader {
     /// Deletes states judged stale, each only if it still holds its `storedValue`, in one round trip;
     /// returns the ids deleted (a state rewritten since it was read survives).
     @discardableResult
-    public func deleteStaleStates(_ stale: [StaleState]) async throws -> Set<String> {
+    public func deleteStaleStates(_ stale: [StaleState]) async throws -> Set<EndpointID> {
         guard !stale.isEmpty else { return [] }
         let commands = stale.map { entry in
             RedisCommand("EVALSHA", arguments: [
@@ -109,7 +109,7 @@ public struct RedisReconcileReader: ReconcileReader {
             ])
         }
         let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.deleteStateIfUnchanged])
-        var deleted = Set<String>()
+        var deleted = Set<EndpointID>()
         for (entry, reply) in zip(stale, replies) {
             if let message = reply.errorMessage { throw RedisStateError(operation: "delete stale states", detail: message) }
             if reply.integer == 1 { deleted.insert(entry.endpointId) }
@@ -118,7 +118,7 @@ public struct RedisReconcileReader: ReconcileReader {
     }
 
     /// Removes an index entry that has no state.
-    public func removeIndexEntry(endpointId: String) async throws {
+    public func removeIndexEntry(endpointId: EndpointID) async throws {
         try await redis.evaluate(
             PoolScripts.removeIndexEntry, keys: [RedisKeys.connectionState(endpointId), RedisKeys.connectionIndex], arguments: [endpointId])
     }

@@ -7,21 +7,21 @@ import RedisClient
 public struct RedisRecoveryMarkers: RecoveryMarkers {
     let redis: RedisClient
 
-    public func markPending(endpointId: String, jobId: String, ttl: Duration) async throws -> Bool {
+    public func markPending(endpointId: EndpointID, jobId: String, ttl: Duration) async throws -> Bool {
         let reply = try await redis.evaluate(
             PoolScripts.setPending, keys: [RedisKeys.pending(endpointId)], arguments: [jobId, RedisValues.milliseconds(ttl)])
         return reply.integer == 1
     }
 
     /// One round trip for all.
-    public func markPending(_ jobs: [(endpointId: String, jobId: String)], ttl: Duration) async throws -> Set<String> {
+    public func markPending(_ jobs: [(endpointId: EndpointID, jobId: String)], ttl: Duration) async throws -> Set<EndpointID> {
         guard !jobs.isEmpty else { return [] }
         let milliseconds = RedisValues.milliseconds(ttl)
         let commands = jobs.map { job in
             RedisCommand("EVALSHA", arguments: [PoolScripts.setPending.sha1, 1, RedisKeys.pending(job.endpointId), job.jobId, milliseconds])
         }
         let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.setPendingMarker])
-        var marked = Set<String>()
+        var marked = Set<EndpointID>()
         for (job, reply) in zip(jobs, replies) {
             if let message = reply.errorMessage { throw RedisStateError(operation: "mark pending", detail: message) }
             if reply.integer == 1 { marked.insert(job.endpointId) }
@@ -29,20 +29,20 @@ public struct RedisRecoveryMarkers: RecoveryMarkers {
         return marked
     }
 
-    public func refreshPending(endpointId: String, jobId: String, ttl: Duration) async throws {
+    public func refreshPending(endpointId: EndpointID, jobId: String, ttl: Duration) async throws {
         try await redis.set(RedisKeys.pending(endpointId), jobId, expiry: ttl)
     }
 
-    public func clearPending(endpointId: String, ifJob jobId: String) async throws {
+    public func clearPending(endpointId: EndpointID, ifJob jobId: String) async throws {
         try await redis.evaluate(PoolScripts.clearPendingIfJob, keys: [RedisKeys.pending(endpointId)], arguments: [jobId])
     }
 
-    public func clearPending(endpointIds: [String]) async throws {
+    public func clearPending(endpointIds: [EndpointID]) async throws {
         guard !endpointIds.isEmpty else { return }
         try await redis.delete(endpointIds.map(RedisKeys.pending))
     }
 
-    public func recordAttempts(endpointIds: [String], at date: Date) async throws {
+    public func recordAttempts(endpointIds: [EndpointID], at date: Date) async throws {
         guard !endpointIds.isEmpty else { return }
         let stamp = Timestamp.format(date)
         var arguments: [any RedisArgumentConvertible] = [RedisKeys.lastAttempt]
@@ -50,7 +50,7 @@ public struct RedisRecoveryMarkers: RecoveryMarkers {
         try await redis.send(RedisCommand("HSET", arguments: arguments))
     }
 
-    public func clearAttempts(endpointIds: [String]) async throws {
+    public func clearAttempts(endpointIds: [EndpointID]) async throws {
         guard !endpointIds.isEmpty else { return }
         try await redis.send(RedisCommand("HDEL", arguments: [RedisKeys.lastAttempt] + endpointIds))
     }
@@ -60,14 +60,14 @@ public struct RedisRecoveryMarkers: RecoveryMarkers {
     }
 
     @discardableResult
-    public func unpark(endpointIds: [String]) async throws -> Int {
+    public func unpark(endpointIds: [EndpointID]) async throws -> Int {
         guard !endpointIds.isEmpty else { return 0 }
         let reply = try await redis.send(RedisCommand("HDEL", arguments: [RedisKeys.parked] + endpointIds))
         return Int(reply.integer ?? 0)
     }
 
-    public func parkedEndpoints() async throws -> [String: ParkedEndpoint] {
+    public func parkedEndpoints() async throws -> [EndpointID: ParkedEndpoint] {
         let reply = try await redis.send("HGETALL", RedisKeys.parked)
-        return ReconcileInput.decodeParked(RedisValues.hash(reply)).parked
+        return ReconcileInput.decodeParked(RedisValues.endpointHash(reply)).parked
     }
 }

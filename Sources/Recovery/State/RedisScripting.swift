@@ -44,11 +44,20 @@ enum RedisValues {
 
     /// An HGETALL reply as a dictionary.
     static func hash(_ reply: RedisReply) -> [String: String] {
+        hash(reply, field: { $0 })
+    }
+
+    /// A hash whose fields are endpoint ids (`mcp:recovery:parked`, `mcp:recovery:last-attempt`).
+    static func endpointHash(_ reply: RedisReply) -> [EndpointID: String] {
+        hash(reply, field: EndpointID.init(rawValue:))
+    }
+
+    private static func hash<Field: Hashable>(_ reply: RedisReply, field makeField: (String) -> Field) -> [Field: String] {
         guard let items = reply.array else { return [:] }
-        var result: [String: String] = [:]
+        var result: [Field: String] = [:]
         var index = 0
         while index + 1 < items.count {
-            if let field = items[index].string, let value = items[index + 1].string { result[field] = value }
+            if let field = items[index].string, let value = items[index + 1].string { result[makeField(field)] = value }
             index += 2
         }
         return result

@@ -30,7 +30,7 @@ public struct RedisSessionStates: SessionStates {
         ])
     }
 
-    public func write(_ writes: [StateWrite]) async throws -> Set<String> {
+    public func write(_ writes: [StateWrite]) async throws -> Set<EndpointID> {
         guard !writes.isEmpty else { return [] }
         var commands: [RedisCommand] = []
         var start = 0
@@ -47,17 +47,17 @@ public struct RedisSessionStates: SessionStates {
             commands.append(RedisCommand("EVALSHA", arguments: arguments))
         }
         let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.writeStatesIfLeasesHeld])
-        var refused = Set<String>()
+        var refused = Set<EndpointID>()
         for reply in replies {
             if let message = reply.errorMessage { throw RedisStateError(operation: "write states", detail: message) }
             guard let ids = reply.array else { throw RedisStateError(operation: "write states", unexpected: reply) }
-            for id in ids { if let endpointId = id.string { refused.insert(endpointId) } }
+            for id in ids { if let endpointId = id.endpointID { refused.insert(endpointId) } }
         }
         return refused
     }
 
     @discardableResult
-    public func releaseSession(endpointId: String, token: String) async throws -> Bool {
+    public func releaseSession(endpointId: EndpointID, token: String) async throws -> Bool {
         let reply = try await redis.evaluate(
             PoolScripts.releaseSession,
             keys: [
@@ -89,7 +89,7 @@ public struct RedisSessionStates: SessionStates {
     }
 
     /// One pipeline of `settlementCommands`.
-    public func settle(_ disposition: ResultDisposition, endpointId: String, jobId: String) async throws {
+    public func settle(_ disposition: ResultDisposition, endpointId: EndpointID, jobId: String) async throws {
         let commands = Self.settlementCommands(disposition, endpointId: endpointId, jobId: jobId)
         guard !commands.isEmpty else { return }
         let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.clearPendingMarkerIfJob, LuaScripts.settleIfPending])
@@ -102,7 +102,7 @@ public struct RedisSessionStates: SessionStates {
     /// names `jobId`), then the park written or ended, then the cooldown clock; with `onlyWhilePending`,
     /// one script that does it all only while the marker names `jobId` (no park is ended that way). `refreshPending` is left
     /// to whoever published the retry (it names the new job).
-    static func settlementCommands(_ disposition: ResultDisposition, endpointId: String, jobId: String) -> [RedisCommand] {
+    static func settlementCommands(_ disposition: ResultDisposition, endpointId: EndpointID, jobId: String) -> [RedisCommand] {
         if disposition.onlyWhilePending {
             // Everything in one script that checks the marker first.
             return [RedisCommand("EVALSHA", arguments: [
@@ -124,7 +124,7 @@ public struct RedisSessionStates: SessionStates {
         return commands
     }
 
-    public func read(endpointId: String) async throws -> StateReading {
+    public func read(endpointId: EndpointID) async throws -> StateReading {
         let value = try await redis.get(RedisKeys.connectionState(endpointId))
         return StateReading(stored: value.map { String(decoding: $0, as: UTF8.self) })
     }

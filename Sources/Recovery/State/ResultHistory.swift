@@ -22,7 +22,7 @@ public struct ResultHistory: Sendable {
         var commands: [RedisCommand] = []
         commands.reserveCapacity(results.count * 5)
         var minutes: Set<Int64> = []
-        var endpoints: Set<String> = []
+        var endpoints: Set<EndpointID> = []
         for (result, receivedAt) in results {
             let key = RedisKeys.recentResults(result.endpointId)
             let entry = RecordedResult(result: result, receivedAt: receivedAt)
@@ -47,16 +47,16 @@ public struct ResultHistory: Sendable {
     }
 
     /// The endpoint's latest results, newest first (an entry that does not decode is left out).
-    public func recent(endpointId: String, limit: Int = RedisKeys.recentResultsKept) async throws -> [RecordedResult] {
+    public func recent(endpointId: EndpointID, limit: Int = RedisKeys.recentResultsKept) async throws -> [RecordedResult] {
         let reply = try await redis.send("LRANGE", RedisKeys.recentResults(endpointId), 0, max(0, limit - 1))
         return (reply.array ?? []).compactMap { $0.string.flatMap { RecordedResult.decode(Data($0.utf8)) } }
     }
 
     /// The latest result of each of `endpointIds` that has one (one pipelined read).
-    public func latest(endpointIds: [String]) async throws -> [String: RecordedResult] {
+    public func latest(endpointIds: [EndpointID]) async throws -> [EndpointID: RecordedResult] {
         guard !endpointIds.isEmpty else { return [:] }
         let replies = try await redis.pipeline(endpointIds.map { RedisCommand("LINDEX", RedisKeys.recentResults($0), 0) })
-        var latest: [String: RecordedResult] = [:]
+        var latest: [EndpointID: RecordedResult] = [:]
         for (id, reply) in zip(endpointIds, replies) {
             if let text = reply.string, let entry = RecordedResult.decode(Data(text.utf8)) { latest[id] = entry }
         }

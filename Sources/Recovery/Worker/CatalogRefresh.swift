@@ -1,5 +1,6 @@
 import Foundation
 import MCP
+import RecoveryCore
 
 /// The rows the tool catalogs of many endpoints are built from, as read with one query per table, and
 /// each endpoint's share of them.
@@ -26,8 +27,8 @@ public struct CatalogRowSet: Sendable, Equatable {
 
     /// One endpoint's rows, in the order they were read: its bindings, the configs they name (sorted by
     /// id) and those configs' tools (sorted by name and id, as the single-endpoint read returns them).
-    public func rows(for endpointId: String) -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow]) {
-        let bindings = bindingsByEndpoint[endpointId] ?? []
+    public func rows(for endpointId: EndpointID) -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow]) {
+        let bindings = bindingsByEndpoint[endpointId.rawValue] ?? []
         let configIds = Set(bindings.map(\.mcpServiceConfigId))
         let configs = configIds.sorted().compactMap { configsById[$0] }
         let tools = configs.flatMap { toolsByConfig[$0.id] ?? [] }.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
@@ -37,7 +38,7 @@ public struct CatalogRowSet: Sendable, Equatable {
 
 extension EndpointDirectory {
     /// One query per endpoint, for directories without a batched read.
-    public func endpoints(ids: [String]) async throws -> [EndpointRecord] {
+    public func endpoints(ids: [EndpointID]) async throws -> [EndpointRecord] {
         var records: [EndpointRecord] = []
         for id in ids {
             if let record = try await endpoint(id: id) { records.append(record) }
@@ -46,7 +47,7 @@ extension EndpointDirectory {
     }
 
     /// One read per endpoint, for directories without a batched read.
-    public func catalogRows(endpointIds: [String]) async throws -> CatalogRowSet {
+    public func catalogRows(endpointIds: [EndpointID]) async throws -> CatalogRowSet {
         var bindings: [ServiceBindingRow] = [], configs: [ServiceConfigRow] = [], tools: [ToolRow] = []
         var seenConfigs = Set<String>(), seenTools = Set<String>()
         for id in endpointIds {

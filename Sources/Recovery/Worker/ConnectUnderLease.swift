@@ -30,7 +30,7 @@ extension WorkerRuntime {
     /// without one). Returns the session, or throws the failure; a session that opened after the
     /// interruption is closed.
     func openUnderLease(
-        endpointId: String, token: String, confirmation: LeaseConfirmation, store: PoolStores,
+        endpointId: EndpointID, token: String, confirmation: LeaseConfirmation, store: PoolStores,
         open: @escaping @Sendable () async throws -> HeldSession
     ) async throws -> HeldSession {
         enum Outcome: Sendable {

@@ -5,7 +5,7 @@ import Transport
 
 /// A live Xiaozhi session this worker holds, with the lease that entitles it to.
 public struct HeldSession: Sendable {
-    public let endpointId: String
+    public let endpointId: EndpointID
     public let endpointName: String
     /// The endpoint address with its token (only ever passed to the transport).
     let address: String

@@ -252,7 +252,7 @@ extension WorkerRuntime {
 
     /// `"IsConnected" = true` for a session that came up; a failure is only logged (the next change of
     /// the session writes the row again).
-    func markConnected(_ endpointId: String, at date: Date, directory: any EndpointDirectory) async {
+    func markConnected(_ endpointId: EndpointID, at date: Date, directory: any EndpointDirectory) async {
         do {
             try await StaleConnectionRetry.run { try await directory.markConnected(id: endpointId, at: date) }
         } catch {

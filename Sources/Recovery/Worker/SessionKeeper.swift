@@ -5,10 +5,10 @@ import RecoveryCore
 /// The registry of this worker's held sessions. Sessions are added when a job opens them and removed
 /// exactly once, whichever way they end; the one that removes a session decides what follows.
 actor SessionKeeper {
-    private var sessions: [String: HeldSession] = [:]
-    private var reserved: Set<String> = []
+    private var sessions: [EndpointID: HeldSession] = [:]
+    private var reserved: Set<EndpointID> = []
     /// Reserved endpoints a stop arrived for while their sessions opened.
-    private var stoppedWhileOpening: Set<String> = []
+    private var stoppedWhileOpening: Set<EndpointID> = []
     private var renewalSlots: RenewalSlots
     private var leaseDeadlines: LeaseDeadlines
     private let capacity: Int
@@ -34,14 +34,14 @@ actor SessionKeeper {
     var free: Int { max(0, capacity - occupied) }
 
     /// Reserves a slot for a job about to open `endpointId`'s session; false when full or already held here.
-    func reserve(_ endpointId: String) -> Bool {
+    func reserve(_ endpointId: EndpointID) -> Bool {
         guard sessions[endpointId] == nil, !reserved.contains(endpointId), occupied < capacity else { return false }
         reserved.insert(endpointId)
         return true
     }
 
     /// Gives back a slot reserved by a job that did not open a session.
-    func cancelReservation(_ endpointId: String) {
+    func cancelReservation(_ endpointId: EndpointID) {
         reserved.remove(endpointId)
         stoppedWhileOpening.remove(endpointId)
     }
@@ -59,23 +59,23 @@ actor SessionKeeper {
     }
 
     /// Whether a stop arrived for the endpoint while its session opened (and its job has not ended it yet).
-    func stopRequested(_ endpointId: String) -> Bool { stoppedWhileOpening.contains(endpointId) }
+    func stopRequested(_ endpointId: EndpointID) -> Bool { stoppedWhileOpening.contains(endpointId) }
 
     /// Removes and returns the session a stop ends; a session still opening (reserved) is marked instead,
     /// and `add` tells its job to end it, so that a stop the connect outran is not lost.
-    func stop(_ endpointId: String) -> HeldSession? {
+    func stop(_ endpointId: EndpointID) -> HeldSession? {
         if reserved.contains(endpointId) { stoppedWhileOpening.insert(endpointId) }
         return take(endpointId)
     }
 
     /// The leases of `endpointIds` were confirmed renewed by a request sent at `sentAt` (ids no longer
     /// held are ignored).
-    func leasesConfirmed(_ endpointIds: some Sequence<String>, requestSentAt sentAt: ContinuousClock.Instant) {
+    func leasesConfirmed(_ endpointIds: some Sequence<EndpointID>, requestSentAt sentAt: ContinuousClock.Instant) {
         leaseDeadlines.confirmed(endpointIds.lazy.filter { self.sessions[$0] != nil }, requestSentAt: sentAt)
     }
 
     /// The local deadline of a held session's lease.
-    func leaseDeadline(_ endpointId: String) -> ContinuousClock.Instant? {
+    func leaseDeadline(_ endpointId: EndpointID) -> ContinuousClock.Instant? {
         leaseDeadlines.deadline(of: endpointId)
     }
 
@@ -86,7 +86,7 @@ actor SessionKeeper {
     }
 
     /// Removes and returns the session, if it is still held (only the first caller gets it).
-    func take(_ endpointId: String) -> HeldSession? {
+    func take(_ endpointId: EndpointID) -> HeldSession? {
         renewalSlots.remove(endpointId)
         leaseDeadlines.remove(endpointId)
         return sessions.removeValue(forKey: endpointId)
@@ -102,7 +102,7 @@ actor SessionKeeper {
         return Array(sessions.values)
     }
 
-    func session(_ endpointId: String) -> HeldSession? { sessions[endpointId] }
+    func session(_ endpointId: EndpointID) -> HeldSession? { sessions[endpointId] }
 
     /// Puts `held` in place of the same session (same endpoint, same lease token), if that is still held.
     func replace(_ held: HeldSession) {
@@ -113,8 +113,8 @@ actor SessionKeeper {
     func snapshot() -> [HeldSession] { Array(sessions.values) }
 
     /// The lease tokens that renewal tick `tick` renews: one slot's share of the held sessions.
-    func leaseTokens(forTick tick: Int) -> [String: String] {
-        var tokens: [String: String] = [:]
+    func leaseTokens(forTick tick: Int) -> [EndpointID: String] {
+        var tokens: [EndpointID: String] = [:]
         for endpointId in renewalSlots.members(forTick: tick) {
             if let held = sessions[endpointId] { tokens[endpointId] = held.leaseToken }
         }

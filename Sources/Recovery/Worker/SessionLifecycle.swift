@@ -69,7 +69,7 @@ extension WorkerRuntime {
     /// The endpoint's tool catalog from its rows; what is wrong with them is logged.
     func buildCatalog(_ endpoint: EndpointRecord, rows: (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow])) -> ToolCatalog {
         let built = ToolCatalog.build(
-            endpointId: endpoint.id, ownerUserId: endpoint.userId, bindings: rows.bindings,
+            endpointId: endpoint.id.rawValue, ownerUserId: endpoint.userId, bindings: rows.bindings,
             serviceConfigs: rows.configs, tools: rows.tools)
         for issue in built.issues {
             logger.notice("tool catalog of server \(endpoint.id): \(issue)")
@@ -107,7 +107,7 @@ extension WorkerRuntime {
     /// shutdown waits for the endings in progress: a session lost just before it publishes its `released`
     /// job after setting the endpoint's pending marker, and a marker left without its job would hold the
     /// endpoint back until the marker expires.
-    func endSession(_ endpointId: String, _ end: SessionEnd) async {
+    func endSession(_ endpointId: EndpointID, _ end: SessionEnd) async {
         sessionEndings.begin()
         defer { sessionEndings.end() }
         let taken = end == .stopped ? await keeper.stop(endpointId) : await keeper.take(endpointId)
@@ -185,7 +185,7 @@ extension WorkerRuntime {
     }
 
     /// Publishes a `handoff` or `released` job for an endpoint this worker let go, with its pending marker.
-    func publishJob(endpointId: String, reason: RecoveryReason) async {
+    func publishJob(endpointId: EndpointID, reason: RecoveryReason) async {
         let job = RecoveryJob(jobId: UUID().uuidString.lowercased(), endpointId: endpointId, reason: reason, attempt: 1, enqueuedAt: Date())
         do {
             try await store.markers.refreshPending(endpointId: endpointId, jobId: job.jobId, ttl: .seconds(configuration.pendingTtlSeconds))

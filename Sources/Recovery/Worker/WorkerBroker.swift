@@ -8,7 +8,7 @@ public protocol WorkerBus: Sendable {
     func declareTopology() async throws
     func publish(job: RecoveryJob) async throws
     func publish(retry job: RecoveryJob, step: Int) async throws
-    func publishDead(body: [UInt8], messageId: String?, endpointId: String?, reason: DeadLetterReason, error: JobError?, attempt: Int?, at date: Date) async throws
+    func publishDead(body: [UInt8], messageId: String?, endpointId: EndpointID?, reason: DeadLetterReason, error: JobError?, attempt: Int?, at date: Date) async throws
     func publish(result: JobResult) async throws
 }
 

@@ -282,7 +282,7 @@ public final class WorkerRuntime: Sendable {
             if !expired.isEmpty {
                 let endings = expired.map { closeEnded($0, .fenced) }
                 logger.warning("closed \(expired.count) sessions whose lease renewal was not confirmed in time", metadata: [
-                    "servers": "\(expired.prefix(20).map(\.endpointId).sorted().joined(separator: ","))"])
+                    "servers": "\(expired.prefix(20).map(\.endpointId.rawValue).sorted().joined(separator: ","))"])
                 metrics.worker.sessionsHeld(await keeper.count)
                 // Their states and leases are cleaned up when Redis answers again (only while this holder
                 // still has them), and their `released` jobs bring the endpoints back.
@@ -318,7 +318,7 @@ public final class WorkerRuntime: Sendable {
             guard !lost.isEmpty else { return false }
             // Still held here (a session may have ended since the snapshot): re-take them all in one
             // pipeline, rewrite the states of those taken in another, end the others.
-            var lapsed: [String: HeldSession] = [:]
+            var lapsed: [EndpointID: HeldSession] = [:]
             for endpointId in lost {
                 if let held = await keeper.session(endpointId) { lapsed[endpointId] = held }
             }
@@ -390,7 +390,7 @@ public final class WorkerRuntime: Sendable {
             let chunk = held[start..<min(start + Self.catalogRefreshChunk, held.count)]
             start += Self.catalogRefreshChunk
             let ids = chunk.map(\.endpointId)
-            let endpoints: [String: EndpointRecord]
+            let endpoints: [EndpointID: EndpointRecord]
             let rows: CatalogRowSet
             do {
                 endpoints = Dictionary(try await directory.endpoints(ids: ids).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -421,7 +421,7 @@ public final class WorkerRuntime: Sendable {
     }
 
     /// The state of a session this worker holds (the address is redacted by `ConnectionState`).
-    func sessionState(endpointId: String, endpointName: String, address: String, connectedAt: Date, fence: Int, status: ConnectionStatus, now: Date) -> ConnectionState {
+    func sessionState(endpointId: EndpointID, endpointName: String, address: String, connectedAt: Date, fence: Int, status: ConnectionStatus, now: Date) -> ConnectionState {
         ConnectionState(
             endpointId: endpointId, instanceId: instanceId, status: status, lastConnectedTime: connectedAt,
             lastDisconnectedTime: status == .connected ? nil : now, lastHeartbeat: now, reconnectAttempts: 0,

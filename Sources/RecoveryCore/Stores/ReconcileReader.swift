@@ -9,12 +9,12 @@ public protocol ReconcileReader: Sendable {
     func lapsesSince(serverTime: Int64) async throws -> (count: Int, serverTime: Int64)
     /// Drops lapsed members from the held-sessions index (those still past their deadline); returns how many.
     @discardableResult
-    func forgetLapsedSessions(_ endpointIds: [String]) async throws -> Int
+    func forgetLapsedSessions(_ endpointIds: [EndpointID]) async throws -> Int
     /// Deletes states judged stale, each only if it still holds the value read; returns the ids deleted.
     @discardableResult
-    func deleteStaleStates(_ stale: [StaleState]) async throws -> Set<String>
+    func deleteStaleStates(_ stale: [StaleState]) async throws -> Set<EndpointID>
     /// Removes an index entry that has no state.
-    func removeIndexEntry(endpointId: String) async throws
+    func removeIndexEntry(endpointId: EndpointID) async throws
 }
 
 extension ReconcileReader {

@@ -4,25 +4,25 @@ import Foundation
 /// dead-lettered endpoints, and the cooldown clock of each endpoint's last published job.
 public protocol RecoveryMarkers: Sendable {
     /// Sets the pending marker for `endpointId` unless one exists; returns whether it was set.
-    func markPending(endpointId: String, jobId: String, ttl: Duration) async throws -> Bool
+    func markPending(endpointId: EndpointID, jobId: String, ttl: Duration) async throws -> Bool
     /// Sets the pending markers of many jobs at once; returns the ids whose marker was set (the others
     /// already had a job pending).
-    func markPending(_ jobs: [(endpointId: String, jobId: String)], ttl: Duration) async throws -> Set<String>
+    func markPending(_ jobs: [(endpointId: EndpointID, jobId: String)], ttl: Duration) async throws -> Set<EndpointID>
     /// Sets (or refreshes) the pending marker whatever it held: a job re-published by a worker.
-    func refreshPending(endpointId: String, jobId: String, ttl: Duration) async throws
+    func refreshPending(endpointId: EndpointID, jobId: String, ttl: Duration) async throws
     /// Removes the pending marker only if it still names `jobId` (a newer job's marker survives).
-    func clearPending(endpointId: String, ifJob jobId: String) async throws
+    func clearPending(endpointId: EndpointID, ifJob jobId: String) async throws
     /// Removes pending markers.
-    func clearPending(endpointIds: [String]) async throws
+    func clearPending(endpointIds: [EndpointID]) async throws
     /// Records when jobs were published for `endpointIds` (the cooldown clock).
-    func recordAttempts(endpointIds: [String], at date: Date) async throws
+    func recordAttempts(endpointIds: [EndpointID], at date: Date) async throws
     /// Forgets when jobs were last published for `endpointIds`.
-    func clearAttempts(endpointIds: [String]) async throws
+    func clearAttempts(endpointIds: [EndpointID]) async throws
     /// Parks an endpoint whose job was dead-lettered.
     func park(_ entry: ParkedEndpoint) async throws
     /// Ends parks; returns how many existed.
     @discardableResult
-    func unpark(endpointIds: [String]) async throws -> Int
+    func unpark(endpointIds: [EndpointID]) async throws -> Int
     /// Every parked endpoint.
-    func parkedEndpoints() async throws -> [String: ParkedEndpoint]
+    func parkedEndpoints() async throws -> [EndpointID: ParkedEndpoint]
 }

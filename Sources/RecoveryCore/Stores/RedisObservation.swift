@@ -3,11 +3,11 @@ import Foundation
 /// What one reconcile pass read from Redis (`ReconcileReader.observe`).
 public struct RedisObservation: Sendable {
     /// States, leases and index membership of the ids read key by key.
-    public var observations: [String: LiveObservation]
+    public var observations: [EndpointID: LiveObservation]
     /// Ids read key by key that have a pending-job marker, and the job id each names.
-    public var pending: [String: String]
-    public var parked: [String: ParkedEndpoint]
-    public var lastAttempts: [String: Date]
+    public var pending: [EndpointID: String]
+    public var parked: [EndpointID: ParkedEndpoint]
+    public var lastAttempts: [EndpointID: Date]
     /// The enabled endpoints, what the held-sessions index vouches for (nothing on a full read), what was read.
     public var scope: ReconcileScope
     /// How many ids were read key by key.
@@ -18,8 +18,8 @@ public struct RedisObservation: Sendable {
     public var serverTime: Int64
 
     public init(
-        observations: [String: LiveObservation], pending: [String: String], parked: [String: ParkedEndpoint],
-        lastAttempts: [String: Date], scope: ReconcileScope, keysRead: Int, fullRead: Bool, serverTime: Int64
+        observations: [EndpointID: LiveObservation], pending: [EndpointID: String], parked: [EndpointID: ParkedEndpoint],
+        lastAttempts: [EndpointID: Date], scope: ReconcileScope, keysRead: Int, fullRead: Bool, serverTime: Int64
     ) {
         self.observations = observations
         self.pending = pending

@@ -14,7 +14,7 @@ import WebSocket
 final class OriginalMonitor: Sendable {
     /// An endpoint row as the original reads it.
     struct Endpoint: Sendable, Hashable {
-        let id: String
+        let id: EndpointID
         let name: String
         /// The full ws:// address with its token: used to connect, never printed.
         let address: String
@@ -53,7 +53,7 @@ final class OriginalMonitor: Sendable {
 
     private struct Shared {
         var endpoints: [Endpoint] = []
-        var sessions: [String: OpenSession] = [:]
+        var sessions: [EndpointID: OpenSession] = [:]
         var counts = Counts()
         var journal: [String] = []
         var stopping = false
@@ -152,7 +152,7 @@ final class OriginalMonitor: Sendable {
     var counts: Counts { shared.withLock { $0.counts } }
 
     /// Ids of the endpoints whose session this monitor holds open now.
-    var openSessionIds: Set<String> { shared.withLock { Set($0.sessions.keys) } }
+    var openSessionIds: Set<EndpointID> { shared.withLock { Set($0.sessions.keys) } }
 
     /// What it did, one line per event (ids, never addresses), the last `journalLimit` lines.
     var journal: String { shared.withLock { $0.journal.joined(separator: "\n") } }
@@ -283,7 +283,7 @@ final class OriginalMonitor: Sendable {
 
     /// Answers Xiaozhi until the session ends; then, unless stopping, counts the loss and marks the state
     /// Disconnected (only while it is still this monitor's state).
-    private func serve(_ session: WebSocketSession, endpointId: String, responder: OriginalMonitorResponder) async {
+    private func serve(_ session: WebSocketSession, endpointId: EndpointID, responder: OriginalMonitorResponder) async {
         var ending: WebSocketCloseInfo?
         for await event in session.events {
             switch event {
@@ -333,7 +333,7 @@ final class OriginalMonitor: Sendable {
 
     // MARK: helpers
 
-    private func readState(_ id: String) async throws -> ConnectionState? {
+    private func readState(_ id: EndpointID) async throws -> ConnectionState? {
         guard let value = try await redis.send("GET", RedisKeys.connectionState(id)).string else { return nil }
         return try? ConnectionState.decode(value)
     }

@@ -151,7 +151,7 @@ final class PoolCluster: @unchecked Sendable {
     /// The address of endpoint `index` on the simulator.
     func address(token: String) -> String { "ws://127.0.0.1:\(simulatorPort)/mcp/?token=\(token)" }
 
-    static func endpointId(_ index: Int) -> String { String(format: "00000000-0000-4000-8000-%012x", index) }
+    static func endpointId(_ index: Int) -> EndpointID { EndpointID(String(format: "00000000-0000-4000-8000-%012x", index)) }
 
     /// Inserts `count` enabled endpoints served by the simulator (ids from `endpointId(1)`).
     func seedEndpoints(_ count: Int, tokenPrefix: String = "token") async throws {
@@ -164,7 +164,7 @@ final class PoolCluster: @unchecked Sendable {
             for index in indices {
                 _ = try tx.execute(
                     "INSERT INTO \(schema.endpoints) (\"Id\", \"Name\", \"Address\", \"UserId\", \"IsEnabled\", \"IsConnected\", \"CreatedAt\", \"UpdatedAt\") VALUES ($1, $2, $3, 'e2e-user', true, false, now(), now())",
-                    [.text(Self.endpointId(index)), .text("endpoint-\(index)"), .text("ws://127.0.0.1:\(simulatorPort)/mcp/?token=\(tokenPrefix)-\(index)")])
+                    [.text(Self.endpointId(index).rawValue), .text("endpoint-\(index)"), .text("ws://127.0.0.1:\(simulatorPort)/mcp/?token=\(tokenPrefix)-\(index)")])
             }
         }
     }
@@ -173,14 +173,14 @@ final class PoolCluster: @unchecked Sendable {
         for index in indices {
             _ = try await postgres.execute(
                 "UPDATE \(schema.endpoints) SET \"IsEnabled\" = $2, \"UpdatedAt\" = now() WHERE \"Id\" = $1",
-                [.text(Self.endpointId(index)), .bool(enabled)])
+                [.text(Self.endpointId(index).rawValue), .bool(enabled)])
         }
     }
 
     func setAddress(_ index: Int, token: String) async throws {
         _ = try await postgres.execute(
             "UPDATE \(schema.endpoints) SET \"Address\" = $2, \"UpdatedAt\" = now() WHERE \"Id\" = $1",
-            [.text(Self.endpointId(index)), .text(address(token: token))])
+            [.text(Self.endpointId(index).rawValue), .text(address(token: token))])
     }
 
     // MARK: observing
@@ -212,9 +212,9 @@ final class PoolCluster: @unchecked Sendable {
     }
 
     /// Ids whose `mcp:connection:{id}` holds a connected state.
-    func connectedStates() async throws -> [String: ConnectionState] {
-        let members = try await redis.send("SMEMBERS", RedisKeys.connectionIndex).array?.compactMap(\.string) ?? []
-        var states: [String: ConnectionState] = [:]
+    func connectedStates() async throws -> [EndpointID: ConnectionState] {
+        let members = try await redis.send("SMEMBERS", RedisKeys.connectionIndex).array?.compactMap(\.endpointID) ?? []
+        var states: [EndpointID: ConnectionState] = [:]
         for id in members {
             if case .decoded(let state, _) = try await store.states.read(endpointId: id), state.status == .connected {
                 states[id] = state

@@ -53,8 +53,8 @@ struct RoleStores: Sendable {
 
     /// A full read of `ids` with a fresh copy of the held-sessions index (on the shared Redis it also holds
     /// other tests' indexed ids, parks and clocks: look up `ids` only).
-    func observe(_ ids: [String]) async throws -> RedisObservation {
+    func observe(_ ids: [EndpointID]) async throws -> RedisObservation {
         var cache = HeldSessionsCache()
-        return try await stores.reconcile.observe(enabled: ids.map { EnabledEndpoint(id: $0, name: $0, updatedAt: nil) }, cache: &cache, fullRead: true)
+        return try await stores.reconcile.observe(enabled: ids.map { EnabledEndpoint(id: $0, name: $0.rawValue, updatedAt: nil) }, cache: &cache, fullRead: true)
     }
 }

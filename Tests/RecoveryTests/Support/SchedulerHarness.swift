@@ -9,24 +9,24 @@ import Synchronization
 /// The endpoints table in memory: the rows the scheduler reads (`enabledEndpoints`), and what a worker
 /// would read and write of them.
 final class InMemoryEndpointDirectory: EndpointDirectory {
-    private let rows = Mutex<[String: EndpointRecord]>([:])
+    private let rows = Mutex<[EndpointID: EndpointRecord]>([:])
 
     func put(_ row: EndpointRecord) { rows.withLock { $0[row.id] = row } }
-    func update(_ id: String, _ change: (inout EndpointRecord) -> Void) { rows.withLock { if var row = $0[id] { change(&row); $0[id] = row } } }
+    func update(_ id: EndpointID, _ change: (inout EndpointRecord) -> Void) { rows.withLock { if var row = $0[id] { change(&row); $0[id] = row } } }
 
     func enabledEndpoints() async throws -> [EnabledEndpoint] {
         rows.withLock { $0.values.filter(\.isEnabled).sorted { $0.id < $1.id }.map { EnabledEndpoint(id: $0.id, name: $0.name, updatedAt: $0.updatedAt) } }
     }
-    func endpoint(id: String) async throws -> EndpointRecord? { rows.withLock { $0[id] } }
-    func endpoints(ids: [String]) async throws -> [EndpointRecord] { rows.withLock { rows in ids.compactMap { rows[$0] } } }
+    func endpoint(id: EndpointID) async throws -> EndpointRecord? { rows.withLock { $0[id] } }
+    func endpoints(ids: [EndpointID]) async throws -> [EndpointRecord] { rows.withLock { rows in ids.compactMap { rows[$0] } } }
     func statusRows() async throws -> [EndpointStatusRow] {
         rows.withLock { $0.values.map { EndpointStatusRow(id: $0.id, name: $0.name, isEnabled: $0.isEnabled, isConnected: false, lastConnectedAt: nil, lastDisconnectedAt: nil) } }
     }
     /// No tools are bound in memory.
-    func catalogRows(endpointId: String) async throws -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow]) { ([], [], []) }
-    func catalogRows(endpointIds: [String]) async throws -> CatalogRowSet { CatalogRowSet(bindings: [], configs: [], tools: []) }
-    func markConnected(id: String, at: Date) async throws {}
-    func markDisconnected(id: String, at: Date, sessionConnectedAt: Date) async throws {}
+    func catalogRows(endpointId: EndpointID) async throws -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow]) { ([], [], []) }
+    func catalogRows(endpointIds: [EndpointID]) async throws -> CatalogRowSet { CatalogRowSet(bindings: [], configs: [], tools: []) }
+    func markConnected(id: EndpointID, at: Date) async throws {}
+    func markDisconnected(id: EndpointID, at: Date, sessionConnectedAt: Date) async throws {}
     func migrate() async throws {}
 }
 
@@ -93,12 +93,12 @@ struct SchedulerHarness {
 
     var now: Date { clock.now() }
 
-    func enable(_ id: String, updatedAt: Date? = nil) {
+    func enable(_ id: EndpointID, updatedAt: Date? = nil) {
         directory.put(EndpointRecord(id: id, name: "name-\(id)", address: "wss://xiaozhi.example/mcp/?token=t-\(id)", userId: "u", isEnabled: true, updatedAt: updatedAt))
     }
 
     /// A worker's session: its lease taken and its Connected state written under it, as a job does.
-    func holdSession(_ id: String, by instance: String = "worker-1", ttl: Duration = .seconds(15), heartbeat: Date? = nil) async throws {
+    func holdSession(_ id: EndpointID, by instance: String = "worker-1", ttl: Duration = .seconds(15), heartbeat: Date? = nil) async throws {
         let token = "token-\(instance)-\(id)"
         _ = try await pool.leases.acquire(endpointId: id, token: token, ttl: ttl)
         let state = ConnectionState(
@@ -119,10 +119,10 @@ struct SchedulerHarness {
     func cycle() async throws -> Reconciler.CycleOutcome { try await reconciler.reconcile() }
 
     /// The pending marker of `id` (the job id it names), read as the scheduler reads it.
-    func marker(_ id: String) async throws -> String? {
+    func marker(_ id: EndpointID) async throws -> String? {
         var cache = HeldSessionsCache()
-        return try await pool.reconcile.observe(enabled: [EnabledEndpoint(id: id, name: id, updatedAt: nil)], cache: &cache, fullRead: true).pending[id]
+        return try await pool.reconcile.observe(enabled: [EnabledEndpoint(id: id, name: id.rawValue, updatedAt: nil)], cache: &cache, fullRead: true).pending[id]
     }
 
-    func jobs(for id: String) -> [RecoveryJob] { bus.jobs.filter { $0.endpointId == id } }
+    func jobs(for id: EndpointID) -> [RecoveryJob] { bus.jobs.filter { $0.endpointId == id } }
 }

@@ -65,13 +65,13 @@ final class WorkerHarness: Sendable {
     var controlQueue: String { (try? configuration.topology.controlQueue(instanceId: Self.instanceId).name) ?? "" }
 
     /// An enabled row whose address is the in-process peer's (or `address`).
-    func enable(_ id: String, address: String? = nil, updatedAt: Date? = nil) {
+    func enable(_ id: EndpointID, address: String? = nil, updatedAt: Date? = nil) {
         directory.put(EndpointRecord(
             id: id, name: "name-\(id)", address: address ?? peer.address(token: "t-\(id)"), userId: "u", isEnabled: true, updatedAt: updatedAt))
     }
 
     /// A job for `id`, as the scheduler publishes it (its pending marker set first).
-    func job(_ id: String, reason: RecoveryReason = .missing, attempt: Int = 1) async throws -> RecoveryJob {
+    func job(_ id: EndpointID, reason: RecoveryReason = .missing, attempt: Int = 1) async throws -> RecoveryJob {
         let job = RecoveryJob(jobId: UUID().uuidString.lowercased(), endpointId: id, reason: reason, attempt: attempt, enqueuedAt: Date())
         try await pool.markers.refreshPending(endpointId: id, jobId: job.jobId, ttl: .seconds(60))
         return job
@@ -84,34 +84,34 @@ final class WorkerHarness: Sendable {
     }
 
     /// The job id the endpoint's pending marker names, if any.
-    func marker(_ id: String) async throws -> String? {
+    func marker(_ id: EndpointID) async throws -> String? {
         var cache = HeldSessionsCache()
-        return try await pool.reconcile.observe(enabled: [EnabledEndpoint(id: id, name: id, updatedAt: nil)], cache: &cache, fullRead: true).pending[id]
+        return try await pool.reconcile.observe(enabled: [EnabledEndpoint(id: id, name: id.rawValue, updatedAt: nil)], cache: &cache, fullRead: true).pending[id]
     }
 
     /// Sends this worker a stop for `id`.
-    func stop(_ id: String) {
+    func stop(_ id: EndpointID) {
         let message = ControlMessage(endpointId: id, instanceId: Self.instanceId, reason: .orphaned, issuedAt: Date())
         inbox.deliver(Array(message.encoded()), messageId: nil, to: controlQueue)
     }
 
     /// Sessions the worker holds now.
-    func held(_ id: String) async -> HeldSession? { await runtime.keeper.session(id) }
+    func held(_ id: EndpointID) async -> HeldSession? { await runtime.keeper.session(id) }
 
     /// The endpoint's state as the store has it.
-    func state(_ id: String) async throws -> ConnectionState? {
+    func state(_ id: EndpointID) async throws -> ConnectionState? {
         if case .decoded(let state, _) = try await pool.states.read(endpointId: id) { return state }
         return nil
     }
 
     /// Whether someone holds the endpoint's lease now, on the store's clock.
-    func leaseHeld(_ id: String) -> Bool {
+    func leaseHeld(_ id: EndpointID) -> Bool {
         keyspace.update { contents, now in contents.value(contents.leases[id], at: now) != nil }
     }
 
     /// Another holder has the endpoint's lease now (this worker's was lost in a failover, and another
     /// took it), in one step: no renewal of this worker's can come between.
-    func leaseTakenByAnother(_ id: String) {
+    func leaseTakenByAnother(_ id: EndpointID) {
         keyspace.update { contents, now in
             contents.leases[id] = InMemoryKeyspace.Expiring(value: "another-holder", expiresAt: now + 60_000)
         }
@@ -155,15 +155,15 @@ struct FaultyLeases: LeaseStore {
     let base: any LeaseStore
     let faults: StoreFaults
 
-    func acquire(endpointId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
+    func acquire(endpointId: EndpointID, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
         try await base.acquire(endpointId: endpointId, token: token, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
     }
-    func renew(_ leases: [String: String], ttl: Duration) async throws -> Set<String> {
+    func renew(_ leases: [EndpointID: String], ttl: Duration) async throws -> Set<EndpointID> {
         if faults.renewalsFail.load(ordering: .relaxed) { throw StoreUnreachable() }
         return try await base.renew(leases, ttl: ttl)
     }
-    func release(endpointId: String, token: String) async throws -> Bool { try await base.release(endpointId: endpointId, token: token) }
-    func reacquire(_ leases: [String: String], ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> (fences: [String: Int], replicated: Bool) {
+    func release(endpointId: EndpointID, token: String) async throws -> Bool { try await base.release(endpointId: endpointId, token: token) }
+    func reacquire(_ leases: [EndpointID: String], ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> (fences: [EndpointID: Int], replicated: Bool) {
         if faults.renewalsFail.load(ordering: .relaxed) { throw StoreUnreachable() }
         return try await base.reacquire(leases, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout)
     }
@@ -178,16 +178,16 @@ struct FaultyStates: SessionStates {
     let faults: StoreFaults
 
     func write(_ state: ConnectionState, token: String) async throws -> Bool { try await base.write(state, token: token) }
-    func write(_ writes: [StateWrite]) async throws -> Set<String> { try await base.write(writes) }
-    func releaseSession(endpointId: String, token: String) async throws -> Bool { try await base.releaseSession(endpointId: endpointId, token: token) }
+    func write(_ writes: [StateWrite]) async throws -> Set<EndpointID> { try await base.write(writes) }
+    func releaseSession(endpointId: EndpointID, token: String) async throws -> Bool { try await base.releaseSession(endpointId: endpointId, token: token) }
     func commitRecovered(_ state: ConnectionState, token: String, jobId: String) async throws -> Bool {
         if faults.commitsRefused.load(ordering: .relaxed) { return false }
         return try await base.commitRecovered(state, token: token, jobId: jobId)
     }
-    func settle(_ disposition: ResultDisposition, endpointId: String, jobId: String) async throws {
+    func settle(_ disposition: ResultDisposition, endpointId: EndpointID, jobId: String) async throws {
         try await base.settle(disposition, endpointId: endpointId, jobId: jobId)
     }
-    func read(endpointId: String) async throws -> StateReading { try await base.read(endpointId: endpointId) }
+    func read(endpointId: EndpointID) async throws -> StateReading { try await base.read(endpointId: endpointId) }
 }
 
 /// The jobs and control queues in memory. Deliveries go to the queue's consumer (or wait for one); acks
@@ -273,7 +273,7 @@ final class InMemoryInbox: WorkerInbox {
 /// What the worker published, by kind; result publishes are refused while `refuseResults` is on.
 final class RecordingWorkerBus: WorkerBus {
     struct Dead: Sendable {
-        let endpointId: String?
+        let endpointId: EndpointID?
         let reason: DeadLetterReason
     }
     private struct Log {
@@ -297,7 +297,7 @@ final class RecordingWorkerBus: WorkerBus {
     func declareTopology() async throws {}
     func publish(job: RecoveryJob) async throws { log.withLock { $0.jobs.append(job) } }
     func publish(retry job: RecoveryJob, step: Int) async throws { log.withLock { $0.retries.append((job, step)) } }
-    func publishDead(body: [UInt8], messageId: String?, endpointId: String?, reason: DeadLetterReason, error: JobError?, attempt: Int?, at date: Date) async throws {
+    func publishDead(body: [UInt8], messageId: String?, endpointId: EndpointID?, reason: DeadLetterReason, error: JobError?, attempt: Int?, at date: Date) async throws {
         log.withLock { $0.dead.append(Dead(endpointId: endpointId, reason: reason)) }
     }
     func publish(result: JobResult) async throws {

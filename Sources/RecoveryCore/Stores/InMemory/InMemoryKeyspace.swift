@@ -12,16 +12,16 @@ public final class InMemoryKeyspace: Sendable {
     }
 
     struct Contents: Sendable {
-        var leases: [String: Expiring] = [:]
-        var fences: [String: Int] = [:]
-        var states: [String: String] = [:]
-        var indexed: Set<String> = []
+        var leases: [EndpointID: Expiring] = [:]
+        var fences: [EndpointID: Int] = [:]
+        var states: [EndpointID: String] = [:]
+        var indexed: Set<EndpointID> = []
         /// The held-sessions index: endpoint id → lease deadline.
-        var held: [String: Int64] = [:]
+        var held: [EndpointID: Int64] = [:]
         var heldVersion = 0
-        var pending: [String: Expiring] = [:]
-        var parked: [String: String] = [:]
-        var lastAttempts: [String: String] = [:]
+        var pending: [EndpointID: Expiring] = [:]
+        var parked: [EndpointID: String] = [:]
+        var lastAttempts: [EndpointID: String] = [:]
         var leader: Expiring?
         var workers: [String: String] = [:]
         var workerAlive: [String: Expiring] = [:]
@@ -64,18 +64,18 @@ extension InMemoryKeyspace.Contents {
         return entry.value
     }
 
-    func leaseHolds(_ endpointId: String, token: String, at now: Int64) -> Bool {
+    func leaseHolds(_ endpointId: EndpointID, token: String, at now: Int64) -> Bool {
         value(leases[endpointId], at: now) == token
     }
 
     /// Records a session in the held-sessions index at its lease's deadline; whether it joined.
-    mutating func hold(_ endpointId: String, at now: Int64) -> Bool {
+    mutating func hold(_ endpointId: EndpointID, at now: Int64) -> Bool {
         let deadline = leases[endpointId]?.expiresAt ?? now
         return held.updateValue(deadline, forKey: endpointId) == nil
     }
 
     /// Drops a session from the held-sessions index, moving its version when it was there.
-    mutating func unhold(_ endpointId: String) {
+    mutating func unhold(_ endpointId: EndpointID) {
         if held.removeValue(forKey: endpointId) != nil { heldVersion += 1 }
     }
 }

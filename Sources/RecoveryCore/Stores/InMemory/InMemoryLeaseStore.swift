@@ -5,16 +5,16 @@ import Foundation
 public struct InMemoryLeaseStore: LeaseStore {
     let keyspace: InMemoryKeyspace
 
-    public func acquire(endpointId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
+    public func acquire(endpointId: EndpointID, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> LeaseAcquisition {
         keyspace.update { contents, now in
             Self.acquire(endpointId: endpointId, token: token, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout, in: &contents, at: now)
         }
     }
 
-    public func renew(_ leases: [String: String], ttl: Duration) async throws -> Set<String> {
+    public func renew(_ leases: [EndpointID: String], ttl: Duration) async throws -> Set<EndpointID> {
         keyspace.update { contents, now in
             let deadline = now + InMemoryKeyspace.milliseconds(ttl)
-            var lost = Set<String>()
+            var lost = Set<EndpointID>()
             for (endpointId, token) in leases {
                 guard contents.leaseHolds(endpointId, token: token, at: now) else {
                     lost.insert(endpointId)
@@ -29,7 +29,7 @@ public struct InMemoryLeaseStore: LeaseStore {
     }
 
     @discardableResult
-    public func release(endpointId: String, token: String) async throws -> Bool {
+    public func release(endpointId: EndpointID, token: String) async throws -> Bool {
         keyspace.update { contents, now in
             guard contents.leaseHolds(endpointId, token: token, at: now) else { return false }
             contents.leases[endpointId] = nil
@@ -38,9 +38,9 @@ public struct InMemoryLeaseStore: LeaseStore {
         }
     }
 
-    public func reacquire(_ leases: [String: String], ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> (fences: [String: Int], replicated: Bool) {
+    public func reacquire(_ leases: [EndpointID: String], ttl: Duration, foreignHeartbeatTimeout: Duration?) async throws -> (fences: [EndpointID: Int], replicated: Bool) {
         keyspace.update { contents, now in
-            var fences: [String: Int] = [:]
+            var fences: [EndpointID: Int] = [:]
             for (endpointId, token) in leases {
                 let taken = Self.acquire(
                     endpointId: endpointId, token: token, ttl: ttl, foreignHeartbeatTimeout: foreignHeartbeatTimeout, in: &contents, at: now)
@@ -53,7 +53,7 @@ public struct InMemoryLeaseStore: LeaseStore {
     public func serverTime() async throws -> Date { keyspace.clock() }
 
     private static func acquire(
-        endpointId: String, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?,
+        endpointId: EndpointID, token: String, ttl: Duration, foreignHeartbeatTimeout: Duration?,
         in contents: inout InMemoryKeyspace.Contents, at now: Int64
     ) -> LeaseAcquisition {
         if let timeout = foreignHeartbeatTimeout, timeout > .zero, let stored = contents.states[endpointId],

@@ -4,17 +4,17 @@ import Foundation
 public struct InMemoryOperatorView: OperatorView {
     let keyspace: InMemoryKeyspace
 
-    public func statusReadings(endpointIds: [String]) async throws -> EndpointStateReadings {
+    public func statusReadings(endpointIds: [EndpointID]) async throws -> EndpointStateReadings {
         keyspace.update { contents, _ in
-            var states: [String: StateReading] = [:]
+            var states: [EndpointID: StateReading] = [:]
             for id in endpointIds { if let stored = contents.states[id] { states[id] = StateReading(stored: stored) } }
             return EndpointStateReadings(states: states, parked: ReconcileInput.decodeParked(contents.parked).parked)
         }
     }
 
-    public func prepareManualRetry(jobs: [RecoveryJob], pendingTtl: Duration) async throws -> [String: String] {
+    public func prepareManualRetry(jobs: [RecoveryJob], pendingTtl: Duration) async throws -> [EndpointID: String] {
         keyspace.update { contents, now in
-            var previous: [String: String] = [:]
+            var previous: [EndpointID: String] = [:]
             for job in jobs {
                 if let park = contents.parked.removeValue(forKey: job.endpointId) { previous[job.endpointId] = park }
                 contents.pending[job.endpointId] = .init(value: job.jobId, expiresAt: now + InMemoryKeyspace.milliseconds(pendingTtl))
@@ -23,7 +23,7 @@ public struct InMemoryOperatorView: OperatorView {
         }
     }
 
-    public func undoManualRetry(jobs: [RecoveryJob], previousParks: [String: String]) async throws {
+    public func undoManualRetry(jobs: [RecoveryJob], previousParks: [EndpointID: String]) async throws {
         keyspace.update { contents, now in
             for job in jobs {
                 if contents.value(contents.pending[job.endpointId], at: now) == job.jobId { contents.pending[job.endpointId] = nil }

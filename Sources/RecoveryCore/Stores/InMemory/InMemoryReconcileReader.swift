@@ -18,8 +18,8 @@ public struct InMemoryReconcileReader: ReconcileReader {
         let vouching = cache.apply(reading)
         let scope = ReconcileScope(enabled: enabled, vouching: vouching, fullRead: fullRead, indexed: indexed)
         let ids = scope.idsToRead
-        var observations: [String: LiveObservation] = [:]
-        var pending: [String: String] = [:]
+        var observations: [EndpointID: LiveObservation] = [:]
+        var pending: [EndpointID: String] = [:]
         for id in ids {
             if let jobId = contents.value(contents.pending[id], at: now) { pending[id] = jobId }
             let observed = LiveObservation.read(
@@ -40,7 +40,7 @@ public struct InMemoryReconcileReader: ReconcileReader {
     }
 
     @discardableResult
-    public func forgetLapsedSessions(_ endpointIds: [String]) async throws -> Int {
+    public func forgetLapsedSessions(_ endpointIds: [EndpointID]) async throws -> Int {
         keyspace.update { contents, now in
             var dropped = 0
             for id in Set(endpointIds) {
@@ -55,9 +55,9 @@ public struct InMemoryReconcileReader: ReconcileReader {
     }
 
     @discardableResult
-    public func deleteStaleStates(_ stale: [StaleState]) async throws -> Set<String> {
+    public func deleteStaleStates(_ stale: [StaleState]) async throws -> Set<EndpointID> {
         keyspace.update { contents, _ in
-            var deleted = Set<String>()
+            var deleted = Set<EndpointID>()
             for entry in stale where contents.states[entry.endpointId] == entry.storedValue {
                 contents.states[entry.endpointId] = nil
                 contents.indexed.remove(entry.endpointId)
@@ -68,7 +68,7 @@ public struct InMemoryReconcileReader: ReconcileReader {
         }
     }
 
-    public func removeIndexEntry(endpointId: String) async throws {
+    public func removeIndexEntry(endpointId: EndpointID) async throws {
         keyspace.update { contents, _ in
             if contents.states[endpointId] == nil { contents.indexed.remove(endpointId) }
         }

@@ -5,13 +5,13 @@ import Foundation
 public struct InMemoryRecoveryMarkers: RecoveryMarkers {
     let keyspace: InMemoryKeyspace
 
-    public func markPending(endpointId: String, jobId: String, ttl: Duration) async throws -> Bool {
+    public func markPending(endpointId: EndpointID, jobId: String, ttl: Duration) async throws -> Bool {
         try await markPending([(endpointId, jobId)], ttl: ttl).contains(endpointId)
     }
 
-    public func markPending(_ jobs: [(endpointId: String, jobId: String)], ttl: Duration) async throws -> Set<String> {
+    public func markPending(_ jobs: [(endpointId: EndpointID, jobId: String)], ttl: Duration) async throws -> Set<EndpointID> {
         keyspace.update { contents, now in
-            var marked = Set<String>()
+            var marked = Set<EndpointID>()
             for job in jobs where contents.value(contents.pending[job.endpointId], at: now) == nil {
                 contents.pending[job.endpointId] = .init(value: job.jobId, expiresAt: now + InMemoryKeyspace.milliseconds(ttl))
                 marked.insert(job.endpointId)
@@ -20,28 +20,28 @@ public struct InMemoryRecoveryMarkers: RecoveryMarkers {
         }
     }
 
-    public func refreshPending(endpointId: String, jobId: String, ttl: Duration) async throws {
+    public func refreshPending(endpointId: EndpointID, jobId: String, ttl: Duration) async throws {
         keyspace.update { contents, now in
             contents.pending[endpointId] = .init(value: jobId, expiresAt: now + InMemoryKeyspace.milliseconds(ttl))
         }
     }
 
-    public func clearPending(endpointId: String, ifJob jobId: String) async throws {
+    public func clearPending(endpointId: EndpointID, ifJob jobId: String) async throws {
         keyspace.update { contents, now in
             if contents.value(contents.pending[endpointId], at: now) == jobId { contents.pending[endpointId] = nil }
         }
     }
 
-    public func clearPending(endpointIds: [String]) async throws {
+    public func clearPending(endpointIds: [EndpointID]) async throws {
         keyspace.update { contents, _ in for id in endpointIds { contents.pending[id] = nil } }
     }
 
-    public func recordAttempts(endpointIds: [String], at date: Date) async throws {
+    public func recordAttempts(endpointIds: [EndpointID], at date: Date) async throws {
         let stamp = Timestamp.format(date)
         keyspace.update { contents, _ in for id in endpointIds { contents.lastAttempts[id] = stamp } }
     }
 
-    public func clearAttempts(endpointIds: [String]) async throws {
+    public func clearAttempts(endpointIds: [EndpointID]) async throws {
         keyspace.update { contents, _ in for id in endpointIds { contents.lastAttempts[id] = nil } }
     }
 
@@ -50,13 +50,13 @@ public struct InMemoryRecoveryMarkers: RecoveryMarkers {
     }
 
     @discardableResult
-    public func unpark(endpointIds: [String]) async throws -> Int {
+    public func unpark(endpointIds: [EndpointID]) async throws -> Int {
         keyspace.update { contents, _ in
             Set(endpointIds).reduce(0) { count, id in count + (contents.parked.removeValue(forKey: id) == nil ? 0 : 1) }
         }
     }
 
-    public func parkedEndpoints() async throws -> [String: ParkedEndpoint] {
+    public func parkedEndpoints() async throws -> [EndpointID: ParkedEndpoint] {
         ReconcileInput.decodeParked(keyspace.contents.withLock { $0.parked }).parked
     }
 }

@@ -9,9 +9,9 @@ public struct InMemorySessionStates: SessionStates {
         try await write([StateWrite(endpointId: state.endpointId, value: state.encoded(), token: token)]).isEmpty
     }
 
-    public func write(_ writes: [StateWrite]) async throws -> Set<String> {
+    public func write(_ writes: [StateWrite]) async throws -> Set<EndpointID> {
         keyspace.update { contents, now in
-            var refused = Set<String>()
+            var refused = Set<EndpointID>()
             var joined = false
             for write in writes {
                 guard contents.leaseHolds(write.endpointId, token: write.token, at: now) else {
@@ -28,7 +28,7 @@ public struct InMemorySessionStates: SessionStates {
     }
 
     @discardableResult
-    public func releaseSession(endpointId: String, token: String) async throws -> Bool {
+    public func releaseSession(endpointId: EndpointID, token: String) async throws -> Bool {
         keyspace.update { contents, now in
             guard contents.leaseHolds(endpointId, token: token, at: now) else { return false }
             contents.leases[endpointId] = nil
@@ -50,7 +50,7 @@ public struct InMemorySessionStates: SessionStates {
         return written
     }
 
-    public func settle(_ disposition: ResultDisposition, endpointId: String, jobId: String) async throws {
+    public func settle(_ disposition: ResultDisposition, endpointId: EndpointID, jobId: String) async throws {
         keyspace.update { contents, now in
             if disposition.onlyWhilePending {
                 guard contents.value(contents.pending[endpointId], at: now) == jobId else { return }
@@ -69,7 +69,7 @@ public struct InMemorySessionStates: SessionStates {
         }
     }
 
-    public func read(endpointId: String) async throws -> StateReading {
+    public func read(endpointId: EndpointID) async throws -> StateReading {
         StateReading(stored: keyspace.contents.withLock { $0.states[endpointId] })
     }
 }

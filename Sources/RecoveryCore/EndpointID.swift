@@ -1,0 +1,28 @@
+/// An endpoint's `"Id"` in `mcp_endpoints`: the name of its Redis keys, the `serverId` of its jobs and
+/// results. A type of its own so an endpoint id is never mixed up with a job id, a worker id or a token.
+public struct EndpointID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: EndpointID, rhs: EndpointID) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+extension EndpointID: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self.rawValue = value }
+}
+
+/// Encoded as the bare id string, as the wire messages and stored records carry it.
+extension EndpointID: Codable {
+    public init(from decoder: Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
