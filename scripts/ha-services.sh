@@ -40,6 +40,7 @@ EPMD_PORT=$((BASE + 369))
 MASTER_NAME=pool
 PG_PASSWORD=${XZ_PG_PASSWORD:-xiaozhi-pg}
 REDIS_PASSWORD=${XZ_REDIS_PASSWORD:-xiaozhi-redis}
+SENTINEL_PASSWORD=${XZ_SENTINEL_PASSWORD:-xiaozhi-sentinel}
 AMQP_USER=xiaozhi
 AMQP_PASSWORD=${XZ_AMQP_PASSWORD:-xiaozhi-amqp}
 PG_DIR=$DIR/postgres
@@ -236,10 +237,10 @@ rcli() { # port args: a Redis server (with the password)
   REDISCLI_AUTH=$REDIS_PASSWORD timeout 5 redis-cli -p "$p" "$@" 2>/dev/null | tr -d '\r' || true
 }
 
-scli() { # port args: a Sentinel (no password)
+scli() { # port args: a Sentinel (its own password)
   local p=$1
   shift
-  timeout 5 redis-cli -p "$p" "$@" 2>/dev/null | tr -d '\r' || true
+  REDISCLI_AUTH="$SENTINEL_PASSWORD" timeout 5 redis-cli -p "$p" "$@" 2>/dev/null | tr -d '\r' || true
 }
 
 redis_role() { # port -> master | slave | down
@@ -313,6 +314,8 @@ pidfile $RD/sentinel-$1.pid
 logfile $RD/sentinel-$1.log
 sentinel monitor $MASTER_NAME 127.0.0.1 $2 2
 sentinel auth-pass $MASTER_NAME "$REDIS_PASSWORD"
+requirepass "$SENTINEL_PASSWORD"
+sentinel sentinel-pass "$SENTINEL_PASSWORD"
 sentinel down-after-milliseconds $MASTER_NAME 2000
 sentinel failover-timeout $MASTER_NAME 10000
 EOF
@@ -558,6 +561,7 @@ export HA_DATABASE_URL='postgres://postgres:$PG_PASSWORD@127.0.0.1:${PG_PORTS[0]
 export HA_REDIS_URL='redis://:$REDIS_PASSWORD@127.0.0.1:${m:-${REDIS_PORTS[0]}}/0'
 export HA_REDIS_SENTINELS='127.0.0.1:${SENTINEL_PORTS[0]},127.0.0.1:${SENTINEL_PORTS[1]},127.0.0.1:${SENTINEL_PORTS[2]}'
 export HA_REDIS_MASTER_NAME='$MASTER_NAME'
+export HA_REDIS_SENTINEL_PASSWORD='$SENTINEL_PASSWORD'
 export HA_AMQP_URL='amqp://$AMQP_USER:$AMQP_PASSWORD@127.0.0.1:$(amqp_port 1),127.0.0.1:$(amqp_port 2),127.0.0.1:$(amqp_port 3)/%2f'
 export XZ_HA_SERVICES_SCRIPT='$HERE/$(basename "$0")'
 export XZ_HA_PORT_BASE='$BASE'

@@ -32,6 +32,8 @@ public struct ConfigurationKey: Sendable, Equatable, Hashable {
         case serverList
         /// Empty, or a secret of 16-512 printable ASCII characters without spaces; never printed.
         case secret
+        /// Empty, or a password another system chose: 1-512 printable ASCII characters without spaces; never printed.
+        case password
     }
 
     public let name: String
@@ -56,7 +58,7 @@ public struct ConfigurationKey: Sendable, Equatable, Hashable {
     }
 
     /// Whether the whole value is a secret (shown only as set or unset).
-    public var isSecret: Bool { kind == .text(.secret) }
+    public var isSecret: Bool { kind == .text(.secret) || kind == .text(.password) }
 
     /// What a valid value looks like, for error messages and documentation.
     public var expected: String {
@@ -72,6 +74,7 @@ public struct ConfigurationKey: Sendable, Equatable, Hashable {
         case .text(.optionalPath): return "a file path, or empty"
         case .text(.serverList): return "empty, or comma-separated host:port servers"
         case .text(.secret): return "empty, or 16 to 512 printable ASCII characters without spaces"
+        case .text(.password): return "empty, or 1 to 512 printable ASCII characters without spaces"
         case .url(let schemes): return "a URL with scheme " + schemes.joined(separator: " or ") + " and a host"
         }
     }
@@ -193,6 +196,9 @@ public enum ConfigurationKeys {
     public static let redisMasterName = ConfigurationKey(
         "Redis:MasterName", "mymaster", .text(.amqpName),
         "The master's name in the sentinels' configuration (used when Redis:Sentinels is set).")
+    public static let redisSentinelPassword = ConfigurationKey(
+        "Redis:SentinelPassword", "", .text(.password),
+        "The password the sentinels ask for (their requirepass), offered before the question. Empty: a sentinel that asks is offered REDIS_URL's credentials. Set it through the environment (Redis__SentinelPassword), not a committed file; never printed or logged.")
     public static let redisAcquireReplicas = ConfigurationKey(
         "Redis:AcquireReplicas", "0", .integer(0...16),
         "Replicas that must acknowledge a lease (WAIT, 250 ms) before its session opens; one not acknowledged is released and the attempt retried. 0 skips it. With Sentinel and two or more replicas, 1 keeps a failover from losing the lease of an open session; while fewer replicas answer, no session opens, so keep it below the replicas a failover leaves.")
@@ -226,7 +232,7 @@ public enum ConfigurationKeys {
         retryMaxAttempts, retryDelays, queuePrefix, deliveryLimit, confirmTimeout,
         metricsPort, metricsHost, logFormat, logLevel, tlsCaFile, mcpCallTimeout,
         mcpMaxMessageBytes, mcpMaxConcurrentCalls, mcpMaxResponseBytes, mcpMaxSseLineBytes, mcpMaxSseEventBytes,
-        mcpUpstreamIdleTimeout, mcpMaxUpstreamConnections, redisSentinels, redisMasterName,
+        mcpUpstreamIdleTimeout, mcpMaxUpstreamConnections, redisSentinels, redisMasterName, redisSentinelPassword,
         redisAcquireReplicas, consolePort, consoleHost, consoleAdminToken, consoleViewerToken,
         databaseURL, redisURL, amqpURL,
     ]

@@ -101,6 +101,8 @@ public struct PoolConfiguration: Sendable, Equatable {
     public let redisSentinels: [ServerAddress]
     /// `Redis:MasterName`.
     public let redisMasterName: String
+    /// `Redis:SentinelPassword`; nil when unset.
+    public let redisSentinelPassword: String?
     /// `Redis:AcquireReplicas`.
     public let redisAcquireReplicas: Int
     /// `Console:Port`; 0 when the console is off.
@@ -187,6 +189,8 @@ public struct PoolConfiguration: Sendable, Equatable {
         mcpMaxUpstreamConnections = try reader.int(ConfigurationKeys.mcpMaxUpstreamConnections)
         redisSentinels = try reader.servers(ConfigurationKeys.redisSentinels)
         redisMasterName = try reader.text(ConfigurationKeys.redisMasterName)
+        let sentinelPassword = try reader.text(ConfigurationKeys.redisSentinelPassword)
+        redisSentinelPassword = sentinelPassword.isEmpty ? nil : sentinelPassword
         redisAcquireReplicas = try reader.int(ConfigurationKeys.redisAcquireReplicas)
         consolePort = try reader.int(ConfigurationKeys.consolePort)
         consoleHost = try reader.text(ConfigurationKeys.consoleHost)
@@ -331,6 +335,8 @@ private struct ValueReader {
             valid = !value.utf8.contains(0) && value.utf8.count <= 4096
         case .secret:
             valid = value.isEmpty || ((16...512).contains(value.utf8.count) && value.utf8.allSatisfy { (0x21...0x7E).contains($0) })
+        case .password:
+            valid = value.utf8.count <= 512 && value.utf8.allSatisfy { (0x21...0x7E).contains($0) }
         case .serverList:
             valid = value.isEmpty || (try? ServerAddress.parseList(Substring(value), defaultPort: 0))?.allSatisfy { $0.port != 0 } == true
             // A port is required: a sentinel has no default one worth guessing.

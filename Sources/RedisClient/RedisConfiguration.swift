@@ -100,7 +100,7 @@ public struct RedisConfiguration: Sendable, Equatable {
 
     /// The server as `host:port/db` (or the sentinels' master name), for messages (never includes credentials).
     public var serverDescription: String {
-        if let sentinel { return "master '\(sentinel.masterName)' of sentinels \(sentinel.servers.map(\.description).joined(separator: ","))/\(database)" }
+        if let sentinel { return sentinel.description + "/\(database)" }
         return ServerAddress(host: host, port: port).description + "/\(database)"
     }
 }

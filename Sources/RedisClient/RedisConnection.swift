@@ -76,22 +76,26 @@ enum RedisConnector {
             reason: "no sentinel named the master (" + failures.joined(separator: "; ") + ")")
     }
 
-    /// `SENTINEL get-master-addr-by-name` on one sentinel, authenticating with the pool's password
-    /// only when the sentinel asks for it.
+    /// `SENTINEL get-master-addr-by-name` on one sentinel: with the sentinels' own password after
+    /// `AUTH` with it; without one, offering the server's credentials only when the sentinel asks.
     private static func ask(_ address: ServerAddress, for sentinel: RedisSentinel, configuration: RedisConfiguration) throws(RedisError) -> ServerAddress {
-        let server = address.description
+        let server = "sentinel " + address.description
         let context = try open(address, timeout: sentinel.timeout, server: server)
         defer { redisFree(context) }
         _ = redisSetTimeout(context, timeval(sentinel.timeout))
-        let question = RedisCommand("SENTINEL", "get-master-addr-by-name", sentinel.masterName)
-        var reply = try execute(question, on: context, server: server)
-        if let message = reply.errorMessage, message.hasPrefix("NOAUTH"), let password = configuration.password {
+        func authenticate(username: String?, password: String) throws(RedisError) {
             var auth = RedisCommand("AUTH")
-            if let username = configuration.username { auth.arguments.append(Array(username.utf8)) }
+            if let username { auth.arguments.append(Array(username.utf8)) }
             auth.arguments.append(Array(password.utf8))
             if case let .error(message) = try execute(auth, on: context, server: server) {
                 throw .authenticationFailed(server: server, message: message)
             }
+        }
+        if let password = sentinel.password { try authenticate(username: nil, password: password) }
+        let question = RedisCommand("SENTINEL", "get-master-addr-by-name", sentinel.masterName)
+        var reply = try execute(question, on: context, server: server)
+        if sentinel.password == nil, let message = reply.errorMessage, message.hasPrefix("NOAUTH"), let password = configuration.password {
+            try authenticate(username: configuration.username, password: password)
             reply = try execute(question, on: context, server: server)
         }
         if reply.isNull {

@@ -92,6 +92,9 @@ import Testing
             #expect(amqp.contains("@rabbitmq:5672,rabbitmq-2:5672,rabbitmq-3:5672/"), "\(name): \(amqp)")
             let sentinels = environment["Redis__Sentinels"]?.string ?? ""
             #expect(sentinels.split(separator: ",").count == 3, "\(name): \(sentinels)")
+            // The sentinels ask for their own password, and the pool has it.
+            let sentinelPassword = ha["redis-sentinel-1"]?["environment"]?["REDISCLI_AUTH"]?.string
+            #expect(sentinelPassword != nil && environment["Redis__SentinelPassword"]?.string == sentinelPassword, "\(name)")
             let database = environment["DATABASE_URL"]?.string ?? ""
             #expect(database.contains("@postgres:5432,postgres-standby:5432/") && database.contains("target_session_attrs=read-write"), "\(name): \(database)")
         }

@@ -215,6 +215,7 @@ import Testing
         ("Redis:Sentinels", "s1:26379,,s2:26379"),
         ("Redis:Sentinels", "s1:26379;s2:26379"),
         ("Redis:MasterName", ""),
+        ("Redis:SentinelPassword", "has a space"),
         ("Redis:AcquireReplicas", "17"),
         ("Console:Port", "70000"),
         ("Console:Host", "bad host"),
@@ -278,6 +279,19 @@ import Testing
         let same = error(set: ["Console:AdminToken=same-token-0123456789", "Console:ViewerToken=same-token-0123456789"])
         #expect(same?.key == "Console:ViewerToken")
         #expect(same?.description.contains("same-token") == false)
+    }
+
+    @Test func theSentinelPasswordIsReadAndNeverShown() throws {
+        let password = "s3ntinel"
+        let config = try load(env: ["Redis__SentinelPassword": password], set: ["Redis:Sentinels=127.0.0.1:26379"])
+        #expect(config.redisSentinelPassword == password)
+        #expect(try load().redisSentinelPassword == nil)
+        let text = ConfigurationPrinter.text(config) + ConfigurationPrinter.json(config)
+        #expect(!text.contains(password))
+        #expect(text.contains("Redis:SentinelPassword") && text.contains("(set)"))
+        let invalid = try #require(error(env: ["Redis__SentinelPassword": "bad pass"]))
+        #expect(invalid.key == "Redis:SentinelPassword")
+        #expect(!invalid.description.contains("bad pass"))
     }
 
     @Test func consoleTokensAreNeverShown() throws {

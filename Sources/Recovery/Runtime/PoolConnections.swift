@@ -26,7 +26,8 @@ public struct PoolConnections: Sendable {
         var settings = try RedisConfiguration(url: url.raw)
         if let commandTimeout { settings.commandTimeout = commandTimeout }
         if !configuration.redisSentinels.isEmpty {
-            settings.sentinel = RedisSentinel(servers: configuration.redisSentinels, masterName: configuration.redisMasterName)
+            settings.sentinel = RedisSentinel(
+                servers: configuration.redisSentinels, masterName: configuration.redisMasterName, password: configuration.redisSentinelPassword)
         }
         return try await retrying("Redis at \(settings.sentinel == nil ? url.redacted : settings.serverDescription)") { [settings] in try await RedisClient.connect(configuration: settings) }
     }

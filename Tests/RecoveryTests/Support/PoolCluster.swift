@@ -70,9 +70,10 @@ final class PoolCluster: @unchecked Sendable {
         if servers == .clustered {
             environment["Redis__Sentinels"] = try requiredEnvironment("HA_REDIS_SENTINELS")
             environment["Redis__MasterName"] = try requiredEnvironment("HA_REDIS_MASTER_NAME")
+            environment["Redis__SentinelPassword"] = try requiredEnvironment("HA_REDIS_SENTINEL_PASSWORD")
             redisConfiguration.sentinel = RedisSentinel(
                 servers: try ServerAddress.parseList(Substring(environment["Redis__Sentinels"]!), defaultPort: 26379),
-                masterName: environment["Redis__MasterName"]!)
+                masterName: environment["Redis__MasterName"]!, password: environment["Redis__SentinelPassword"])
         }
         environment["Database__TablePrefix"] = "\(namespace)_"
         environment["Queue__Prefix"] = "e2e.\(id)"
