@@ -314,13 +314,67 @@ public enum LuaScripts {
         return redis.call('SREM', KEYS[2], ARGV[1])
         """
 
-    /// Sets the pending-job marker unless one exists.
-    /// KEYS[1] pending key; ARGV[1] job id, ARGV[2] TTL in milliseconds. Reply: 1 set, 0 already pending.
+    /// Sets the pending-job marker unless one exists (or whatever it held, with ARGV[5] `replace`) and,
+    /// with KEYS[2], lists the job as queued and unreceived at the server's time plus its delay.
+    /// KEYS[1] pending key, KEYS[2] `mcp:recovery:queued` (optional); ARGV[1] job id, ARGV[2] TTL in
+    /// milliseconds, ARGV[3] the `QueuedJob.member`, ARGV[4] milliseconds until the job enters the jobs
+    /// queue, ARGV[5] `replace` or `nx`. Reply: 1 set, 0 already pending.
     public static let setPendingMarker = """
-        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-          return 1
+        local set
+        if ARGV[5] == 'replace' then
+          set = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        else
+          set = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
         end
-        return 0
+        if not set then
+          return 0
+        end
+        if KEYS[2] then
+          local now = redis.call('TIME')
+          local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+          redis.call('ZADD', KEYS[2], ms + tonumber(ARGV[4] or '0'), ARGV[3])
+        end
+        return 1
+        """
+
+    /// A worker received a job: it leaves the queued index, and the received-through mark moves up to
+    /// the time it entered the jobs queue. KEYS[1] `mcp:recovery:queued`, KEYS[2]
+    /// `mcp:recovery:queued:received`; ARGV[1] the job's member. Reply: 1 it was listed, 0 not.
+    public static let recordJobReceived = """
+        local entered = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if not entered then
+          return 0
+        end
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        if tonumber(entered) > tonumber(redis.call('GET', KEYS[2]) or '0') then
+          redis.call('SET', KEYS[2], entered)
+        end
+        return 1
+        """
+
+    /// The queued jobs that entered more than ARGV[1] milliseconds before the received-through mark, at
+    /// most ARGV[2] of them, oldest first. KEYS[1] `mcp:recovery:queued`, KEYS[2]
+    /// `mcp:recovery:queued:received`. Reply: member, entered-at, member, entered-at, ...
+    public static let unreceivedJobs = """
+        local through = tonumber(redis.call('GET', KEYS[2]) or '0')
+        if through == 0 then
+          return {}
+        end
+        return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', through - tonumber(ARGV[1]), 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+        """
+
+    /// Drops queued entries, and each one's pending marker while it still names the job.
+    /// KEYS[1] `mcp:recovery:queued`, KEYS[i+1] entry i's pending key; ARGV[2i-1] entry i's member, ARGV[2i]
+    /// its job id. Reply: how many markers were deleted.
+    public static let forgetUnreceivedJobs = """
+        local cleared = 0
+        for i = 1, #KEYS - 1 do
+          redis.call('ZREM', KEYS[1], ARGV[2 * i - 1])
+          if redis.call('GET', KEYS[i + 1]) == ARGV[2 * i] then
+            cleared = cleared + redis.call('DEL', KEYS[i + 1])
+          end
+        end
+        return cleared
         """
 
     /// Deletes the pending-job marker only if it still names this job (a newer job's marker survives).
@@ -362,6 +416,9 @@ public enum LuaScripts {
         ("deleteStateIfUnchanged", deleteStateIfUnchanged),
         ("removeIndexEntryIfNoState", removeIndexEntryIfNoState),
         ("setPendingMarker", setPendingMarker),
+        ("recordJobReceived", recordJobReceived),
+        ("unreceivedJobs", unreceivedJobs),
+        ("forgetUnreceivedJobs", forgetUnreceivedJobs),
         ("clearPendingMarkerIfJob", clearPendingMarkerIfJob),
         ("settleRecovered", settleRecovered),
         ("settleIfPending", settleIfPending),

@@ -84,6 +84,9 @@ public struct ReconcileInput: Sendable {
     /// No job waits anywhere: the jobs queue and every retry queue had no ready message and no
     /// unacknowledged delivery when the pass began. A pending marker then names a job that is gone.
     public var jobQueuesIdle: Bool
+    /// Jobs the queue handed out behind a later job without any worker receiving them (see `QueuedJob`),
+    /// by endpoint: a pending marker naming one of them names a job that is gone.
+    public var vanishedJobs: [EndpointID: String] = [:]
     /// The `mcp:recovery:parked` hash, decoded.
     public var parked: [EndpointID: ParkedEndpoint]
     /// When a job was last published for each id (`mcp:recovery:last-attempt`).

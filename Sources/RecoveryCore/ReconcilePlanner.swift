@@ -13,8 +13,9 @@ import Foundation
 /// - missing: no state and no lease.
 /// - a missing or stale enabled endpoint gets a job unless a job is pending, it is parked (see
 ///   `ParkedEndpoint.isActive`), or a job was published for it less than the cooldown ago. A pending
-///   marker while no job waits anywhere (`jobQueuesIdle`) names a job that was lost (purged, dropped by
-///   the broker, never published): it is removed and the endpoint treated as not pending.
+///   marker while no job waits anywhere (`jobQueuesIdle`), or naming a job the queue handed out behind a
+///   later one unreceived (`vanishedJobs`), names a job that was lost (purged, dropped by the broker, never
+///   published, stuck behind a stopped worker): it is removed and the endpoint treated as not pending.
 /// - orphaned: live but not enabled; pool-held sessions get a stop sent to the owning worker.
 /// - housekeeping: parks and cooldown clocks (`last-attempt`) of ids not enabled are removed, and so are
 ///   the worker records whose liveness key was read as gone, so neither hash grows with every endpoint
@@ -100,7 +101,7 @@ public struct ReconcilePlanner: Sendable {
             }
 
             if checkPending, let jobId = input.pending[endpoint.id] {
-                guard input.jobQueuesIdle else {
+                guard input.jobQueuesIdle || input.vanishedJobs[endpoint.id] == jobId else {
                     report.pending.append(endpoint.id)
                     continue
                 }

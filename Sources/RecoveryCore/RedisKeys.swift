@@ -22,9 +22,20 @@ public enum RedisKeys {
 
     /// `mcp:recovery:pending:{id}`: string (the job id), set NX with a TTL by the scheduler when it
     /// publishes a job (`LuaScripts.setPendingMarker`); while present no other job is published for the
-    /// endpoint. A worker publishing a retry or a hand-off job sets it (SET PX) to that job's id. Deleted
-    /// with `LuaScripts.clearPendingMarkerIfJob` when a job's outcome is settled, or it lapses.
+    /// endpoint. A worker publishing a retry or a hand-off job sets it (the same script, `replace`) to that
+    /// job's id; either way the job is listed in `queuedJobs`. Deleted with `LuaScripts.clearPendingMarkerIfJob`
+    /// when a job's outcome is settled, by `LuaScripts.forgetUnreceivedJobs` when its job was passed over, or it lapses.
     public static func pending(_ endpointId: EndpointID) -> String { recoveryPrefix + "pending:" + endpointId.rawValue }
+
+    /// `mcp:recovery:queued`: sorted set, member = `QueuedJob.member` (`jobId endpointId`), score = when the
+    /// job enters the jobs queue (Redis server time, milliseconds; a retry's after its delay). Added with
+    /// the job's pending marker (`LuaScripts.setPendingMarker`), removed when a worker receives the job
+    /// (`LuaScripts.recordJobReceived`) or when the scheduler finds it gone (`LuaScripts.forgetUnreceivedJobs`).
+    public static let queuedJobs = recoveryPrefix + "queued"
+
+    /// `mcp:recovery:queued:received`: integer, the latest entry time of a job a worker received; no TTL.
+    /// A queued job that entered well before this mark was passed over, as the queue hands jobs out in order (see `QueuedJob`).
+    public static let jobsReceivedThrough = recoveryPrefix + "queued:received"
 
     /// `mcp:recovery:parked`: hash, field = endpoint id, value = `ParkedEndpoint` JSON (reason, kind,
     /// parkedAt, until, endpointUpdatedAt). Written when a job is dead-lettered; fields are removed by

@@ -120,6 +120,27 @@ enum Fixture {
         #expect(plan.report.pending.isEmpty)
     }
 
+    @Test func aPendingMarkerNamingAJobTheQueuePassedOverIsLostWhileOtherJobsWait() {
+        var input = ReconcileInput(
+            enabled: [F.endpoint("a"), F.endpoint("b"), F.endpoint("c")], observations: [:],
+            pending: ["a": "job-a", "b": "job-b", "c": "job-c"], now: F.now)
+        // `b`'s marker was replaced by a newer job after its old one vanished: the newer one is trusted.
+        input.vanishedJobs = ["a": "job-a", "b": "job-b-old"]
+        let plan = ReconcilePlanner(policy: F.policy).plan(input)
+        #expect(plan.lostPendingMarkers == [PendingMarker(endpointId: "a", jobId: "job-a")])
+        #expect(plan.jobs.map(\.endpointId) == ["a"])
+        #expect(plan.report.pending == ["b", "c"])
+    }
+
+    @Test func queuedJobMembersRoundTripAndMalformedOnesAreRefused() {
+        let job = QueuedJob(endpointId: "endpoint-1", jobId: "job-1", enteredAt: 42)
+        #expect(QueuedJob(member: job.member, enteredAt: 42) == job)
+        #expect(QueuedJob(member: "no-separator", enteredAt: 1) == nil)
+        #expect(QueuedJob(member: " endpoint-1", enteredAt: 1) == nil)
+        #expect(QueuedJob(member: "job-1 ", enteredAt: 1) == nil)
+        #expect(QueuedJob(member: "job-1 a b", enteredAt: 1) == nil)
+    }
+
     @Test func aLostMarkersEndpointStillKeepsItsCooldownAndPark() {
         let parked = ParkedEndpoint(endpointId: "b", reason: "HTTP 401", kind: .permanent, parkedAt: F.now.addingTimeInterval(-10))
         let plan = F.plan([F.endpoint("a"), F.endpoint("b")], pending: ["a": "job-a", "b": "job-b"], jobQueuesIdle: true,

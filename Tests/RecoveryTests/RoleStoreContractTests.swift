@@ -216,6 +216,34 @@ import Testing
         #expect(cleared[free] == nil && cleared[refreshed] == nil)
     }
 
+    @Test(arguments: StoreBackend.allCases) func aJobTheQueuePassedOverIsFoundAndOnlyItsOwnMarkerForgotten(_ backend: StoreBackend) async throws {
+        let store = try await RoleStores.make(backend)
+        let passedOver = newId(), replaced = newId(), received = newId(), delayed = newId()
+        let job = { (id: EndpointID) in "job-" + id.rawValue }
+        #expect(try await store.markers.markPending([(passedOver, job(passedOver)), (replaced, job(replaced))], ttl: .seconds(60)).count == 2)
+        try await store.markers.refreshPending(endpointId: delayed, jobId: job(delayed), ttl: .seconds(60), entersQueueAfter: .seconds(60))
+        try await store.pass(.milliseconds(300))
+        _ = try await store.markers.markPending(endpointId: received, jobId: job(received), ttl: .seconds(60))
+        try await store.arrivals.received(RecoveryJob(jobId: job(received), endpointId: received, reason: .missing, enqueuedAt: Date()))
+
+        // Entered well before the job received, never received themselves: passed over. The received job
+        // and the retry that enters the queue only in a minute are not.
+        let ours: Set<EndpointID> = [passedOver, replaced, received, delayed]
+        let unreceived = try await store.arrivals.unreceived(slack: .milliseconds(100), limit: 10_000).filter { ours.contains($0.endpointId) }
+        #expect(Set(unreceived.map(\.endpointId)) == [passedOver, replaced])
+        #expect(unreceived.allSatisfy { $0.jobId == job($0.endpointId) })
+
+        // A marker a newer job took meanwhile survives forgetting the old job.
+        try await store.markers.refreshPending(endpointId: replaced, jobId: "newer", ttl: .seconds(60))
+        try await store.arrivals.forget(unreceived)
+        let markers = try await store.observe([passedOver, replaced]).pending
+        #expect(markers[passedOver] == nil)
+        #expect(markers[replaced] == "newer")
+        let left = try await store.arrivals.unreceived(slack: .milliseconds(100), limit: 10_000).filter { ours.contains($0.endpointId) }
+        #expect(left.isEmpty, "forgotten entries came back: \(left)")
+        try await store.arrivals.forget([QueuedJob(endpointId: delayed, jobId: job(delayed)), QueuedJob(endpointId: replaced, jobId: "newer")])
+    }
+
     @Test(arguments: StoreBackend.allCases) func parksAndCooldownClocksAreKeptUntilEnded(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let a = newId(), b = newId()

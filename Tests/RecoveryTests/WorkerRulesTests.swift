@@ -27,6 +27,19 @@ import WebSocket
         #expect(await worker.held("a") != nil)
     }
 
+    @Test func aWorkerRecordsEachJobItReceivesSoAJobPassedOverShows() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        worker.enable("b")
+        let passedOver = try await worker.job("b")
+        let tag = worker.deliver(try await worker.job("a"))
+
+        try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
+        let unreceived = try await worker.pool.arrivals.unreceived(slack: .zero, limit: 10)
+        #expect(unreceived.map(\.jobId) == [passedOver.jobId])
+    }
+
     @Test func aFullWorkerGivesTheJobBackAsANewMessageAndOpensNothingForIt() async throws {
         let worker = try await WorkerHarness(settings: ["Worker__MaxSessions": "1"])
         defer { Task { await worker.close() } }

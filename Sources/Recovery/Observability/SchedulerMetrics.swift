@@ -36,6 +36,11 @@ public struct SchedulerMetrics: Sendable {
         Counter(label: "mcp_recovery_stops_sent_total", factory: factory).increment()
     }
 
+    /// `mcp_recovery_vanished_jobs_total`: jobs that left the jobs queue with no worker receiving them.
+    public func vanishedJobs(_ count: Int) {
+        Counter(label: "mcp_recovery_vanished_jobs_total", factory: factory).increment(by: count)
+    }
+
     /// `mcp_recovery_capacity_slots`, `mcp_recovery_enabled_endpoints`, `mcp_recovery_capacity_shortfall`,
     /// `mcp_recovery_workers_live`: the cluster's session slots against its enabled endpoints, last cycle.
     public func capacity(_ capacity: ClusterCapacity) {

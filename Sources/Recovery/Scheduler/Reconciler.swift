@@ -54,9 +54,10 @@ public final class Reconciler: Sendable {
     /// vouch for) and plans.
     /// With `now` nil the plan is made at the Redis server's time of the read: heartbeats are written on
     /// that clock too, so no host's clock skew makes a live session look stale.
-    func read(fullRead: Bool, now: Date?) async throws -> (plan: ReconcilePlan, observed: RedisObservation, now: Date) {
+    func read(fullRead: Bool, now: Date?) async throws -> (plan: ReconcilePlan, observed: RedisObservation, now: Date, vanished: [QueuedJob]) {
         // Before the markers are read: a job published after this reading has its marker set after it too.
         let jobQueuesIdle = now == nil ? await jobQueues?.isIdle() ?? false : false
+        let vanished = now == nil ? try await store.arrivals.unreceived(slack: QueuedJob.receiptSlack, limit: Self.vanishedJobsPerCycle) : []
         let enabled = try await directory.enabledEndpoints()
         var cache = reads.withLock { $0.held }
         let observed = try await store.reconcile.observe(enabled: enabled, cache: &cache, fullRead: fullRead)
@@ -66,14 +67,18 @@ public final class Reconciler: Sendable {
         }
         let planned = now ?? (observed.serverTime > 0 ? Date(timeIntervalSince1970: Double(observed.serverTime) / 1000) : Date())
         var input = observed.input(now: planned, jobQueuesIdle: jobQueuesIdle)
+        input.vanishedJobs = Dictionary(vanished.map { ($0.endpointId, $0.jobId) }, uniquingKeysWith: { _, later in later })
         // The registry is read every cycle for the capacity; worker records only go stale over heartbeats,
         // so they are pruned on the full reads' cadence.
         let workers = try await store.workers.registry()
         if fullRead { input.workerLiveness = workers.liveness }
         var plan = planner.plan(input)
         plan.report.capacity = ClusterCapacity(liveWorkers: workers.liveWorkers, enabled: enabled.count)
-        return (plan, observed, planned)
+        return (plan, observed, planned, vanished)
     }
+
+    /// Unreceived jobs looked at per cycle; more wait for the next.
+    static let vanishedJobsPerCycle = 1_000
 
     /// How many held sessions' leases lapsed since the last cycle read Redis (a worker died or stalled):
     /// one small script call, for the leader to run a cycle at once rather than at the next interval.
@@ -100,8 +105,9 @@ public final class Reconciler: Sendable {
         let plan: ReconcilePlan
         let observed: RedisObservation
         let now: Date
+        let vanished: [QueuedJob]
         do {
-            (plan, observed, now) = try await read(fullRead: fullRead, now: nil)
+            (plan, observed, now, vanished) = try await read(fullRead: fullRead, now: nil)
         } catch {
             reads.withLock { $0.cadence.requireFullRead() }
             throw error
@@ -124,6 +130,13 @@ public final class Reconciler: Sendable {
 
         for lost in plan.lostPendingMarkers {
             try await store.markers.clearPending(endpointId: lost.endpointId, ifJob: lost.jobId)
+        }
+        // Also the markers of vanished jobs the plan did not look at (endpoints live, opening or disabled).
+        try await store.arrivals.forget(vanished)
+        if !vanished.isEmpty {
+            metrics.scheduler.vanishedJobs(vanished.count)
+            logger.notice("\(vanished.count) jobs left the jobs queue without any worker receiving them (purged, lost, or held by a stopped worker); their endpoints are queued again",
+                          metadata: ["servers": "\(vanished.prefix(20).map(\.endpointId.rawValue).joined(separator: ","))"])
         }
         if !plan.lostPendingMarkers.isEmpty {
             logger.notice("\(plan.lostPendingMarkers.count) pending markers named jobs that no queue holds any more (purged, dropped by the broker, or never published); those endpoints are queued again",

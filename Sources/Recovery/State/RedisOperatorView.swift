@@ -22,19 +22,20 @@ public struct RedisOperatorView: OperatorView {
     }
 
     /// Before an operator's retry jobs are published: ends the endpoints' parks and points their pending
-    /// markers at the new jobs, in one pipeline; returns the park entries it removed (to undo).
+    /// markers at the new jobs (two pipelines); returns the park entries it removed (to undo).
     public func prepareManualRetry(jobs: [RecoveryJob], pendingTtl: Duration) async throws -> [EndpointID: String] {
         guard !jobs.isEmpty else { return [:] }
         let ids = jobs.map(\.endpointId)
-        var commands = [
+        let replies = try await redis.pipeline([
             RedisCommand("HMGET", arguments: [RedisKeys.parked] + ids),
             RedisCommand("HDEL", arguments: [RedisKeys.parked] + ids),
-        ]
-        for job in jobs {
-            commands.append(RedisCommand("SET", RedisKeys.pending(job.endpointId), job.jobId, "PX", RedisValues.milliseconds(pendingTtl)))
-        }
-        let replies = try await redis.pipeline(commands)
-        if let message = replies.compactMap(\.errorMessage).first {
+        ])
+        // Apart: a pipeline that reloads its scripts runs again, and the parks read must be the first read.
+        let markers = try await redis.pipelineLoadingScripts(jobs.map { job in
+            RedisCommand("EVALSHA", arguments: [PoolScripts.setPending.sha1, 2, RedisKeys.pending(job.endpointId), RedisKeys.queuedJobs]
+                + RedisRecoveryMarkers.markerArguments(endpointId: job.endpointId, jobId: job.jobId, ttl: pendingTtl, delay: .zero, replace: true))
+        }, scripts: [LuaScripts.setPendingMarker])
+        if let message = (replies + markers).compactMap(\.errorMessage).first {
             throw RedisStateError(operation: "prepare manual retry", detail: message)
         }
         var previous: [EndpointID: String] = [:]

@@ -7,6 +7,7 @@ public struct RedisPoolState: Sendable {
     public let leases: RedisLeaseStore
     public let states: RedisSessionStates
     public let markers: RedisRecoveryMarkers
+    public let arrivals: RedisJobArrivals
     public let reconcile: RedisReconcileReader
     public let leader: RedisLeaderLease
     public let workers: RedisWorkerRecords
@@ -19,6 +20,7 @@ public struct RedisPoolState: Sendable {
         leases = RedisLeaseStore(redis: redis, acquireReplicas: acquireReplicas, acquireReplicaTimeout: acquireReplicaTimeout)
         states = RedisSessionStates(redis: redis)
         markers = RedisRecoveryMarkers(redis: redis)
+        arrivals = RedisJobArrivals(redis: redis)
         reconcile = RedisReconcileReader(redis: redis)
         leader = RedisLeaderLease(redis: redis)
         workers = RedisWorkerRecords(redis: redis)
@@ -27,6 +29,6 @@ public struct RedisPoolState: Sendable {
 
     /// The role stores by protocol.
     public var stores: PoolStores {
-        PoolStores(leases: leases, states: states, markers: markers, reconcile: reconcile, leader: leader, workers: workers, operatorView: operatorView)
+        PoolStores(leases: leases, states: states, markers: markers, arrivals: arrivals, reconcile: reconcile, leader: leader, workers: workers, operatorView: operatorView)
     }
 }

@@ -9,16 +9,23 @@ public struct RedisRecoveryMarkers: RecoveryMarkers {
 
     public func markPending(endpointId: EndpointID, jobId: String, ttl: Duration) async throws -> Bool {
         let reply = try await redis.evaluate(
-            PoolScripts.setPending, keys: [RedisKeys.pending(endpointId)], arguments: [jobId, RedisValues.milliseconds(ttl)])
+            PoolScripts.setPending, keys: [RedisKeys.pending(endpointId), RedisKeys.queuedJobs],
+            arguments: Self.markerArguments(endpointId: endpointId, jobId: jobId, ttl: ttl, delay: .zero, replace: false))
         return reply.integer == 1
+    }
+
+    /// `LuaScripts.setPendingMarker`'s arguments (its keys: the pending key, then `RedisKeys.queuedJobs`).
+    static func markerArguments(endpointId: EndpointID, jobId: String, ttl: Duration, delay: Duration, replace: Bool) -> [any RedisArgumentConvertible] {
+        [jobId, RedisValues.milliseconds(ttl), QueuedJob(endpointId: endpointId, jobId: jobId).member,
+         RedisValues.milliseconds(delay), replace ? "replace" : "nx"]
     }
 
     /// One round trip for all.
     public func markPending(_ jobs: [(endpointId: EndpointID, jobId: String)], ttl: Duration) async throws -> Set<EndpointID> {
         guard !jobs.isEmpty else { return [] }
-        let milliseconds = RedisValues.milliseconds(ttl)
         let commands = jobs.map { job in
-            RedisCommand("EVALSHA", arguments: [PoolScripts.setPending.sha1, 1, RedisKeys.pending(job.endpointId), job.jobId, milliseconds])
+            RedisCommand("EVALSHA", arguments: [PoolScripts.setPending.sha1, 2, RedisKeys.pending(job.endpointId), RedisKeys.queuedJobs]
+                + Self.markerArguments(endpointId: job.endpointId, jobId: job.jobId, ttl: ttl, delay: .zero, replace: false))
         }
         let replies = try await redis.pipelineLoadingScripts(commands, scripts: [LuaScripts.setPendingMarker])
         var marked = Set<EndpointID>()
@@ -29,8 +36,10 @@ public struct RedisRecoveryMarkers: RecoveryMarkers {
         return marked
     }
 
-    public func refreshPending(endpointId: EndpointID, jobId: String, ttl: Duration) async throws {
-        try await redis.set(RedisKeys.pending(endpointId), jobId, expiry: ttl)
+    public func refreshPending(endpointId: EndpointID, jobId: String, ttl: Duration, entersQueueAfter delay: Duration) async throws {
+        try await redis.evaluate(
+            PoolScripts.setPending, keys: [RedisKeys.pending(endpointId), RedisKeys.queuedJobs],
+            arguments: Self.markerArguments(endpointId: endpointId, jobId: jobId, ttl: ttl, delay: delay, replace: true))
     }
 
     public func clearPending(endpointId: EndpointID, ifJob jobId: String) async throws {

@@ -22,8 +22,16 @@ extension WorkerRuntime {
             job: job, retryPolicy: retryPolicy, connectTimeout: .seconds(configuration.connectTimeoutSeconds),
             pendingTtl: .seconds(configuration.pendingTtlSeconds))
         var context = AttemptContext(delivery: delivery, store: connections.store, directory: connections.directory, started: started)
+        // Beside the attempt: the scheduler takes a job no worker records as received for lost.
+        async let receipt: Void = Self.recordReceipt(of: job, in: connections.store)
         let first = attempt.handle(.delivered(stopping: Task.isCancelled || shuttingDown.load(ordering: .relaxed)))
         await run(&attempt, from: first, context: &context)
+        await receipt
+    }
+
+    /// Best effort: a receipt Redis does not take only makes the job look lost, and one more job follows.
+    private static func recordReceipt(of job: RecoveryJob, in store: PoolStores) async {
+        try? await store.arrivals.received(job)
     }
 
     /// What one attempt's steps share: the I/O handles, and what the answers brought (the row, the session).
@@ -143,7 +151,10 @@ extension WorkerRuntime {
         case .publishRetry(let step, let pendingTtl):
             let next = job.retried(jobId: UUID().uuidString.lowercased(), at: Date())
             do {
-                try await StaleConnectionRetry.run { try await store.markers.refreshPending(endpointId: job.endpointId, jobId: next.jobId, ttl: pendingTtl) }
+                let delay = Duration.seconds(retryPolicy.delays[min(step, retryPolicy.delays.count - 1)])
+                try await StaleConnectionRetry.run {
+                    try await store.markers.refreshPending(endpointId: job.endpointId, jobId: next.jobId, ttl: pendingTtl, entersQueueAfter: delay)
+                }
                 try await publishWaitingForTheBroker { try await bus.publish(retry: next, step: step) }
                 return .published(true)
             } catch {

@@ -45,7 +45,7 @@ final class WorkerHarness: Sendable {
         let stores = pool.stores
         let faulty = PoolStores(
             leases: FaultyLeases(base: stores.leases, faults: faults), states: FaultyStates(base: stores.states, faults: faults),
-            markers: stores.markers, reconcile: stores.reconcile, leader: stores.leader, workers: stores.workers,
+            markers: stores.markers, arrivals: stores.arrivals, reconcile: stores.reconcile, leader: stores.leader, workers: stores.workers,
             operatorView: stores.operatorView)
         var logger = Logger(label: "worker-rules")
         logger.logLevel = .critical

@@ -22,6 +22,9 @@ public final class InMemoryKeyspace: Sendable {
         var pending: [EndpointID: Expiring] = [:]
         var parked: [EndpointID: String] = [:]
         var lastAttempts: [EndpointID: String] = [:]
+        /// Jobs not received yet: `QueuedJob.member` → when it enters the jobs queue.
+        var queued: [String: Int64] = [:]
+        var receivedThrough: Int64 = 0
         var leader: Expiring?
         var workers: [String: String] = [:]
         var workerAlive: [String: Expiring] = [:]

@@ -7,6 +7,7 @@ public struct InMemoryPoolState: Sendable {
     public let leases: InMemoryLeaseStore
     public let states: InMemorySessionStates
     public let markers: InMemoryRecoveryMarkers
+    public let arrivals: InMemoryJobArrivals
     public let reconcile: InMemoryReconcileReader
     public let leader: InMemoryLeaderLease
     public let workers: InMemoryWorkerRecords
@@ -17,6 +18,7 @@ public struct InMemoryPoolState: Sendable {
         leases = InMemoryLeaseStore(keyspace: keyspace)
         states = InMemorySessionStates(keyspace: keyspace)
         markers = InMemoryRecoveryMarkers(keyspace: keyspace)
+        arrivals = InMemoryJobArrivals(keyspace: keyspace)
         reconcile = InMemoryReconcileReader(keyspace: keyspace)
         leader = InMemoryLeaderLease(keyspace: keyspace)
         workers = InMemoryWorkerRecords(keyspace: keyspace)
@@ -25,6 +27,6 @@ public struct InMemoryPoolState: Sendable {
 
     /// The role stores by protocol.
     public var stores: PoolStores {
-        PoolStores(leases: leases, states: states, markers: markers, reconcile: reconcile, leader: leader, workers: workers, operatorView: operatorView)
+        PoolStores(leases: leases, states: states, markers: markers, arrivals: arrivals, reconcile: reconcile, leader: leader, workers: workers, operatorView: operatorView)
     }
 }

@@ -14,15 +14,17 @@ public struct InMemoryRecoveryMarkers: RecoveryMarkers {
             var marked = Set<EndpointID>()
             for job in jobs where contents.value(contents.pending[job.endpointId], at: now) == nil {
                 contents.pending[job.endpointId] = .init(value: job.jobId, expiresAt: now + InMemoryKeyspace.milliseconds(ttl))
+                contents.queued[QueuedJob(endpointId: job.endpointId, jobId: job.jobId).member] = now
                 marked.insert(job.endpointId)
             }
             return marked
         }
     }
 
-    public func refreshPending(endpointId: EndpointID, jobId: String, ttl: Duration) async throws {
+    public func refreshPending(endpointId: EndpointID, jobId: String, ttl: Duration, entersQueueAfter delay: Duration) async throws {
         keyspace.update { contents, now in
             contents.pending[endpointId] = .init(value: jobId, expiresAt: now + InMemoryKeyspace.milliseconds(ttl))
+            contents.queued[QueuedJob(endpointId: endpointId, jobId: jobId).member] = now + InMemoryKeyspace.milliseconds(delay)
         }
     }
 
