@@ -353,9 +353,13 @@ public enum LuaScripts {
         """
 
     /// The queued jobs that entered more than ARGV[1] milliseconds before the received-through mark, at
-    /// most ARGV[2] of them, oldest first. KEYS[1] `mcp:recovery:queued`, KEYS[2]
-    /// `mcp:recovery:queued:received`. Reply: member, entered-at, member, entered-at, ...
+    /// most ARGV[2] of them, oldest first; first drops those that entered more than ARGV[3] milliseconds
+    /// ago (their markers have lapsed), so the index stays small while no worker receives anything.
+    /// KEYS[1] `mcp:recovery:queued`, KEYS[2] `mcp:recovery:queued:received`. Reply: member, entered-at, ...
     public static let unreceivedJobs = """
+        local now = redis.call('TIME')
+        local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms - tonumber(ARGV[3]))
         local through = tonumber(redis.call('GET', KEYS[2]) or '0')
         if through == 0 then
           return {}

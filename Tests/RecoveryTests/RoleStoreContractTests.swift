@@ -229,7 +229,7 @@ import Testing
         // Entered well before the job received, never received themselves: passed over. The received job
         // and the retry that enters the queue only in a minute are not.
         let ours: Set<EndpointID> = [passedOver, replaced, received, delayed]
-        let unreceived = try await store.arrivals.unreceived(slack: .milliseconds(100), limit: 10_000).filter { ours.contains($0.endpointId) }
+        let unreceived = try await store.arrivals.unreceived(slack: .milliseconds(100), limit: 10_000, expiry: .seconds(600)).filter { ours.contains($0.endpointId) }
         #expect(Set(unreceived.map(\.endpointId)) == [passedOver, replaced])
         #expect(unreceived.allSatisfy { $0.jobId == job($0.endpointId) })
 
@@ -239,9 +239,24 @@ import Testing
         let markers = try await store.observe([passedOver, replaced]).pending
         #expect(markers[passedOver] == nil)
         #expect(markers[replaced] == "newer")
-        let left = try await store.arrivals.unreceived(slack: .milliseconds(100), limit: 10_000).filter { ours.contains($0.endpointId) }
+        let left = try await store.arrivals.unreceived(slack: .milliseconds(100), limit: 10_000, expiry: .seconds(600)).filter { ours.contains($0.endpointId) }
         #expect(left.isEmpty, "forgotten entries came back: \(left)")
         try await store.arrivals.forget([QueuedJob(endpointId: delayed, jobId: job(delayed)), QueuedJob(endpointId: replaced, jobId: "newer")])
+    }
+
+    @Test(arguments: StoreBackend.allCases) func queuedEntriesOlderThanTheExpiryAreDroppedWhileNothingIsReceived(_ backend: StoreBackend) async throws {
+        let store = try await RoleStores.make(backend)
+        let expired = newId(), newer = newId()
+        let job = { (id: EndpointID) in "job-" + id.rawValue }
+        _ = try await store.markers.markPending(endpointId: expired, jobId: job(expired), ttl: .seconds(60))
+        try await store.pass(.milliseconds(300))
+        _ = try await store.arrivals.unreceived(slack: .milliseconds(100), limit: 10_000, expiry: .milliseconds(200))
+        _ = try await store.markers.markPending(endpointId: newer, jobId: job(newer), ttl: .seconds(60))
+        try await store.arrivals.received(RecoveryJob(jobId: job(newer), endpointId: newer, reason: .missing, enqueuedAt: Date()))
+        // `expired` entered 300 ms before the job received: it would be passed over had it not been dropped.
+        let left = try await store.arrivals.unreceived(slack: .milliseconds(100), limit: 10_000, expiry: .seconds(600))
+        #expect(!left.contains { $0.endpointId == expired }, "an entry past its expiry was kept")
+        try await store.markers.clearPending(endpointIds: [expired, newer])
     }
 
     @Test(arguments: StoreBackend.allCases) func parksAndCooldownClocksAreKeptUntilEnded(_ backend: StoreBackend) async throws {

@@ -36,7 +36,7 @@ import WebSocket
         let tag = worker.deliver(try await worker.job("a"))
 
         try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
-        let unreceived = try await worker.pool.arrivals.unreceived(slack: .zero, limit: 10)
+        let unreceived = try await worker.pool.arrivals.unreceived(slack: .zero, limit: 10, expiry: .seconds(600))
         #expect(unreceived.map(\.jobId) == [passedOver.jobId])
     }
 

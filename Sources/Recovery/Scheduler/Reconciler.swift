@@ -57,7 +57,8 @@ public final class Reconciler: Sendable {
     func read(fullRead: Bool, now: Date?) async throws -> (plan: ReconcilePlan, observed: RedisObservation, now: Date, vanished: [QueuedJob]) {
         // Before the markers are read: a job published after this reading has its marker set after it too.
         let jobQueuesIdle = now == nil ? await jobQueues?.isIdle() ?? false : false
-        let vanished = now == nil ? try await store.arrivals.unreceived(slack: QueuedJob.receiptSlack, limit: Self.vanishedJobsPerCycle) : []
+        let vanished = now == nil ? try await store.arrivals.unreceived(
+            slack: QueuedJob.receiptSlack, limit: Self.vanishedJobsPerCycle, expiry: pendingTTL) : []
         let enabled = try await directory.enabledEndpoints()
         var cache = reads.withLock { $0.held }
         let observed = try await store.reconcile.observe(enabled: enabled, cache: &cache, fullRead: fullRead)

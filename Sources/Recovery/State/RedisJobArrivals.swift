@@ -12,10 +12,10 @@ public struct RedisJobArrivals: JobArrivals {
             arguments: [QueuedJob(endpointId: job.endpointId, jobId: job.jobId).member])
     }
 
-    public func unreceived(slack: Duration, limit: Int) async throws -> [QueuedJob] {
+    public func unreceived(slack: Duration, limit: Int, expiry: Duration) async throws -> [QueuedJob] {
         let reply = try await redis.evaluate(
             PoolScripts.unreceivedJobs, keys: [RedisKeys.queuedJobs, RedisKeys.jobsReceivedThrough],
-            arguments: [RedisValues.milliseconds(slack), max(1, limit)])
+            arguments: [RedisValues.milliseconds(slack), max(1, limit), RedisValues.milliseconds(expiry)])
         guard let items = reply.array else { throw RedisStateError(operation: "read unreceived jobs", unexpected: reply) }
         var jobs: [QueuedJob] = []
         var index = 0

@@ -4,8 +4,9 @@
 public protocol JobArrivals: Sendable {
     /// A worker received `job`: it leaves the index, and its entry time moves the received-through mark.
     func received(_ job: RecoveryJob) async throws
-    /// The jobs still in the index that entered more than `slack` before the newest job received (at most `limit`).
-    func unreceived(slack: Duration, limit: Int) async throws -> [QueuedJob]
+    /// The jobs still in the index that entered more than `slack` before the newest job received (at most
+    /// `limit`, oldest first); entries older than `expiry` (a pending marker's TTL) are dropped first.
+    func unreceived(slack: Duration, limit: Int, expiry: Duration) async throws -> [QueuedJob]
     /// Drops these entries, and the pending marker of each while it still names the job.
     func forget(_ jobs: [QueuedJob]) async throws
 }

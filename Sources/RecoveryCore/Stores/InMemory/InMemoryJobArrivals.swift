@@ -10,8 +10,9 @@ public struct InMemoryJobArrivals: JobArrivals {
         }
     }
 
-    public func unreceived(slack: Duration, limit: Int) async throws -> [QueuedJob] {
-        keyspace.update { contents, _ in
+    public func unreceived(slack: Duration, limit: Int, expiry: Duration) async throws -> [QueuedJob] {
+        keyspace.update { contents, now in
+            contents.queued = contents.queued.filter { $0.value > now - InMemoryKeyspace.milliseconds(expiry) }
             guard contents.receivedThrough > 0 else { return [] }
             let cutoff = contents.receivedThrough - InMemoryKeyspace.milliseconds(slack)
             return contents.queued.filter { $0.value <= cutoff }
