@@ -299,9 +299,9 @@ struct FaultScenarioOutageTests {
         }
     }
 
-    // MARK: 5. Redis and Postgres restarted
+    // MARK: 5. RabbitMQ, Redis and Postgres restarted
 
-    @Test func redisRestartedWithoutPersistenceOrDownForTwoLeasesAndPostgresRestartedCauseNoDuplicate() async throws {
+    @Test func rabbitMQRestartedRedisRestartedOrDownForTwoLeasesAndPostgresRestartedCauseNoDuplicate() async throws {
         let count = FaultScenario.endpoints
         let workerCount = FaultScenario.workers
         try await FaultScenario.withCluster { cluster in
@@ -313,10 +313,13 @@ struct FaultScenarioOutageTests {
             try await Task.sleep(for: .seconds(2))
             #expect(await FaultScenario.evictions(cluster) == 0, "\(cluster.logs)")
 
+            // A RabbitMQ restart first: the Redis faults after it need jobs, so every process must have
+            // reconnected and restored its consumers.
             // Redis runs without persistence (scripts/services.sh): a restart loses every lease and state.
             // The second Redis fault keeps it down for two lease TTLs, so no renewal can be confirmed and
             // every holder must close its sessions before the pool recovers them.
             let faults: [(name: String, inject: () async throws -> Void)] = [
+                ("rabbitmq-restart", { try ServerControl.run("restart", "rabbitmq") }),
                 ("redis-restart", { try ServerControl.run("restart", "redis") }),
                 ("redis-down-\(Int(FaultScenario.seconds(Self.leaseTTL * 2)))s", {
                     try ServerControl.run("stop-one", "redis")
