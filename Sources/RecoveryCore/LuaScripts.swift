@@ -352,18 +352,6 @@ public enum LuaScripts {
         return 1
         """
 
-    /// Lists a job again that re-entered the jobs queue as a new message (a worker gave it back), while
-    /// its endpoint's pending marker still names it. KEYS[1] pending key, KEYS[2] `mcp:recovery:queued`;
-    /// ARGV[1] job id, ARGV[2] the job's member. Reply: 1 listed, 0 the marker names another job or none.
-    public static let relistPendingJob = """
-        if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-          return 0
-        end
-        local now = redis.call('TIME')
-        redis.call('ZADD', KEYS[2], tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000), ARGV[2])
-        return 1
-        """
-
     /// The queued jobs that entered more than ARGV[1] milliseconds before the received-through mark, at
     /// most ARGV[2] of them, oldest first; first drops those that entered more than ARGV[3] milliseconds
     /// ago (their markers have lapsed), so the index stays small while no worker receives anything.
@@ -433,7 +421,6 @@ public enum LuaScripts {
         ("removeIndexEntryIfNoState", removeIndexEntryIfNoState),
         ("setPendingMarker", setPendingMarker),
         ("recordJobReceived", recordJobReceived),
-        ("relistPendingJob", relistPendingJob),
         ("unreceivedJobs", unreceivedJobs),
         ("forgetUnreceivedJobs", forgetUnreceivedJobs),
         ("clearPendingMarkerIfJob", clearPendingMarkerIfJob),

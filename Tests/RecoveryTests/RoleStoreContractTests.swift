@@ -244,28 +244,6 @@ import Testing
         try await store.arrivals.forget([QueuedJob(endpointId: delayed, jobId: job(delayed)), QueuedJob(endpointId: replaced, jobId: "newer")])
     }
 
-    @Test(arguments: StoreBackend.allCases) func aJobGivenBackIsListedAgainOnlyWhileItsMarkerNamesIt(_ backend: StoreBackend) async throws {
-        let store = try await RoleStores.make(backend)
-        let mine = newId(), replaced = newId(), later = newId()
-        let job = { (id: EndpointID) in RecoveryJob(jobId: "job-" + id.rawValue, endpointId: id, reason: .missing, enqueuedAt: Date()) }
-        for id in [mine, replaced] {
-            #expect(try await store.markers.markPending(endpointId: id, jobId: job(id).jobId, ttl: .seconds(60)))
-            try await store.arrivals.received(job(id))
-        }
-        try await store.markers.refreshPending(endpointId: replaced, jobId: "newer", ttl: .seconds(60))
-        try await store.arrivals.requeued(job(mine))
-        try await store.arrivals.requeued(job(replaced))
-        try await store.pass(.milliseconds(300))
-        _ = try await store.markers.markPending(endpointId: later, jobId: job(later).jobId, ttl: .seconds(60))
-        try await store.arrivals.received(job(later))
-
-        let listed = try await store.arrivals.unreceived(slack: .milliseconds(100), limit: 10_000, expiry: .seconds(600))
-            .filter { $0.endpointId == mine || $0.endpointId == replaced }
-        #expect(Set(listed.map(\.jobId)) == [job(mine).jobId, "newer"], "only the copy its marker names is listed again")
-        try await store.arrivals.forget(listed)
-        try await store.markers.clearPending(endpointIds: [mine, replaced, later])
-    }
-
     @Test(arguments: StoreBackend.allCases) func queuedEntriesOlderThanTheExpiryAreDroppedWhileNothingIsReceived(_ backend: StoreBackend) async throws {
         let store = try await RoleStores.make(backend)
         let expired = newId(), newer = newId()

@@ -12,12 +12,6 @@ public struct RedisJobArrivals: JobArrivals {
             arguments: [QueuedJob(endpointId: job.endpointId, jobId: job.jobId).member])
     }
 
-    public func requeued(_ job: RecoveryJob) async throws {
-        try await redis.evaluate(
-            PoolScripts.relistPendingJob, keys: [RedisKeys.pending(job.endpointId), RedisKeys.queuedJobs],
-            arguments: [job.jobId, QueuedJob(endpointId: job.endpointId, jobId: job.jobId).member])
-    }
-
     public func unreceived(slack: Duration, limit: Int, expiry: Duration) async throws -> [QueuedJob] {
         let reply = try await redis.evaluate(
             PoolScripts.unreceivedJobs, keys: [RedisKeys.queuedJobs, RedisKeys.jobsReceivedThrough],

@@ -21,7 +21,6 @@ enum PoolScripts {
     static let setPending = RedisScript(LuaScripts.setPendingMarker)
     static let clearPendingIfJob = RedisScript(LuaScripts.clearPendingMarkerIfJob)
     static let recordJobReceived = RedisScript(LuaScripts.recordJobReceived)
-    static let relistPendingJob = RedisScript(LuaScripts.relistPendingJob)
     static let unreceivedJobs = RedisScript(LuaScripts.unreceivedJobs)
     static let forgetUnreceivedJobs = RedisScript(LuaScripts.forgetUnreceivedJobs)
     static let settleRecovered = RedisScript(LuaScripts.settleRecovered)

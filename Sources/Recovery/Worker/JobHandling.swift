@@ -298,8 +298,6 @@ extension WorkerRuntime {
         do {
             try await bus.publish(job: job)
             _ = try await dependencies.consumer.ack(delivery)
-            // Listed again, so a purge of this copy is found too; not while Redis is silent (it would wait).
-            if redisReachable.load(ordering: .relaxed) { try? await store.arrivals.requeued(job) }
             logger.debug("gave back the job of server \(job.endpointId): \(why)")
         } catch {
             logger.warning("could not give back the job of server \(job.endpointId); the broker requeues it", metadata: ["error": "\(error)"])

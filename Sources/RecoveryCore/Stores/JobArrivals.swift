@@ -4,8 +4,6 @@
 public protocol JobArrivals: Sendable {
     /// A worker received `job`: it leaves the index, and its entry time moves the received-through mark.
     func received(_ job: RecoveryJob) async throws
-    /// `job` re-entered the jobs queue as a new message (given back): listed again while its marker names it.
-    func requeued(_ job: RecoveryJob) async throws
     /// The jobs still in the index that entered more than `slack` before the newest job received (at most
     /// `limit`, oldest first); entries older than `expiry` (a pending marker's TTL) are dropped first.
     func unreceived(slack: Duration, limit: Int, expiry: Duration) async throws -> [QueuedJob]

@@ -10,13 +10,6 @@ public struct InMemoryJobArrivals: JobArrivals {
         }
     }
 
-    public func requeued(_ job: RecoveryJob) async throws {
-        keyspace.update { contents, now in
-            guard contents.value(contents.pending[job.endpointId], at: now) == job.jobId else { return }
-            contents.queued[QueuedJob(endpointId: job.endpointId, jobId: job.jobId).member] = now
-        }
-    }
-
     public func unreceived(slack: Duration, limit: Int, expiry: Duration) async throws -> [QueuedJob] {
         keyspace.update { contents, now in
             contents.queued = contents.queued.filter { $0.value > now - InMemoryKeyspace.milliseconds(expiry) }
