@@ -68,11 +68,11 @@ private final class SentinelProcess: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ["/usr/bin/redis-server", configuration.path, "--sentinel"]
+        let argv = ["redis-server", configuration.path, "--sentinel"]
         var cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
         var child: pid_t = 0
-        let spawned = posix_spawn(&child, argv[0], &actions, nil, &cArguments, environ)
+        let spawned = posix_spawnp(&child, argv[0], &actions, nil, &cArguments, environ)
         guard spawned == 0 else { throw SentinelStartError(reason: "posix_spawn failed with \(spawned)") }
         pid = child
     }

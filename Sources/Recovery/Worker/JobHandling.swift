@@ -23,14 +23,16 @@ extension WorkerRuntime {
             pendingTtl: .seconds(configuration.pendingTtlSeconds))
         var context = AttemptContext(delivery: delivery, store: connections.store, directory: connections.directory, started: started)
         // Beside the attempt: the scheduler takes a job no worker records as received for lost.
-        async let receipt: Void = Self.recordReceipt(of: job, in: connections.store)
+        async let receipt: Void = recordReceipt(of: job, in: connections.store)
         let first = attempt.handle(.delivered(stopping: Task.isCancelled || shuttingDown.load(ordering: .relaxed)))
         await run(&attempt, from: first, context: &context)
         await receipt
     }
 
     /// Best effort: a receipt Redis does not take only makes the job look lost, and one more job follows.
-    private static func recordReceipt(of job: RecoveryJob, in store: PoolStores) async {
+    /// Skipped while Redis is known not to answer, so a given-back job does not wait out a command timeout.
+    private func recordReceipt(of job: RecoveryJob, in store: PoolStores) async {
+        guard redisReachable.load(ordering: .relaxed) else { return }
         try? await store.arrivals.received(job)
     }
 
