@@ -53,10 +53,20 @@ struct TLSOpenBench: AsyncParsableCommand {
         print("tls-open: \(sessions) wss:// sessions, \(concurrency) handshakes at once, ECDSA P-256 certificate, server in a subprocess (1 loop thread)")
         var rounds: [(String, Round)] = []
         for phase in ["open", "re-open"] {
+            let serverBefore = EchoCPU.Mark.cpuSeconds(pid: server.processIdentifier)
             let round = try await openAll(host: host, url: url, options: options)
+            let serverAfter = EchoCPU.Mark.cpuSeconds(pid: server.processIdentifier)
             rounds.append((phase, round))
             print(String(format: "  swift %@: %.2f s, %.0f sessions/s, %.2f ms CPU per session, %d resumed TLS sessions",
                          phase, round.seconds, Double(sessions) / round.seconds, round.cpuMilliseconds / Double(sessions), round.resumed))
+            if let serverBefore, let serverAfter {
+                // Both sides share this machine's cores: their CPU per session bounds the rate any client reaches.
+                let serverMilliseconds = (serverAfter.total - serverBefore.total) * 1000 / Double(sessions)
+                let both = round.cpuMilliseconds / Double(sessions) + serverMilliseconds
+                let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+                print(String(format: "    server %.2f ms CPU per session; client + server %.2f ms per session: %.0f cores fully busy for %.2f s to open %d",
+                             serverMilliseconds, both, cores, both * Double(sessions) / 1000 / cores, sessions))
+            }
         }
         guard !skipPeer else { return }
         let peer = try runPeer(url: url, caFile: caFile)

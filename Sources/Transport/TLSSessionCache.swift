@@ -9,13 +9,14 @@ import Synchronization
 /// `TLSSessionCache.shared` through the client contexts' new-session callback.
 final class TLSSessionCache: Sendable {
     static let shared = TLSSessionCache()
-    /// Tickets kept per server, newest last; past it the oldest is dropped.
-    static let ticketsPerServer = 64
-    /// Servers remembered at most; past it an arbitrary one is forgotten.
-    static let capacity = 4096
+    /// Tickets kept per server: above the handshakes a worker runs at once to one Xiaozhi (64 kept
+    /// while 256 ran resumed only half the re-opens, `bench tls-open`).
+    static let ticketsPerServer = 1024
+    /// Tickets kept in all, about 1 KB each.
+    static let ticketBudget = 16_384
 
     /// Owned references (`SSL_SESSION_free` when used, replaced or forgotten).
-    private let sessions = Mutex<[String: [SessionReference]]>([:])
+    private let shelves = Mutex(TicketShelves<SessionReference>(perServer: ticketsPerServer, budget: ticketBudget))
 
     struct SessionReference: @unchecked Sendable {
         let pointer: OpaquePointer
@@ -23,28 +24,13 @@ final class TLSSessionCache: Sendable {
 
     /// Takes ownership of `session`, a ticket of the server's.
     func store(_ session: OpaquePointer, for server: String) {
-        let dropped = sessions.withLock { table -> [OpaquePointer] in
-            var dropped: [OpaquePointer] = []
-            table[server, default: []].append(SessionReference(pointer: session))
-            if table[server]!.count > Self.ticketsPerServer { dropped.append(table[server]!.removeFirst().pointer) }
-            if table.count > Self.capacity, let victim = table.keys.first(where: { $0 != server }) {
-                dropped += (table.removeValue(forKey: victim) ?? []).map(\.pointer)
-            }
-            return dropped
-        }
-        for session in dropped { SSL_SESSION_free(session) }
+        let dropped = shelves.withLock { $0.store(SessionReference(pointer: session), for: server) }
+        for session in dropped { SSL_SESSION_free(session.pointer) }
     }
 
     /// Offers the server's newest resumable ticket to `ssl` before its handshake, and forgets it.
     func offer(to ssl: OpaquePointer, for server: String) {
-        let (chosen, stale) = sessions.withLock { table -> (SessionReference?, [SessionReference]) in
-            var stale: [SessionReference] = []
-            while let candidate = table[server]?.popLast() {
-                if SSL_SESSION_is_resumable(candidate.pointer) == 1 { return (candidate, stale) }
-                stale.append(candidate)
-            }
-            return (nil, stale)
-        }
+        let (chosen, stale) = shelves.withLock { $0.take(for: server) { SSL_SESSION_is_resumable($0.pointer) == 1 } }
         if let chosen {
             _ = SSL_set_session(ssl, chosen.pointer)  // takes its own reference
             SSL_SESSION_free(chosen.pointer)

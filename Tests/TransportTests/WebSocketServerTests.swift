@@ -116,6 +116,39 @@ struct WebSocketServerTests {
         other.close()
     }
 
+    @Test("a burst of wss re-opens larger than one handshake's tickets all resume")
+    func burstOfReopensResumes() async throws {
+        let certs = try TestCertificates.make()
+        let host = try SessionHost(threads: 1)
+        defer { host.shutdown() }
+        let tls = try TLSContext.server(certificateChainFile: certs.localhostCert, privateKeyFile: certs.localhostKey)
+        let server = try echoServer(on: host, options: ServerOptions(tls: tls))
+        defer { server.close() }
+        let options = testSessionOptions(tls: TLSConfiguration(extraCAFile: certs.caFile))
+        let burst = 150
+        /// Opens `burst` sessions at once, reads an echo on each (past the tickets), closes them all.
+        func openBurst() async throws -> Int {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<burst {
+                    group.addTask {
+                        let session = try await host.connect("wss://localhost:\(server.port)/", options: options)
+                        var reader = EventReader(session)
+                        session.send(text: "hello")
+                        _ = await reader.message()
+                        let resumed = await session.tlsSessionResumed()
+                        session.close()
+                        _ = await reader.closing()
+                        return resumed
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+        }
+        _ = try await openBurst()
+        // Each handshake leaves tickets; all of the first burst's are kept, so every re-open has its own.
+        #expect(try await openBurst() == burst)
+    }
+
     @Test("the accept hook refuses an upgrade with the chosen HTTP status")
     func acceptHookRefuses() async throws {
         let host = try SessionHost(threads: 1)
