@@ -341,6 +341,25 @@ import WebSocket
         #expect(worker.peer.live("t-a") == 1)
     }
 
+    @Test func aWorkerWhoseRedisTakesTheCheckButNeverAnswersGivesTheJobBackAtTheStartTimeout() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        worker.faults.unanswered.store(true, ordering: .relaxed)
+        defer { worker.faults.unanswered.store(false, ordering: .relaxed) }
+        let job = try await worker.job("a")
+        let tag = worker.deliver(job)
+
+        // The check's deadline (half the 3 s lease TTL) ends the wait, while Redis still has not answered.
+        try await worker.waitFor("the delivery to be settled while Redis still does not answer") { !worker.inbox.settlements(of: tag).isEmpty }
+        let stillUnanswered = worker.faults.unanswered.load(ordering: .relaxed)
+        #expect(stillUnanswered)
+        #expect(worker.inbox.settlements(of: tag) == [.acked])
+        #expect(worker.bus.jobs.map(\.jobId) == [job.jobId])
+        #expect(worker.bus.results.isEmpty)
+        #expect(worker.opener.opens.load(ordering: .relaxed) == 0)
+    }
+
     @Test func aDisabledEndpointsJobReleasesTheLeaseAndOpensNothing() async throws {
         let worker = try await WorkerHarness()
         defer { Task { await worker.close() } }

@@ -1,4 +1,5 @@
 import AMQPClient
+import ClientSupport
 import Foundation
 import Logging
 import MCP
@@ -314,15 +315,9 @@ extension WorkerRuntime {
     /// worker's consumer stops taking jobs (`redisReachable`), so no job waits behind a worker cut off
     /// from Redis.
     func redisAnswers(_ store: PoolStores) async -> Bool {
-        let answered = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await store.leases.serverTime()) != nil }
-            group.addTask { [jobStartTimeout] in
-                try? await Task.sleep(for: jobStartTimeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        // Not awaited past the deadline: a command to a silent Redis ends only at the command timeout.
+        let answered = await withDeadline(jobStartTimeout, onTimeout: { false }, onCancel: { false }) {
+            (try? await store.leases.serverTime()) != nil
         }
         let answeredBefore = redisReachable.exchange(answered, ordering: .relaxed)
         if answeredBefore, !answered, let consumer = jobConsumer.withLock({ $0 }) {

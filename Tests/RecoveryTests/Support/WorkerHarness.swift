@@ -145,6 +145,9 @@ final class StoreFaults: Sendable {
     let commitsRefused = Atomic<Bool>(false)
     /// Redis does not answer the worker's `TIME` (the check before a job starts).
     let silent = Atomic<Bool>(false)
+    /// Redis takes the worker's `TIME` and answers nothing until this is cleared; the call ignores
+    /// cancellation meanwhile, as a real client's command does until its command timeout.
+    let unanswered = Atomic<Bool>(false)
 }
 
 struct StoreUnreachable: Error, CustomStringConvertible {
@@ -169,6 +172,11 @@ struct FaultyLeases: LeaseStore {
     }
     func serverTime() async throws -> Date {
         if faults.silent.load(ordering: .relaxed) { throw StoreUnreachable() }
+        while faults.unanswered.load(ordering: .relaxed) {
+            await withUnsafeContinuation { (resumed: UnsafeContinuation<Void, Never>) in
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { resumed.resume() }
+            }
+        }
         return try await base.serverTime()
     }
 }

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A value delivered once by one party and awaited by another; awaiting is cancellable.
-final class Promise<Value: Sendable>: Sendable {
+public final class Promise<Value: Sendable>: Sendable {
     private struct State {
         var result: Result<Value, any Error>?
         var waiters: [CheckedContinuation<Value, any Error>] = []
@@ -9,9 +9,11 @@ final class Promise<Value: Sendable>: Sendable {
 
     private let state = Mutex(State())
 
+    public init() {}
+
     /// Delivers the result; later deliveries are ignored. Returns false when one was already delivered.
     @discardableResult
-    func fulfill(_ result: Result<Value, any Error>) -> Bool {
+    public func fulfill(_ result: Result<Value, any Error>) -> Bool {
         let waiters: [CheckedContinuation<Value, any Error>]? = state.withLock { state in
             guard state.result == nil else { return nil }
             state.result = result
@@ -23,10 +25,10 @@ final class Promise<Value: Sendable>: Sendable {
         return true
     }
 
-    var isFulfilled: Bool { state.withLock { $0.result != nil } }
+    public var isFulfilled: Bool { state.withLock { $0.result != nil } }
 
     /// Waits for the result; cancelling the waiting task delivers `CancellationError`.
-    func value() async throws -> Value {
+    public func value() async throws -> Value {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let ready: Result<Value, any Error>? = state.withLock { state in
@@ -39,30 +41,5 @@ final class Promise<Value: Sendable>: Sendable {
         } onCancel: {
             fulfill(.failure(CancellationError()))
         }
-    }
-}
-
-/// Runs `operation` with a deadline. Returns `onTimeout` when it has not finished in time
-/// (the operation is cancelled and not awaited) and `onCancel` when the caller is cancelled.
-func withDeadline<T: Sendable>(
-    _ timeout: Duration,
-    onTimeout: @escaping @Sendable () -> T,
-    onCancel: @escaping @Sendable () -> T,
-    operation: @escaping @Sendable () async -> T
-) async -> T {
-    let promise = Promise<T>()
-    let work = Task { promise.fulfill(.success(await operation())) }
-    let timer = Task {
-        try? await Task.sleep(for: timeout)
-        if !Task.isCancelled { promise.fulfill(.success(onTimeout())) }
-    }
-    defer {
-        work.cancel()
-        timer.cancel()
-    }
-    do {
-        return try await promise.value()
-    } catch {
-        return onCancel()
     }
 }
