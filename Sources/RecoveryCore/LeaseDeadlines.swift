@@ -4,6 +4,9 @@
 public struct LeaseDeadlines: Sendable {
     public let timing: LeaseTiming
     private var deadlines: [EndpointID: ContinuousClock.Instant] = [:]
+    /// No tracked deadline is earlier (deadlines only move later): `takeExpired` scans the sessions only
+    /// once one may have expired, not on every check of a worker holding thousands.
+    private var noneBefore: ContinuousClock.Instant?
 
     public init(timing: LeaseTiming) {
         self.timing = timing
@@ -23,7 +26,7 @@ public struct LeaseDeadlines: Sendable {
         let deadline = timing.localDeadline(confirmedBy: sentAt)
         for id in endpointIds {
             if let current = deadlines[id], current >= deadline { continue }
-            deadlines[id] = deadline
+            if deadlines.updateValue(deadline, forKey: id) == nil { noneBefore = min(noneBefore ?? deadline, deadline) }
         }
     }
 
@@ -35,16 +38,24 @@ public struct LeaseDeadlines: Sendable {
     /// Stops tracking every session.
     public mutating func removeAll() {
         deadlines.removeAll()
+        noneBefore = nil
     }
 
     /// The sessions whose deadline is at or before `now`, sorted; they are no longer tracked. Their
     /// holder must close them now.
     public mutating func takeExpired(at now: ContinuousClock.Instant) -> [EndpointID] {
+        if let noneBefore, now < noneBefore { return [] }
         var expired: [EndpointID] = []
-        for (id, deadline) in deadlines where deadline <= now {
-            expired.append(id)
+        var earliestLeft: ContinuousClock.Instant?
+        for (id, deadline) in deadlines {
+            if deadline <= now {
+                expired.append(id)
+            } else if earliestLeft.map({ deadline < $0 }) ?? true {
+                earliestLeft = deadline
+            }
         }
         for id in expired { deadlines.removeValue(forKey: id) }
+        noneBefore = earliestLeft
         return expired.sorted()
     }
 

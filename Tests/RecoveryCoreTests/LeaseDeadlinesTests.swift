@@ -40,6 +40,23 @@ import Testing
         #expect(deadlines.deadline(of: "a") == start + .seconds(8) - timing.safetyMargin)
     }
 
+    @Test func aSessionAddedWithAnEarlierDeadlineThanTheOthersExpiresOnTime() {
+        var deadlines = LeaseDeadlines(timing: timing)
+        deadlines.confirmed(["a"], requestSentAt: start + .seconds(3))
+        // A check finds nothing due; a session confirmed by an older request then joins with an earlier deadline.
+        #expect(deadlines.takeExpired(at: start + .seconds(1)).isEmpty)
+        deadlines.confirmed(["b"], requestSentAt: start)
+        let early = start + .seconds(6) - timing.safetyMargin
+        #expect(deadlines.takeExpired(at: early) == ["b"])
+        // Renewed after the checks began: the one left expires at its new deadline, not before.
+        deadlines.confirmed(["a"], requestSentAt: start + .seconds(5))
+        #expect(deadlines.takeExpired(at: start + .seconds(9) - timing.safetyMargin).isEmpty)
+        #expect(deadlines.takeExpired(at: start + .seconds(11) - timing.safetyMargin) == ["a"])
+        deadlines.removeAll()
+        deadlines.confirmed(["c"], requestSentAt: start)
+        #expect(deadlines.takeExpired(at: early) == ["c"])
+    }
+
     @Test func aRemovedSessionNeverExpires() {
         var deadlines = LeaseDeadlines(timing: timing)
         deadlines.confirmed(["a", "b"], requestSentAt: start)

@@ -318,6 +318,32 @@ import WebSocket
         #expect(try await worker.state("a")?.instanceId == "original-monitor")
     }
 
+    @Test func aWorkerWhoseRenewalsComeLateTakesNoJobsUntilTheyAreOnTimeAndKeepsItsSessions() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        worker.enable("b")
+        let first = worker.deliver(try await worker.job("a"))
+        try await worker.waitFor("a to be recovered") { !worker.inbox.settlements(of: first).isEmpty }
+        #expect(worker.peer.live("t-a") == 1)
+
+        // Renewals confirmed 0.6 s late: past a quarter of the 1.7 s the 3 s leases allow, short of all of it.
+        worker.faults.renewalDelayMilliseconds.store(600, ordering: .relaxed)
+        try await worker.waitFor("the consumer to stop") { !worker.inbox.isConsuming(worker.jobsQueue) }
+        let second = worker.deliver(try await worker.job("b"))
+        try await Task.sleep(for: .seconds(1))
+        #expect(worker.inbox.settlements(of: second).isEmpty)
+        #expect(worker.peer.live("t-b") == 0)
+        #expect(worker.peer.live("t-a") == 1)
+
+        // On time again: after a calm round the waiting job is taken.
+        worker.faults.renewalDelayMilliseconds.store(0, ordering: .relaxed)
+        try await worker.waitFor("b to be recovered") { !worker.inbox.settlements(of: second).isEmpty }
+        #expect(worker.inbox.settlements(of: second) == [.acked])
+        #expect(worker.peer.live("t-b") == 1)
+        #expect(worker.peer.live("t-a") == 1)
+    }
+
     @Test func aWorkerRedisDoesNotAnswerGivesTheJobBackAndTakesNoMoreUntilItDoes() async throws {
         let worker = try await WorkerHarness()
         defer { Task { await worker.close() } }

@@ -11,6 +11,12 @@ public struct WorkerMetrics: Sendable {
         Gauge(label: "mcp_recovery_sessions_held", factory: factory).record(value)
     }
 
+    /// `mcp_recovery_worker_shedding_jobs`: 1 while this worker takes no jobs because its lease renewals
+    /// are confirmed late (an overloaded machine), else 0.
+    public func sheddingJobs(_ shedding: Bool) {
+        Gauge(label: "mcp_recovery_worker_shedding_jobs", factory: factory).record(shedding ? 1 : 0)
+    }
+
     /// `mcp_recovery_jobs_processed_total{outcome}`: jobs this worker settled, by outcome.
     public func jobProcessed(outcome: String) {
         Counter(label: "mcp_recovery_jobs_processed_total", dimensions: [("outcome", outcome)], factory: factory).increment()

@@ -59,6 +59,8 @@ public final class WorkerRuntime: Sendable {
     let shuttingDown = Atomic<Bool>(false)
     /// False once Redis did not answer a job in time; the job consumer pauses until it answers again.
     let redisReachable = Atomic<Bool>(true)
+    /// Set while renewals are confirmed so late that new jobs wait (`RenewalPressure`).
+    let sheddingJobs = Atomic<Bool>(false)
     /// The jobs queue's consumer while it runs: cancelled the moment Redis stops answering, so that no
     /// further delivery comes to a worker that could only give it back.
     let jobConsumer = Mutex<AMQPConsumer?>(nil)
@@ -144,11 +146,14 @@ public final class WorkerRuntime: Sendable {
         }
     }
 
-    /// Renewals, heartbeats and self-fencing, until cancelled.
+    /// Renewals, heartbeats and self-fencing, until cancelled. Renewals and fencing run above the jobs'
+    /// priority: while hundreds of connects queue for the cooperative threads, a renewal that waits its
+    /// turn behind them lets leases run out and the worker fence sessions that were healthy.
     func keepLeases() async {
         await withTaskGroup(of: Void.self) { keeping in
-            keeping.addTask { await self.maintainSessions() }
-            keeping.addTask { await self.fenceExpiredLeases() }
+            keeping.addTask(priority: .high) { await self.maintainSessions() }
+            keeping.addTask(priority: .high) { await self.fenceExpiredLeases() }
+            keeping.addTask { await self.beatHeartbeats() }
         }
     }
 
@@ -165,7 +170,7 @@ public final class WorkerRuntime: Sendable {
         var backoff = Backoff()
         while !Task.isCancelled {
             let free = await keeper.free
-            if free == 0 {
+            if free == 0 || sheddingJobs.load(ordering: .relaxed) {
                 try? await Task.sleep(for: .milliseconds(250))
                 continue
             }
@@ -185,7 +190,7 @@ public final class WorkerRuntime: Sendable {
                     var deliveries = consumer.makeAsyncIterator()
                     while let delivery = await deliveries.next() {
                         group.addTask { await self.handle(delivery) }
-                        if await keeper.free == 0 { break }
+                        if await keeper.free == 0 || sheddingJobs.load(ordering: .relaxed) { break }
                         if !redisReachable.load(ordering: .relaxed) {
                             logger.warning("Redis does not answer: not taking jobs until it does")
                             break
@@ -237,20 +242,18 @@ public final class WorkerRuntime: Sendable {
     static let minimumRenewalTick = Duration.milliseconds(100)
     static let maximumRenewalSlots = 8
 
-    /// Renews the leases, one renewal slot per tick (every lease once per renewal interval), and writes
-    /// every heartbeat and the worker's own record on their interval. Nothing slower shares this loop: a
-    /// late renewal lets leases lapse, and a lapsed lease invites a duplicate.
+    /// Renews the leases, one renewal slot per tick (every lease once per renewal interval). Nothing slower
+    /// shares this loop: a late renewal lets leases lapse, and a lapsed lease invites a duplicate (writing
+    /// thousands of heartbeats took up to 0.9 s under load, so they have a loop of their own).
     func maintainSessions() async {
         let slots = await keeper.renewalSlotCount
         let tickEvery = leaseTiming.renewalInterval / slots
-        let heartbeatEvery = Duration.seconds(configuration.heartbeatIntervalSeconds)
         let clock = ContinuousClock()
-        var lastHeartbeat = clock.now - heartbeatEvery
-        var nextTick = clock.now
+        var pressure = RenewalPressure(timing: leaseTiming, slots: slots)
+        var due = clock.now
         var tick = 0
         var failures = RenewalFailureLog(every: slots)
         while !Task.isCancelled {
-            nextTick = nextTick + tickEvery
             if await renewLeases(tick: tick, failures: &failures) {
                 // Leases were gone (Redis lost its data, or this worker stalled past its TTL): the other
                 // slots' leases are gone too, or about to be. Renew them now rather than a tick apart.
@@ -259,13 +262,41 @@ public final class WorkerRuntime: Sendable {
                 }
             }
             tick &+= 1
-            if clock.now - lastHeartbeat >= heartbeatEvery {
-                lastHeartbeat = clock.now
-                await writeHeartbeats()
-            }
             metrics.worker.sessionsHeld(await keeper.count)
-            if nextTick < clock.now { nextTick = clock.now }
-            try? await Task.sleep(until: nextTick, clock: clock)
+            if let change = pressure.tick(lateBy: clock.now - due) { pressureChanged(change, pressure) }
+            due = max(due + tickEvery, clock.now)
+            try? await Task.sleep(until: due, clock: clock)
+        }
+    }
+
+    /// Stops or resumes taking jobs as the renewals fall behind or catch up. The consumer is cancelled
+    /// apart from this loop, which must not wait on the broker.
+    func pressureChanged(_ change: RenewalPressure.Change, _ pressure: RenewalPressure) {
+        switch change {
+        case .shed(let lateBy):
+            sheddingJobs.store(true, ordering: .relaxed)
+            logger.warning("lease renewals are confirmed late: taking no jobs until they are on time again, so held sessions do not fence", metadata: [
+                "lateBy": "\(lateBy)", "shedAbove": "\(pressure.shedAbove)", "slack": "\(pressure.slack)",
+            ])
+            if let consumer = jobConsumer.withLock({ $0 }) {
+                Task { try? await dependencies.consumer.cancel(consumer) }
+            }
+        case .recovered:
+            sheddingJobs.store(false, ordering: .relaxed)
+            logger.notice("lease renewals are on time again: taking jobs")
+        }
+        metrics.worker.sheddingJobs(sheddingJobs.load(ordering: .relaxed))
+    }
+
+    /// Writes every held session's heartbeat and the worker's own record, every heartbeat interval.
+    func beatHeartbeats() async {
+        let every = Duration.seconds(configuration.heartbeatIntervalSeconds)
+        let clock = ContinuousClock()
+        var next = clock.now
+        while !Task.isCancelled {
+            next = max(next + every, clock.now)
+            await writeHeartbeats()
+            try? await Task.sleep(until: next, clock: clock)
         }
     }
 

@@ -148,6 +148,8 @@ final class StoreFaults: Sendable {
     /// Redis takes the worker's `TIME` and answers nothing until this is cleared; the call ignores
     /// cancellation meanwhile, as a real client's command does until its command timeout.
     let unanswered = Atomic<Bool>(false)
+    /// Every lease renewal is answered this many milliseconds late (an overloaded machine).
+    let renewalDelayMilliseconds = Atomic<Int>(0)
 }
 
 struct StoreUnreachable: Error, CustomStringConvertible {
@@ -163,6 +165,8 @@ struct FaultyLeases: LeaseStore {
     }
     func renew(_ leases: [EndpointID: String], ttl: Duration) async throws -> Set<EndpointID> {
         if faults.renewalsFail.load(ordering: .relaxed) { throw StoreUnreachable() }
+        let delay = faults.renewalDelayMilliseconds.load(ordering: .relaxed)
+        if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
         return try await base.renew(leases, ttl: ttl)
     }
     func release(endpointId: EndpointID, token: String) async throws -> Bool { try await base.release(endpointId: endpointId, token: token) }
