@@ -61,8 +61,8 @@ public final class WorkerRuntime: Sendable {
     let redisReachable = Atomic<Bool>(true)
     /// Set while renewals are confirmed so late that new jobs wait (`RenewalPressure`).
     let sheddingJobs = Atomic<Bool>(false)
-    /// The jobs queue's consumer while it runs: cancelled the moment Redis stops answering, so that no
-    /// further delivery comes to a worker that could only give it back.
+    /// The jobs queue's consumer while it runs: cancelled the moment Redis stops answering (no further
+    /// delivery comes to a worker that could only give it back) or the renewals fall behind.
     let jobConsumer = Mutex<AMQPConsumer?>(nil)
     /// Session endings in progress (`endSession`), which the shutdown waits for.
     let sessionEndings = InFlightCounter()
