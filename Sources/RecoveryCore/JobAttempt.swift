@@ -51,6 +51,9 @@ public struct JobAttempt: Sendable {
         case reserved(Reservation)
         /// Answers `.checkRedis`: whether Redis answered within the job start timeout.
         case redisChecked(answers: Bool)
+        /// Answers `.checkRedis`: Redis answered, but the worker's lease renewals come late
+        /// (`RenewalPressure`), so it takes no job that has not yet taken its lease.
+        case sheddingJobs
         /// Answers `.acquireLeaseAndReadRow`.
         case leaseAndRow(LeaseAnswer, RowAnswer)
         /// Answers `.openSession`: it opened; whether the lease was still confirmed when it did.
@@ -237,6 +240,8 @@ public struct JobAttempt: Sendable {
             return Step(.acquireLeaseAndReadRow)
         case (.checkingRedis, .redisChecked(false)):
             return finish(giveBack: "Redis does not answer this worker")
+        case (.checkingRedis, .sheddingJobs):
+            return finish(giveBack: "this worker's lease renewals are late: it takes no jobs until they are on time")
 
         case (.acquiring, .leaseAndRow(.refused(let foreign), _)):
             return settle(.skipped, error: nil, disposition: Disposition(endpointUpdatedAt: nil), notes: [.log(.handledElsewhere(foreignSessionLive: foreign))])

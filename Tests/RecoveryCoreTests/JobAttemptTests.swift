@@ -40,6 +40,11 @@ import Testing
         #expect(step?.effects == [], "nothing was reserved, so nothing is given back")
     }
 
+    @Test func aWorkerSheddingJobsGivesBackAJobThatHasNotTakenItsLease() {
+        let step = Self.steps([.reserved(.reserved), .sheddingJobs]).last
+        #expect(step == JobAttempt.Step([.cancelReservation], .giveBack(why: "this worker's lease renewals are late: it takes no jobs until they are on time")))
+    }
+
     @Test func aWorkerCutOffFromRedisGivesTheJobBackAndItsSlot() {
         let step = Self.steps([.reserved(.reserved), .redisChecked(answers: false)]).last
         #expect(step == JobAttempt.Step([.cancelReservation], .giveBack(why: "Redis does not answer this worker")))
@@ -155,7 +160,7 @@ import Testing
     static func answers(to request: JobAttempt.Request) -> [JobAttempt.Event] {
         switch request {
         case .reserve: return [.reserved(.reserved), .reserved(.heldHere), .reserved(.refused)]
-        case .checkRedis: return [.redisChecked(answers: true), .redisChecked(answers: false)]
+        case .checkRedis: return [.redisChecked(answers: true), .redisChecked(answers: false), .sheddingJobs]
         case .acquireLeaseAndReadRow:
             let leases: [JobAttempt.LeaseAnswer] = [.acquired(fence: 1), .refused(foreignSessionLive: true), .refused(foreignSessionLive: false), .failed("down")]
             let rows: [JobAttempt.RowAnswer] = [.enabled(updatedAt: updatedAt), .disabledOrDeleted, .failed("down")]

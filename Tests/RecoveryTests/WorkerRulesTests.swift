@@ -344,6 +344,23 @@ import WebSocket
         #expect(worker.peer.live("t-a") == 1)
     }
 
+    @Test func aJobAlreadyDeliveredToAWorkerThatShedsIsGivenBackBeforeItsLease() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        // Shedding began while this delivery was on its way: the consumer has not seen it yet.
+        worker.runtime.sheddingJobs.store(true, ordering: .relaxed)
+        let job = try await worker.job("a")
+        let tag = worker.deliver(job)
+
+        try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
+        #expect(worker.inbox.settlements(of: tag) == [.acked])
+        #expect(worker.bus.jobs.map(\.jobId) == [job.jobId])
+        #expect(worker.bus.results.isEmpty)
+        #expect(worker.opener.opens.load(ordering: .relaxed) == 0)
+        #expect(try await worker.pool.leases.acquire(endpointId: "a", token: "probe", ttl: .seconds(3), foreignHeartbeatTimeout: nil).fence != nil)
+    }
+
     @Test func aWorkerRedisDoesNotAnswerGivesTheJobBackAndTakesNoMoreUntilItDoes() async throws {
         let worker = try await WorkerHarness()
         defer { Task { await worker.close() } }

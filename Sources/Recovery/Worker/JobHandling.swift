@@ -72,7 +72,10 @@ extension WorkerRuntime {
             return .reserved(await keeper.session(job.endpointId) != nil ? .heldHere : .refused)
 
         case .checkRedis:
-            return .redisChecked(answers: await redisAnswers(store))
+            let answers = await redisAnswers(store)
+            // Checked after the wait for Redis, which is long on the overloaded machine that sheds.
+            if answers, sheddingJobs.load(ordering: .relaxed) { return .sheddingJobs }
+            return .redisChecked(answers: answers)
 
         case .acquireLeaseAndReadRow:
             let directory = context.directory, token = context.token, confirmation = context.confirmation
