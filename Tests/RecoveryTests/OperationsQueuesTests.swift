@@ -125,9 +125,11 @@ import Testing
         let configuration = try OperationsServers.configuration(prefix: OperationsServers.uniquePrefix("nodes"))
         let declared = try await OperationsTopology.declare(configuration.topology, purpose: "nodes")
         do {
-            // A queue declared a moment ago has no figures yet: wait for them.
+            // A queue declared a moment ago has no figures yet (its consumer count may come after its
+            // message counts): wait for both.
             let counts = try await operationsPoll(within: 30) { () -> ManagementQueueCounts? in
-                guard let counts = try? await management.queueCounts(configuration.topology.jobsQueue), counts.ready != nil else { return nil }
+                guard let counts = try? await management.queueCounts(configuration.topology.jobsQueue),
+                      counts.ready != nil, counts.consumers != nil else { return nil }
                 return counts
             }
             #expect(counts.ready == 0 && counts.consumers == 0)
