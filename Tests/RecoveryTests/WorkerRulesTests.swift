@@ -353,11 +353,7 @@ import WebSocket
         let job = try await worker.job("a")
         let tag = worker.deliver(job)
 
-        try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
-        #expect(worker.inbox.settlements(of: tag) == [.acked])
-        #expect(worker.bus.jobs.map(\.jobId) == [job.jobId])
-        #expect(worker.bus.results.isEmpty)
-        #expect(worker.opener.opens.load(ordering: .relaxed) == 0)
+        try await worker.expectGivenBack(tag, job)
         #expect(try await worker.pool.leases.acquire(endpointId: "a", token: "probe", ttl: .seconds(3), foreignHeartbeatTimeout: nil).fence != nil)
     }
 
@@ -369,11 +365,7 @@ import WebSocket
         let job = try await worker.job("a")
         let tag = worker.deliver(job)
 
-        try await worker.waitFor("the delivery to be settled") { !worker.inbox.settlements(of: tag).isEmpty }
-        #expect(worker.inbox.settlements(of: tag) == [.acked])
-        #expect(worker.bus.jobs.map(\.jobId) == [job.jobId])
-        #expect(worker.bus.results.isEmpty)
-        #expect(worker.opener.opens.load(ordering: .relaxed) == 0)
+        try await worker.expectGivenBack(tag, job)
         try await worker.waitFor("the consumer to pause") { !worker.inbox.isConsuming(worker.jobsQueue) }
 
         // Redis answers again: the given-back job is taken and recovers.
@@ -394,13 +386,9 @@ import WebSocket
         let tag = worker.deliver(job)
 
         // The check's deadline (half the 3 s lease TTL) ends the wait, while Redis still has not answered.
-        try await worker.waitFor("the delivery to be settled while Redis still does not answer") { !worker.inbox.settlements(of: tag).isEmpty }
+        try await worker.expectGivenBack(tag, job)
         let stillUnanswered = worker.faults.unanswered.load(ordering: .relaxed)
         #expect(stillUnanswered)
-        #expect(worker.inbox.settlements(of: tag) == [.acked])
-        #expect(worker.bus.jobs.map(\.jobId) == [job.jobId])
-        #expect(worker.bus.results.isEmpty)
-        #expect(worker.opener.opens.load(ordering: .relaxed) == 0)
     }
 
     @Test func aDisabledEndpointsJobReleasesTheLeaseAndOpensNothing() async throws {

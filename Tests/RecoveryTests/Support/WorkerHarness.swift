@@ -5,6 +5,7 @@ import MCP
 @testable import RecoveryCore
 import ServiceLifecycle
 import Synchronization
+import Testing
 import Transport
 import WebSocket
 @testable import Recovery
@@ -129,6 +130,16 @@ final class WorkerHarness: Sendable {
         _ = try? await running.value
         peer.close()
         host.shutdown()
+    }
+
+    /// Waits for the delivery `tag` to be settled, and checks that its job was given back: acked, published
+    /// again, no result, nothing opened.
+    func expectGivenBack(_ tag: UInt64, _ job: RecoveryJob) async throws {
+        try await waitFor("the delivery to be settled") { !inbox.settlements(of: tag).isEmpty }
+        #expect(inbox.settlements(of: tag) == [.acked])
+        #expect(bus.jobs.map(\.jobId) == [job.jobId])
+        #expect(bus.results.isEmpty)
+        #expect(opener.opens.load(ordering: .relaxed) == 0)
     }
 
     func waitFor(_ what: String, within timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws {
