@@ -32,7 +32,7 @@ let package = Package(
 
         // WebSocket: the pure RFC 6455 codec and handshake; Transport: sockets, TLS, the event loop, sessions.
         .target(name: "WebSocket", dependencies: ["ClientSupport"]),
-        .target(name: "Transport", dependencies: ["WebSocket", "COpenSSL", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Transport", dependencies: ["WebSocket", "ClientSupport", "COpenSSL", .product(name: "Logging", package: "swift-log")]),
 
         // MCP: the pure JSON-RPC server side of a Xiaozhi session and the upstream bridge.
         // JSON: one JSON value type, its strict parser and writer (numbers kept as their text).
@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "ClientSupport"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "ClientSupport"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "ClientSupport"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "WebSocket", "ClientSupport"]),
         .testTarget(name: "MCPTests", dependencies: ["MCP", "JSON", "Transport"]),
         .testTarget(name: "RecoveryCoreTests", dependencies: ["RecoveryCore", "ClientSupport", "JSON"]),
         .testTarget(

@@ -1,3 +1,5 @@
+import ClientSupport
+
 /// A one-shot timer on an event loop; `cancel()` it from the loop's thread.
 final class LoopTimer {
     let deadline: UInt64
@@ -19,72 +21,38 @@ final class LoopTimer {
     }
 }
 
-/// A binary min-heap of timers ordered by deadline, then by scheduling order.
+/// The loop's timers, earliest deadline first and, at one deadline, in the order they were scheduled.
 struct TimerHeap {
-    private var items: [LoopTimer] = []
+    private struct Entry: Comparable {
+        let timer: LoopTimer
+        static func < (a: Entry, b: Entry) -> Bool {
+            a.timer.deadline != b.timer.deadline ? a.timer.deadline < b.timer.deadline : a.timer.sequence < b.timer.sequence
+        }
+        static func == (a: Entry, b: Entry) -> Bool { a.timer === b.timer }
+    }
+
+    private var heap = MinHeap<Entry>()
     private var nextSequence: UInt64 = 0
 
-    var isEmpty: Bool { items.isEmpty }
-    var count: Int { items.count }
-    var earliestDeadline: UInt64? { items.first?.deadline }
+    var isEmpty: Bool { heap.isEmpty }
+    var count: Int { heap.count }
+    var earliestDeadline: UInt64? { heap.first?.timer.deadline }
 
     mutating func schedule(deadline: UInt64, _ body: @escaping () -> Void) -> LoopTimer {
         nextSequence &+= 1
         let timer = LoopTimer(deadline: deadline, sequence: nextSequence, body: body)
-        items.append(timer)
-        siftUp(items.count - 1)
+        heap.insert(Entry(timer: timer))
         return timer
     }
 
     /// Removes and returns every timer due at `now`. The caller fires them after this access ends, so a
     /// timer that schedules another one (a session's next ping) does not touch the heap while it is borrowed.
     mutating func takeDue(now: UInt64) -> [LoopTimer] {
-        var due: [LoopTimer] = []
-        while let first = items.first, first.deadline <= now {
-            due.append(popFirst())
-        }
-        return due
+        heap.popWhile { $0.timer.deadline <= now }.map(\.timer)
     }
 
     /// Drops cancelled timers at the top, so the next deadline is a live one.
     mutating func dropCancelledHead() {
-        while let first = items.first, first.isCancelled { _ = popFirst() }
-    }
-
-    private func less(_ a: LoopTimer, _ b: LoopTimer) -> Bool {
-        a.deadline != b.deadline ? a.deadline < b.deadline : a.sequence < b.sequence
-    }
-
-    private mutating func popFirst() -> LoopTimer {
-        let first = items[0]
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            siftDown(0)
-        }
-        return first
-    }
-
-    private mutating func siftUp(_ index: Int) {
-        var child = index
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard less(items[child], items[parent]) else { return }
-            items.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func siftDown(_ index: Int) {
-        var parent = index
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var smallest = parent
-            if left < items.count, less(items[left], items[smallest]) { smallest = left }
-            if right < items.count, less(items[right], items[smallest]) { smallest = right }
-            guard smallest != parent else { return }
-            items.swapAt(parent, smallest)
-            parent = smallest
-        }
+        while let first = heap.first, first.timer.isCancelled { _ = heap.popFirst() }
     }
 }

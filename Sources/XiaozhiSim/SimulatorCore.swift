@@ -1,3 +1,4 @@
+import ClientSupport
 import JSON
 import Foundation
 import WebSocket
@@ -39,8 +40,19 @@ struct SimulatorCore: Sendable {
         var closedByFault = false
     }
 
+    /// A session's next ping or timed close. An entry goes stale when its session closes or its close is
+    /// cancelled; `tick` skips those.
+    private struct Due: Comparable, Sendable {
+        var at: ContinuousClock.Instant
+        var session: SessionID
+        static func < (a: Due, b: Due) -> Bool { a.at != b.at ? a.at < b.at : a.session < b.session }
+    }
+
     let configuration: Configuration
     var faults = FaultSwitches()
+    /// What is due next, earliest first: a tick visits the sessions due, not every session (scanning
+    /// 10,000 idle sessions on each wake of the timer kept a third of a core busy).
+    private var schedule = MinHeap<Due>()
     private var registry: TokenRegistry
     private var sessions: [SessionID: SessionRecord] = [:]
     private var nextSessionID: SessionID = 1
@@ -115,6 +127,7 @@ struct SimulatorCore: Sendable {
                 if after == 0, let close = closeAfterOpenFault(&record, id: id) { actions.append(close) }
             }
             sessions[id] = record
+            scheduleNext(id)
             return (id, actions)
         }
     }
@@ -153,10 +166,12 @@ struct SimulatorCore: Sendable {
         if sessions.removeValue(forKey: session) != nil { disconnects += 1 }
     }
 
-    /// Time passed: MCP pings and timed close-after-open faults that are due.
+    /// Time passed: MCP pings and timed close-after-open faults that are due, in deadline order.
     mutating func tick(now: ContinuousClock.Instant) -> [Action] {
         var actions: [Action] = []
-        for id in sessions.keys.sorted() {
+        for due in schedule.popWhile({ $0.at <= now }) {
+            let id = due.session
+            guard let at = sessions[id].flatMap(Self.nextDeadline), at <= now else { continue }
             let messages = sessions[id]!.script.tick(now: now)
             actions += messages.map { .send(id, $0) }
             if let closeAt = sessions[id]!.closeAt, now >= closeAt {
@@ -164,8 +179,22 @@ struct SimulatorCore: Sendable {
                 if let close = closeAfterOpenFault(&record, id: id) { actions.append(close) }
                 sessions[id] = record
             }
+            scheduleNext(id)
         }
         return actions
+    }
+
+    private mutating func scheduleNext(_ id: SessionID) {
+        guard let at = sessions[id].flatMap(Self.nextDeadline) else { return }
+        schedule.insert(Due(at: at, session: id))
+    }
+
+    /// The earlier of a session's next ping and its timed close.
+    private static func nextDeadline(_ record: SessionRecord) -> ContinuousClock.Instant? {
+        switch (record.script.nextDeadline, record.closeAt) {
+        case (let ping?, let close?): min(ping, close)
+        case (let ping, let close): ping ?? close
+        }
     }
 
     /// Sends `tools/call` on the session holding `token` (or the token with fingerprint `tokenId`).
@@ -205,16 +234,9 @@ struct SimulatorCore: Sendable {
         return nil
     }
 
-    /// The earliest MCP ping or timed close due, for the shell's timer.
-    var nextDeadline: ContinuousClock.Instant? {
-        var earliest: ContinuousClock.Instant?
-        for record in sessions.values {
-            for deadline in [record.script.nextDeadline, record.closeAt] {
-                if let deadline, earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
-            }
-        }
-        return earliest
-    }
+    /// When the shell's timer should tick next: never later than the earliest ping or timed close due
+    /// (earlier when that entry's session has closed since).
+    var nextDeadline: ContinuousClock.Instant? { schedule.first?.at }
 
     func counts() -> SimulatorCounts {
         SimulatorCounts(

@@ -99,6 +99,23 @@ struct SimulatorCoreTests {
         #expect(core.nextDeadline == t0 + .seconds(10))
     }
 
+    @Test("sessions opened at different times are each pinged at their own interval, a closed one never")
+    func pingsFollowEachSessionsOwnDeadline() {
+        var core = core(tokens: ["t1", "t2", "t3"])
+        let (a, _) = core.sessionOpened(request("/mcp/?token=t1"), now: t0, wallClock: Date())
+        let (b, _) = core.sessionOpened(request("/mcp/?token=t2"), now: t0 + .seconds(2), wallClock: Date())
+        let (c, _) = core.sessionOpened(request("/mcp/?token=t3"), now: t0 + .seconds(3), wallClock: Date())
+        core.sessionClosed(c)
+        let pinged = { (actions: [SimulatorCore.Action]) in actions.compactMap { if case .send(let id, _) = $0 { id } else { nil } } }
+        #expect(core.nextDeadline == t0 + .seconds(5))
+        #expect(pinged(core.tick(now: t0 + .seconds(5))) == [a])
+        #expect(core.nextDeadline == t0 + .seconds(7))
+        #expect(pinged(core.tick(now: t0 + .seconds(8))) == [b])
+        #expect(pinged(core.tick(now: t0 + .seconds(9))).isEmpty)
+        #expect(pinged(core.tick(now: t0 + .seconds(13))) == [a, b])
+        #expect(core.status().sessions.map(\.pingsSent) == [2, 2])
+    }
+
     @Test("a tool call goes to the session holding the token, found by token or fingerprint")
     func toolCall() {
         var core = core()
