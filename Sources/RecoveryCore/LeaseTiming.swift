@@ -12,9 +12,10 @@ public struct LeaseTiming: Sendable, Equatable {
         self.init(ttl: .seconds(ttlSeconds))
     }
 
-    /// Every lease is renewed once per this interval: a third of the TTL, at most 2 s, so that two renewals
-    /// can fail before a lease lapses.
-    public var renewalInterval: Duration { min(ttl / 3, .seconds(2)) }
+    /// Every lease is renewed once per this interval: a third of the TTL, so that two renewals can fail
+    /// before a lease lapses. It follows the TTL: renewals are most of what Redis does per held session, and
+    /// a dead worker's leases lapse spread over one interval, which gives its successors that much longer.
+    public var renewalInterval: Duration { ttl / 3 }
 
     /// Kept between a session's local deadline and its lease's expiry in Redis: the time to close the
     /// socket, and the rate difference of two machines' clocks. A tenth of the TTL, from 0.2 s to 1 s.

@@ -79,7 +79,7 @@ import Testing
             #expect(timing.renewalInterval * 2 < timing.ttl - timing.safetyMargin, "TTL \(ttl)")
             #expect(timing.safetyMargin >= .milliseconds(200) && timing.safetyMargin <= .seconds(1), "TTL \(ttl)")
         }
-        #expect(LeaseTiming(ttlSeconds: 15).renewalInterval == .seconds(2))
+        #expect(LeaseTiming(ttlSeconds: 15).renewalInterval == .seconds(5))
         #expect(LeaseTiming(ttlSeconds: 3).renewalInterval == .seconds(1))
     }
 

@@ -39,7 +39,7 @@ import RecoveryCore
     }
 
     @Test func theGraceCoversTwoRenewalsOfTheLease() {
-        #expect(LeaseTiming(ttlSeconds: 15).vanishGraceSeconds == 5)
+        #expect(LeaseTiming(ttlSeconds: 15).vanishGraceSeconds == 11)
         #expect(LeaseTiming(ttlSeconds: 3).vanishGraceSeconds == 3)
     }
 }
