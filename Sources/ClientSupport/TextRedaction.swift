@@ -16,9 +16,49 @@ extension Redaction {
         return String(out)
     }
 
+    /// Whether `text` has anything the redactions below would change. Most log lines carry `key=value`
+    /// metadata and no secret, so an ASCII line is checked in one pass over its bytes for what the
+    /// redactions look for; any other text takes them all.
     private static func mayContainSecret(_ text: String) -> Bool {
-        let lower = text.lowercased()
-        return lower.contains("://") || lower.contains("=") || lower.contains("authorization") || lower.contains("bearer")
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return true }
+            return contains("://", in: bytes) || hasSecretParameter(bytes) || contains("authorization", in: bytes, ignoringCase: true)
+                || contains("bearer ", in: bytes, ignoringCase: true) || contains("basic ", in: bytes, ignoringCase: true)
+        }
+    }
+
+    /// An `=` after a name that `redactQueryParameters` hides (whatever comes before the name).
+    private static func hasSecretParameter(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "=") {
+            var start = index
+            while start > 0, isNameByte(bytes[start - 1]) { start -= 1 }
+            guard start < index else { continue }
+            let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self).lowercased()
+            if secretQueryNames.contains(name) { return true }
+        }
+        return false
+    }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): true
+        default: false
+        }
+    }
+
+    /// Whether ASCII `needle` occurs in `bytes`, letters compared without case when asked.
+    private static func contains(_ needle: StaticString, in bytes: UnsafeBufferPointer<UInt8>, ignoringCase: Bool = false) -> Bool {
+        let count = needle.utf8CodeUnitCount
+        guard count <= bytes.count else { return false }
+        return needle.withUTF8Buffer { pattern in
+            let fold: (UInt8) -> UInt8 = { ignoringCase && $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
+            outer: for start in 0...(bytes.count - count) {
+                for offset in 0..<count where fold(bytes[start + offset]) != fold(pattern[offset]) { continue outer }
+                return true
+            }
+            return false
+        }
     }
 
     private static let maskScalars = Array(mask.unicodeScalars)

@@ -28,10 +28,20 @@ import Testing
         #expect(!bearer.contains("abc.def"), "\(bearer)")
     }
 
+    @Test func findsASecretAmongOrdinaryMetadataWithoutAnAddress() {
+        #expect(Redaction.text("lock taken attempt=3 token=abc.def fence=1") == "lock taken attempt=3 token=*** fence=1")
+        #expect(Redaction.text("attempt=3 API_KEY=k1 done") == "attempt=3 API_KEY=*** done")
+        #expect(Redaction.text("attempt=3 upstream said basic dXNlcg==") == "attempt=3 upstream said basic ***")
+        #expect(Redaction.text("fence=1 BEARER=x Bearer abc") == "fence=1 BEARER=x Bearer ***")
+        // A Kelvin sign lowercases to "k": the name is still a secret's.
+        #expect(Redaction.text("attempt=1 to\u{212A}en=abc") == "attempt=1 to\u{212A}en=***")
+    }
+
     @Test func leavesOrdinaryTextAlone() {
         let text = "Found 3 enabled servers in database but missing from Redis - attempting recovery"
         #expect(Redaction.text(text) == text)
         #expect(Redaction.text("attempt=3 reason=missing") == "attempt=3 reason=missing")
+        #expect(Redaction.text("fence=1 keys=4 monkey=2 tokens=5") == "fence=1 keys=4 monkey=2 tokens=5")
     }
 }
 
