@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "Recovery",
             dependencies: [
-                "RecoveryCore", "AMQPClient", "RedisClient", "PostgresClient", "Transport", "MCP",
+                "RecoveryCore", "AMQPClient", "RedisClient", "PostgresClient", "Transport", "MCP", "JSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import RecoveryCore
 import RedisClient
 
@@ -92,17 +93,17 @@ public struct RecordedResult: Sendable, Equatable {
 
     /// The result's JSON with `receivedAt` added.
     func encoded() -> String {
-        var object = (try? JSONSerialization.jsonObject(with: result.encoded())) as? [String: Any] ?? [:]
-        object["receivedAt"] = Timestamp.format(receivedAt)
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        guard case .object(var members)? = try? JSONValue(parsing: [UInt8](result.encoded())) else {
+            preconditionFailure("a job result encodes to a JSON object")
+        }
+        members.append(JSONMember(key: "receivedAt", value: .string(Timestamp.format(receivedAt))))
+        return JSONWriter.write(.object(members))
     }
 
     static func decode(_ data: Data) -> RecordedResult? {
-        guard var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let received = (object.removeValue(forKey: "receivedAt") as? String).flatMap(Timestamp.parse),
-              let body = try? JSONSerialization.data(withJSONObject: object),
-              let result = try? JobResult.decode(body)
+        guard case .object(let members)? = try? JSONValue(parsing: [UInt8](data)),
+              let received = members.last(where: { $0.key == "receivedAt" })?.value.stringValue.flatMap(Timestamp.parse),
+              let result = try? JobResult.decode(Data(JSONWriter.write(.object(members.filter { $0.key != "receivedAt" })).utf8))
         else { return nil }
         return RecordedResult(result: result, receivedAt: received)
     }
