@@ -10,7 +10,7 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// `host:port`, with an IPv6 host in brackets.
     public var description: String {
-        (host.contains(":") ? "[\(host)]" : host) + ":" + String(port)
+        (host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host) + ":" + String(port)
     }
 
     /// Parses a comma-separated host list (the authority of `amqp://u:p@h1:5672,h2:5672/vhost`, libpq's

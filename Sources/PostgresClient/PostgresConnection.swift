@@ -8,6 +8,8 @@ import Logging
 /// last connect error during a doubling backoff after failed attempts.
 final class PostgresConnection: @unchecked Sendable {
     let configuration: PostgresConfiguration
+    /// `configuration.serverDescription`, made once: every result and error carries it.
+    let server: String
     private let logger: Logger
     private var handle: OpaquePointer?
     /// Set once a connection broke, so the next successful connect is logged as a recovery.
@@ -19,6 +21,7 @@ final class PostgresConnection: @unchecked Sendable {
 
     init(configuration: PostgresConfiguration, logger: Logger) {
         self.configuration = configuration
+        self.server = configuration.serverDescription
         self.logger = logger
         self.currentBackoff = configuration.reconnectInitialDelay
     }
@@ -26,8 +29,6 @@ final class PostgresConnection: @unchecked Sendable {
     deinit {
         if let handle { PQfinish(handle) }
     }
-
-    var server: String { configuration.serverDescription }
 
     /// Connects unless already connected, honouring the backoff after a failed attempt.
     @discardableResult

@@ -62,16 +62,13 @@ public final class RedisClient: Sendable {
         keys: [any RedisArgumentConvertible] = [],
         arguments: [any RedisArgumentConvertible] = []
     ) async throws -> RedisReply {
-        let server = configuration.serverDescription
         let tail = [keys.count] + keys.map(\.redisArgument) + arguments.map(\.redisArgument) as [any RedisArgumentConvertible]
-        let bySHA = RedisCommand("EVALSHA", arguments: [script.sha1] + tail)
-        let bySource = RedisCommand("EVAL", arguments: [script.source] + tail)
-        var reply = try await run([bySHA])[0]
+        var reply = try await run([RedisCommand("EVALSHA", arguments: [script.sha1] + tail)])[0]
         if case let .error(message) = reply, message.hasPrefix("NOSCRIPT") {
-            reply = try await run([bySource])[0]
+            reply = try await run([RedisCommand("EVAL", arguments: [script.source] + tail)])[0]
         }
         if case let .error(message) = reply {
-            throw RedisError.commandFailed(server: server, command: "script \(script.sha1)", message: message)
+            throw RedisError.commandFailed(server: configuration.serverDescription, command: "script \(script.sha1)", message: message)
         }
         return reply
     }
