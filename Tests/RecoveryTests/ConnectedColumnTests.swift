@@ -1,5 +1,6 @@
 import Foundation
 import PostgresClient
+import RecoveryCore
 import Testing
 @testable import Recovery
 
@@ -35,6 +36,58 @@ import Testing
             // The latest session's own end is written.
             try await directory.markDisconnected(id: "e1", at: second.addingTimeInterval(30), sessionConnectedAt: second)
             #expect(try await connected() == false)
+        } catch {
+            await cleanUp()
+            throw error
+        }
+        await cleanUp()
+    }
+
+    @Test func concurrentJobsReadRowsAndMarkThemConnectedInBatchesEachRowItsLatest() async throws {
+        let schema = try EndpointSchema(prefix: "t_batched_\(UUID().uuidString.prefix(8).lowercased())_")
+        let postgres = try await PostgresClient.connect(url: try requiredEnvironment("DATABASE_URL"))
+        let directory = PostgresEndpointDirectory(client: postgres, schema: schema)
+        func cleanUp() async {
+            _ = try? await postgres.execute("DROP TABLE IF EXISTS \(schema.tools), \(schema.bindings), \(schema.serviceConfigs), \(schema.endpoints)")
+            await postgres.close()
+        }
+        do {
+            try await directory.migrate()
+            _ = try await postgres.execute("""
+                INSERT INTO \(schema.endpoints) ("Id", "Name", "Address", "UserId", "IsEnabled")
+                SELECT 'e' || i, 'endpoint ' || i, 'ws://127.0.0.1:9/mcp/?token=t' || i, 'u', i % 2 = 0 FROM generate_series(1, 200) AS i
+                """)
+            let base = Date(timeIntervalSince1970: 1_800_000_000)
+            // 200 rows and 20 that do not exist, read at once.
+            let rows = try await withThrowingTaskGroup(of: (Int, EndpointRecord?).self) { group in
+                for i in 1...220 { group.addTask { (i, try await directory.endpoint(id: EndpointID(rawValue: "e\(i)"))) } }
+                return try await group.reduce(into: [Int: EndpointRecord?]()) { $0[$1.0] = $1.1 }
+            }
+            for i in 1...220 {
+                let row = rows[i] ?? nil
+                #expect(row?.name == (i <= 200 ? "endpoint \(i)" : nil), "e\(i)")
+                if i <= 200 { #expect(row?.isEnabled == (i % 2 == 0)) }
+            }
+            // Every row marked at once, e1 to e10 twice (an older and a newer session), e1 older last.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 1...200 {
+                    group.addTask { try await directory.markConnected(id: EndpointID(rawValue: "e\(i)"), at: base.addingTimeInterval(Double(i))) }
+                }
+                for i in 1...10 {
+                    group.addTask { try await directory.markConnected(id: EndpointID(rawValue: "e\(i)"), at: base.addingTimeInterval(Double(1_000 + i))) }
+                }
+                try await group.waitForAll()
+            }
+            try await directory.markConnected(id: "e1", at: base)
+            let marked = try await postgres.query("SELECT \"Id\", \"IsConnected\", \"LastConnectedAt\" FROM \(schema.endpoints)").map { row in
+                (try row.decode(at: 0, as: String.self), try row.decode(at: 1, as: Bool.self), try row.decode(at: 2, as: Date?.self))
+            }
+            #expect(marked.count == 200)
+            for (id, connected, at) in marked {
+                let i = Int(id.dropFirst())!
+                #expect(connected, "\(id)")
+                #expect(at == base.addingTimeInterval(Double(i <= 10 ? 1_000 + i : i)), "\(id)")
+            }
         } catch {
             await cleanUp()
             throw error

@@ -93,21 +93,17 @@ public struct EndpointSchema: Sendable, Equatable {
         "SELECT \"Id\", \"Name\", COALESCE(\"UpdatedAt\", \"CreatedAt\") FROM \(endpoints) WHERE \"IsEnabled\""
     }
 
-    /// One endpoint by id ($1), as a worker reloads it before connecting.
-    public var selectEndpoint: String {
-        "SELECT \"Id\", \"Name\", \"Address\", \"UserId\", \"IsEnabled\", COALESCE(\"UpdatedAt\", \"CreatedAt\") FROM \(endpoints) WHERE \"Id\" = $1"
-    }
-
     /// Every endpoint with its state columns (for `scheduler status`).
     public var selectAllEndpoints: String {
         "SELECT \"Id\", \"Name\", \"IsEnabled\", \"IsConnected\", \"LastConnectedAt\", \"LastDisconnectedAt\" FROM \(endpoints) ORDER BY \"Name\", \"Id\""
     }
 
-    /// Narrow update when a session comes up: $1 id, $2 time. A write that arrives after a later
-    /// session's (a slow connection) changes nothing.
+    /// Narrow update when sessions come up: $1 their ids, $2 their times (arrays, one entry per row). A
+    /// write that arrives after a later session's (a slow connection) changes nothing.
     public var markConnected: String {
-        "UPDATE \(endpoints) SET \"IsConnected\" = true, \"LastConnectedAt\" = $2 WHERE \"Id\" = $1"
-            + " AND (\"LastConnectedAt\" IS NULL OR \"LastConnectedAt\" <= $2)"
+        "UPDATE \(endpoints) AS e SET \"IsConnected\" = true, \"LastConnectedAt\" = m.at"
+            + " FROM unnest($1::text[], $2::timestamptz[]) AS m(id, at)"
+            + " WHERE e.\"Id\" = m.id AND (e.\"LastConnectedAt\" IS NULL OR e.\"LastConnectedAt\" <= m.at)"
     }
 
     /// Narrow update when a session goes down: $1 id, $2 time, $3 when that session came up. Only the

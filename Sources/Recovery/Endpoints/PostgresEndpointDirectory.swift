@@ -7,10 +7,38 @@ import RecoveryCore
 public struct PostgresEndpointDirectory: EndpointDirectory {
     public let client: PostgresClient
     public let schema: EndpointSchema
+    /// The row reads and connected marks of concurrent jobs, batched (see `CallBatcher`).
+    private let rowReads: CallBatcher<EndpointID, EndpointRecord?>
+    private let connectedMarks: CallBatcher<ConnectedMark, Void>
 
     public init(client: PostgresClient, schema: EndpointSchema) {
         self.client = client
         self.schema = schema
+        rowReads = CallBatcher { ids in
+            let rows = try await client.query(schema.selectEndpoints, [.text(EndpointSchema.textArrayLiteral(Array(Set(ids.map(\.rawValue)))))])
+            var byId: [EndpointID: EndpointRecord] = [:]
+            for row in rows {
+                let record = try Self.endpointRecord(row)
+                byId[record.id] = record
+            }
+            return ids.map { byId[$0] }
+        }
+        connectedMarks = CallBatcher { marks in
+            // One mark per row, the latest: an UPDATE joined to two of a row's marks would apply either.
+            var latest: [EndpointID: Date] = [:]
+            for mark in marks { latest[mark.id] = max(latest[mark.id] ?? mark.at, mark.at) }
+            let ids = Array(latest.keys)
+            _ = try await client.execute(schema.markConnected, [
+                .text(EndpointSchema.textArrayLiteral(ids.map(\.rawValue))),
+                .text(EndpointSchema.textArrayLiteral(ids.map { PostgresTimestamp.format(latest[$0]!) })),
+            ])
+            return marks.map { _ in () }
+        }
+    }
+
+    private struct ConnectedMark: Sendable {
+        var id: EndpointID
+        var at: Date
     }
 
     public func enabledEndpoints() async throws -> [EnabledEndpoint] {
@@ -26,9 +54,7 @@ public struct PostgresEndpointDirectory: EndpointDirectory {
     }
 
     public func endpoint(id: EndpointID) async throws -> EndpointRecord? {
-        let result = try await client.query(schema.selectEndpoint, [.endpointID(id)])
-        guard let row = result.first else { return nil }
-        return try Self.endpointRecord(row)
+        try await rowReads.call(id)
     }
 
     public func statusRows() async throws -> [EndpointStatusRow] {
@@ -47,7 +73,7 @@ public struct PostgresEndpointDirectory: EndpointDirectory {
     }
 
     public func markConnected(id: EndpointID, at date: Date) async throws {
-        _ = try await client.execute(schema.markConnected, [.endpointID(id), .timestamp(date)])
+        try await connectedMarks.call(ConnectedMark(id: id, at: date))
     }
 
     public func markDisconnected(id: EndpointID, at date: Date, sessionConnectedAt: Date) async throws {
@@ -77,7 +103,7 @@ extension PostgresEndpointDirectory {
         return (configs, tools)
     }
 
-    /// A row of `selectEndpoint` / `selectEndpoints`.
+    /// A row of `selectEndpoints`.
     static func endpointRecord(_ row: PostgresRow) throws -> EndpointRecord {
         EndpointRecord(
             id: try row.decode(at: 0, as: EndpointID.self), name: try row.decode(at: 1, as: String.self),
