@@ -96,7 +96,7 @@ public enum ConfigurationKeys {
         "Prefix of the original platform's table names.")
     public static let leaseTtl = ConfigurationKey(
         "Recovery:LeaseTtlSeconds", "15", .integer(3...600),
-        "TTL of an endpoint's lease; the holder renews it every third of this (at most every 2 s), its leases spread over that interval in up to 8 batches. A killed worker's endpoints recover after it lapses.")
+        "TTL of an endpoint's lease; the holder renews it every third of this, its leases spread over that interval in up to 8 batches. A killed worker's endpoints recover after it lapses.")
     public static let heartbeatInterval = ConfigurationKey(
         "Recovery:HeartbeatIntervalSeconds", "20", .integer(1...43_200),
         "Seconds between two LastHeartbeat writes of a held session; at most half of HeartbeatTimeoutSeconds.")
