@@ -40,8 +40,8 @@ struct SimulatorCore: Sendable {
         var closedByFault = false
     }
 
-    /// A session's next ping or timed close. An entry goes stale when its session closes or its close is
-    /// cancelled; `tick` skips those.
+    /// A session's next ping or timed close. An entry whose session closed or was scheduled anew since is
+    /// stale, and `tick` skips it.
     private struct Due: Comparable, Sendable {
         var at: ContinuousClock.Instant
         var session: SessionID
@@ -53,6 +53,8 @@ struct SimulatorCore: Sendable {
     /// What is due next, earliest first: a tick visits the sessions due, not every session (scanning
     /// 10,000 idle sessions on each wake of the timer kept a third of a core busy).
     private var schedule = MinHeap<Due>()
+    /// The one live entry of each session in `schedule`.
+    private var scheduledAt: [SessionID: ContinuousClock.Instant] = [:]
     private var registry: TokenRegistry
     private var sessions: [SessionID: SessionRecord] = [:]
     private var nextSessionID: SessionID = 1
@@ -113,6 +115,7 @@ struct SimulatorCore: Sendable {
             var actions: [Action] = []
             if let evicted {
                 evictionsByTokenId.increment(tokenId)
+                scheduledAt[evicted] = nil
                 if sessions.removeValue(forKey: evicted) != nil {
                     disconnects += 1
                     actions.append(.close(evicted, .normalClosure, reason: "replaced by a new connection"))
@@ -146,6 +149,8 @@ struct SimulatorCore: Sendable {
             actions.append(close)
         }
         sessions[session] = record
+        // The fault check above may have cancelled a timed close that was the session's next deadline.
+        scheduleNext(session)
         return actions
     }
 
@@ -163,6 +168,7 @@ struct SimulatorCore: Sendable {
     /// `session` ended (whoever closed it).
     mutating func sessionClosed(_ session: SessionID) {
         registry.remove(session: session)
+        scheduledAt[session] = nil
         if sessions.removeValue(forKey: session) != nil { disconnects += 1 }
     }
 
@@ -171,7 +177,9 @@ struct SimulatorCore: Sendable {
         var actions: [Action] = []
         for due in schedule.popWhile({ $0.at <= now }) {
             let id = due.session
-            guard let at = sessions[id].flatMap(Self.nextDeadline), at <= now else { continue }
+            guard scheduledAt[id] == due.at else { continue }
+            scheduledAt[id] = nil
+            guard sessions[id] != nil else { continue }
             let messages = sessions[id]!.script.tick(now: now)
             actions += messages.map { .send(id, $0) }
             if let closeAt = sessions[id]!.closeAt, now >= closeAt {
@@ -184,9 +192,12 @@ struct SimulatorCore: Sendable {
         return actions
     }
 
+    /// Gives the session's next deadline an entry, unless it has one for that instant already.
     private mutating func scheduleNext(_ id: SessionID) {
-        guard let at = sessions[id].flatMap(Self.nextDeadline) else { return }
-        schedule.insert(Due(at: at, session: id))
+        let at = sessions[id].flatMap(Self.nextDeadline)
+        guard at != scheduledAt[id] else { return }
+        scheduledAt[id] = at
+        if let at { schedule.insert(Due(at: at, session: id)) }
     }
 
     /// The earlier of a session's next ping and its timed close.

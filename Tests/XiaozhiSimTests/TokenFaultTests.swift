@@ -144,6 +144,19 @@ struct TokenFaultTests {
         #expect(core.status().closesAfterOpen == 0)
     }
 
+    @Test("a session whose timed close is cleared before initialize is answered keeps its pings")
+    func clearedTimedCloseKeepsPings() throws {
+        var core = core()
+        try setFaults(&core, revoke("rev", afterMilliseconds: 2000))
+        let (id, _) = open(&core, "rev")
+        try setFaults(&core, ["tokens": .null])
+        #expect(closes(core.messageReceived(initializeAnswer, session: id, now: t0 + .milliseconds(10))).isEmpty)
+        #expect(core.tick(now: t0 + .seconds(2)).isEmpty)
+        let pings = core.tick(now: t0 + .seconds(5))
+        #expect(pings.count == 1 && pings.allSatisfy { if case .send(id, _) = $0 { true } else { false } }, "\(pings)")
+        #expect(core.nextDeadline == t0 + .seconds(10))
+    }
+
     // MARK: Drop
 
     @Test("drop by tokenId closes only those tokens' sessions with 1001")
