@@ -14,6 +14,33 @@ private func echoServer(on host: SessionHost, options: ServerOptions = ServerOpt
     }
 }
 
+/// A `wss://` echo server for localhost on a session host of its own, and client options that trust it.
+private struct TLSEcho {
+    let certificates: TestCertificates
+    let host: SessionHost
+    let server: WebSocketServer
+    let options: SessionOptions
+
+    init() throws {
+        certificates = try TestCertificates.make()
+        let host = try SessionHost(threads: 1)
+        do {
+            let tls = try TLSContext.server(certificateChainFile: certificates.localhostCert, privateKeyFile: certificates.localhostKey)
+            server = try echoServer(on: host, options: ServerOptions(tls: tls))
+        } catch {
+            host.shutdown()
+            throw error
+        }
+        self.host = host
+        options = testSessionOptions(tls: TLSConfiguration(extraCAFile: certificates.caFile))
+    }
+
+    func close() {
+        server.close()
+        host.shutdown()
+    }
+}
+
 @Suite("The WebSocket server side")
 struct WebSocketServerTests {
     @Test("our client and our server echo text and binary and close cleanly")
@@ -90,13 +117,9 @@ struct WebSocketServerTests {
 
     @Test("a second wss session to the same server resumes the first one's TLS session")
     func tlsSessionsAreResumed() async throws {
-        let certs = try TestCertificates.make()
-        let host = try SessionHost(threads: 1)
-        defer { host.shutdown() }
-        let tls = try TLSContext.server(certificateChainFile: certs.localhostCert, privateKeyFile: certs.localhostKey)
-        let server = try echoServer(on: host, options: ServerOptions(tls: tls))
-        defer { server.close() }
-        let options = testSessionOptions(tls: TLSConfiguration(extraCAFile: certs.caFile))
+        let echo = try TLSEcho()
+        defer { echo.close() }
+        let (certs, host, server, options) = (echo.certificates, echo.host, echo.server, echo.options)
         var resumed: [Bool] = []
         for _ in 0..<3 {
             let session = try await host.connect("wss://localhost:\(server.port)/", options: options)
@@ -118,13 +141,9 @@ struct WebSocketServerTests {
 
     @Test("a burst of wss re-opens larger than one handshake's tickets all resume")
     func burstOfReopensResumes() async throws {
-        let certs = try TestCertificates.make()
-        let host = try SessionHost(threads: 1)
-        defer { host.shutdown() }
-        let tls = try TLSContext.server(certificateChainFile: certs.localhostCert, privateKeyFile: certs.localhostKey)
-        let server = try echoServer(on: host, options: ServerOptions(tls: tls))
-        defer { server.close() }
-        let options = testSessionOptions(tls: TLSConfiguration(extraCAFile: certs.caFile))
+        let echo = try TLSEcho()
+        defer { echo.close() }
+        let (host, server, options) = (echo.host, echo.server, echo.options)
         let burst = 150
         /// Opens `burst` sessions at once, reads an echo on each (past the tickets), closes them all.
         func openBurst() async throws -> Int {
