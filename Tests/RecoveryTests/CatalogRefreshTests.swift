@@ -55,15 +55,7 @@ import Testing
     }
 
     @Test func theBatchedReadMatchesTheReadOfEachEndpoint() async throws {
-        let schema = try EndpointSchema(prefix: "t_catalog_\(UUID().uuidString.prefix(8).lowercased())_")
-        let postgres = try await PostgresClient.connect(url: try requiredEnvironment("DATABASE_URL"))
-        let directory = PostgresEndpointDirectory(client: postgres, schema: schema)
-        func cleanUp() async {
-            _ = try? await postgres.execute("DROP TABLE IF EXISTS \(schema.tools), \(schema.bindings), \(schema.serviceConfigs), \(schema.endpoints)")
-            await postgres.close()
-        }
-        do {
-            try await directory.migrate()
+        try await withScratchDirectory("catalog") { schema, postgres, directory in
             for index in 1...3 {
                 _ = try await postgres.execute(
                     "INSERT INTO \(schema.endpoints) (\"Id\", \"Name\", \"Address\", \"UserId\", \"IsEnabled\") VALUES ($1, $2, $3, 'u', $4)",
@@ -101,10 +93,6 @@ import Testing
             }
             #expect(batch.rows(for: "e1").tools.map(\.id) == ["t3", "t1", "t2"])
             #expect(try await directory.catalogRows(endpointIds: []) == CatalogRowSet(bindings: [], configs: [], tools: []))
-        } catch {
-            await cleanUp()
-            throw error
         }
-        await cleanUp()
     }
 }

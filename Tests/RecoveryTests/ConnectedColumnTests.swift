@@ -8,18 +8,10 @@ import Testing
 /// another (its lease lapsed, the other took it) must not mark it disconnected behind the new holder.
 @Suite struct ConnectedColumnTests {
     @Test func onlyTheLatestSessionMarksTheEndpointDisconnected() async throws {
-        let schema = try EndpointSchema(prefix: "t_connected_\(UUID().uuidString.prefix(8).lowercased())_")
-        let postgres = try await PostgresClient.connect(url: try requiredEnvironment("DATABASE_URL"))
-        let directory = PostgresEndpointDirectory(client: postgres, schema: schema)
-        func cleanUp() async {
-            _ = try? await postgres.execute("DROP TABLE IF EXISTS \(schema.tools), \(schema.bindings), \(schema.serviceConfigs), \(schema.endpoints)")
-            await postgres.close()
-        }
-        func connected() async throws -> Bool? {
-            try await postgres.query("SELECT \"IsConnected\" FROM \(schema.endpoints) WHERE \"Id\" = 'e1'").first?.decode(at: 0, as: Bool.self)
-        }
-        do {
-            try await directory.migrate()
+        try await withScratchDirectory("connected") { schema, postgres, directory in
+            func connected() async throws -> Bool? {
+                try await postgres.query("SELECT \"IsConnected\" FROM \(schema.endpoints) WHERE \"Id\" = 'e1'").first?.decode(at: 0, as: Bool.self)
+            }
             _ = try await postgres.execute(
                 "INSERT INTO \(schema.endpoints) (\"Id\", \"Name\", \"Address\", \"UserId\", \"IsEnabled\") VALUES ('e1', 'one', 'ws://127.0.0.1:9/mcp/?token=t', 'u', true)")
             let first = Date(timeIntervalSince1970: 1_800_000_000)
@@ -36,23 +28,11 @@ import Testing
             // The latest session's own end is written.
             try await directory.markDisconnected(id: "e1", at: second.addingTimeInterval(30), sessionConnectedAt: second)
             #expect(try await connected() == false)
-        } catch {
-            await cleanUp()
-            throw error
         }
-        await cleanUp()
     }
 
     @Test func concurrentJobsReadRowsAndMarkThemConnectedInBatchesEachRowItsLatest() async throws {
-        let schema = try EndpointSchema(prefix: "t_batched_\(UUID().uuidString.prefix(8).lowercased())_")
-        let postgres = try await PostgresClient.connect(url: try requiredEnvironment("DATABASE_URL"))
-        let directory = PostgresEndpointDirectory(client: postgres, schema: schema)
-        func cleanUp() async {
-            _ = try? await postgres.execute("DROP TABLE IF EXISTS \(schema.tools), \(schema.bindings), \(schema.serviceConfigs), \(schema.endpoints)")
-            await postgres.close()
-        }
-        do {
-            try await directory.migrate()
+        try await withScratchDirectory("batched") { schema, postgres, directory in
             _ = try await postgres.execute("""
                 INSERT INTO \(schema.endpoints) ("Id", "Name", "Address", "UserId", "IsEnabled")
                 SELECT 'e' || i, 'endpoint ' || i, 'ws://127.0.0.1:9/mcp/?token=t' || i, 'u', i % 2 = 0 FROM generate_series(1, 200) AS i
@@ -88,10 +68,6 @@ import Testing
                 #expect(connected, "\(id)")
                 #expect(at == base.addingTimeInterval(Double(i <= 10 ? 1_000 + i : i)), "\(id)")
             }
-        } catch {
-            await cleanUp()
-            throw error
         }
-        await cleanUp()
     }
 }
