@@ -1,6 +1,8 @@
+import JSON
+
 /// The cluster's session capacity against its enabled endpoints: the sum of the live workers' slots
 /// (`Worker:MaxSessions` each). Enabled endpoints beyond it cannot all be held, whatever the scheduler does.
-public struct ClusterCapacity: Sendable, Equatable, Codable {
+public struct ClusterCapacity: Sendable, Equatable {
     /// Live workers.
     public let workers: Int
     /// Their slots, summed.
@@ -35,22 +37,18 @@ public struct ClusterCapacity: Sendable, Equatable, Codable {
 }
 
 extension ClusterCapacity {
-    private enum CodingKeys: String, CodingKey {
-        case workers, slots, enabled, shortfall
+    /// `{"enabled","shortfall","slots","workers"}`.
+    var jsonValue: JSONValue {
+        .object([
+            "enabled": .integer(enabled), "shortfall": .integer(shortfall), "slots": .integer(slots), "workers": .integer(workers),
+        ])
     }
 
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            workers: try container.decode(Int.self, forKey: .workers), slots: try container.decode(Int.self, forKey: .slots),
-            enabled: try container.decode(Int.self, forKey: .enabled))
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(workers, forKey: .workers)
-        try container.encode(slots, forKey: .slots)
-        try container.encode(enabled, forKey: .enabled)
-        try container.encode(shortfall, forKey: .shortfall)
+    /// A capacity read back from its JSON; nil when a count is missing or not an integer.
+    init?(json: JSONValue) {
+        guard let workers = json["workers"]?.intValue, let slots = json["slots"]?.intValue, let enabled = json["enabled"]?.intValue else {
+            return nil
+        }
+        self.init(workers: workers, slots: slots, enabled: enabled)
     }
 }

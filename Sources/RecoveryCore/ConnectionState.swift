@@ -102,7 +102,7 @@ public struct ConnectionState: Sendable, Equatable, Hashable {
 
     /// The JSON string to store.
     public func encoded() -> String {
-        String(decoding: WireJSON.encode(self), as: UTF8.self)
+        String(decoding: WireJSON.encode(members), as: UTF8.self)
     }
 }
 
@@ -173,27 +173,22 @@ extension ConnectionState {
     }
 }
 
-extension ConnectionState: Encodable {
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: FieldKey.self)
-        try container.encode(endpointId, forKey: FieldKey("ServerId"))
-        try container.encode(instanceId, forKey: FieldKey("InstanceId"))
-        try container.encode(status.rawValue, forKey: FieldKey("Status"))
-        if let lastConnectedTime {
-            try container.encode(Timestamp.format(lastConnectedTime), forKey: FieldKey("LastConnectedTime"))
-        } else {
-            try container.encodeNil(forKey: FieldKey("LastConnectedTime"))
-        }
-        if let lastDisconnectedTime {
-            try container.encode(Timestamp.format(lastDisconnectedTime), forKey: FieldKey("LastDisconnectedTime"))
-        } else {
-            try container.encodeNil(forKey: FieldKey("LastDisconnectedTime"))
-        }
-        try container.encode(Timestamp.format(lastHeartbeat), forKey: FieldKey("LastHeartbeat"))
-        try container.encode(reconnectAttempts, forKey: FieldKey("ReconnectAttempts"))
-        try container.encode(endpointName, forKey: FieldKey("ServerName"))
-        try container.encode(webSocketEndpoint, forKey: FieldKey("WebSocketEndpoint"))
-        if let owner { try container.encode(owner, forKey: FieldKey("Owner")) }
-        if let fence { try container.encode(fence, forKey: FieldKey("Fence")) }
+extension ConnectionState {
+    /// The original's fields (dates null when unset) plus `Owner` and `Fence` when present.
+    var members: [JSONMember] {
+        var members = [
+            JSONMember(key: "ServerId", value: .string(endpointId.rawValue)),
+            JSONMember(key: "InstanceId", value: .string(instanceId)),
+            JSONMember(key: "Status", value: .integer(status.rawValue)),
+            JSONMember(key: "LastConnectedTime", value: .timestamp(lastConnectedTime)),
+            JSONMember(key: "LastDisconnectedTime", value: .timestamp(lastDisconnectedTime)),
+            JSONMember(key: "LastHeartbeat", value: .timestamp(lastHeartbeat)),
+            JSONMember(key: "ReconnectAttempts", value: .integer(reconnectAttempts)),
+            JSONMember(key: "ServerName", value: .string(endpointName)),
+            JSONMember(key: "WebSocketEndpoint", value: .string(webSocketEndpoint)),
+        ]
+        if let owner { members.append(JSONMember(key: "Owner", value: .string(owner))) }
+        if let fence { members.append(JSONMember(key: "Fence", value: .integer(fence))) }
+        return members
     }
 }

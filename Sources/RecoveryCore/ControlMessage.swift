@@ -1,13 +1,14 @@
 import Foundation
+import JSON
 
 /// What a control message asks one worker to do.
-public enum ControlCommand: String, Sendable, Equatable, Hashable, CaseIterable, Codable {
+public enum ControlCommand: String, Sendable, Equatable, Hashable, CaseIterable {
     /// Close the endpoint's session, delete its state and release its lease; no new job is published.
     case stop
 }
 
 /// Why a stop was requested.
-public enum StopReason: String, Sendable, Equatable, Hashable, CaseIterable, Codable {
+public enum StopReason: String, Sendable, Equatable, Hashable, CaseIterable {
     /// The endpoint is disabled or deleted in Postgres but still has a live session.
     case orphaned
     /// An operator asked for it.
@@ -33,16 +34,15 @@ public struct ControlMessage: Sendable, Equatable, Hashable {
 
     /// Decodes a control body strictly: any problem is one `MessageDecodingError` naming the field.
     public static func decode(_ data: Data) throws(MessageDecodingError) -> ControlMessage {
-        try WireJSON.decode(ControlMessage.self, from: data, kind: .control)
+        try ControlMessage(fields: WireJSON.fields(of: data, kind: .control))
     }
 
     /// The JSON body.
-    public func encoded() -> Data { WireJSON.encode(self) }
+    public func encoded() -> Data { Data(WireJSON.encode(members)) }
 }
 
-extension ControlMessage: Codable {
-    public init(from decoder: Decoder) throws {
-        let fields = try StrictFields(decoder: decoder, kind: .control)
+extension ControlMessage {
+    init(fields: StrictFields) throws(MessageDecodingError) {
         command = try fields.oneOf(ControlCommand.self, "command")
         endpointId = try fields.endpointID("serverId")
         instanceId = try fields.identifier("instanceId")
@@ -50,12 +50,13 @@ extension ControlMessage: Codable {
         issuedAt = try fields.date("issuedAt")
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: FieldKey.self)
-        try container.encode(command.rawValue, forKey: FieldKey("command"))
-        try container.encode(endpointId, forKey: FieldKey("serverId"))
-        try container.encode(instanceId, forKey: FieldKey("instanceId"))
-        try container.encode(reason.rawValue, forKey: FieldKey("reason"))
-        try container.encode(Timestamp.format(issuedAt), forKey: FieldKey("issuedAt"))
+    var members: [JSONMember] {
+        [
+            JSONMember(key: "command", value: .string(command.rawValue)),
+            JSONMember(key: "serverId", value: .string(endpointId.rawValue)),
+            JSONMember(key: "instanceId", value: .string(instanceId)),
+            JSONMember(key: "reason", value: .string(reason.rawValue)),
+            JSONMember(key: "issuedAt", value: .timestamp(issuedAt)),
+        ]
     }
 }

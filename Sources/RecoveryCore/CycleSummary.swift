@@ -1,8 +1,9 @@
 import Foundation
+import JSON
 
 /// What the console shows of the leader's latest reconcile cycle: when it ran, how long it took, and its
 /// report's counts (`RedisKeys.lastCycle`).
-public struct CycleSummary: Sendable, Equatable, Codable {
+public struct CycleSummary: Sendable, Equatable {
     public var at: Date
     public var milliseconds: Int
     public var counts: [String: Int]
@@ -15,29 +16,39 @@ public struct CycleSummary: Sendable, Equatable, Codable {
         self.capacity = capacity
     }
 
-    private enum CodingKeys: String, CodingKey { case at, milliseconds, counts, capacity }
+    public func jsonData() -> Data {
+        var members = [
+            JSONMember(key: "at", value: .timestamp(at)),
+            JSONMember(key: "milliseconds", value: .integer(milliseconds)),
+            JSONMember(key: "counts", value: .countsObject(counts)),
+        ]
+        if let capacity { members.append(JSONMember(key: "capacity", value: capacity.jsonValue)) }
+        return Data(WireJSON.encode(members))
+    }
 
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let text = try container.decode(String.self, forKey: .at)
-        guard let date = Timestamp.parse(text) else {
-            throw DecodingError.dataCorruptedError(forKey: .at, in: container, debugDescription: "not an ISO-8601 date")
+    /// The stored summary, or nil when it is not one (the console then shows no cycle).
+    public static func decode(_ data: Data) -> CycleSummary? {
+        guard let value = try? JSONParser.parse(Array(data)), let members = value.objectMembers,
+              let at = value["at"]?.stringValue.flatMap(Timestamp.parse), let milliseconds = value["milliseconds"]?.intValue,
+              let countMembers = value["counts"]?.objectMembers
+        else { return nil }
+        var counts: [String: Int] = [:]
+        for member in countMembers {
+            guard let count = member.value.intValue else { return nil }
+            counts[member.key] = count
         }
-        at = date
-        milliseconds = try container.decode(Int.self, forKey: .milliseconds)
-        counts = try container.decode([String: Int].self, forKey: .counts)
-        capacity = try container.decodeIfPresent(ClusterCapacity.self, forKey: .capacity)
+        var capacity: ClusterCapacity?
+        if members.contains(where: { $0.key == "capacity" }), value["capacity"] != .null {
+            guard let stored = value["capacity"].flatMap(ClusterCapacity.init(json:)) else { return nil }
+            capacity = stored
+        }
+        return CycleSummary(at: at, milliseconds: milliseconds, counts: counts, capacity: capacity)
     }
+}
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Timestamp.format(at), forKey: .at)
-        try container.encode(milliseconds, forKey: .milliseconds)
-        try container.encode(counts, forKey: .counts)
-        try container.encodeIfPresent(capacity, forKey: .capacity)
+extension JSONValue {
+    /// Named counts as an object.
+    static func countsObject(_ counts: [String: Int]) -> JSONValue {
+        .object(counts.sorted { $0.key < $1.key }.map { JSONMember(key: $0.key, value: .integer($0.value)) })
     }
-
-    public func jsonData() -> Data { WireJSON.encode(self) }
-
-    public static func decode(_ data: Data) -> CycleSummary? { try? JSONDecoder().decode(CycleSummary.self, from: data) }
 }

@@ -14,15 +14,3 @@ public struct EndpointID: RawRepresentable, Hashable, Comparable, Sendable, Cust
 extension EndpointID: ExpressibleByStringLiteral {
     public init(stringLiteral value: String) { self.rawValue = value }
 }
-
-/// Encoded as the bare id string, as the wire messages and stored records carry it.
-extension EndpointID: Codable {
-    public init(from decoder: Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-}

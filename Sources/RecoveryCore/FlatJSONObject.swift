@@ -137,6 +137,8 @@ enum FlatJSONObject {
                 if byte == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                     index += 1
+                    // ASCII needs no validation (the generic validating initializer costs more than the scan).
+                    if !slice.contains(where: { $0 >= 0x80 }) { return String(decoding: slice, as: UTF8.self) }
                     return String(validating: slice, as: UTF8.self)
                 }
                 if byte == UInt8(ascii: "\\") { return escapedString(from: start) }

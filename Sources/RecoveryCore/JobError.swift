@@ -1,5 +1,5 @@
 /// Whether a failure is worth retrying.
-public enum FailureKind: String, Sendable, Equatable, Hashable, CaseIterable, Codable {
+public enum FailureKind: String, Sendable, Equatable, Hashable, CaseIterable {
     case transient
     case permanent
 }

@@ -1,7 +1,8 @@
 import Foundation
+import JSON
 
 /// How a job ended.
-public enum JobOutcome: String, Sendable, Equatable, Hashable, CaseIterable, Codable {
+public enum JobOutcome: String, Sendable, Equatable, Hashable, CaseIterable {
     /// The session is up and held by `instanceId`.
     case recovered
     /// Another holder has the lease (or the endpoint is disabled, or already live): nothing to do.
@@ -41,16 +42,15 @@ public struct JobResult: Sendable, Equatable, Hashable {
 
     /// Decodes a result body strictly: any problem is one `MessageDecodingError` naming the field.
     public static func decode(_ data: Data) throws(MessageDecodingError) -> JobResult {
-        try WireJSON.decode(JobResult.self, from: data, kind: .result)
+        try JobResult(fields: WireJSON.fields(of: data, kind: .result))
     }
 
     /// The JSON body; `error` is written as `null` when absent.
-    public func encoded() -> Data { WireJSON.encode(self) }
+    public func encoded() -> Data { Data(WireJSON.encode(members)) }
 }
 
-extension JobResult: Codable {
-    public init(from decoder: Decoder) throws {
-        let fields = try StrictFields(decoder: decoder, kind: .result)
+extension JobResult {
+    init(fields: StrictFields) throws(MessageDecodingError) {
         jobId = try fields.identifier("jobId")
         endpointId = try fields.endpointID("serverId")
         outcome = try fields.oneOf(JobOutcome.self, "outcome")
@@ -64,20 +64,15 @@ extension JobResult: Codable {
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: FieldKey.self)
-        try container.encode(jobId, forKey: FieldKey("jobId"))
-        try container.encode(endpointId, forKey: FieldKey("serverId"))
-        try container.encode(outcome.rawValue, forKey: FieldKey("outcome"))
-        try container.encode(instanceId, forKey: FieldKey("instanceId"))
-        try container.encode(attempt, forKey: FieldKey("attempt"))
-        try container.encode(durationMs, forKey: FieldKey("durationMs"))
-        if let error {
-            var nested = container.nestedContainer(keyedBy: FieldKey.self, forKey: FieldKey("error"))
-            try nested.encode(error.kind.rawValue, forKey: FieldKey("kind"))
-            try nested.encode(error.message, forKey: FieldKey("message"))
-        } else {
-            try container.encodeNil(forKey: FieldKey("error"))
-        }
+    var members: [JSONMember] {
+        [
+            JSONMember(key: "jobId", value: .string(jobId)),
+            JSONMember(key: "serverId", value: .string(endpointId.rawValue)),
+            JSONMember(key: "outcome", value: .string(outcome.rawValue)),
+            JSONMember(key: "instanceId", value: .string(instanceId)),
+            JSONMember(key: "attempt", value: .integer(attempt)),
+            JSONMember(key: "durationMs", value: .integer(durationMs)),
+            JSONMember(key: "error", value: error.map { .object(["kind": .string($0.kind.rawValue), "message": .string($0.message)]) } ?? .null),
+        ]
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// An endpoint whose job was dead-lettered: the scheduler does not enqueue it again until an operator
 /// retries it, its row's `"UpdatedAt"` changes, or (transient failures only) the park period passes.
@@ -43,16 +44,15 @@ public struct ParkedEndpoint: Sendable, Equatable, Hashable {
 
     /// Reads a stored value strictly.
     public static func decode(_ data: Data) throws(MessageDecodingError) -> ParkedEndpoint {
-        try WireJSON.decode(ParkedEndpoint.self, from: data, kind: .parkedEndpoint)
+        try ParkedEndpoint(fields: WireJSON.fields(of: data, kind: .parkedEndpoint))
     }
 
     /// The JSON string to store.
-    public func encoded() -> String { String(decoding: WireJSON.encode(self), as: UTF8.self) }
+    public func encoded() -> String { String(decoding: WireJSON.encode(members), as: UTF8.self) }
 }
 
-extension ParkedEndpoint: Codable {
-    public init(from decoder: Decoder) throws {
-        let fields = try StrictFields(decoder: decoder, kind: .parkedEndpoint)
+extension ParkedEndpoint {
+    init(fields: StrictFields) throws(MessageDecodingError) {
         endpointId = try fields.endpointID("serverId")
         reason = try fields.string("reason")
         kind = try fields.oneOf(FailureKind.self, "kind")
@@ -61,21 +61,14 @@ extension ParkedEndpoint: Codable {
         endpointUpdatedAt = try fields.optionalDate("endpointUpdatedAt")
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: FieldKey.self)
-        try container.encode(endpointId, forKey: FieldKey("serverId"))
-        try container.encode(reason, forKey: FieldKey("reason"))
-        try container.encode(kind.rawValue, forKey: FieldKey("kind"))
-        try container.encode(Timestamp.format(parkedAt), forKey: FieldKey("parkedAt"))
-        if let until {
-            try container.encode(Timestamp.format(until), forKey: FieldKey("until"))
-        } else {
-            try container.encodeNil(forKey: FieldKey("until"))
-        }
-        if let endpointUpdatedAt {
-            try container.encode(Timestamp.format(endpointUpdatedAt), forKey: FieldKey("endpointUpdatedAt"))
-        } else {
-            try container.encodeNil(forKey: FieldKey("endpointUpdatedAt"))
-        }
+    var members: [JSONMember] {
+        [
+            JSONMember(key: "serverId", value: .string(endpointId.rawValue)),
+            JSONMember(key: "reason", value: .string(reason)),
+            JSONMember(key: "kind", value: .string(kind.rawValue)),
+            JSONMember(key: "parkedAt", value: .timestamp(parkedAt)),
+            JSONMember(key: "until", value: .timestamp(until)),
+            JSONMember(key: "endpointUpdatedAt", value: .timestamp(endpointUpdatedAt)),
+        ]
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
+import JSON
 
 /// Counts and ids of one reconcile pass, for `scheduler check [--json]` and the cycle's log and metrics.
 ///
 /// Every enabled id is in exactly one of `live`, `connecting`, `missing`, `stale`; of the missing and
 /// stale ones, those not enqueued are in exactly one of `pending`, `parked`, `coolingDown`.
-public struct ReconcileReport: Sendable, Equatable, Codable {
+public struct ReconcileReport: Sendable, Equatable {
     public var generatedAt: Date
     /// Enabled ids, in input order.
     public var enabled: [EndpointID] = []
@@ -44,53 +45,30 @@ public struct ReconcileReport: Sendable, Equatable, Codable {
     }
 
     /// `{"generatedAt", "counts": {...}, "enabled": [...], ...}`, keys sorted.
-    public func jsonData() -> Data { WireJSON.encode(self) }
+    public func jsonData() -> Data {
+        func ids(_ list: [EndpointID]) -> JSONValue { .array(list.map { .string($0.rawValue) }) }
+        var members = [
+            JSONMember(key: "generatedAt", value: .timestamp(generatedAt)),
+            JSONMember(key: "counts", value: .countsObject(counts)),
+            JSONMember(key: "enabled", value: ids(enabled)),
+            JSONMember(key: "live", value: ids(live)),
+            JSONMember(key: "connecting", value: ids(connecting)),
+            JSONMember(key: "missing", value: ids(missing)),
+            JSONMember(key: "stale", value: ids(stale)),
+            JSONMember(key: "orphaned", value: ids(orphaned)),
+            JSONMember(key: "parked", value: ids(parked)),
+            JSONMember(key: "pending", value: ids(pending)),
+            JSONMember(key: "coolingDown", value: ids(coolingDown)),
+            JSONMember(key: "enqueued", value: ids(enqueued)),
+        ]
+        if let capacity { members.append(JSONMember(key: "capacity", value: capacity.jsonValue)) }
+        return Data(WireJSON.encode(members))
+    }
 
     /// A one-line summary for the log.
     public var summary: String {
         "enabled=\(enabled.count) live=\(live.count) connecting=\(connecting.count) missing=\(missing.count) "
             + "stale=\(stale.count) orphaned=\(orphaned.count) parked=\(parked.count) pending=\(pending.count) "
             + "coolingDown=\(coolingDown.count) enqueued=\(enqueued.count)"
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case generatedAt, counts, enabled, live, connecting, missing, stale, orphaned, parked, pending, coolingDown, enqueued, capacity
-    }
-
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let text = try container.decode(String.self, forKey: .generatedAt)
-        guard let date = Timestamp.parse(text) else {
-            throw DecodingError.dataCorruptedError(forKey: .generatedAt, in: container, debugDescription: "not an ISO-8601 date")
-        }
-        generatedAt = date
-        enabled = try container.decode([EndpointID].self, forKey: .enabled)
-        live = try container.decode([EndpointID].self, forKey: .live)
-        connecting = try container.decode([EndpointID].self, forKey: .connecting)
-        missing = try container.decode([EndpointID].self, forKey: .missing)
-        stale = try container.decode([EndpointID].self, forKey: .stale)
-        orphaned = try container.decode([EndpointID].self, forKey: .orphaned)
-        parked = try container.decode([EndpointID].self, forKey: .parked)
-        pending = try container.decode([EndpointID].self, forKey: .pending)
-        coolingDown = try container.decode([EndpointID].self, forKey: .coolingDown)
-        enqueued = try container.decode([EndpointID].self, forKey: .enqueued)
-        capacity = try container.decodeIfPresent(ClusterCapacity.self, forKey: .capacity)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Timestamp.format(generatedAt), forKey: .generatedAt)
-        try container.encode(counts, forKey: .counts)
-        try container.encode(enabled, forKey: .enabled)
-        try container.encode(live, forKey: .live)
-        try container.encode(connecting, forKey: .connecting)
-        try container.encode(missing, forKey: .missing)
-        try container.encode(stale, forKey: .stale)
-        try container.encode(orphaned, forKey: .orphaned)
-        try container.encode(parked, forKey: .parked)
-        try container.encode(pending, forKey: .pending)
-        try container.encode(coolingDown, forKey: .coolingDown)
-        try container.encode(enqueued, forKey: .enqueued)
-        try container.encodeIfPresent(capacity, forKey: .capacity)
     }
 }

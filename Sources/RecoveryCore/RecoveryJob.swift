@@ -1,7 +1,8 @@
 import Foundation
+import JSON
 
 /// Why a recovery job was published.
-public enum RecoveryReason: String, Sendable, Equatable, Hashable, CaseIterable, Codable {
+public enum RecoveryReason: String, Sendable, Equatable, Hashable, CaseIterable {
     /// Enabled in Postgres, no state in Redis.
     case missing
     /// A state exists but no longer reflects a live session (old heartbeat, lease gone, not connected).
@@ -42,16 +43,15 @@ public struct RecoveryJob: Sendable, Equatable, Hashable {
 
     /// Decodes a job body strictly: any problem is one `MessageDecodingError` naming the field.
     public static func decode(_ data: Data) throws(MessageDecodingError) -> RecoveryJob {
-        try WireJSON.decode(RecoveryJob.self, from: data, kind: .job)
+        try RecoveryJob(fields: WireJSON.fields(of: data, kind: .job))
     }
 
     /// The JSON body (keys sorted, dates ISO-8601 UTC with milliseconds).
-    public func encoded() -> Data { WireJSON.encode(self) }
+    public func encoded() -> Data { Data(WireJSON.encode(members)) }
 }
 
-extension RecoveryJob: Codable {
-    public init(from decoder: Decoder) throws {
-        let fields = try StrictFields(decoder: decoder, kind: .job)
+extension RecoveryJob {
+    init(fields: StrictFields) throws(MessageDecodingError) {
         jobId = try fields.identifier("jobId")
         endpointId = try fields.endpointID("serverId")
         reason = try fields.oneOf(RecoveryReason.self, "reason")
@@ -59,12 +59,13 @@ extension RecoveryJob: Codable {
         enqueuedAt = try fields.date("enqueuedAt")
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: FieldKey.self)
-        try container.encode(jobId, forKey: FieldKey("jobId"))
-        try container.encode(endpointId, forKey: FieldKey("serverId"))
-        try container.encode(reason.rawValue, forKey: FieldKey("reason"))
-        try container.encode(attempt, forKey: FieldKey("attempt"))
-        try container.encode(Timestamp.format(enqueuedAt), forKey: FieldKey("enqueuedAt"))
+    var members: [JSONMember] {
+        [
+            JSONMember(key: "jobId", value: .string(jobId)),
+            JSONMember(key: "serverId", value: .string(endpointId.rawValue)),
+            JSONMember(key: "reason", value: .string(reason.rawValue)),
+            JSONMember(key: "attempt", value: .integer(attempt)),
+            JSONMember(key: "enqueuedAt", value: .timestamp(enqueuedAt)),
+        ]
     }
 }

@@ -1,34 +1,15 @@
 import Foundation
-
-/// A coding key for any field name.
-struct FieldKey: CodingKey {
-    let stringValue: String
-    var intValue: Int? { nil }
-    init(_ name: String) { stringValue = name }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
+import JSON
 
 /// Reads the fields of one JSON object strictly, turning every failure into a `MessageDecodingError`
-/// that names the field (with `prefix`, for nested objects).
+/// that names the field (with `prefix`, for nested objects). A repeated name: the last one counts.
 struct StrictFields {
-    let container: KeyedDecodingContainer<FieldKey>
+    let fields: [String: JSONValue]
     let kind: MessageKind
     let prefix: String
 
-    init(decoder: Decoder, kind: MessageKind, prefix: String = "") throws {
-        self.kind = kind
-        self.prefix = prefix
-        do {
-            container = try decoder.container(keyedBy: FieldKey.self)
-        } catch {
-            if prefix.isEmpty { throw MessageDecodingError.notAnObject(kind) }
-            throw MessageDecodingError.wrongType(kind, field: String(prefix.dropLast()), expected: "an object")
-        }
-    }
-
-    private init(container: KeyedDecodingContainer<FieldKey>, kind: MessageKind, prefix: String) {
-        self.container = container
+    init(fields: [String: JSONValue], kind: MessageKind, prefix: String = "") {
+        self.fields = fields
         self.kind = kind
         self.prefix = prefix
     }
@@ -36,36 +17,29 @@ struct StrictFields {
     func path(_ name: String) -> String { prefix + name }
 
     func isAbsentOrNull(_ name: String) -> Bool {
-        let key = FieldKey(name)
-        guard container.contains(key) else { return true }
-        return (try? container.decodeNil(forKey: key)) ?? false
+        (fields[name] ?? .null) == .null
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ name: String, expected: String) throws -> T {
-        let key = FieldKey(name)
-        guard container.contains(key), !((try? container.decodeNil(forKey: key)) ?? false) else {
-            throw MessageDecodingError.missingField(kind, field: path(name))
-        }
-        do {
-            return try container.decode(type, forKey: key)
-        } catch {
-            throw MessageDecodingError.wrongType(kind, field: path(name), expected: expected)
-        }
+    /// The field's value; absent and null are both "missing".
+    private func value(_ name: String) throws(MessageDecodingError) -> JSONValue {
+        guard let value = fields[name], value != .null else { throw .missingField(kind, field: path(name)) }
+        return value
     }
 
-    func string(_ name: String) throws -> String {
-        try decode(String.self, name, expected: "a string")
+    func string(_ name: String) throws(MessageDecodingError) -> String {
+        guard case .string(let text) = try value(name) else { throw .wrongType(kind, field: path(name), expected: "a string") }
+        return text
     }
 
-    func optionalString(_ name: String) throws -> String? {
+    func optionalString(_ name: String) throws(MessageDecodingError) -> String? {
         isAbsentOrNull(name) ? nil : try string(name)
     }
 
     /// A non-empty identifier without whitespace or control characters, at most 200 characters.
-    func identifier(_ name: String) throws -> String {
+    func identifier(_ name: String) throws(MessageDecodingError) -> String {
         let value = try string(name)
         guard Self.isIdentifier(value) else {
-            throw MessageDecodingError.invalidValue(
+            throw .invalidValue(
                 kind, field: path(name), value: Self.excerpt(value),
                 expected: "a non-empty id without spaces or control characters, at most 200 characters")
         }
@@ -73,55 +47,60 @@ struct StrictFields {
     }
 
     /// An endpoint id field (the wire's `serverId`), checked like any identifier.
-    func endpointID(_ name: String) throws -> EndpointID {
+    func endpointID(_ name: String) throws(MessageDecodingError) -> EndpointID {
         EndpointID(try identifier(name))
     }
 
     static func isIdentifier(_ value: String) -> Bool {
         guard !value.isEmpty, value.utf8.count <= 200 else { return false }
+        // Printable ASCII other than the space is an identifier character: checked without Unicode tables.
+        if value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) { return true }
         return value.unicodeScalars.allSatisfy { !$0.properties.isWhitespace && $0.properties.generalCategory != .control }
     }
 
-    func int(_ name: String, atLeast minimum: Int) throws -> Int {
-        let value = try decode(Int.self, name, expected: "an integer")
+    /// An integer, written whole (`3`, `3.0`, `3e0`), of at least `minimum`.
+    func int(_ name: String, atLeast minimum: Int) throws(MessageDecodingError) -> Int {
+        guard let value = try value(name).wholeNumber else { throw .wrongType(kind, field: path(name), expected: "an integer") }
         guard value >= minimum else {
-            throw MessageDecodingError.invalidValue(
-                kind, field: path(name), value: String(value), expected: "an integer of at least \(minimum)")
+            throw .invalidValue(kind, field: path(name), value: String(value), expected: "an integer of at least \(minimum)")
         }
         return value
     }
 
-    func date(_ name: String) throws -> Date {
+    func optionalInt(_ name: String, atLeast minimum: Int) throws(MessageDecodingError) -> Int? {
+        isAbsentOrNull(name) ? nil : try int(name, atLeast: minimum)
+    }
+
+    func date(_ name: String) throws(MessageDecodingError) -> Date {
         let text = try string(name)
         guard let date = Timestamp.parse(text) else {
-            throw MessageDecodingError.invalidValue(
-                kind, field: path(name), value: Self.excerpt(text), expected: "an ISO-8601 UTC date-time")
+            throw .invalidValue(kind, field: path(name), value: Self.excerpt(text), expected: "an ISO-8601 UTC date-time")
         }
         return date
     }
 
-    func optionalDate(_ name: String) throws -> Date? {
+    func optionalDate(_ name: String) throws(MessageDecodingError) -> Date? {
         isAbsentOrNull(name) ? nil : try date(name)
     }
 
-    func oneOf<T: RawRepresentable & CaseIterable>(_ type: T.Type, _ name: String) throws -> T where T.RawValue == String {
+    func oneOf<T: RawRepresentable & CaseIterable>(_ type: T.Type, _ name: String) throws(MessageDecodingError) -> T where T.RawValue == String {
         let text = try string(name)
         guard let value = T(rawValue: text) else {
             let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
-            throw MessageDecodingError.invalidValue(kind, field: path(name), value: Self.excerpt(text), expected: "one of \(allowed)")
+            throw .invalidValue(kind, field: path(name), value: Self.excerpt(text), expected: "one of \(allowed)")
         }
         return value
     }
 
     /// The fields of a nested object; nil when the field is absent or null.
-    func optionalObject(_ name: String) throws -> StrictFields? {
+    func optionalObject(_ name: String) throws(MessageDecodingError) -> StrictFields? {
         if isAbsentOrNull(name) { return nil }
-        do {
-            let nested = try container.nestedContainer(keyedBy: FieldKey.self, forKey: FieldKey(name))
-            return StrictFields(container: nested, kind: kind, prefix: path(name) + ".")
-        } catch {
-            throw MessageDecodingError.wrongType(kind, field: path(name), expected: "an object or null")
+        guard let members = fields[name]?.objectMembers else {
+            throw .wrongType(kind, field: path(name), expected: "an object or null")
         }
+        var nested: [String: JSONValue] = [:]
+        for member in members { nested[member.key] = member.value }
+        return StrictFields(fields: nested, kind: kind, prefix: path(name) + ".")
     }
 
     /// At most 64 characters of a value for an error, control characters escaped.
@@ -130,27 +109,30 @@ struct StrictFields {
     }
 }
 
-/// Shared JSON coding for the wire messages.
+/// The JSON coding of the wire messages and stored records: strict field reading on the way in,
+/// compact text with keys sorted on the way out.
 enum WireJSON {
-    static func decode<T: Decodable>(_ type: T.Type, from data: Data, kind: MessageKind) throws(MessageDecodingError) -> T {
+    /// The top-level fields of a body that must be one JSON object.
+    static func fields(of data: Data, kind: MessageKind) throws(MessageDecodingError) -> StrictFields {
         do {
-            return try JSONDecoder().decode(type, from: data)
-        } catch let error as MessageDecodingError {
-            throw error
-        } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
+            return StrictFields(fields: try FlatJSONObject.parse(data), kind: kind)
+        } catch .notAnObject {
             throw .notAnObject(kind)
         } catch {
             throw .notJSON(kind)
         }
     }
 
-    static func encode<T: Encodable>(_ value: T) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return try encoder.encode(value)
-        } catch {
-            preconditionFailure("encoding a wire message cannot fail: \(error)")
-        }
+    /// The compact text of an object, its keys in byte order (the order a reader diffing two bodies expects).
+    static func encode(_ members: [JSONMember]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        JSONWriter.write(.object(members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }), into: &out)
+        return out
     }
+}
+
+extension JSONValue {
+    /// A date as the wire writes it (ISO-8601 UTC with milliseconds), or null.
+    static func timestamp(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.format($0)) } ?? .null }
 }

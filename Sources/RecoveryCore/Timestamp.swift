@@ -21,23 +21,32 @@ public enum Timestamp {
         let minute = (millisOfDay / 60_000) % 60
         let second = (millisOfDay / 1000) % 60
         let millis = millisOfDay % 1000
-        var out = ""
-        out.reserveCapacity(24)
-        append(&out, year, width: 4)
-        out.append("-")
-        append(&out, month, width: 2)
-        out.append("-")
-        append(&out, day, width: 2)
-        out.append("T")
-        append(&out, hour, width: 2)
-        out.append(":")
-        append(&out, minute, width: 2)
-        out.append(":")
-        append(&out, second, width: 2)
-        out.append(".")
-        append(&out, millis, width: 3)
-        out.append("Z")
-        return out
+        guard (0...9999).contains(year) else {
+            // Outside four-digit years (not readable back by `parse`, but never cut short).
+            func padded(_ value: Int64, _ width: Int) -> String {
+                let digits = String(value)
+                return String(repeating: "0", count: max(0, width - digits.count)) + digits
+            }
+            return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))T\(padded(hour, 2)):\(padded(minute, 2)):"
+                + "\(padded(second, 2)).\(padded(millis, 3))Z"
+        }
+        return String(unsafeUninitializedCapacity: 24) { out in
+            put(out, 0, year, width: 4)
+            out[4] = UInt8(ascii: "-")
+            put(out, 5, month, width: 2)
+            out[7] = UInt8(ascii: "-")
+            put(out, 8, day, width: 2)
+            out[10] = UInt8(ascii: "T")
+            put(out, 11, hour, width: 2)
+            out[13] = UInt8(ascii: ":")
+            put(out, 14, minute, width: 2)
+            out[16] = UInt8(ascii: ":")
+            put(out, 17, second, width: 2)
+            out[19] = UInt8(ascii: ".")
+            put(out, 20, millis, width: 3)
+            out[23] = UInt8(ascii: "Z")
+            return 24
+        }
     }
 
     /// Parses an ISO-8601 date-time (`T`, `t` or a space between date and time; optional fraction of any
@@ -126,12 +135,13 @@ public enum Timestamp {
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 
-    private static func append(_ out: inout String, _ value: Int64, width: Int) {
-        let digits = String(value)
-        if digits.count < width {
-            out.append(String(repeating: "0", count: width - digits.count))
+    /// Writes `value` as `width` decimal digits at `offset`, zero-padded (a year beyond 9999 keeps its low digits).
+    private static func put(_ out: UnsafeMutableBufferPointer<UInt8>, _ offset: Int, _ value: Int64, width: Int) {
+        var rest = value < 0 ? 0 : value
+        for position in stride(from: offset + width - 1, through: offset, by: -1) {
+            out[position] = UInt8(0x30 + rest % 10)
+            rest /= 10
         }
-        out.append(digits)
     }
 
     private static func isLeap(_ year: Int64) -> Bool {

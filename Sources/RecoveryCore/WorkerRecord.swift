@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A worker's entry in the `mcp:recovery:workers` hash: who it is and how loaded it was at its last heartbeat.
 public struct WorkerRecord: Sendable, Equatable, Hashable {
@@ -32,16 +33,15 @@ public struct WorkerRecord: Sendable, Equatable, Hashable {
 
     /// Reads a stored value strictly.
     public static func decode(_ data: Data) throws(MessageDecodingError) -> WorkerRecord {
-        try WireJSON.decode(WorkerRecord.self, from: data, kind: .workerRecord)
+        try WorkerRecord(fields: WireJSON.fields(of: data, kind: .workerRecord))
     }
 
     /// The JSON string to store.
-    public func encoded() -> String { String(decoding: WireJSON.encode(self), as: UTF8.self) }
+    public func encoded() -> String { String(decoding: WireJSON.encode(members), as: UTF8.self) }
 }
 
-extension WorkerRecord: Codable {
-    public init(from decoder: Decoder) throws {
-        let fields = try StrictFields(decoder: decoder, kind: .workerRecord)
+extension WorkerRecord {
+    init(fields: StrictFields) throws(MessageDecodingError) {
         instanceId = try fields.identifier("instanceId")
         host = try fields.string("host")
         pid = try fields.int("pid", atLeast: 0)
@@ -49,21 +49,23 @@ extension WorkerRecord: Codable {
         heartbeatAt = try fields.date("heartbeatAt")
         sessions = try fields.int("sessions", atLeast: 0)
         capacity = try fields.int("capacity", atLeast: 0)
-        metricsPort = fields.isAbsentOrNull("metricsPort") ? nil : try fields.int("metricsPort", atLeast: 1)
-        version = fields.isAbsentOrNull("version") ? nil : try fields.string("version")
+        metricsPort = try fields.optionalInt("metricsPort", atLeast: 1)
+        version = try fields.optionalString("version")
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: FieldKey.self)
-        try container.encode(instanceId, forKey: FieldKey("instanceId"))
-        try container.encode(host, forKey: FieldKey("host"))
-        try container.encode(pid, forKey: FieldKey("pid"))
-        try container.encode(Timestamp.format(startedAt), forKey: FieldKey("startedAt"))
-        try container.encode(Timestamp.format(heartbeatAt), forKey: FieldKey("heartbeatAt"))
-        try container.encode(sessions, forKey: FieldKey("sessions"))
-        try container.encode(capacity, forKey: FieldKey("capacity"))
-        if let metricsPort { try container.encode(metricsPort, forKey: FieldKey("metricsPort")) }
-        if let version { try container.encode(version, forKey: FieldKey("version")) }
+    var members: [JSONMember] {
+        var members = [
+            JSONMember(key: "instanceId", value: .string(instanceId)),
+            JSONMember(key: "host", value: .string(host)),
+            JSONMember(key: "pid", value: .integer(pid)),
+            JSONMember(key: "startedAt", value: .timestamp(startedAt)),
+            JSONMember(key: "heartbeatAt", value: .timestamp(heartbeatAt)),
+            JSONMember(key: "sessions", value: .integer(sessions)),
+            JSONMember(key: "capacity", value: .integer(capacity)),
+        ]
+        if let metricsPort { members.append(JSONMember(key: "metricsPort", value: .integer(metricsPort))) }
+        if let version { members.append(JSONMember(key: "version", value: .string(version))) }
+        return members
     }
 }
 

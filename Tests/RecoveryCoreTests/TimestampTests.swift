@@ -16,6 +16,12 @@ import Testing
         #expect(Timestamp.format(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29T00:00:00.000Z")
     }
 
+    @Test func yearsBeyondFourDigitsAreWrittenWhole() {
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 253_402_300_800)) == "10000-01-01T00:00:00.000Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 253_402_300_799.999)) == "9999-12-31T23:59:59.999Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: -62_167_219_200)) == "0000-01-01T00:00:00.000Z")
+    }
+
     @Test func roundTripsToTheMillisecond() throws {
         let date = Date(timeIntervalSince1970: 1_800_000_000.456)
         let parsed = try #require(Timestamp.parse(Timestamp.format(date)))
