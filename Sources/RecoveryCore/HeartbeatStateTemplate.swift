@@ -15,17 +15,30 @@ public struct HeartbeatStateTemplate: Sendable, Equatable {
 
     /// From the state every heartbeat writes again (its `LastHeartbeat` is replaced on each).
     public init(_ state: ConnectionState) {
-        let encoded = state.encoded()
-        let key = "\"LastHeartbeat\":\""
-        let time = Timestamp.format(state.lastHeartbeat)
+        let encoded = Array(state.encoded().utf8)
+        let key = Array(#""LastHeartbeat":""#.utf8)
+        let field = key + Array(Timestamp.format(state.lastHeartbeat).utf8) + [UInt8(ascii: "\"")]
         // Inside a JSON string a quote is escaped, so the unescaped key can only be the field itself.
-        if let field = encoded.range(of: key + time + "\""), encoded.range(of: key, range: field.upperBound..<encoded.endIndex) == nil {
-            let timeStart = encoded.index(field.lowerBound, offsetBy: key.count)
-            let timeEnd = encoded.index(timeStart, offsetBy: time.count)
-            form = .halves(prefix: String(encoded[..<timeStart]), suffix: String(encoded[timeEnd...]))
+        if let start = Self.firstIndex(of: field, in: encoded, from: 0),
+           Self.firstIndex(of: key, in: encoded, from: start + field.count) == nil {
+            form = .halves(
+                prefix: String(decoding: encoded[..<(start + key.count)], as: UTF8.self),
+                suffix: String(decoding: encoded[(start + field.count - 1)...], as: UTF8.self))
         } else {
             form = .state(state)
         }
+    }
+
+    /// Where `needle` first starts in `bytes` at or after `from` (a value is a few hundred bytes: every
+    /// opened session builds one template, so this stays a plain scan over bytes).
+    private static func firstIndex(of needle: [UInt8], in bytes: [UInt8], from: Int) -> Int? {
+        guard !needle.isEmpty, bytes.count - from >= needle.count else { return nil }
+        var start = from
+        while start <= bytes.count - needle.count {
+            if bytes[start] == needle[0], bytes[start..<(start + needle.count)].elementsEqual(needle) { return start }
+            start += 1
+        }
+        return nil
     }
 
     /// The state's value with `LastHeartbeat` at `date`: what `ConnectionState.encoded()` gives for it.

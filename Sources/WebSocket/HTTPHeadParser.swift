@@ -56,7 +56,7 @@ public struct HTTPHeadParser: Sendable {
                 let remaining = Array(buffer[headEnd...])
                 buffer = []
                 scanFrom = 0
-                let lines = text.split(separator: "\r\n", omittingEmptySubsequences: false).map { Substring($0) }
+                let lines = Self.lines(of: text)
                 guard let first = lines.first, !first.isEmpty else { throw .malformedHead("empty start line") }
                 return (lines, remaining)
             }
@@ -65,6 +65,27 @@ public struct HTTPHeadParser: Sendable {
         scanFrom = max(index, 3)
         if buffer.count > maxHeadSize { throw .headTooLarge(limit: maxHeadSize) }
         return nil
+    }
+
+    /// The text's CRLF-separated lines, found over its UTF-8 bytes (CR LF is one grapheme that nothing
+    /// extends, so this splits where a split on the `"\r\n"` character would, without grapheme breaking).
+    private static func lines(of text: String) -> [Substring] {
+        let utf8 = text.utf8
+        var lines: [Substring] = []
+        var lineStart = utf8.startIndex
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let next = utf8.index(after: index)
+            if utf8[index] == 0x0D, next != utf8.endIndex, utf8[next] == 0x0A {
+                lines.append(text[lineStart..<index])
+                index = utf8.index(after: next)
+                lineStart = index
+            } else {
+                index = next
+            }
+        }
+        lines.append(text[lineStart...])
+        return lines
     }
 
     private static func headers(_ lines: ArraySlice<Substring>) throws(WebSocketHandshakeError) -> HTTPHeaders {

@@ -30,6 +30,7 @@ import Testing
         #expect(EndpointSchema.textArrayLiteral(["a", "b"]) == #"{"a","b"}"#)
         #expect(EndpointSchema.textArrayLiteral([#"x"y"#, #"back\slash"#, "c,d"]) == #"{"x\"y","back\\slash","c,d"}"#)
         #expect(EndpointSchema.textArrayLiteral([]) == "{}")
+        #expect(EndpointSchema.textArrayLiteral(["小智\"客厅", "é\\"]) == #"{"小智\"客厅","é\\"}"#)
     }
 
     @Test func onlyTheThreeStateColumnsAreWritten() throws {

@@ -46,6 +46,22 @@ struct HTTPHeadParserTests {
         #expect(response.headers.values("x-Thing") == ["a b", "c"])
     }
 
+    @Test("only CR LF ends a line: a lone CR or LF stays in its value, and non-ASCII values survive")
+    func linesEndAtCRLFOnly() throws {
+        var parser = HTTPHeadParser()
+        let text = "HTTP/1.1 101 Switching Protocols\r\nX-A: one\ntwo\r\nX-B: 小智\rz\r\nX-C: 🎛️\r\n\r\nrest"
+        guard case .complete(let response, let remaining) = try parser.parseResponse(Array(text.utf8)) else {
+            Issue.record("expected a complete head")
+            return
+        }
+        #expect(response.status == 101)
+        #expect(response.reason == "Switching Protocols")
+        #expect(response.headers["x-a"] == "one\ntwo")
+        #expect(response.headers["x-b"] == "小智\rz")
+        #expect(response.headers["x-c"] == "🎛️")
+        #expect(remaining == Array("rest".utf8))
+    }
+
     @Test("a head larger than the limit is refused before its end arrives")
     func headTooLarge() {
         var parser = HTTPHeadParser(maxHeadSize: 64)

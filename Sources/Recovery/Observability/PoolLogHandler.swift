@@ -41,7 +41,8 @@ public struct PoolLogHandler: LogHandler {
 
     /// One rendered line, newline included.
     static func render(format: LogFormat, timestamp: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
-        let time = timestamp.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        // The pool's own formatter: the same UTC milliseconds form, without a format style per line.
+        let time = Timestamp.format(timestamp)
         let safeMessage = Redaction.text(message)
         let pairs = metadata.sorted { $0.key < $1.key }.map { ($0.key, Redaction.text(flatten($0.value))) }
         switch format {

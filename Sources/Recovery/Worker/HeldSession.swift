@@ -3,8 +3,10 @@ import MCP
 import RecoveryCore
 import Transport
 
-/// A live Xiaozhi session this worker holds, with the lease that entitles it to.
-public struct HeldSession: Sendable {
+/// A live Xiaozhi session this worker holds, with the lease that entitles it to. A class, not a struct:
+/// renewals and heartbeats walk every held session each tick, and copying a dozen references per
+/// session per tick was a fifth of an idle worker's CPU.
+public final class HeldSession: Sendable {
     public let endpointId: EndpointID
     public let endpointName: String
     /// The endpoint address with its token (only ever passed to the transport).
@@ -24,7 +26,27 @@ public struct HeldSession: Sendable {
     let session: WebSocketSession
     let mcp: MCPSessionServer
     /// Filled in by the serving task when the connection ends.
-    var closeRecord = SessionCloseRecord()
+    let closeRecord: SessionCloseRecord
+
+    init(
+        endpointId: EndpointID, endpointName: String, address: String, leaseToken: String, fence: Int, connectedAt: Date,
+        openedAt: ContinuousClock.Instant, attempt: Int, endpointUpdatedAt: Date?, heartbeat: HeartbeatStateTemplate,
+        session: WebSocketSession, mcp: MCPSessionServer, closeRecord: SessionCloseRecord = SessionCloseRecord()
+    ) {
+        self.endpointId = endpointId
+        self.endpointName = endpointName
+        self.address = address
+        self.leaseToken = leaseToken
+        self.fence = fence
+        self.connectedAt = connectedAt
+        self.openedAt = openedAt
+        self.attempt = attempt
+        self.endpointUpdatedAt = endpointUpdatedAt
+        self.heartbeat = heartbeat
+        self.session = session
+        self.mcp = mcp
+        self.closeRecord = closeRecord
+    }
 
     /// The same session under its lease taken again (after it lapsed) with a new fence, its heartbeat
     /// value rebuilt by `heartbeat` to carry it.
