@@ -60,7 +60,7 @@ import WebSocket
         #expect(wrong.status == 303)
         #expect(wrong.headers["Location"] == "/login?failed=1")
         #expect(wrong.headers["Set-Cookie"] == nil)
-        for _ in 0..<9 { _ = try await app.handle(.post("/login", form: "token=guess-guess-guess-guess")) }
+        for _ in 0..<9 { _ = await app.handle(.post("/login", form: "token=guess-guess-guess-guess")) }
         let throttled = try await app.handle(.post("/login", form: "token=\(Self.adminToken)")).response()
         #expect(throttled.status == 429, "even the right token waits once an address failed ten times")
         let otherPeer = try await app.handle(.post("/login", form: "token=\(Self.adminToken)", peer: "10.0.0.2")).response()

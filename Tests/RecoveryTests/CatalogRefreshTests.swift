@@ -92,6 +92,19 @@ import Testing
                 #expect(share.tools == single.tools, "tools of \(id)")
             }
             #expect(batch.rows(for: "e1").tools.map(\.id) == ["t3", "t1", "t2"])
+            // Concurrent jobs' reads go out together (the same endpoint more than once among them); each
+            // still gets its own endpoint's rows.
+            let concurrent = try await withThrowingTaskGroup(of: (EndpointID, CatalogRows).self) { group in
+                for _ in 1...3 {
+                    for id in ids { group.addTask { (id, try await directory.catalogRows(endpointId: id)) } }
+                }
+                return try await group.reduce(into: [(EndpointID, CatalogRows)]()) { $0.append($1) }
+            }
+            #expect(concurrent.count == 3 * ids.count)
+            for (id, rows) in concurrent {
+                let share = batch.rows(for: id)
+                #expect(rows.bindings == share.bindings && rows.configs == share.configs && rows.tools == share.tools, "rows of \(id)")
+            }
             #expect(try await directory.catalogRows(endpointIds: []) == CatalogRowSet(bindings: [], configs: [], tools: []))
         }
     }

@@ -71,7 +71,7 @@ struct ClusteredServersOutageTests {
                 #expect(figures.evictionsDuring == 0, "\(cluster.logs)")
                 #expect(figures.alive, "\(FaultScenario.exited(cluster))")
             } catch {
-                try? ServerControl.clustered("rabbit-start-app", "1")
+                _ = try? ServerControl.clustered("rabbit-start-app", "1")
                 throw error
             }
             try ServerControl.clustered("rabbit-start-app", "1")
@@ -109,7 +109,7 @@ struct ClusteredServersOutageTests {
                 #expect(allBack && figures.neverBack == 0, "endpoints not back after the failover:\n\(cluster.logs)")
                 #expect(figures.alive, "\(FaultScenario.exited(cluster))")
             } catch {
-                try? ServerControl.clustered("redis-restore")
+                _ = try? ServerControl.clustered("redis-restore")
                 throw error
             }
             try ServerControl.clustered("redis-restore")
@@ -118,7 +118,7 @@ struct ClusteredServersOutageTests {
 
     @Test func promotingTheStandbyAfterThePrimaryStopsKeepsTheSchedulerReconciling() async throws {
         let count = FaultScenario.endpoints
-        defer { try? ServerControl.clustered("pg-reset") }
+        defer { _ = try? ServerControl.clustered("pg-reset") }
         try await FaultScenario.withCluster(servers: .clustered) { cluster in
             var figures = FaultFigures(name: "postgres-failover", endpoints: count + 5, workers: 1)
             try await cluster.startSimulator()

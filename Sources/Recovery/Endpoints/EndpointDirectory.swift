@@ -12,7 +12,7 @@ public protocol EndpointDirectory: Sendable {
     /// Every endpoint's state columns, for `scheduler status`.
     func statusRows() async throws -> [EndpointStatusRow]
     /// The rows the endpoint's tool catalog is built from.
-    func catalogRows(endpointId: EndpointID) async throws -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow])
+    func catalogRows(endpointId: EndpointID) async throws -> CatalogRows
     /// The endpoints of `ids` that exist (a worker's catalog refresh of every held session).
     func endpoints(ids: [EndpointID]) async throws -> [EndpointRecord]
     /// The catalog rows of many endpoints, one query per table.

@@ -113,11 +113,6 @@ public struct EndpointSchema: Sendable, Equatable {
             + " AND (\"LastConnectedAt\" IS NULL OR \"LastConnectedAt\" <= $3)"
     }
 
-    /// The active bindings of an endpoint ($1).
-    public var selectBindings: String {
-        "SELECT \"Id\", \"XiaozhiMcpEndpointId\", \"McpServiceConfigId\", \"IsActive\", \"SelectedToolNames\", \"CreatedAt\" FROM \(bindings) WHERE \"XiaozhiMcpEndpointId\" = $1 AND \"IsActive\" ORDER BY \"CreatedAt\", \"Id\""
-    }
-
     /// The service configs whose ids are in $1 (a text array).
     public var selectServiceConfigs: String {
         "SELECT \"Id\", \"Name\", \"Endpoint\", \"AuthenticationType\", \"AuthenticationConfig\", \"Protocol\", \"UserId\", \"IsPublic\" FROM \(serviceConfigs) WHERE \"Id\" = ANY($1::text[])"

@@ -11,11 +11,7 @@ extension PostgresEndpointDirectory {
     }
 
     public func catalogRows(endpointIds: [EndpointID]) async throws -> CatalogRowSet {
-        guard !endpointIds.isEmpty else { return CatalogRowSet(bindings: [], configs: [], tools: []) }
-        let bindings = try await client.query(schema.selectBindingsOfEndpoints, [.text(EndpointSchema.textArrayLiteral(endpointIds.map(\.rawValue)))])
-            .map(Self.bindingRow)
-        let (configs, tools) = try await configsAndTools(of: bindings)
-        return CatalogRowSet(bindings: bindings, configs: configs, tools: tools)
+        try await Self.catalogRowSet(client: client, schema: schema, endpointIds: endpointIds)
     }
 }
 

@@ -7,8 +7,9 @@ import RecoveryCore
 public struct PostgresEndpointDirectory: EndpointDirectory {
     public let client: PostgresClient
     public let schema: EndpointSchema
-    /// The row reads and connected marks of concurrent jobs, batched (see `CallBatcher`).
+    /// The row reads, catalog reads and connected marks of concurrent jobs, batched (see `CallBatcher`).
     private let rowReads: CallBatcher<EndpointID, EndpointRecord?>
+    private let catalogReads: CallBatcher<EndpointID, CatalogRows>
     private let connectedMarks: CallBatcher<ConnectedMark, Void>
 
     public init(client: PostgresClient, schema: EndpointSchema) {
@@ -22,6 +23,10 @@ public struct PostgresEndpointDirectory: EndpointDirectory {
                 byId[record.id] = record
             }
             return ids.map { byId[$0] }
+        }
+        catalogReads = CallBatcher { ids in
+            let rows = try await Self.catalogRowSet(client: client, schema: schema, endpointIds: Array(Set(ids)))
+            return ids.map { rows.rows(for: $0) }
         }
         connectedMarks = CallBatcher { marks in
             // One mark per row, the latest: an UPDATE joined to two of a row's marks would apply either.
@@ -66,10 +71,8 @@ public struct PostgresEndpointDirectory: EndpointDirectory {
         }
     }
 
-    public func catalogRows(endpointId: EndpointID) async throws -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow]) {
-        let bindings = try await client.query(schema.selectBindings, [.endpointID(endpointId)]).map(Self.bindingRow)
-        let (configs, tools) = try await configsAndTools(of: bindings)
-        return (bindings, configs, tools)
+    public func catalogRows(endpointId: EndpointID) async throws -> CatalogRows {
+        try await catalogReads.call(endpointId)
     }
 
     public func markConnected(id: EndpointID, at date: Date) async throws {
@@ -93,14 +96,18 @@ public struct PostgresEndpointDirectory: EndpointDirectory {
 // MARK: rows
 
 extension PostgresEndpointDirectory {
-    /// The service configs and tools the `bindings` point at, one query per table.
-    func configsAndTools(of bindings: [ServiceBindingRow]) async throws -> (configs: [ServiceConfigRow], tools: [ToolRow]) {
+    /// The catalog rows of `endpointIds`: their active bindings, then the service configs and tools those
+    /// point at, one query per table.
+    static func catalogRowSet(client: PostgresClient, schema: EndpointSchema, endpointIds: [EndpointID]) async throws -> CatalogRowSet {
+        guard !endpointIds.isEmpty else { return CatalogRowSet(bindings: [], configs: [], tools: []) }
+        let bindings = try await client.query(schema.selectBindingsOfEndpoints, [.text(EndpointSchema.textArrayLiteral(endpointIds.map(\.rawValue)))])
+            .map(Self.bindingRow)
         let configIds = Array(Set(bindings.map(\.mcpServiceConfigId))).sorted()
-        guard !configIds.isEmpty else { return ([], []) }
+        guard !configIds.isEmpty else { return CatalogRowSet(bindings: bindings, configs: [], tools: []) }
         let idList = PostgresValue.text(EndpointSchema.textArrayLiteral(configIds))
         let configs = try await client.query(schema.selectServiceConfigs, [idList]).map(Self.configRow)
         let tools = try await client.query(schema.selectTools, [idList]).map(Self.toolRow)
-        return (configs, tools)
+        return CatalogRowSet(bindings: bindings, configs: configs, tools: tools)
     }
 
     /// A row of `selectEndpoints`.

@@ -2,6 +2,10 @@ import Foundation
 import MCP
 import RecoveryCore
 
+/// The rows one endpoint's tool catalog is built from: its active bindings, the configs they name and
+/// those configs' tools.
+public typealias CatalogRows = (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow])
+
 /// The rows the tool catalogs of many endpoints are built from, as read with one query per table, and
 /// each endpoint's share of them.
 public struct CatalogRowSet: Sendable, Equatable {
@@ -27,7 +31,7 @@ public struct CatalogRowSet: Sendable, Equatable {
 
     /// One endpoint's rows, in the order they were read: its bindings, the configs they name (sorted by
     /// id) and those configs' tools (sorted by name and id, as the single-endpoint read returns them).
-    public func rows(for endpointId: EndpointID) -> (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow]) {
+    public func rows(for endpointId: EndpointID) -> CatalogRows {
         let bindings = bindingsByEndpoint[endpointId.rawValue] ?? []
         let configIds = Set(bindings.map(\.mcpServiceConfigId))
         let configs = configIds.sorted().compactMap { configsById[$0] }

@@ -67,7 +67,7 @@ extension WorkerRuntime {
     }
 
     /// The endpoint's tool catalog from its rows; what is wrong with them is logged.
-    func buildCatalog(_ endpoint: EndpointRecord, rows: (bindings: [ServiceBindingRow], configs: [ServiceConfigRow], tools: [ToolRow])) -> ToolCatalog {
+    func buildCatalog(_ endpoint: EndpointRecord, rows: CatalogRows) -> ToolCatalog {
         let built = ToolCatalog.build(
             endpointId: endpoint.id.rawValue, ownerUserId: endpoint.userId, bindings: rows.bindings,
             serviceConfigs: rows.configs, tools: rows.tools)
