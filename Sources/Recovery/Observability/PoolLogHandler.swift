@@ -67,27 +67,3 @@ public struct PoolLogHandler: LogHandler {
         }
     }
 }
-
-/// Where rendered log lines go: standard error, or a buffer in tests.
-public final class LogSink: @unchecked Sendable {
-    private let lock = NSLock()
-    private var captured: [String]?
-
-    private init(capturing: Bool) { captured = capturing ? [] : nil }
-
-    public static let standardError = LogSink(capturing: false)
-    /// A sink that keeps lines in memory.
-    public static func capturing() -> LogSink { LogSink(capturing: true) }
-
-    public var lines: [String] { lock.withLock { captured ?? [] } }
-
-    func write(_ line: String) {
-        lock.withLock {
-            if captured != nil {
-                captured!.append(line)
-            } else {
-                FileHandle.standardError.write(Data(line.utf8))
-            }
-        }
-    }
-}
