@@ -11,7 +11,7 @@ import Testing
 
     @Test func linesReachTheDescriptorWholeWithTheirUTCTime() throws {
         var ends: [Int32] = [0, 0]
-        #expect(pipe(&ends) == 0)
+        try #require(pipe(&ends) == 0)
         defer { close(ends[0]) }
         let handler = PoolLogHandler(label: "worker", format: .text, level: .info, sink: .writing(to: ends[1]))
         let long = String(repeating: "x", count: 20_000)
@@ -37,7 +37,7 @@ import Testing
 
     @Test func aLogReaderThatWentAwayLosesLinesNotTheProcess() throws {
         var ends: [Int32] = [0, 0]
-        #expect(pipe(&ends) == 0)
+        try #require(pipe(&ends) == 0)
         close(ends[0])
         defer { close(ends[1]) }
         let handler = PoolLogHandler(label: "worker", format: .text, level: .info, sink: .writing(to: ends[1]))
