@@ -87,6 +87,71 @@ struct FaultScenarioOutageTests {
         return (try? await cluster.simulatorStatus().connectedCount) == count
     }
 
+    // MARK: 1b. a log reader that stops reading
+
+    /// A worker whose log nobody reads (a paused log shipper, a full pipe) connects and holds its sessions
+    /// all the same, and the lines it logged meanwhile reach the reader once it reads again. The pipe is
+    /// full before the worker starts, so a worker that wrote its lines on the threads that log would stop
+    /// at its first line.
+    @Test func aWorkerWhoseLogReaderStopsReadingKeepsConnectingAndHoldingItsSessions() async throws {
+        let count = FaultScenario.endpoints
+        try await FaultScenario.withCluster { cluster in
+            let logPipe = Pipe()
+            let filler = try Self.fill(logPipe.fileHandleForWriting.fileDescriptor)
+            try await cluster.startSimulator()
+            try await cluster.seedEndpoints(count)
+            try cluster.startScheduler()
+            try cluster.startWorker(output: logPipe.fileHandleForWriting)
+            try logPipe.fileHandleForWriting.close()
+
+            let connected = try await cluster.waitUntilConnected(count, timeout: FaultScenario.connectTimeout(count))
+            #expect(connected, "a worker whose log reader stopped did not connect its endpoints:\n\(cluster.logs)")
+            let holders = Set(try await cluster.connectedStates().values.map(\.instanceId))
+            // Two lease TTLs: every lease renewed by the same worker, no session replaced.
+            let evictions = await FaultScenario.watchEvictions(cluster, for: Self.leaseTTL * 2)
+            let held = try await cluster.connectedStates()
+            #expect(evictions == 0, "\(cluster.logs)")
+            #expect(holders.count == 1 && held.count == count && Set(held.values.map(\.instanceId)) == holders,
+                    "sessions changed hands while the log reader was stuck:\n\(cluster.logs)")
+
+            // Reading again: the filler, then the worker's lines, every endpoint's acquire among them.
+            let reader = PipeCollector(reading: logPipe.fileHandleForReading.fileDescriptor)
+            let acquires = (1...count).map { "Acquired distributed lock for server \(PoolCluster.endpointId($0))" }
+            let allLogged = await eventually(timeout: .seconds(30)) {
+                let text = reader.text
+                return text.utf8.count > filler && acquires.allSatisfy { text.contains($0) }
+            }
+            let logged = reader.text
+            #expect(allLogged, "lines missing once the log was read again:\n\(logged.utf8.count - filler) bytes after the filler")
+            let started = logged.contains("worker started"), dropped = logged.contains("log lines dropped")
+            #expect(started)
+            #expect(!dropped, "lines dropped below the backlog's bound")
+        }
+    }
+
+    /// Fills the pipe that `descriptor` writes to, so the next write blocks; returns the bytes written.
+    static func fill(_ descriptor: Int32) throws -> Int {
+        let flags = fcntl(descriptor, F_GETFL)
+        _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK)
+        defer { _ = fcntl(descriptor, F_SETFL, flags) }
+        var total = 0
+        // Large writes first; a pipe refuses a write of up to 4 KiB that does not fit whole, so single bytes last.
+        for size in [4_096, 1] {
+            let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+            while true {
+                let written = write(descriptor, chunk, size)
+                if written > 0 {
+                    total += written
+                } else if errno == EAGAIN {
+                    break
+                } else {
+                    throw HarnessError("filling the log pipe failed: errno \(errno)")
+                }
+            }
+        }
+        return total
+    }
+
     // MARK: 2. a handshake slower than the lease
 
     /// The slow handshake outlasts the worker's connect timeout: every attempt fails transiently and is

@@ -1,3 +1,5 @@
+import CoreMetrics
+import Prometheus
 import Testing
 @testable import Recovery
 
@@ -21,5 +23,23 @@ import Testing
         a.deadLettered()
         #expect(String(decoding: a.exposition(), as: UTF8.self).contains("mcp_recovery_dead_lettered_total 1"))
         #expect(!String(decoding: b.exposition(), as: UTF8.self).contains("mcp_recovery_dead_lettered_total 1"))
+    }
+
+    @Test func droppedLogLinesAreExportedFromTheStart() {
+        let text = String(decoding: PoolMetrics().exposition(), as: UTF8.self)
+        #expect(text.contains("mcp_recovery_log_lines_dropped_total "))
+    }
+
+    /// The dropped-lines counter follows the log sink's count: raised by the difference, never lowered.
+    @Test func aFollowingCounterRisesByTheDifference() {
+        let registry = PrometheusCollectorRegistry()
+        let counter = FollowingCounter(Counter(label: "followed_total", factory: PrometheusMetricsFactory(registry: registry)))
+        var seen: [String] = []
+        for count in [0, 5, 3, 8, 8] {
+            counter.catchUp(to: count)
+            let text = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+            seen.append(text.split(separator: "\n").first { $0.hasPrefix("followed_total ") }.map(String.init) ?? "")
+        }
+        #expect(seen == ["followed_total 0", "followed_total 5", "followed_total 5", "followed_total 8", "followed_total 8"])
     }
 }

@@ -23,6 +23,9 @@ public struct PoolLogHandler: LogHandler {
     /// Installs the handler for the whole process (once, at start).
     public static func bootstrap(format: LogFormat, level: Logger.Level) {
         LoggingSystem.bootstrap { label in PoolLogHandler(label: label, format: format, level: level) }
+        LogSink.standardError.renderDroppedNotice { count in
+            render(format: format, timestamp: Date(), level: .warning, label: "log", message: LogSink.droppedMessage(count), metadata: [:])
+        }
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {

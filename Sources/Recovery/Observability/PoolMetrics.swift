@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import RecoveryCore
 import Prometheus
+import Synchronization
 
 /// Every metric the pool exports, by name, here and in the two roles' groups (the README's metrics
 /// reference lists them).
@@ -13,6 +14,9 @@ public struct PoolMetrics: Sendable {
     public let scheduler: SchedulerMetrics
     /// What only a worker records.
     public let worker: WorkerMetrics
+    /// `mcp_recovery_log_lines_dropped_total`: log lines dropped because the log reader did not keep up
+    /// (`LogSink`), brought up to the sink's count at each scrape.
+    private let droppedLogLines: FollowingCounter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -24,10 +28,14 @@ public struct PoolMetrics: Sendable {
         self.factory = factory
         scheduler = SchedulerMetrics(factory: factory)
         worker = WorkerMetrics(factory: factory)
+        droppedLogLines = FollowingCounter(Counter(label: "mcp_recovery_log_lines_dropped_total", factory: factory))
     }
 
     /// The Prometheus text exposition of everything recorded so far.
-    public func exposition() -> [UInt8] { registry.emitToBuffer() }
+    public func exposition() -> [UInt8] {
+        droppedLogLines.catchUp(to: LogSink.standardError.droppedLines)
+        return registry.emitToBuffer()
+    }
 
     // MARK: both roles
 
@@ -39,6 +47,24 @@ public struct PoolMetrics: Sendable {
     /// `mcp_recovery_dead_lettered_total`: jobs that ended in the dead-letter queue.
     public func deadLettered(count: Int = 1) {
         Counter(label: "mcp_recovery_dead_lettered_total", factory: factory).increment(by: count)
+    }
+}
+
+/// A counter that follows a count kept elsewhere: raised by the difference each time it is told the count.
+final class FollowingCounter: Sendable {
+    private let counter: CoreMetrics.Counter
+    private let exported = Mutex(0)
+
+    init(_ counter: CoreMetrics.Counter) {
+        self.counter = counter
+    }
+
+    func catchUp(to count: Int) {
+        let difference = exported.withLock { exported in
+            defer { exported = max(exported, count) }
+            return max(0, count - exported)
+        }
+        if difference > 0 { counter.increment(by: difference) }
     }
 }
 

@@ -126,13 +126,13 @@ final class PoolCluster: @unchecked Sendable {
     }
 
     /// Starts a worker; `overrides` replace entries of the cluster's environment (a `REDIS_URL` through
-    /// a fault proxy, say).
+    /// a fault proxy, say); `output` takes its log instead of the log file.
     @discardableResult
-    func startWorker(maxSessions: Int = 500, overrides: [String: String] = [:], launcher: [String] = []) throws -> PoolProcess {
+    func startWorker(maxSessions: Int = 500, overrides: [String: String] = [:], launcher: [String] = [], output: FileHandle? = nil) throws -> PoolProcess {
         let worker = try PoolProcess(
             product: "worker", arguments: ["run", "--max-sessions", "\(maxSessions)"],
             environment: environment.merging(overrides) { _, new in new }, name: "\(namespace)-worker\(workers.count + 1)",
-            launcher: launcher)
+            launcher: launcher, output: output)
         workers.append(worker)
         return worker
     }

@@ -13,8 +13,10 @@ final class PoolProcess: @unchecked Sendable {
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }
 
-    /// `launcher` runs the product (for example `["/usr/bin/prlimit", "--nofile=600:600"]`, which execs it).
-    init(product: String, arguments: [String], environment: [String: String], name: String? = nil, launcher: [String] = []) throws {
+    /// `launcher` runs the product (for example `["/usr/bin/prlimit", "--nofile=600:600"]`, which execs it);
+    /// `output` takes its standard output and error instead of the log file (which then stays empty).
+    init(product: String, arguments: [String], environment: [String: String], name: String? = nil, launcher: [String] = [],
+         output: FileHandle? = nil) throws {
         self.name = name ?? product
         let executable = Self.binDirectory.appendingPathComponent(product)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
@@ -34,8 +36,8 @@ final class PoolProcess: @unchecked Sendable {
             process.arguments = arguments
         }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardOutput = handle
-        process.standardError = handle
+        process.standardOutput = output ?? handle
+        process.standardError = output ?? handle
         process.standardInput = FileHandle.nullDevice
         try process.run()
     }
