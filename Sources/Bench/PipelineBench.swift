@@ -72,7 +72,7 @@ struct PipelineCycleBench: AsyncParsableCommand {
         let everyKey = try harness.reconciler(fullReadEveryCycles: 1)
         let planner = ReconcilePlanner(policy: harness.configuration.reconcilePolicy)
         var query: [Duration] = [], indexRead: [Duration] = [], fullReads: [Duration] = [], planning: [Duration] = []
-        var steadyCycles: [Duration] = [], fullCycles: [Duration] = [], steadyCPU: [Double] = []
+        var steadyCycles: [Duration] = [], earlyCycles: [Duration] = [], fullCycles: [Duration] = [], steadyCPU: [Double] = []
         var keysRead = 0
         var cache = HeldSessionsCache()
         let clock = ContinuousClock()
@@ -84,6 +84,11 @@ struct PipelineCycleBench: AsyncParsableCommand {
             let cycle = clock.now - start
             let cycleCPU = ProcessCPU.milliseconds() - cpuBefore
             try Self.expectAllLive(outcome.report, count: count, what: "reconcile()")
+            // A cycle started early by lapsed leases: the enabled endpoints just read stand in for Postgres's.
+            start = clock.now
+            let early = try await steady.reconcile(afterLapses: true)
+            let earlyCycle = clock.now - start
+            try Self.expectAllLive(early.report, count: count, what: "reconcile(afterLapses:)")
             // A cycle that reads every key.
             var fullCycle = Duration.zero
             if fullRead {
@@ -111,7 +116,7 @@ struct PipelineCycleBench: AsyncParsableCommand {
             try Self.expectAllLive(plan.report, count: count, what: "the planner")
             keysRead = observed.keysRead
             if run == 0 { continue }
-            steadyCycles.append(cycle); fullCycles.append(fullCycle); steadyCPU.append(cycleCPU)
+            steadyCycles.append(cycle); earlyCycles.append(earlyCycle); fullCycles.append(fullCycle); steadyCPU.append(cycleCPU)
             query.append(queried); indexRead.append(indexReadTime); fullReads.append(fullReadTime); planning.append(planned)
         }
         steadyCPU.sort()
@@ -119,6 +124,7 @@ struct PipelineCycleBench: AsyncParsableCommand {
             format: "endpoints=%7d  reconcile() %@, cpu %.1f ms | postgres query %@ | redis read via the held index %@ (%d keys read) | planning %@ | load %@",
             count, Self.figure(steadyCycles), steadyCPU[steadyCPU.count / 2], Self.figure(query), Self.figure(indexRead), keysRead,
             Self.figure(planning), LoadAverage.current()))
+        print("                   cycle started by lapsed leases (the enabled endpoints of the cycle before) \(Self.figure(earlyCycles))")
         guard fullRead else { return }
         print("                   full-read cycle (every key, each Scheduler:FullReadEveryCycles-th cycle) \(Self.figure(fullCycles)) | its redis read alone \(Self.figure(fullReads))")
     }

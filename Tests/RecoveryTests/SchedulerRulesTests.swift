@@ -59,6 +59,25 @@ import Testing
         #expect(harness.jobs(for: "a").first?.reason == .stale)
     }
 
+    /// A dead worker's leases lapse in bursts, each starting a cycle: those plan from the enabled endpoints
+    /// read less than a check interval ago; regular cycles, and early ones past that age, read Postgres.
+    @Test func aCycleStartedByLapsesPlansFromEnabledEndpointsReadLessThanACheckIntervalAgo() async throws {
+        let harness = try SchedulerHarness(settings: ["ConnectionMonitor__CheckIntervalSeconds": "1"])
+        harness.enable("a")
+        #expect(try await harness.cycle().report.enqueued == ["a"])
+        #expect(harness.directory.enabledReads == 1)
+        harness.enable("b")
+        let early = try await harness.reconciler.reconcile(afterLapses: true)
+        #expect(harness.directory.enabledReads == 1)
+        #expect(early.report.enqueued.isEmpty, "report: \(early.report.summary)")
+        #expect(try await harness.cycle().report.enqueued == ["b"])
+        #expect(harness.directory.enabledReads == 2)
+        try await Task.sleep(for: .milliseconds(1_100))
+        harness.enable("c")
+        #expect(try await harness.reconciler.reconcile(afterLapses: true).report.enqueued == ["c"])
+        #expect(harness.directory.enabledReads == 3)
+    }
+
     @Test func aStateWithAnOldHeartbeatIsDeletedAndItsEndpointRecovered() async throws {
         let harness = try SchedulerHarness()
         harness.enable("a")

@@ -24,6 +24,7 @@ public final class Reconciler: Sendable {
     struct ReadState {
         var held = HeldSessionsCache()
         var cadence: FullReadCadence
+        var enabled: RecentEnabledList
         /// The Redis server's time of the last read (milliseconds); nil before the first.
         var lastRead: Int64?
     }
@@ -39,7 +40,9 @@ public final class Reconciler: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.vanishGrace = Mutex(VanishGrace(grace: configuration.leaseTiming.vanishGraceSeconds))
-        self.reads = Mutex(ReadState(cadence: FullReadCadence(every: configuration.fullReadEveryCycles)))
+        self.reads = Mutex(ReadState(
+            cadence: FullReadCadence(every: configuration.fullReadEveryCycles),
+            enabled: RecentEnabledList(maxAge: .seconds(configuration.checkIntervalSeconds))))
     }
 
     /// How long vanished endpoints are held back (see `VanishGrace`).
@@ -53,13 +56,19 @@ public final class Reconciler: Sendable {
     /// Reads Postgres and Redis (every key on a full read, otherwise what the held-sessions index does not
     /// vouch for) and plans.
     /// With `now` nil the plan is made at the Redis server's time of the read: heartbeats are written on
-    /// that clock too, so no host's clock skew makes a live session look stale.
-    func read(fullRead: Bool, now: Date?) async throws -> (plan: ReconcilePlan, observed: RedisObservation, now: Date, vanished: [QueuedJob]) {
+    /// that clock too, so no host's clock skew makes a live session look stale. With `reuseEnabled`, a
+    /// list of enabled endpoints read less than a check interval ago stands in for Postgres's.
+    func read(fullRead: Bool, now: Date?, reuseEnabled: Bool = false) async throws -> (plan: ReconcilePlan, observed: RedisObservation, now: Date, vanished: [QueuedJob]) {
+        let readStarted = ContinuousClock.now
+        let recent = reuseEnabled ? reads.withLock { $0.enabled.reusable(at: readStarted) } : nil
+        // Postgres is read while the broker and Redis are.
+        async let enabledRead = Self.enabledEndpoints(from: directory, unless: recent)
         // Before the markers are read: a job published after this reading has its marker set after it too.
         let jobQueuesIdle = now == nil ? await jobQueues?.isIdle() ?? false : false
         let vanished = now == nil ? try await store.arrivals.unreceived(
             slack: QueuedJob.receiptSlack, limit: Self.vanishedJobsPerCycle, expiry: pendingTTL) : []
-        let enabled = try await directory.enabledEndpoints()
+        let enabled = try await enabledRead
+        if recent == nil { reads.withLock { $0.enabled.keep(enabled, readAt: readStarted) } }
         var cache = reads.withLock { $0.held }
         let observed = try await store.reconcile.observe(enabled: enabled, cache: &cache, fullRead: fullRead)
         reads.withLock {
@@ -76,6 +85,12 @@ public final class Reconciler: Sendable {
         var plan = planner.plan(input)
         plan.report.capacity = ClusterCapacity(liveWorkers: workers.liveWorkers, enabled: enabled.count)
         return (plan, observed, planned, vanished)
+    }
+
+    /// `recent` when there is one, otherwise the directory's enabled endpoints.
+    private static func enabledEndpoints(from directory: any EndpointDirectory, unless recent: [EnabledEndpoint]?) async throws -> [EnabledEndpoint] {
+        if let recent { return recent }
+        return try await directory.enabledEndpoints()
     }
 
     /// Unreceived jobs looked at per cycle; more wait for the next.
@@ -97,9 +112,10 @@ public final class Reconciler: Sendable {
         public var deferred: [EndpointID]
     }
 
-    /// One full pass.
+    /// One full pass. `afterLapses`: started early because held leases lapsed, so a recent list of
+    /// enabled endpoints may stand in for Postgres's (see `RecentEnabledList`).
     @discardableResult
-    public func reconcile() async throws -> CycleOutcome {
+    public func reconcile(afterLapses: Bool = false) async throws -> CycleOutcome {
         let clock = ContinuousClock()
         let started = clock.now
         let fullRead = reads.withLock { $0.cadence.nextCycleIsFull() }
@@ -108,7 +124,7 @@ public final class Reconciler: Sendable {
         let now: Date
         let vanished: [QueuedJob]
         do {
-            (plan, observed, now, vanished) = try await read(fullRead: fullRead, now: nil)
+            (plan, observed, now, vanished) = try await read(fullRead: fullRead, now: nil, reuseEnabled: afterLapses)
         } catch {
             reads.withLock { $0.cadence.requireFullRead() }
             throw error

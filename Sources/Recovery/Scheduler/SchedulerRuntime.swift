@@ -66,6 +66,7 @@ public final class SchedulerRuntime: Service, Sendable {
         let clock = ContinuousClock()
         var leading = false
         var nextCycle = clock.now
+        var afterLapses = false
         while !Task.isCancelled {
             do {
                 let nowLeading = try await store.leader.hold(token: leaderToken, ttl: leaderTTL)
@@ -78,10 +79,12 @@ public final class SchedulerRuntime: Service, Sendable {
                 if leading, clock.now < nextCycle, try await reconciler.lapsesSinceLastCycle() > 0 {
                     logger.notice("held sessions' leases lapsed since the last cycle; reconciling now")
                     nextCycle = clock.now
+                    afterLapses = true
                 }
                 if leading, clock.now >= nextCycle {
                     nextCycle = clock.now + interval
-                    let outcome = try await reconciler.reconcile()
+                    defer { afterLapses = false }
+                    let outcome = try await reconciler.reconcile(afterLapses: afterLapses)
                     if !outcome.deferred.isEmpty {
                         nextCycle = min(nextCycle, clock.now + .milliseconds(Int64(reconciler.vanishGracePeriod * 1000) + 100))
                     }

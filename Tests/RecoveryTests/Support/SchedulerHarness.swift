@@ -10,12 +10,17 @@ import Synchronization
 /// would read and write of them.
 final class InMemoryEndpointDirectory: EndpointDirectory {
     private let rows = Mutex<[EndpointID: EndpointRecord]>([:])
+    private let enabledReadCount = Atomic(0)
+
+    /// How many times the enabled endpoints were read.
+    var enabledReads: Int { enabledReadCount.load(ordering: .relaxed) }
 
     func put(_ row: EndpointRecord) { rows.withLock { $0[row.id] = row } }
     func update(_ id: EndpointID, _ change: (inout EndpointRecord) -> Void) { rows.withLock { if var row = $0[id] { change(&row); $0[id] = row } } }
 
     func enabledEndpoints() async throws -> [EnabledEndpoint] {
-        rows.withLock { $0.values.filter(\.isEnabled).sorted { $0.id < $1.id }.map { EnabledEndpoint(id: $0.id, name: $0.name, updatedAt: $0.updatedAt) } }
+        enabledReadCount.add(1, ordering: .relaxed)
+        return rows.withLock { $0.values.filter(\.isEnabled).sorted { $0.id < $1.id }.map { EnabledEndpoint(id: $0.id, name: $0.name, updatedAt: $0.updatedAt) } }
     }
     func endpoint(id: EndpointID) async throws -> EndpointRecord? { rows.withLock { $0[id] } }
     func endpoints(ids: [EndpointID]) async throws -> [EndpointRecord] { rows.withLock { rows in ids.compactMap { rows[$0] } } }
