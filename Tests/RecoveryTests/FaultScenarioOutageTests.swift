@@ -101,7 +101,7 @@ struct FaultScenarioOutageTests {
             try await cluster.startSimulator()
             try await cluster.seedEndpoints(count)
             try cluster.startScheduler()
-            try cluster.startWorker(output: logPipe.fileHandleForWriting)
+            let worker = try cluster.startWorker(output: logPipe.fileHandleForWriting)
             try logPipe.fileHandleForWriting.close()
 
             let connected = try await cluster.waitUntilConnected(count, timeout: FaultScenario.connectTimeout(count))
@@ -126,6 +126,10 @@ struct FaultScenarioOutageTests {
             let started = logged.contains("worker started"), dropped = logged.contains("log lines dropped")
             #expect(started)
             #expect(!dropped, "lines dropped below the backlog's bound")
+            // The pipe is read to its end before it closes: a descriptor closed under the reading thread
+            // could be reused by another connection of this process.
+            await worker.stop(grace: .seconds(15))
+            _ = reader.bytesAtEnd()
         }
     }
 
