@@ -72,7 +72,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(name: "Scheduler", dependencies: ["Recovery", "Console", "PoolCommand", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "Scheduler", dependencies: ["Recovery", "Console", "PoolCommand", "ClientSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "Worker", dependencies: ["Recovery", "PoolCommand", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "XiaozhiSim",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClientSupport
 import Foundation
 import PoolCommand
 import Recovery
@@ -109,7 +110,7 @@ struct DeadRetryCommand: AsyncParsableCommand {
             print("\(counted(report.notRemoved, "dead job")) queued again but not removed from the dead queue (the connection was lost)")
         }
         for (server, reason) in report.failed.sorted(by: { $0.key < $1.key }) {
-            FileHandle.standardError.write(Data("server \(server) not retried: \(reason)\n".utf8))
+            DescriptorWrite.text("server \(server) not retried: \(reason)\n", to: STDERR_FILENO)
         }
         if !report.failed.isEmpty { throw ExitCode.failure }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClientSupport
 import Foundation
 import PoolCommand
 import Recovery
@@ -37,36 +38,33 @@ struct QueuesCommand: AsyncParsableCommand {
             connection: connection, topology: configuration.topology,
             management: try? RabbitManagementAPI.resolve(amqpURL: amqpURL.raw))
         var noted = false
-        func show() async throws {
+        /// Prints one report; false once its reader went away (`| head`).
+        func show() async throws -> Bool {
             let report = try await inspector.inspect()
             if let problem = report.managementProblem, !noted {
                 noted = true
-                FileHandle.standardError.write(Data("unacked counts unknown: \(problem)\n".utf8))
+                DescriptorWrite.text("unacked counts unknown: \(problem)\n", to: STDERR_FILENO)
             }
             // Written unbuffered, so a watched report shows at once even through a pipe.
             if json {
-                write(report.json(pretty: watch == nil) + "\n")
-            } else {
-                write((watch != nil ? Timestamp.format(report.takenAt) + "\n" : "") + report.table() + "\n")
+                return DescriptorWrite.text(report.json(pretty: watch == nil) + "\n", to: STDOUT_FILENO)
             }
+            return DescriptorWrite.text((watch != nil ? Timestamp.format(report.takenAt) + "\n" : "") + report.table() + "\n", to: STDOUT_FILENO)
         }
         guard let watch else {
-            try await show()
+            _ = try await show()
             await connection.close()
             return
         }
         while !Task.isCancelled {
             do {
-                try await show()
+                guard try await show() else { break }
             } catch {
-                FileHandle.standardError.write(Data("cannot read the queues: \(error)\n".utf8))
+                DescriptorWrite.text("cannot read the queues: \(error)\n", to: STDERR_FILENO)
             }
-            if !json { write("\n") }
+            if !json, !DescriptorWrite.text("\n", to: STDOUT_FILENO) { break }
             try await Task.sleep(for: .seconds(watch))
         }
-    }
-
-    private func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        await connection.close()
     }
 }

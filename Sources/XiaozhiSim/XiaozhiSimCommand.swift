@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClientSupport
 import Foundation
 import Logging
 import Transport
@@ -94,7 +95,7 @@ struct XiaozhiSimCommand: AsyncParsableCommand {
         }
         let tokenNote = allowed.map { "\($0.count) allowed tokens" } ?? "any token"
         // Unbuffered, so a parent process reading the ports sees the line at once.
-        FileHandle.standardOutput.write(Data("xiaozhi-sim listening on \(tls == nil ? "ws" : "wss")://\(host):\(simulator.port)/mcp/ (\(tokenNote))\(statusLine)\n".utf8))
+        DescriptorWrite.text("xiaozhi-sim listening on \(tls == nil ? "ws" : "wss")://\(host):\(simulator.port)/mcp/ (\(tokenNote))\(statusLine)\n", to: STDOUT_FILENO)
         await simulator.run()
         statusServer?.close()
         simulator.shutdown()

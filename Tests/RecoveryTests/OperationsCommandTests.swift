@@ -70,6 +70,28 @@ import Testing
         #expect(run.stderr.contains("--watch"))
     }
 
+    /// `scheduler queues --watch 1 | head -3`: once the reader has gone, the next report ends the watch
+    /// and the command exits 0, where a write through `FileHandle` trapped on the broken pipe.
+    @Test func aWatchWhoseReaderWentAwayEndsQuietly() async throws {
+        let executable = PoolProcess.binDirectory.appendingPathComponent("scheduler")
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["queues", "--watch", "1"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["Queue__Prefix": OperationsServers.uniquePrefix("watch")]) { _, new in new }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try output.fileHandleForReading.close()
+        try output.fileHandleForWriting.close()
+        let exited = await eventually(timeout: .seconds(60)) { !process.isRunning }
+        if !exited { process.terminate() }
+        #expect(exited, "the watch went on writing to a pipe nobody reads")
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0,
+                "reason \(process.terminationReason.rawValue), status \(process.terminationStatus)")
+    }
+
     @Test func everyOperatorCommandHasHelp() throws {
         for command in [["queues"], ["dead"], ["dead", "list"], ["dead", "retry"], ["dead", "purge"], ["status"], ["workers"]] {
             let run = try Self.scheduler(command + ["--help"])

@@ -1,3 +1,4 @@
+import ClientSupport
 import Foundation
 import RecoveryCore
 
@@ -123,7 +124,7 @@ public final class LogSink: @unchecked Sendable {
                 case .dropped(let count): buffer.append(contentsOf: notice(count).utf8)
                 }
             }
-            writeWhole(buffer)
+            buffer.withUnsafeBytes { _ = DescriptorWrite.whole($0, to: descriptor) }
 
             condition.lock()
             writing = false
@@ -132,23 +133,6 @@ public final class LogSink: @unchecked Sendable {
         writerRunning = false
         condition.broadcast()
         condition.unlock()
-    }
-
-    /// Writes all of `bytes`, resuming after a signal or a partial write; gives up on any other error.
-    private func writeWhole(_ bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written > 0 {
-                    offset += written
-                } else if written < 0 && errno == EINTR {
-                    continue
-                } else {
-                    return
-                }
-            }
-        }
     }
 
     /// The notice before the process's log format is known.
