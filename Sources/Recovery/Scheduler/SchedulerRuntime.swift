@@ -78,11 +78,12 @@ public final class SchedulerRuntime: Service, Sendable {
                 }
                 if leading, clock.now < nextCycle, try await reconciler.lapsesSinceLastCycle() > 0 {
                     logger.notice("held sessions' leases lapsed since the last cycle; reconciling now")
-                    nextCycle = clock.now
                     afterLapses = true
                 }
-                if leading, clock.now >= nextCycle {
-                    nextCycle = clock.now + interval
+                if leading, afterLapses || clock.now >= nextCycle {
+                    // A cycle after lapses plans from a list of enabled endpoints up to an interval old, so it
+                    // leaves the regular cycle, which reads Postgres, where it was.
+                    if !afterLapses { nextCycle = clock.now + interval }
                     defer { afterLapses = false }
                     let outcome = try await reconciler.reconcile(afterLapses: afterLapses)
                     if !outcome.deferred.isEmpty {
