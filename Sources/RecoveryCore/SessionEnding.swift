@@ -45,6 +45,16 @@ public struct SessionEnding: Sendable, Equatable {
             && lhs.markDisconnected == rhs.markDisconnected && lhs.follow == rhs.follow && lhs.lostCause == rhs.lostCause
     }
 
+    /// What follows once the release was tried, `answered` saying whether Redis answered it. A job waits on
+    /// an answered release: a lease Redis may still hold stands until it lapses, so no worker could take
+    /// the job before then, and a stopping worker would spend its grace on more calls to a Redis that does
+    /// not answer. The scheduler queues the endpoint once the lease lapses. A failed attempt still goes
+    /// through its retry ladder.
+    public func follow(releaseAnswered answered: Bool) -> FollowUp {
+        guard releaseInRedis, !answered, case .job = follow else { return follow }
+        return .nothing
+    }
+
     /// The ending for `end` of a session opened by attempt `attempt` that lived `lived`; `stopping` while
     /// the worker shuts down (no job but the hand-off's goes out then: the scheduler finds the rest).
     public static func of(_ end: SessionEnd, lived: Duration, attempt: Int, stopping: Bool, lossRule: SessionLossRule) -> SessionEnding {

@@ -57,4 +57,15 @@ import Testing
         #expect(Self.ending(.lost(.connectionReset), stopping: true).follow == .nothing)
         #expect(Self.ending(.lost(.connectionReset), lived: .seconds(1), stopping: true).follow == .nothing)
     }
+
+    @Test func aJobWaitsOnAReleaseRedisAnswered() {
+        let handoff = Self.ending(.handoff, stopping: true)
+        #expect(handoff.follow(releaseAnswered: true) == .job(.handoff))
+        #expect(handoff.follow(releaseAnswered: false) == .nothing, "the lease stands until it lapses")
+        #expect(Self.ending(.fenced).follow(releaseAnswered: false) == .nothing)
+        #expect(Self.ending(.lost(.connectionReset)).follow(releaseAnswered: false) == .nothing)
+        let failed = Self.ending(.lost(.connectionReset), lived: .seconds(2))
+        #expect(failed.follow(releaseAnswered: false) == failed.follow, "a failed attempt keeps its retry ladder")
+        #expect(Self.ending(.leaseLost).follow(releaseAnswered: false) == .nothing)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RecoveryCore
 import Synchronization
 import Testing
 @testable import Recovery
@@ -62,4 +63,66 @@ struct FaultInjectionOutageTests {
         proxy.close()
         await cluster.shutdown()
     }
+
+    /// SIGTERM to a worker whose Redis went silent: it closes every session (the hand-off touches no server
+    /// before the close), gives up on each Redis call at its command timeout, and exits within its bound;
+    /// its leases lapse and the healthy worker takes every endpoint over without a duplicate.
+    @Test func aWorkerStoppedWhileItsRedisIsSilentClosesItsSessionsAndExits() async throws {
+        let count = FaultScenario.endpoints
+        // The pool's defaults, under which a Redis call gives up after a third of the TTL (5 s).
+        let cluster = try await PoolCluster(settings: [
+            "Recovery__LeaseTtlSeconds": "\(Int(Self.defaultTTL.components.seconds))",
+            "Recovery__ShutdownGraceSeconds": "\(Int(Self.defaultShutdownGrace.components.seconds))",
+        ])
+        let redis = cluster.redisAddress
+        let proxy = try FaultProxy(targetHost: redis.host, targetPort: redis.port)
+        do {
+            try await cluster.startSimulator()
+            try await cluster.seedEndpoints(count)
+            try cluster.startScheduler()
+            let stopping = try cluster.startWorker(overrides: ["REDIS_URL": cluster.redisURL(throughPort: proxy.port)])
+            #expect(try await cluster.waitUntilConnected(count, timeout: FaultScenario.connectTimeout(count)), "\(cluster.logs)")
+            let staying = try cluster.startWorker()
+            try await Task.sleep(for: .seconds(2))
+            let stoppingInstances = Set(try await cluster.connectedStates().values.map(\.instanceId))
+            let evictionsBefore = try await cluster.simulatorStatus().evictions
+
+            proxy.set(.blackhole)
+            let signalled = ContinuousClock.now
+            stopping.send(SIGTERM)
+            let closed = try await eventually(timeout: Self.defaultTTL, every: .milliseconds(50)) {
+                try await cluster.simulatorStatus().connectedCount == 0
+            }
+            let closedAfter = ContinuousClock.now - signalled
+            // `worker run`'s own bound: the grace and five seconds (`PoolProcess.run`'s extra grace).
+            let bound = Self.defaultShutdownGrace + .seconds(5)
+            let status = await stopping.waitForExit(timeout: bound - (ContinuousClock.now - signalled))
+            let exitTook = ContinuousClock.now - signalled
+            let allBack = try await eventually(timeout: FaultScenario.connectTimeout(count)) {
+                try await FaultScenarioOutageTests.allHeldElsewhere(cluster, count, awayFrom: stoppingInstances)
+            }
+            let evictions = try await cluster.simulatorStatus().evictions - evictionsBefore
+            print("worker stopped with its Redis silent: sessions closed \(closed ? "\(closedAfter)" : "not all") after SIGTERM, exited \(status.map { "with \($0)" } ?? "not at all") \(exitTook) after SIGTERM (bound \(bound)), all \(count) back elsewhere \(allBack), evictions \(evictions)")
+
+            #expect(closed, "the stopping worker's sessions were not closed within a lease TTL:\n\(stopping.log.suffix(6000))")
+            #expect(status == 0, "the worker did not exit cleanly within its bound (\(bound)) of SIGTERM:\n\(stopping.log.suffix(6000))")
+            #expect(allBack, "endpoints not taken over by the healthy worker:\n\(cluster.logs)")
+            #expect(evictions == 0, "sessions evicted by a duplicate:\n\(cluster.logs)")
+            #expect(stopping.log.contains("its lease lapses by itself"), "\(stopping.log.suffix(4000))")
+            for process in [cluster.simulator, cluster.scheduler, staying].compactMap({ $0 }) {
+                #expect(process.isRunning, "\(process.name) exited:\n\(process.log.suffix(6000))")
+            }
+        } catch {
+            Issue.record("cluster logs:\n\(cluster.logs)")
+            proxy.close()
+            await cluster.shutdown()
+            throw error
+        }
+        proxy.close()
+        await cluster.shutdown()
+    }
+
+    /// `Recovery:LeaseTtlSeconds` and `Recovery:ShutdownGraceSeconds` by default.
+    static let defaultTTL = Duration.seconds(Int(ConfigurationKeys.leaseTtl.defaultValue)!)
+    static let defaultShutdownGrace = Duration.seconds(Int(ConfigurationKeys.shutdownGrace.defaultValue)!)
 }

@@ -140,8 +140,8 @@ extension WorkerRuntime {
     func followUp(_ held: HeldSession, _ ending: SessionEnding) async {
         sessionEndings.begin()
         defer { sessionEndings.end() }
-        if ending.releaseInRedis { await releaseInRedis(held) }
-        switch ending.follow {
+        let releaseAnswered = ending.releaseInRedis ? await releaseInRedis(held) : true
+        switch ending.follow(releaseAnswered: releaseAnswered) {
         case .nothing:
             break
         case .job(let reason):
@@ -166,12 +166,15 @@ extension WorkerRuntime {
         await run(&attempt, from: step, context: &context)
     }
 
-    /// Deletes the state and releases the lease, both only while this holder has it.
-    func releaseInRedis(_ held: HeldSession) async {
+    /// Deletes the state and releases the lease, both only while this holder has it; false when Redis did
+    /// not answer.
+    func releaseInRedis(_ held: HeldSession) async -> Bool {
         do {
             try await store.states.releaseSession(endpointId: held.endpointId, token: held.leaseToken)
+            return true
         } catch {
             logger.warning("could not release server \(held.endpointId); its lease lapses by itself", metadata: ["error": "\(error)"])
+            return false
         }
     }
 
