@@ -182,6 +182,22 @@ import WebSocket
         #expect(try await worker.state("b") == nil)
     }
 
+    @Test func aHandOffWhoseReleaseRedisDoesNotAnswerPublishesNoJobAndLeavesTheLeaseToLapse() async throws {
+        let worker = try await WorkerHarness()
+        defer { Task { await worker.close() } }
+        worker.enable("a")
+        let tag = worker.deliver(try await worker.job("a"))
+        try await worker.waitFor("a's session to be held") { !worker.inbox.settlements(of: tag).isEmpty }
+        worker.faults.releasesFail.store(true, ordering: .relaxed)
+
+        try await worker.shutdown()
+        #expect(worker.peer.live("t-a") == 0, "the session is closed before Redis is asked")
+        // No worker could take a job before the lease lapses; the scheduler queues the endpoint then.
+        #expect(worker.bus.jobs.isEmpty, "\(worker.bus.jobs)")
+        #expect(try await worker.marker("a") == nil, "no pending marker without its job")
+        #expect(worker.leaseHeld("a"))
+    }
+
     @Test func aLeaseThatLapsedUnclaimedIsTakenAgainAndTheSessionKept() async throws {
         let worker = try await WorkerHarness()
         defer { Task { await worker.close() } }

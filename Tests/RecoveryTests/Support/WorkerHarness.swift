@@ -154,6 +154,8 @@ final class WorkerHarness: Sendable {
 final class StoreFaults: Sendable {
     let renewalsFail = Atomic<Bool>(false)
     let commitsRefused = Atomic<Bool>(false)
+    /// Redis does not answer the release of a session (its state and lease).
+    let releasesFail = Atomic<Bool>(false)
     /// Redis does not answer the worker's `TIME` (the check before a job starts).
     let silent = Atomic<Bool>(false)
     /// Redis takes the worker's `TIME` and answers nothing until this is cleared; the call ignores
@@ -202,7 +204,10 @@ struct FaultyStates: SessionStates {
 
     func write(_ state: ConnectionState, token: String) async throws -> Bool { try await base.write(state, token: token) }
     func write(_ writes: [StateWrite]) async throws -> Set<EndpointID> { try await base.write(writes) }
-    func releaseSession(endpointId: EndpointID, token: String) async throws -> Bool { try await base.releaseSession(endpointId: endpointId, token: token) }
+    func releaseSession(endpointId: EndpointID, token: String) async throws -> Bool {
+        if faults.releasesFail.load(ordering: .relaxed) { throw StoreUnreachable() }
+        return try await base.releaseSession(endpointId: endpointId, token: token)
+    }
     func commitRecovered(_ state: ConnectionState, token: String, jobId: String) async throws -> Bool {
         if faults.commitsRefused.load(ordering: .relaxed) { return false }
         return try await base.commitRecovered(state, token: token, jobId: jobId)
