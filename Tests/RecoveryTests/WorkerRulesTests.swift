@@ -191,7 +191,7 @@ import WebSocket
         worker.faults.releasesFail.store(true, ordering: .relaxed)
 
         try await worker.shutdown()
-        #expect(worker.peer.live("t-a") == 0, "the session is closed before Redis is asked")
+        try await worker.waitFor("a's session to be closed") { worker.peer.live("t-a") == 0 }
         // No worker could take a job before the lease lapses; the scheduler queues the endpoint then.
         #expect(worker.bus.jobs.isEmpty, "\(worker.bus.jobs)")
         #expect(try await worker.marker("a") == nil, "no pending marker without its job")
@@ -297,7 +297,8 @@ import WebSocket
         worker.peer.set("t-a", .closeAfterHello(WebSocketCloseCode(1011)))
         let tag = worker.deliver(try await worker.job("a"))
 
-        try await worker.waitFor("the failed attempt's retry") { !worker.bus.retries.isEmpty }
+        // The retry is published before the delivery is acked.
+        try await worker.waitFor("the failed attempt's retry and ack") { !worker.bus.retries.isEmpty && !worker.inbox.settlements(of: tag).isEmpty }
         #expect(worker.inbox.settlements(of: tag) == [.acked])
         #expect(worker.bus.retries.map(\.attempt) == [2])
         #expect(worker.bus.jobs.isEmpty, "a released job would reconnect at once")
@@ -307,7 +308,7 @@ import WebSocket
         // and parked, not retried for ever.
         worker.peer.set("t-a", .closeAfterHello(.policyViolation))
         let again = worker.deliver(worker.bus.retries[0])
-        try await worker.waitFor("the dead letter") { !worker.bus.dead.isEmpty }
+        try await worker.waitFor("the dead letter and ack") { !worker.bus.dead.isEmpty && !worker.inbox.settlements(of: again).isEmpty }
         #expect(worker.inbox.settlements(of: again) == [.acked])
         #expect(worker.bus.dead.map(\.reason) == [.permanent])
         #expect(worker.bus.retries.count == 1)
