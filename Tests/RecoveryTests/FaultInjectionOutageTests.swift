@@ -15,10 +15,7 @@ struct FaultInjectionOutageTests {
     @Test func aWorkerCutOffFromRedisClosesItsSessionsBeforeAnotherTakesThem() async throws {
         let count = FaultScenario.endpoints
         let workerCount = FaultScenario.workers
-        let cluster = try await PoolCluster()
-        let redis = cluster.redisAddress
-        let proxy = try FaultProxy(targetHost: redis.host, targetPort: redis.port)
-        do {
+        try await Self.withRedisProxy { cluster, proxy in
             var figures = FaultFigures(name: "redis-blackhole", endpoints: count, workers: workerCount)
             try await cluster.startSimulator()
             try await cluster.seedEndpoints(count)
@@ -54,14 +51,7 @@ struct FaultInjectionOutageTests {
             for process in [cluster.scheduler].compactMap({ $0 }) + cluster.workers {
                 #expect(process.isRunning, "\(process.name) exited:\n\(process.log)")
             }
-        } catch {
-            Issue.record("cluster logs:\n\(cluster.logs)")
-            proxy.close()
-            await cluster.shutdown()
-            throw error
         }
-        proxy.close()
-        await cluster.shutdown()
     }
 
     /// SIGTERM to a worker whose Redis went silent: it closes every session (the hand-off touches no server
@@ -70,13 +60,10 @@ struct FaultInjectionOutageTests {
     @Test func aWorkerStoppedWhileItsRedisIsSilentClosesItsSessionsAndExits() async throws {
         let count = FaultScenario.endpoints
         // The pool's defaults, under which a Redis call gives up after a third of the TTL (5 s).
-        let cluster = try await PoolCluster(settings: [
+        try await Self.withRedisProxy(settings: [
             "Recovery__LeaseTtlSeconds": "\(Int(Self.defaultTTL.components.seconds))",
             "Recovery__ShutdownGraceSeconds": "\(Int(Self.defaultShutdownGrace.components.seconds))",
-        ])
-        let redis = cluster.redisAddress
-        let proxy = try FaultProxy(targetHost: redis.host, targetPort: redis.port)
-        do {
+        ]) { cluster, proxy in
             try await cluster.startSimulator()
             try await cluster.seedEndpoints(count)
             try cluster.startScheduler()
@@ -112,14 +99,18 @@ struct FaultInjectionOutageTests {
             for process in [cluster.simulator, cluster.scheduler, staying].compactMap({ $0 }) {
                 #expect(process.isRunning, "\(process.name) exited:\n\(process.log.suffix(6000))")
             }
-        } catch {
-            Issue.record("cluster logs:\n\(cluster.logs)")
-            proxy.close()
-            await cluster.shutdown()
-            throw error
         }
-        proxy.close()
-        await cluster.shutdown()
+    }
+
+    /// Runs `body` on a new cluster with a fault proxy in front of its Redis, for the workers started
+    /// through it; the proxy closes before the cluster shuts down.
+    static func withRedisProxy(settings: [String: String] = [:], _ body: (PoolCluster, FaultProxy) async throws -> Void) async throws {
+        try await FaultScenario.withCluster(settings: settings) { cluster in
+            let redis = cluster.redisAddress
+            let proxy = try FaultProxy(targetHost: redis.host, targetPort: redis.port)
+            defer { proxy.close() }
+            try await body(cluster, proxy)
+        }
     }
 
     /// `Recovery:LeaseTtlSeconds` and `Recovery:ShutdownGraceSeconds` by default.
