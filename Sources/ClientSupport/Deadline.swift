@@ -23,3 +23,16 @@ public func withDeadline<T: Sendable>(
         return onCancel()
     }
 }
+
+/// Runs `operation` until it ends or the caller is cancelled. On cancellation it returns at once: the
+/// operation is cancelled and not awaited, so a last call to a server that no longer answers cannot hold
+/// the caller for that call's whole timeout.
+public func untilCancelled(_ operation: @escaping @Sendable () async -> Void) async {
+    let ended = Promise<Void>()
+    let work = Task {
+        await operation()
+        ended.fulfill(.success(()))
+    }
+    defer { work.cancel() }
+    _ = try? await ended.value()
+}

@@ -115,6 +115,10 @@ struct EndToEndTests {
             let exit = await leaving.waitForExit(timeout: .seconds(20))
             #expect(exit == 0, "\(leaving.log)")
             #expect(leaving.log.contains("handing off"))
+            // Its last step: the worker's record is gone from the registry, not left to lapse.
+            #expect(!leavingInstance.isEmpty)
+            #expect(try await cluster.redis.send("HEXISTS", RedisKeys.workers, leavingInstance).integer == 0)
+            #expect(try await cluster.redis.send("EXISTS", RedisKeys.workerAlive(leavingInstance)).integer == 0)
             let back = try await eventually(timeout: .seconds(10), every: .milliseconds(250)) {
                 let states = try await cluster.connectedStates()
                 let simulated = try await cluster.simulatorStatus().connectedCount

@@ -55,8 +55,8 @@ struct FaultInjectionOutageTests {
     }
 
     /// SIGTERM to a worker whose Redis went silent: it closes every session (the hand-off touches no server
-    /// before the close), gives up on each Redis call at its command timeout, and exits within its bound;
-    /// its leases lapse and the healthy worker takes every endpoint over without a duplicate.
+    /// before the close), gives up on the releases at their command timeout, leaves a renewal in flight and
+    /// its own record to lapse, and exits within its bound; its leases lapse and the healthy worker takes every endpoint over without a duplicate.
     @Test func aWorkerStoppedWhileItsRedisIsSilentClosesItsSessionsAndExits() async throws {
         let count = FaultScenario.endpoints
         // The pool's defaults, under which a Redis call gives up after a third of the TTL (5 s).
@@ -96,6 +96,7 @@ struct FaultInjectionOutageTests {
             #expect(allBack, "endpoints not taken over by the healthy worker:\n\(cluster.logs)")
             #expect(evictions == 0, "sessions evicted by a duplicate:\n\(cluster.logs)")
             #expect(stopping.log.contains("its lease lapses by itself"), "\(stopping.log.suffix(4000))")
+            #expect(stopping.log.contains("this worker's record; it lapses on its own"), "\(stopping.log.suffix(4000))")
             for process in [cluster.simulator, cluster.scheduler, staying].compactMap({ $0 }) {
                 #expect(process.isRunning, "\(process.name) exited:\n\(process.log.suffix(6000))")
             }

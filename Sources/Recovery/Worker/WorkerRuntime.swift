@@ -1,4 +1,5 @@
 import AMQPClient
+import ClientSupport
 import Foundation
 import Logging
 import MCP
@@ -149,17 +150,30 @@ public final class WorkerRuntime: Sendable {
     /// Renewals, heartbeats and self-fencing, until cancelled. Renewals and fencing run above the jobs'
     /// priority: while hundreds of connects queue for the cooperative threads, a renewal that waits its
     /// turn behind them lets leases run out and the worker fence sessions that were healthy.
+    /// Cancelled last in a shutdown, once every session is closed, so a renewal or heartbeat still waiting
+    /// on a silent Redis is left behind rather than awaited for its command timeout.
     func keepLeases() async {
-        await withTaskGroup(of: Void.self) { keeping in
-            keeping.addTask(priority: .high) { await self.maintainSessions() }
-            keeping.addTask(priority: .high) { await self.fenceExpiredLeases() }
-            keeping.addTask { await self.beatHeartbeats() }
+        await untilCancelled {
+            await withTaskGroup(of: Void.self) { keeping in
+                keeping.addTask(priority: .high) { await self.maintainSessions() }
+                keeping.addTask(priority: .high) { await self.fenceExpiredLeases() }
+                keeping.addTask { await self.beatHeartbeats() }
+            }
         }
     }
 
+    /// How long the last step of a shutdown waits for Redis: a healthy one answers in milliseconds, and a
+    /// record not removed lapses with its liveness key.
+    static let deregisterTimeout = Duration.seconds(1)
+
     /// The last step of a shutdown: the worker's record goes.
     func deregister() async {
-        try? await store.workers.remove(instanceId: instanceId)
+        let removed = await withDeadline(Self.deregisterTimeout, onTimeout: { false }, onCancel: { false }) { [store, instanceId] in
+            (try? await store.workers.remove(instanceId: instanceId)) != nil
+        }
+        if !removed {
+            logger.notice("Redis did not answer the removal of this worker's record; it lapses on its own", metadata: ["timeout": "\(Self.deregisterTimeout)"])
+        }
         logger.info("worker stopped", metadata: ["instance": "\(instanceId)"])
     }
 
