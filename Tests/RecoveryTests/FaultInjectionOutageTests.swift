@@ -56,7 +56,8 @@ struct FaultInjectionOutageTests {
 
     /// SIGTERM to a worker whose Redis went silent: it closes every session (the hand-off touches no server
     /// before the close), gives up on the releases at their command timeout, leaves a renewal in flight and
-    /// its own record to lapse, and exits within its bound; its leases lapse and the healthy worker takes every endpoint over without a duplicate.
+    /// its own record to lapse, and exits within its bound; its leases lapse and the healthy worker takes
+    /// every endpoint over without a duplicate.
     @Test func aWorkerStoppedWhileItsRedisIsSilentClosesItsSessionsAndExits() async throws {
         let count = FaultScenario.endpoints
         // The pool's defaults, under which a Redis call gives up after a third of the TTL (5 s).

@@ -162,9 +162,7 @@ import WebSocket
         let worker = try await WorkerHarness()
         defer { Task { await worker.close() } }
         worker.enable("a")
-        worker.enable("b")
-        let held = worker.deliver(try await worker.job("b"))
-        try await worker.waitFor("b's session to be held") { !worker.inbox.settlements(of: held).isEmpty }
+        try await worker.holdSession("b")
         worker.opener.hold.store(true, ordering: .relaxed)
         let tag = worker.deliver(try await worker.job("a"))
         try await worker.waitFor("a's attempt to connect") { worker.opener.opens.load(ordering: .relaxed) == 2 }
@@ -185,9 +183,7 @@ import WebSocket
     @Test func aHandOffWhoseReleaseRedisDoesNotAnswerPublishesNoJobAndLeavesTheLeaseToLapse() async throws {
         let worker = try await WorkerHarness()
         defer { Task { await worker.close() } }
-        worker.enable("a")
-        let tag = worker.deliver(try await worker.job("a"))
-        try await worker.waitFor("a's session to be held") { !worker.inbox.settlements(of: tag).isEmpty }
+        try await worker.holdSession("a")
         worker.faults.releasesFail.store(true, ordering: .relaxed)
 
         try await worker.shutdown()
@@ -201,9 +197,7 @@ import WebSocket
     @Test func aLeaseThatLapsedUnclaimedIsTakenAgainAndTheSessionKept() async throws {
         let worker = try await WorkerHarness()
         defer { Task { await worker.close() } }
-        worker.enable("a")
-        let tag = worker.deliver(try await worker.job("a"))
-        try await worker.waitFor("the session to be held") { !worker.inbox.settlements(of: tag).isEmpty }
+        try await worker.holdSession("a")
 
         let fence = try #require(try await worker.state("a")?.fence)
 
@@ -224,9 +218,7 @@ import WebSocket
     @Test func aLeaseAnotherHolderTookClosesTheSessionAndTouchesNothingOfTheirs() async throws {
         let worker = try await WorkerHarness()
         defer { Task { await worker.close() } }
-        worker.enable("a")
-        let tag = worker.deliver(try await worker.job("a"))
-        try await worker.waitFor("the session to be held") { !worker.inbox.settlements(of: tag).isEmpty }
+        try await worker.holdSession("a")
 
         worker.leaseTakenByAnother("a")
         try await worker.waitFor("the session to be closed") { worker.peer.live("t-a") == 0 }
@@ -240,9 +232,7 @@ import WebSocket
     @Test func renewalsThatGoUnconfirmedPastTheLocalDeadlineCloseTheSessionByItself() async throws {
         let worker = try await WorkerHarness()
         defer { Task { await worker.close() } }
-        worker.enable("a")
-        let tag = worker.deliver(try await worker.job("a"))
-        try await worker.waitFor("the session to be held") { !worker.inbox.settlements(of: tag).isEmpty }
+        try await worker.holdSession("a")
 
         // Redis stops answering renewals; the store's clock stands still, so the lease is still there.
         worker.faults.renewalsFail.store(true, ordering: .relaxed)

@@ -84,6 +84,13 @@ final class WorkerHarness: Sendable {
         inbox.deliver(Array(job.encoded()), messageId: job.jobId, to: jobsQueue, redelivered: redelivered)
     }
 
+    /// Enables `id`, delivers its job and waits until the job is settled: the session is held.
+    func holdSession(_ id: EndpointID) async throws {
+        enable(id)
+        let tag = deliver(try await job(id))
+        try await waitFor("\(id)'s session to be held") { !inbox.settlements(of: tag).isEmpty }
+    }
+
     /// The job id the endpoint's pending marker names, if any.
     func marker(_ id: EndpointID) async throws -> String? {
         var cache = HeldSessionsCache()
